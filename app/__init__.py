@@ -1,0 +1,1 @@
+"""Verenigingsregister: a linked-data register of associations for Flanders."""

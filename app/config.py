@@ -1,0 +1,31 @@
+"""Settings, read from the environment (VR_*) with defaults that work on a fresh checkout."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app import paths
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("VR_DATA_DIR", paths.ROOT / "var")))
+    base_url: str = field(default_factory=lambda: os.environ.get("VR_BASE_URL", "http://localhost:8080"))
+    keys_file: Path | None = field(default_factory=lambda: Path(os.environ["VR_KEYS_FILE"])
+                                   if os.environ.get("VR_KEYS_FILE") else None)
+    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("VR_MAX_BODY_BYTES", 256 * 1024)))
+    in_memory: bool = False
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "oxigraph"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_file or self.data_dir / "keys.toml"
+
+    @property
+    def base(self) -> str:
+        return self.base_url.rstrip("/")

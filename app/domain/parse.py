@@ -1,0 +1,304 @@
+"""Turn the compact JSON(-LD) body of a command into clean, typed field values.
+
+Parsing checks each field on its own (type, format, code list membership) and collects
+every problem with its path; invariants that span fields or entities live in rules.py so
+they also hold for states reached by later changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain import codelists
+from app.validation import formats
+from app.validation.errors import FieldErrors
+
+TEXT_MAX = 128  # beschrijving / locatie naam, as in the official register
+
+REGISTRATION_FIELDS = {
+    "verenigingstype", "naam", "korteNaam", "korteBeschrijving", "startdatum", "doelgroep",
+    "hoofdactiviteiten", "werkingsgebieden", "locaties", "contactgegevens", "vertegenwoordigers",
+}
+READ_ONLY_FIELDS = {"id", "vCode", "status", "einddatum", "aangemaakt", "gewijzigd"}
+JSONLD_KEYWORDS = {"@context", "@type", "type"}
+ACCEPTED_TYPES = {"Vereniging", "FeitelijkeVereniging", "fv:Vereniging", "fv:FeitelijkeVereniging"}
+
+LOCATIE_FIELDS = {"locatietype", "isPrimair", "naam", "adres", "adresId"}
+ADRES_FIELDS = {"straatnaam", "huisnummer", "busnummer", "postcode", "gemeente", "land"}
+ADRES_REQUIRED = ("straatnaam", "huisnummer", "postcode", "gemeente", "land")
+CONTACT_FIELDS = {"contactgegeventype", "waarde", "beschrijving", "isPrimair"}
+VERTEGENWOORDIGER_FIELDS = {
+    "insz", "voornaam", "achternaam", "roepnaam", "rol", "isPrimair", "email", "telefoon", "mobiel",
+    "socialMedia",
+}
+ADRES_REGISTER = "https://data.vlaanderen.be/id/adres/"
+REGISTERABLE_TYPES = ("FV", "VZER")
+
+
+class Parser:
+    """Parses one body; `errors` collects every problem found."""
+
+    def __init__(self) -> None:
+        self.errors = FieldErrors()
+
+    # -- generic values -------------------------------------------------------------------
+    def unknown_keys(self, obj: dict, allowed: set[str], path: str) -> None:
+        for key in obj:
+            if key in allowed or key in JSONLD_KEYWORDS and not path:
+                continue
+            where = f"{path}.{key}" if path else key
+            if key in READ_ONLY_FIELDS and not path:
+                self.errors.add(where, "alleen-lezen",
+                                f"'{key}' wordt door het register bepaald en kan niet opgegeven worden.")
+            else:
+                self.errors.add(where, "onbekende-eigenschap",
+                                f"'{key}' is geen gekende eigenschap op deze plaats.")
+
+    def text(self, value: Any, path: str, *, required: bool = False, max_len: int | None = None,
+             letters: bool = False) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.errors.add(path, "verplicht", f"'{_leaf(path)}' is verplicht en mag niet leeg zijn.")
+            return None
+        if not isinstance(value, str):
+            self.errors.add(path, "geen-tekst", f"'{_leaf(path)}' moet een tekst zijn.")
+            return None
+        value = value.strip()
+        if formats.contains_html(value):
+            self.errors.add(path, "html", "Deze waarde bevat niet toegestane tekens.")
+            return None
+        if max_len is not None and len(value) > max_len:
+            self.errors.add(path, "te-lang", f"'{_leaf(path)}' mag niet langer dan {max_len} karakters zijn.")
+            return None
+        if letters and (any(ch.isdigit() for ch in value) or not any(ch.isalpha() for ch in value)):
+            self.errors.add(path, "ongeldige-naam",
+                            f"'{_leaf(path)}' moet letters bevatten en mag geen cijfers bevatten.")
+            return None
+        return value
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.errors.add(path, "geen-boolean", f"'{_leaf(path)}' moet true of false zijn.")
+            return False
+        return value
+
+    def date(self, value: Any, path: str) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            return formats.parse_date(value).isoformat()
+        except ValueError as exc:
+            self.errors.add(path, "datumformaat", str(exc))
+            return None
+
+    def age(self, value: Any, path: str, default: int) -> int:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.errors.add(path, "geen-getal", f"'{_leaf(path)}' moet een geheel getal zijn.")
+            return default
+        if not 0 <= value <= 150:
+            self.errors.add(path, "leeftijd-bereik", f"De '{_leaf(path)}' moet binnen 0 en 150 vallen.")
+        return value
+
+    def code(self, value: Any, path: str, codelist: str, message: str) -> str | None:
+        concept = codelists.get(codelist).find(value) if isinstance(value, str) else None
+        if concept is None:
+            self.errors.add(path, "onbekende-code", message.format(value=value))
+            return None
+        return concept.code
+
+    def codes(self, value: Any, path: str, codelist: str, message: str, duplicate: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            value = [value]
+        result: list[str] = []
+        for index, item in enumerate(value):
+            code = self.code(item, f"{path}[{index}]", codelist, message)
+            if code is None:
+                continue
+            if code in result:
+                self.errors.add(f"{path}[{index}]", "dubbele-waarde", duplicate)
+                continue
+            result.append(code)
+        return result
+
+    def objects(self, value: Any, path: str) -> list[tuple[str, dict]]:
+        if value is None:
+            return []
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            self.errors.add(path, "geen-lijst", f"'{path}' moet een lijst van objecten zijn.")
+            return []
+        result = []
+        for index, item in enumerate(value):
+            item_path = f"{path}[{index}]"
+            if not isinstance(item, dict):
+                self.errors.add(item_path, "geen-object", f"'{item_path}' moet een object zijn.")
+                continue
+            result.append((item_path, item))
+        return result
+
+    # -- entities -------------------------------------------------------------------------
+    def doelgroep(self, value: Any, path: str = "doelgroep") -> dict[str, int]:
+        if value is None:
+            return {"minimumleeftijd": 0, "maximumleeftijd": 150}
+        if not isinstance(value, dict):
+            self.errors.add(path, "geen-object", "'doelgroep' moet een object zijn.")
+            return {"minimumleeftijd": 0, "maximumleeftijd": 150}
+        self.unknown_keys(value, {"minimumleeftijd", "maximumleeftijd"}, path)
+        return {
+            "minimumleeftijd": self.age(value.get("minimumleeftijd"), f"{path}.minimumleeftijd", 0),
+            "maximumleeftijd": self.age(value.get("maximumleeftijd"), f"{path}.maximumleeftijd", 150),
+        }
+
+    def adres(self, value: Any, path: str) -> dict[str, str] | None:
+        if not isinstance(value, dict):
+            self.errors.add(path, "geen-object", "'adres' moet een object zijn.")
+            return None
+        self.unknown_keys(value, ADRES_FIELDS, path)
+        adres = {}
+        for key in ADRES_FIELDS:
+            text = self.text(value.get(key), f"{path}.{key}", required=key in ADRES_REQUIRED)
+            if text is not None:
+                adres[key] = text
+        return adres
+
+    def locatie(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, LOCATIE_FIELDS, path)
+        locatietype = self.code(item.get("locatietype"), f"{path}.locatietype", "locatietypes",
+                                "Het opgegeven locatietype is niet gekend: \"{value}\".")
+        if locatietype == "MaatschappelijkeZetelVolgensKBO":
+            self.errors.add(f"{path}.locatietype", "kbo-locatietype",
+                            "Het locatietype 'Maatschappelijke zetel volgens KBO' kan enkel uit de KBO komen.")
+        locatie = {
+            "locatietype": locatietype,
+            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
+            "naam": self.text(item.get("naam"), f"{path}.naam", max_len=TEXT_MAX),
+            "adres": None,
+            "adresId": None,
+        }
+        has_adres, has_id = item.get("adres") is not None, item.get("adresId") is not None
+        if has_adres == has_id:
+            self.errors.add(path, "adres-of-adresid", "'Locatie' moet of een adres of een adresId bevatten.")
+        if has_adres:
+            locatie["adres"] = self.adres(item["adres"], f"{path}.adres")
+        if has_id:
+            adres_id = item["adresId"]
+            if not isinstance(adres_id, str) or not adres_id.startswith(ADRES_REGISTER) \
+                    or not adres_id[len(ADRES_REGISTER):].isdigit():
+                self.errors.add(f"{path}.adresId", "adresid-formaat",
+                                f"Een adresId moet een adres uit het Adressenregister zijn ({ADRES_REGISTER}<id>).")
+            else:
+                locatie["adresId"] = adres_id
+        return locatie
+
+    def contactgegeven(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, CONTACT_FIELDS, path)
+        kind = self.code(item.get("contactgegeventype"), f"{path}.contactgegeventype", "contactgegeventypes",
+                         "Het opgegeven contactgegeventype is niet gekend: \"{value}\".")
+        waarde = self.text(item.get("waarde"), f"{path}.waarde", required=True)
+        if kind and waarde:
+            waarde = self.contact_value(kind, waarde, f"{path}.waarde")
+        return {
+            "contactgegeventype": kind,
+            "waarde": waarde,
+            "beschrijving": self.text(item.get("beschrijving"), f"{path}.beschrijving", max_len=TEXT_MAX),
+            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
+        }
+
+    def contact_value(self, kind: str, value: str, path: str) -> str | None:
+        check = {
+            "E-mail": formats.email,
+            "Telefoon": formats.telephone,
+            "Website": formats.web_address,
+            "SocialMedia": formats.web_address,
+        }[kind]
+        try:
+            return check(value)
+        except ValueError as exc:
+            self.errors.add(path, "formaat", str(exc))
+            return None
+
+    def vertegenwoordiger(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, VERTEGENWOORDIGER_FIELDS, path)
+        insz = None
+        if item.get("insz") in (None, ""):
+            self.errors.add(f"{path}.insz", "verplicht", "'insz' is verplicht.")
+        else:
+            try:
+                insz = formats.insz(item["insz"])
+            except ValueError as exc:
+                self.errors.add(f"{path}.insz", "insz", str(exc))
+        result: dict[str, Any] = {
+            "insz": insz,
+            "voornaam": self.text(item.get("voornaam"), f"{path}.voornaam", required=True, letters=True),
+            "achternaam": self.text(item.get("achternaam"), f"{path}.achternaam", required=True, letters=True),
+            "roepnaam": self.text(item.get("roepnaam"), f"{path}.roepnaam"),
+            "rol": self.text(item.get("rol"), f"{path}.rol"),
+            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
+        }
+        for key, kind in (("email", "E-mail"), ("telefoon", "Telefoon"), ("mobiel", "Telefoon"),
+                          ("socialMedia", "SocialMedia")):
+            text = self.text(item.get(key), f"{path}.{key}")
+            result[key] = self.contact_value(kind, text, f"{path}.{key}") if text else None
+        return result
+
+
+def parse_registration(doc: Any) -> dict:
+    """Validate a registration body field by field and return the new vereniging's state.
+
+    Raises CommandRejected (400) listing every field error.
+    """
+    parser = Parser()
+    if not isinstance(doc, dict):
+        parser.errors.add("", "geen-object", "De body moet één JSON-object (één vereniging) zijn.")
+        parser.errors.raise_if_any()
+    parser.unknown_keys(doc, REGISTRATION_FIELDS, "")
+    declared = doc.get("@type", doc.get("type"))
+    for item in declared if isinstance(declared, list) else [declared] if declared else []:
+        if item not in ACCEPTED_TYPES:
+            parser.errors.add("@type", "onbekend-type",
+                              f"Type '{item}' kan niet geregistreerd worden; gebruik 'FeitelijkeVereniging'.")
+    verenigingstype = "VZER"
+    if doc.get("verenigingstype") is not None:
+        verenigingstype = parser.code(doc["verenigingstype"], "verenigingstype", "verenigingstypes",
+                                      "Het opgegeven verenigingstype is niet gekend: \"{value}\".") or "VZER"
+        if verenigingstype not in REGISTERABLE_TYPES:
+            parser.errors.add("verenigingstype", "kbo-type",
+                              f"Een vereniging van type '{verenigingstype}' wordt geregistreerd via haar "
+                              "KBO-nummer, niet met dit formulier.")
+    state = {
+        "verenigingstype": verenigingstype,
+        "status": "Actief",
+        "naam": parser.text(doc.get("naam"), "naam", required=True),
+        "korteNaam": parser.text(doc.get("korteNaam"), "korteNaam"),
+        "korteBeschrijving": parser.text(doc.get("korteBeschrijving"), "korteBeschrijving"),
+        "startdatum": parser.date(doc.get("startdatum"), "startdatum"),
+        "einddatum": None,
+        "doelgroep": parser.doelgroep(doc.get("doelgroep")),
+        "hoofdactiviteiten": parser.codes(
+            doc.get("hoofdactiviteiten"), "hoofdactiviteiten", "hoofdactiviteiten",
+            "De opgegeven hoofdactiviteit is niet gekend: \"{value}\".",
+            "Een waarde in de hoofdactiviteitenLijst mag slechts 1 maal voorkomen."),
+        "werkingsgebieden": parser.codes(
+            doc.get("werkingsgebieden"), "werkingsgebieden", "werkingsgebieden",
+            "Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
+            "Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen."),
+        "locaties": [parser.locatie(item, path) for path, item in parser.objects(doc.get("locaties"), "locaties")],
+        "contactgegevens": [parser.contactgegeven(item, path)
+                            for path, item in parser.objects(doc.get("contactgegevens"), "contactgegevens")],
+        "vertegenwoordigers": [parser.vertegenwoordiger(item, path)
+                               for path, item in parser.objects(doc.get("vertegenwoordigers"),
+                                                                "vertegenwoordigers")],
+    }
+    parser.errors.raise_if_any()
+    return state
+
+
+def _leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1].split("[", 1)[0] or "body"

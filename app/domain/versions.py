@@ -1,0 +1,108 @@
+"""Version records: an immutable snapshot of each accepted change, with PROV-O provenance.
+
+A version `{vereniging}/versie/{n}` is a version object in the LDES sense: it carries the
+vereniging's properties at that moment (every IRI below the vereniging rewritten below the
+version, so old snapshots never change), `dcterms:isVersionOf` the vereniging,
+`prov:generatedAtTime`, `prov:wasRevisionOf` the previous version, and `prov:wasGeneratedBy`
+an activity that says what kind of change it was, why, and which organisation did it.
+The public snapshot goes to the public version graph, the restricted part (personal data) to
+the restricted version graph, so both streams come from the same record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from app.namespaces import (
+    DCTERMS,
+    GRAPH_VERSIONS_PUBLIC,
+    GRAPH_VERSIONS_RESTRICTED,
+    ORG,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    VRX,
+    XSD,
+)
+
+G_VPUB = NamedNode(GRAPH_VERSIONS_PUBLIC)
+G_VRES = NamedNode(GRAPH_VERSIONS_RESTRICTED)
+OVO_BASE = "https://data.vlaanderen.be/id/organisatie/"
+
+# Activity types, named after the official register's events (reference §5).
+ACTIVITY_TYPES = {
+    "registratie": "VerenigingWerdGeregistreerd",
+}
+
+
+@dataclass(frozen=True)
+class Initiator:
+    """The organisation (gegevensinitiator) on whose behalf a command runs."""
+
+    ovo: str
+    naam: str
+
+    @property
+    def iri(self) -> str:
+        return OVO_BASE + self.ovo
+
+
+@dataclass(frozen=True)
+class Provenance:
+    activity: str  # key of ACTIVITY_TYPES
+    initiator: Initiator
+    reason: str | None = None
+
+
+def version_iri(vc_iri: str, number: int) -> str:
+    return f"{vc_iri}/versie/{number}"
+
+
+def version_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,
+                  public: list[Quad], restricted: list[Quad]) -> list[Quad]:
+    version = version_iri(vc_iri, number)
+    v = NamedNode(version)
+    activity = NamedNode(version + "/activiteit")
+    agent = NamedNode(prov.initiator.iri)
+    when = Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))
+    out = [
+        Quad(v, NamedNode(RDF + "type"), NamedNode(VRX + "Versie"), G_VPUB),
+        Quad(v, NamedNode(DCTERMS + "isVersionOf"), NamedNode(vc_iri), G_VPUB),
+        Quad(v, NamedNode(PROV + "generatedAtTime"), when, G_VPUB),
+        Quad(v, NamedNode(PROV + "wasGeneratedBy"), activity, G_VPUB),
+        Quad(v, NamedNode(VRX + "versienummer"), Literal(str(number), datatype=NamedNode(XSD + "integer")),
+             G_VPUB),
+        Quad(activity, NamedNode(RDF + "type"), NamedNode(PROV + "Activity"), G_VPUB),
+        Quad(activity, NamedNode(RDF + "type"), NamedNode(VRX + ACTIVITY_TYPES[prov.activity]), G_VPUB),
+        Quad(activity, NamedNode(PROV + "wasAssociatedWith"), agent, G_VPUB),
+        Quad(activity, NamedNode(PROV + "endedAtTime"), when, G_VPUB),
+        Quad(activity, NamedNode(VRX + "sequentie"), Literal(str(sequence), datatype=NamedNode(XSD + "integer")),
+             G_VPUB),
+        Quad(agent, NamedNode(RDF + "type"), NamedNode(PROV + "Agent"), G_VPUB),
+        Quad(agent, NamedNode(RDF + "type"), NamedNode(ORG + "Organization"), G_VPUB),
+        Quad(agent, NamedNode(SKOS + "prefLabel"), Literal(prov.initiator.naam, language="nl"), G_VPUB),
+    ]
+    if number > 1:
+        out.append(Quad(v, NamedNode(PROV + "wasRevisionOf"), NamedNode(version_iri(vc_iri, number - 1)), G_VPUB))
+    if prov.reason:
+        out.append(Quad(activity, NamedNode(RDFS + "comment"), Literal(prov.reason, language="nl"), G_VPUB))
+    out.extend(_snapshot(vc_iri, version, public, G_VPUB))
+    out.extend(_snapshot(vc_iri, version, restricted, G_VRES))
+    return out
+
+
+def _snapshot(vc_iri: str, version: str, quads: list[Quad], graph: NamedNode) -> list[Quad]:
+    prefix = vc_iri + "/"
+
+    def move(term):
+        if isinstance(term, NamedNode):
+            if term.value == vc_iri:
+                return NamedNode(version)
+            if term.value.startswith(prefix):
+                return NamedNode(version + "/" + term.value[len(prefix):])
+        return term
+
+    return [Quad(move(q.subject), q.predicate, move(q.object), graph) for q in quads]

@@ -1,0 +1,26 @@
+"""Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import Settings
+from app.register import Register
+
+
+def create_app(settings: Settings | None = None, register: Register | None = None) -> Flask:
+    settings = settings or (register.settings if register else Settings())
+    app = Flask(__name__, static_folder="publication/static", template_folder="publication/templates")
+    # Werkzeug answers bodies over this size with 413 before our code reads them.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False
+    app.extensions["vr"] = register or Register.open(settings)
+
+    from app.publication import home, problems, resources, vocab, write_api
+
+    problems.install(app)
+    app.register_blueprint(write_api.bp)
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(vocab.bp)
+    app.register_blueprint(home.bp)
+    return app

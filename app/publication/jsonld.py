@@ -1,0 +1,151 @@
+"""JSON-LD in and out, with the register's own context (mappings/vereniging.context.jsonld).
+
+In: a body that uses our context (by URL, or no @context at all) is already in compact form
+and is read as is. Any other JSON-LD (another context, expanded form) or Turtle is compacted
+to our context with pyld first, so the domain layer always sees the same keys. Remote
+contexts other than ours are refused: the register makes no outbound requests.
+Out: a record's triples, embedded from the root and compacted with our context.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pyoxigraph
+from pyld import jsonld
+from pyld.jsonld import JsonLdError
+
+from app import paths
+from app.validation.errors import CommandRejected, FieldError
+
+CONTEXT_PATH = "/contexten/vereniging.jsonld"
+
+
+@cache
+def context_document() -> dict:
+    return json.loads((paths.MAPPINGS / "vereniging.context.jsonld").read_text(encoding="utf-8"))
+
+
+def context() -> dict:
+    return context_document()["@context"]
+
+
+def is_own_context(value: Any) -> bool:
+    return isinstance(value, str) and (value == CONTEXT_PATH or value.endswith(CONTEXT_PATH))
+
+
+def _loader(url: str, options: dict | None = None) -> dict:
+    if is_own_context(url):
+        return {"contextUrl": None, "documentUrl": url, "document": context_document()}
+    raise JsonLdError(f"Remote context {url} is not allowed", "jsonld.LoadDocumentError",
+                      code="loading remote context failed")
+
+
+def _rejected(detail: str) -> CommandRejected:
+    return CommandRejected(400, "ongeldige-jsonld", "Ongeldige JSON-LD", detail,
+                           [FieldError("@context", "jsonld", detail)])
+
+
+def normalise(doc: Any) -> Any:
+    """Bring a JSON(-LD) body into compact form with our context."""
+    if not isinstance(doc, dict):
+        return doc
+    ctx = doc.get("@context")
+    if ctx is None or is_own_context(ctx):
+        return {k: v for k, v in doc.items() if k != "@context"}
+    try:
+        compacted = jsonld.compact(doc, context(), {"documentLoader": _loader})
+    except JsonLdError as exc:
+        raise _rejected("De JSON-LD kon niet verwerkt worden: enkel de context van het register "
+                        f"({CONTEXT_PATH}) of een inline context is toegelaten ({exc.code or exc}).") from None
+    compacted.pop("@context", None)
+    if "@graph" in compacted:
+        raise _rejected("De body moet precies één vereniging beschrijven.")
+    return _drop_blank_ids(compacted)
+
+
+def _drop_blank_ids(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_drop_blank_ids(item) for item in node]
+    if isinstance(node, dict):
+        return {k: _drop_blank_ids(v) for k, v in node.items()
+                if not (k in ("id", "@id") and isinstance(v, str) and v.startswith("_:"))}
+    return node
+
+
+def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
+    """Read a Turtle body describing one vereniging into compact JSON-LD."""
+    try:
+        triples = list(pyoxigraph.parse(text, pyoxigraph.RdfFormat.TURTLE, base_iri=base_iri))
+    except SyntaxError as exc:
+        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", f"De Turtle kon niet gelezen worden: {exc}",
+                              [FieldError("", "turtle", str(exc))]) from None
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    roots = {str(t.subject) for t in triples if t.predicate.value == rdf_type and t.object.value in root_types}
+    if len(roots) != 1:
+        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle",
+                              "De Turtle moet precies één vereniging (fv:FeitelijkeVereniging) beschrijven.",
+                              [FieldError("", "turtle", "Geen of meerdere verenigingen gevonden.")])
+    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
+    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+    root_key = next(iter(roots))
+    root_id = root_key[1:-1] if root_key.startswith("<") else root_key
+    tree = embed(flat, root_id)
+    if tree.get("@id") in (base_iri, root_id) and not root_id.startswith("_:"):
+        tree.pop("@id", None)
+    compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
+    compacted.pop("@context", None)
+    return _drop_blank_ids(compacted)
+
+
+# References that are not the place where a node is described: never embed through them.
+NO_EMBED = {"http://www.w3.org/ns/org#hasPrimarySite",
+            "https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#isPositieIn"}
+
+
+def embed(flat: list[dict], root: str, below: str | None = None) -> dict:
+    """Nest a flattened node list into one tree from `root`.
+
+    A node is embedded once, at its first reference, if it is a blank node or (when `below`
+    is given) an IRI under that prefix; every other reference stays a plain {"@id": …}.
+    """
+    nodes = {node["@id"]: node for node in flat if "@id" in node}
+    embedded = {root}
+
+    def inline(node_id: str) -> dict:
+        node = dict(nodes.get(node_id, {"@id": node_id}))
+        for key in sorted(node, key=lambda k: k in NO_EMBED):
+            if key.startswith("@"):
+                continue
+            out = []
+            for value in node[key]:
+                ref = value.get("@id") if isinstance(value, dict) and len(value) == 1 else None
+                if (ref and ref in nodes and ref not in embedded and key not in NO_EMBED
+                        and (ref.startswith("_:") or (below is not None and ref.startswith(below)))):
+                    embedded.add(ref)
+                    out.append(inline(ref))
+                else:
+                    out.append(value)
+            node[key] = sorted(out, key=_order) if all(isinstance(v, dict) and "@id" in v for v in out) else out
+        return node
+
+    return inline(root)
+
+
+def _order(node: dict) -> tuple:
+    """Sub-resources in their numeric order (…/locatie/2 before …/locatie/10)."""
+    head, _, tail = node["@id"].rpartition("/")
+    return (head, int(tail) if tail.isdigit() else 0, tail)
+
+
+def compact_record(quads: list[pyoxigraph.Quad], root: str, context_url: str) -> dict:
+    """The record as compact JSON-LD with our context, embedded from its root IRI."""
+    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
+    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
+    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+    tree = embed(flat, root, below=root + "/")
+    compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
+    compacted["@context"] = context_url
+    return compacted

@@ -1,0 +1,79 @@
+"""RFC 9457 problem details for every error the register returns."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from app.namespaces import PROJECT
+from app.validation.errors import CommandRejected, FieldError
+
+PROBLEM_TYPES = PROJECT + "problemen/"
+log = logging.getLogger(__name__)
+
+# Dutch titles for the HTTP errors the register raises through werkzeug.
+HTTP_TITLES = {
+    400: ("ongeldige-aanvraag", "Ongeldige aanvraag"),
+    401: ("niet-geauthenticeerd", "Niet geauthenticeerd"),
+    403: ("geen-toegang", "Geen toegang"),
+    404: ("niet-gevonden", "Niet gevonden"),
+    405: ("methode-niet-toegelaten", "Methode niet toegelaten"),
+    406: ("niet-aanvaardbaar", "Formaat niet beschikbaar"),
+    410: ("verwijderd", "Verwijderd"),
+    412: ("voorwaarde-niet-voldaan", "Voorwaarde niet voldaan"),
+    413: ("te-groot", "Aanvraag te groot"),
+    415: ("mediatype-niet-ondersteund", "Mediatype niet ondersteund"),
+    500: ("interne-fout", "Interne fout"),
+}
+
+
+def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldError] | None = None,
+            headers: dict | None = None, **extra) -> Response:
+    body = {
+        "type": PROBLEM_TYPES + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path if request else None,
+    }
+    if errors is not None:
+        body["errors"] = [e.as_dict() for e in errors]
+    body.update(extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                        mimetype="application/problem+json")
+    response.headers["Content-Language"] = "nl"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def http_problem(status: int, detail: str, headers: dict | None = None, **extra) -> Response:
+    slug, title = HTTP_TITLES.get(status, ("fout", "Fout"))
+    return problem(status, slug, title, detail, headers=headers, **extra)
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(CommandRejected)
+    def _rejected(exc: CommandRejected):
+        return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        detail = {
+            404: "Deze URL bestaat niet in het register.",
+            405: f"De methode {request.method} is niet toegelaten op deze URL.",
+            413: "De aanvraag is groter dan het register toelaat.",
+        }.get(status, exc.description or "")
+        response = http_problem(status, detail)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return http_problem(500, "Er liep iets onverwacht mis; er werd niets gewijzigd.")

@@ -1,0 +1,99 @@
+"""The register's own vocabulary, code lists and JSON-LD context, served at stable URLs.
+
+Concept and scheme IRIs live under https://w3id.org/verenigingsregister/; a deployment serves
+the same paths below its own base (…/concept/hoofdactiviteit/SPRT, …/conceptscheme/…, …/ns),
+which is where the persistent w3id redirect points.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import pyoxigraph
+from flask import Blueprint, Response, render_template, request
+
+from app import paths
+from app.domain.codelists import SCHEMES, codelist_graph
+from app.namespaces import PREFIXES, PROJECT
+from app.publication import jsonld, negotiation
+from app.publication.problems import http_problem
+from app.register import term
+
+bp = Blueprint("vocab", __name__)
+
+
+@bp.get(jsonld.CONTEXT_PATH)
+def context() -> Response:
+    response = Response(json.dumps(jsonld.context_document(), ensure_ascii=False, indent=2),
+                        mimetype="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@cache
+def _vocabulary() -> list[pyoxigraph.Triple]:
+    return list(pyoxigraph.parse(path=str(paths.ONTOLOGY / "vrx.ttl"), format=pyoxigraph.RdfFormat.TURTLE))
+
+
+@cache
+def _codelist_triples() -> list[pyoxigraph.Triple]:
+    return [pyoxigraph.Triple(term(s), term(p), term(o)) for s, p, o in codelist_graph()]
+
+
+def _split(name: str) -> tuple[str, str | None]:
+    if "." in name:
+        head, ext = name.rsplit(".", 1)
+        return head, ext
+    return name, None
+
+
+def _respond(triples: list[pyoxigraph.Triple], subject: str, title: str, extension: str | None) -> Response:
+    try:
+        rep = negotiation.choose(request, extension)
+    except KeyError:
+        return http_problem(404, f"Onbekende extensie '.{extension}'.")
+    except negotiation.NotAcceptable:
+        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
+                                 "application/n-triples, application/rdf+xml.")
+    if rep.key == "html":
+        rows = sorted((str(t.subject.value), str(t.predicate.value), t.object) for t in triples)
+        body = render_template("resource.html", title=title, subject=subject, rows=rows, prefixes=PREFIXES)
+    elif rep.key == "jsonld":
+        body = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.JSON_LD)
+    else:
+        body = pyoxigraph.serialize(triples, format=rep.rdf_format, prefixes=PREFIXES)
+    response = Response(body, mimetype=rep.media_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/ns")
+@bp.get("/ns.<ext>")
+def vocabulary(ext: str | None = None) -> Response:
+    return _respond(_vocabulary(), PROJECT + "ns#", "Uitbreidingsvocabularium van het Verenigingsregister", ext)
+
+
+@bp.get("/conceptscheme/<name>")
+def scheme(name: str) -> Response:
+    name, ext = _split(name)
+    if name not in SCHEMES:
+        return http_problem(404, f"Conceptenlijst '{name}' bestaat niet.")
+    iri = f"{PROJECT}conceptscheme/{name}"
+    members = {t.subject.value for t in _codelist_triples()
+               if t.predicate.value.endswith("#inScheme") and t.object.value == iri}
+    triples = [t for t in _codelist_triples() if t.subject.value == iri or t.subject.value in members]
+    return _respond(triples, iri, f"Conceptenlijst {name}", ext)
+
+
+@bp.get("/concept/<segment>/<code>")
+def concept(segment: str, code: str) -> Response:
+    code, ext = _split(code)
+    iri = f"{PROJECT}concept/{segment}/{code}"
+    triples = [t for t in _codelist_triples() if t.subject.value == iri]
+    if not triples:
+        return http_problem(404, f"Concept '{segment}/{code}' bestaat niet.")
+    return _respond(triples, iri, f"Concept {code}", ext)

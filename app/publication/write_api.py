@@ -1,0 +1,70 @@
+"""The write API for gegevensinitiatoren: JSON-LD (or Turtle) in, problem+json on every error."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, request
+
+from app.auth.access import principal
+from app.domain import parse
+from app.domain.versions import Provenance
+from app.namespaces import FV
+from app.publication import jsonld
+from app.validation.errors import CommandRejected, FieldError
+
+bp = Blueprint("write_api", __name__)
+
+JSON_TYPES = ("application/ld+json", "application/json")
+TURTLE_TYPES = ("text/turtle", "application/x-turtle")
+ROOT_TYPES = {FV + "FeitelijkeVereniging", FV + "Vereniging"}
+
+
+def _bad_request(slug: str, title: str, detail: str, path: str = "") -> CommandRejected:
+    return CommandRejected(400, slug, title, detail, [FieldError(path, slug, detail)])
+
+
+def read_body() -> dict:
+    """The request body as compact JSON-LD with our context, whatever syntax it came in."""
+    register = current_app.extensions["vr"]
+    limit = register.settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise CommandRejected(413, "te-groot", "Aanvraag te groot",
+                              f"De body mag hoogstens {limit} bytes groot zijn.")
+    media_type = request.mimetype
+    if media_type not in JSON_TYPES + TURTLE_TYPES:
+        raise CommandRejected(415, "mediatype-niet-ondersteund", "Mediatype niet ondersteund",
+                              f"Stuur application/ld+json, application/json of text/turtle, niet "
+                              f"'{media_type or 'geen Content-Type'}'.")
+    raw = request.get_data(cache=False)
+    if len(raw) > limit:
+        raise CommandRejected(413, "te-groot", "Aanvraag te groot", f"De body mag hoogstens {limit} bytes groot zijn.")
+    try:
+        text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+    except (UnicodeDecodeError, LookupError):
+        raise _bad_request("codering", "Ongeldige tekencodering", "De body is geen geldige UTF-8 tekst.") from None
+    if media_type in TURTLE_TYPES:
+        return jsonld.turtle_to_doc(text, request.base_url, ROOT_TYPES)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad_request("ongeldige-json", "Ongeldige JSON",
+                           "Request kon niet correct behandeld worden. Controleer het formaat en probeer het "
+                           f"opnieuw. (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
+    return jsonld.normalise(doc)
+
+
+@bp.post("/verenigingen")
+def register_vereniging() -> Response:
+    caller = principal("initiator")
+    state = parse.parse_registration(read_body())
+    reason = request.headers.get("VR-Reden")
+    register = current_app.extensions["vr"]
+    outcome = register.handler.register(state, Provenance("registratie", caller.initiator, reason))
+    iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
+    body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
+            "versie": outcome.version}
+    response = Response(json.dumps(body), status=201, mimetype="application/ld+json")
+    response.headers["Location"] = f"/id/vereniging/{outcome.vcode}"
+    response.headers["ETag"] = f'W/"{outcome.version}"'
+    return response

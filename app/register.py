@@ -1,0 +1,51 @@
+"""The running register: settings, store, write path and keys, shared by web app and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Quad
+
+from app.auth.keys import KeyRing
+from app.config import Settings
+from app.domain.codelists import codelist_graph
+from app.domain.commands import CommandHandler
+from app.namespaces import GRAPH_CODELISTS
+from app.store.oxigraph_store import RegisterStore
+
+
+@dataclass
+class Register:
+    settings: Settings
+    store: RegisterStore
+    handler: CommandHandler
+    keys: KeyRing
+
+    @classmethod
+    def open(cls, settings: Settings) -> Register:
+        store = RegisterStore(None if settings.in_memory else settings.store_dir)
+        register = cls(settings, store, CommandHandler(store, settings.base), KeyRing(settings.keys_path))
+        register.publish_codelists()
+        return register
+
+    def publish_codelists(self) -> None:
+        """Keep the code-list graph equal to ontology/ so SPARQL and dereferencing see the labels."""
+        graph = NamedNode(GRAPH_CODELISTS)
+        quads = [Quad(term(s), term(p), term(o), graph) for s, p, o in codelist_graph()]
+        current = self.store.graph_quads(GRAPH_CODELISTS)
+        if set(current) != set(quads):
+            self.store.replace_graph(GRAPH_CODELISTS, quads)
+
+
+def term(node: rdflib.term.Node) -> NamedNode | Literal:
+    """rdflib → pyoxigraph, for the reference data parsed with rdflib (no blank nodes there)."""
+    if isinstance(node, rdflib.Literal):
+        if node.language:
+            return Literal(str(node), language=node.language)
+        if node.datatype:
+            return Literal(str(node), datatype=NamedNode(str(node.datatype)))
+        return Literal(str(node))
+    if isinstance(node, rdflib.URIRef):
+        return NamedNode(str(node))
+    raise ValueError(f"reference data may not contain blank nodes: {node!r}")

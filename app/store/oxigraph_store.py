@@ -1,0 +1,99 @@
+"""Oxigraph access: the only code that talks to pyoxigraph.Store.
+
+Writes happen as ONE SPARQL update (DELETE DATA + INSERT DATA), which Oxigraph applies as a
+single transaction: a reader sees the old record or the new one, never a mix. Reads take the
+quads of one record from explicitly named graphs, so a caller states which graphs it may see.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
+
+from app.namespaces import GRAPH_CODELISTS, GRAPH_SYSTEM, VRX, XSD
+
+REGISTER = NamedNode("urn:vr:register")
+G_SYSTEM = NamedNode(GRAPH_SYSTEM)
+
+
+class RegisterStore:
+    def __init__(self, path: str | Path | None) -> None:
+        if path is not None:
+            Path(path).mkdir(parents=True, exist_ok=True)
+            self.store = Store(str(path))
+        else:
+            self.store = Store()
+        # Serialises writers within this process; readers never wait for it.
+        self.write_lock = threading.Lock()
+
+    # -- writing ------------------------------------------------------------------------------
+    def commit(self, delete: Iterable[Quad], insert: Iterable[Quad]) -> None:
+        """Apply a change atomically: either every quad is removed/added, or none is."""
+        parts = []
+        delete_block = _data_block(delete)
+        if delete_block:
+            parts.append(f"DELETE DATA {{ {delete_block} }}")
+        insert_block = _data_block(insert)
+        if insert_block:
+            parts.append(f"INSERT DATA {{ {insert_block} }}")
+        if parts:
+            self.store.update(" ;\n".join(parts))
+
+    def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
+        """Reference data (code lists) only: replace a whole graph in one transaction."""
+        target = NamedNode(graph)
+        self.store.update(f"DROP SILENT GRAPH {target} ;\nINSERT DATA {{ {_data_block(quads)} }}")
+
+    # -- reading ------------------------------------------------------------------------------
+    def graph_quads(self, graph: str) -> list[Quad]:
+        return list(self.store.quads_for_pattern(None, None, None, NamedNode(graph)))
+
+    def record_quads(self, root: str, graphs: Sequence[str]) -> list[Quad]:
+        """The quads of a record: its root IRI and every IRI below it reachable from there."""
+        prefix = root + "/"
+        graph_nodes = [NamedNode(g) for g in graphs]
+        seen = {root}
+        todo = [root]
+        result: list[Quad] = []
+        while todo:
+            subject = NamedNode(todo.pop())
+            for graph in graph_nodes:
+                for quad in self.store.quads_for_pattern(subject, None, None, graph):
+                    result.append(quad)
+                    obj = quad.object
+                    if isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
+                        seen.add(obj.value)
+                        todo.append(obj.value)
+        return result
+
+    def system_value(self, subject: NamedNode, predicate: str) -> str | None:
+        for quad in self.store.quads_for_pattern(subject, NamedNode(VRX + predicate), None, G_SYSTEM):
+            return quad.object.value
+        return None
+
+    def system_quads(self, subject: NamedNode) -> list[Quad]:
+        return list(self.store.quads_for_pattern(subject, None, None, G_SYSTEM))
+
+    def has_codelists(self) -> bool:
+        return any(True for _ in self.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_CODELISTS)))
+
+    def flush(self) -> None:
+        self.store.flush()
+
+
+def system_quad(subject: NamedNode, predicate: str, value: str | int, datatype: str = "integer") -> Quad:
+    return Quad(subject, NamedNode(VRX + predicate), Literal(str(value), datatype=NamedNode(XSD + datatype)),
+                G_SYSTEM)
+
+
+def _data_block(quads: Iterable[Quad]) -> str:
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        if isinstance(quad.graph_name, DefaultGraph):
+            raise ValueError("the register never writes to the default graph")
+        by_graph.setdefault(str(quad.graph_name), []).append(
+            f"{quad.subject} {quad.predicate} {quad.object} .")
+    return " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
