@@ -19,6 +19,10 @@ class Settings:
     in_memory: bool = False
 
     @property
+    def base_url_from_env(self) -> bool:
+        return bool(os.environ.get("VR_BASE_URL"))
+
+    @property
     def store_dir(self) -> Path:
         return self.data_dir / "oxigraph"
 

@@ -102,6 +102,10 @@ class CommandHandler:
             self._counters = new_counters
         return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
 
+    def is_empty(self) -> bool:
+        """True until the first vereniging was ever registered."""
+        return int(self._load_counters()["vcode"]) < FIRST_VCODE_NUMBER
+
     # -- reads the write path needs -------------------------------------------------------------
     def version_of(self, vcode: str) -> int | None:
         value = self.store.system_value(NamedNode(mapping.vereniging_iri(self.base, vcode)), "versienummer")

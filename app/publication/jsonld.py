@@ -53,7 +53,8 @@ def normalise(doc: Any) -> Any:
     if not isinstance(doc, dict):
         return doc
     ctx = doc.get("@context")
-    if ctx is None or is_own_context(ctx):
+    expanded_form = ctx is None and any(":" in key for key in doc)
+    if is_own_context(ctx) or (ctx is None and not expanded_form):
         return {k: v for k, v in doc.items() if k != "@context"}
     try:
         compacted = jsonld.compact(doc, context(), {"documentLoader": _loader})

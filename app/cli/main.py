@@ -1,0 +1,122 @@
+"""`vr`: run and manage the register from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app import paths
+from app.config import Settings
+
+DEMO_INITIATOR = ("OVO002949", "Digitaal Vlaanderen (demogegevens)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "data_dir", None):
+        settings.data_dir = Path(args.data_dir)
+    if getattr(args, "base_url", None):
+        settings.base_url = args.base_url
+    return settings
+
+
+def load_demo(register, path: Path = paths.DATA / "demo" / "verenigingen.json", quiet: bool = False) -> int:
+    """Register the demo associations through the normal write path."""
+    from tqdm import tqdm
+
+    from app.domain.parse import parse_registration
+    from app.domain.versions import Initiator, Provenance
+
+    bodies = json.loads(path.read_text(encoding="utf-8"))
+    prov = Provenance("registratie", Initiator(*DEMO_INITIATOR), "Demogegevens bij eerste start")
+    for body in tqdm(bodies, desc="demogegevens", unit="vereniging", disable=quiet):
+        register.handler.register(parse_registration(body), prov)
+    return len(bodies)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from app.auth.keys import add_key
+    from app.factory import create_app
+    from app.register import Register
+
+    settings = _settings(args)
+    if not args.base_url and not settings.base_url_from_env:
+        settings.base_url = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
+    register = Register.open(settings)
+    if not args.no_demo and register.handler.is_empty():
+        count = load_demo(register)
+        print(f"{count} demoverenigingen geregistreerd.")
+    if not settings.keys_path.exists():
+        key = add_key(settings.keys_path, "OVO000000", "Demobestuur", ["initiator"])
+        demo_key = settings.data_dir / "demo-api-key.txt"
+        demo_key.write_text(key + "\n", encoding="utf-8")
+        print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
+    app = create_app(register=register)
+    print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
+    return 0
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
+    from app.auth.keys import add_key
+
+    settings = _settings(args)
+    key = add_key(settings.keys_path, args.ovo, args.naam, args.role or ["initiator"])
+    print(key)
+    return 0
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    from app.register import Register
+
+    register = Register.open(_settings(args))
+    if not register.handler.is_empty() and not args.force:
+        print("Het register bevat al verenigingen; gebruik --force om de demogegevens toch toe te voegen.")
+        return 1
+    print(f"{load_demo(register)} demoverenigingen geregistreerd.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vr", description="Verenigingsregister")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="map voor de Oxigraph-opslag en sleutels (standaard ./var of VR_DATA_DIR)")
+        p.add_argument("--base-url", help="basis van de URI's (standaard http://localhost:<poort> of VR_BASE_URL)")
+
+    serve = sub.add_parser("serve", help="start het register (laadt demogegevens bij de eerste start)")
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--no-demo", action="store_true", help="geen demogegevens laden in een leeg register")
+    serve.set_defaults(func=cmd_serve)
+
+    keys = sub.add_parser("keys", help="API-sleutels beheren")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    add = keys_sub.add_parser("add", help="maak een sleutel voor een organisatie (de sleutel wordt één keer getoond)")
+    common(add)
+    add.add_argument("--ovo", required=True, help="OVO-code van de organisatie, bv. OVO000001")
+    add.add_argument("--naam", required=True, help="naam van de organisatie")
+    add.add_argument("--role", action="append", choices=["lezer", "initiator", "admin"])
+    add.set_defaults(func=cmd_keys_add)
+
+    demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
+    common(demo)
+    demo.add_argument("--force", action="store_true")
+    demo.set_defaults(func=cmd_load_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

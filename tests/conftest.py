@@ -1,0 +1,133 @@
+"""Shared fixtures: a real on-disk Oxigraph store in a temp dir and the Flask app in front of it."""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from werkzeug.serving import make_server
+
+from app.auth.keys import add_key
+from app.config import Settings
+from app.factory import create_app
+from app.register import Register
+
+BASE = "http://register.test"
+
+VALID_BODY = {
+    "@context": BASE + "/contexten/vereniging.jsonld",
+    "verenigingstype": "VZER",
+    "naam": "Volleybalclub De Smashers",
+    "korteNaam": "VC Smashers",
+    "korteBeschrijving": "Recreatieve volleybalclub voor jongeren en volwassenen.",
+    "startdatum": "2015-09-01",
+    "doelgroep": {"minimumleeftijd": 12, "maximumleeftijd": 65},
+    "hoofdactiviteiten": ["SPRT", "JGDW"],
+    "werkingsgebieden": ["BE23444021"],
+    "locaties": [
+        {"locatietype": "Activiteiten", "isPrimair": True, "naam": "Sporthal Bourgoyen",
+         "adres": {"straatnaam": "Driepikkelstraat", "huisnummer": "10", "busnummer": "B", "postcode": "9030",
+                   "gemeente": "Gent", "land": "België"}},
+        {"locatietype": "Correspondentie", "isPrimair": False,
+         "adres": {"straatnaam": "Kortrijksesteenweg", "huisnummer": "5", "postcode": "9000",
+                   "gemeente": "Gent", "land": "België"}},
+    ],
+    "contactgegevens": [
+        {"contactgegeventype": "E-mail", "waarde": "info@vcsmashers.be", "beschrijving": "Secretariaat",
+         "isPrimair": True},
+        {"contactgegeventype": "Telefoon", "waarde": "09 234 56 78", "isPrimair": True},
+        {"contactgegeventype": "Website", "waarde": "https://www.vcsmashers.be"},
+        {"contactgegeventype": "SocialMedia", "waarde": "https://www.facebook.com/vcsmashers"},
+    ],
+    "vertegenwoordigers": [
+        {"insz": "85073003328", "voornaam": "An", "achternaam": "Peeters", "roepnaam": "Anneke",
+         "rol": "Voorzitter", "isPrimair": True, "email": "an.peeters@example.be",
+         "telefoon": "+32 9 234 56 79", "mobiel": "+32 470 12 34 56"},
+    ],
+}
+
+
+def valid_body(**changes) -> dict:
+    body = copy.deepcopy(VALID_BODY)
+    body.update(changes)
+    return body
+
+
+class Keys:
+    def __init__(self, path: Path) -> None:
+        self.initiator = add_key(path, "OVO000001", "Gemeente Gent", ["initiator"])
+        self.other_initiator = add_key(path, "OVO000002", "Gemeente Aalst", ["initiator"])
+        self.reader = add_key(path, "OVO000003", "Provincie Oost-Vlaanderen", ["lezer"])
+
+    @staticmethod
+    def auth(key: str) -> dict:
+        return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", base_url=BASE)
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    return Keys(settings.keys_path)
+
+
+@pytest.fixture
+def register(settings: Settings, keys: Keys) -> Register:
+    return Register.open(settings)
+
+
+@pytest.fixture
+def app(register: Register):
+    return create_app(register=register)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def post(client, keys):
+    """POST a registration body as the Gent initiator."""
+
+    def _post(body, key: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        headers.update(Keys.auth(key or keys.initiator))
+        if isinstance(body, (dict, list)):
+            return client.post("/verenigingen", json=body, headers=headers, **kwargs)
+        if body is not None:
+            kwargs["data"] = body
+        return client.post("/verenigingen", headers=headers, **kwargs)
+
+    return _post
+
+
+def dump(register: Register) -> bytes:
+    """Every quad in the store, canonically sorted: equal bytes means an unchanged store."""
+    register.store.flush()
+    lines = pyoxigraph.serialize(register.store.store, format=pyoxigraph.RdfFormat.N_QUADS).splitlines()
+    return b"\n".join(sorted(lines))
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app on a real loopback socket, for clients that speak HTTP themselves."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
