@@ -10,7 +10,7 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from app.publication.jsonld import context_document
-from tests.conftest import BASE, Keys, valid_body
+from tests.conftest import Keys, valid_body
 
 
 def own_loader(url, options=None):

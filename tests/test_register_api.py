@@ -10,9 +10,8 @@ import pytest
 from app.auth.keys import add_key
 from app.config import Settings
 from app.factory import create_app
-from app.register import Register
-
 from app.namespaces import GRAPH_VERSIONS_PUBLIC, PROV
+from app.register import Register
 from tests.conftest import BASE, Keys, dump, valid_body
 
 

@@ -1,0 +1,89 @@
+"""SHACL shapes: they catch a broken record even when the domain rules are bypassed, and the
+compiled-shapes fast path gives the same verdicts as a plain pyshacl.validate call."""
+
+from __future__ import annotations
+
+import copy
+
+import pyshacl
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad
+from rdflib.namespace import RDF, SH
+
+from app.domain import mapping
+from app.domain.parse import parse_registration
+from app.namespaces import GRAPH_PUBLIC, REGORG, SCHEMA, SKOS, XSD
+from app.validation import shacl
+from tests.conftest import BASE, VALID_BODY
+
+META = {"vCode": "V0001001", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z"}
+ROOT = f"{BASE}/id/vereniging/V0001001"
+
+
+def record() -> list[Quad]:
+    state = parse_registration(copy.deepcopy(VALID_BODY))
+    for key in ("locaties", "contactgegevens", "vertegenwoordigers"):
+        for index, item in enumerate(state[key], start=1):
+            item["id"] = index
+    public, restricted = mapping.state_to_quads(state, BASE, META)
+    return public + restricted
+
+
+def without(quads, predicate):
+    return [q for q in quads if q.predicate.value != predicate]
+
+
+def plus(quads, subject, predicate, obj):
+    return quads + [Quad(NamedNode(subject), NamedNode(predicate), obj, NamedNode(GRAPH_PUBLIC))]
+
+
+XSD_DATE = NamedNode(XSD + "date")
+XSD_INTEGER = NamedNode(XSD + "integer")
+
+
+def replace(quads, predicate, obj):
+    return [Quad(q.subject, q.predicate, obj, q.graph_name) if q.predicate.value == predicate else q for q in quads]
+
+
+BROKEN = {
+    "no name": lambda q: without(q, SKOS + "prefLabel"),
+    "two names": lambda q: plus(q, ROOT, SKOS + "prefLabel", Literal("Andere naam", language="nl")),
+    "four activities": lambda q: plus(plus(q, ROOT, REGORG + "orgActivity",
+                                           NamedNode("https://w3id.org/verenigingsregister/concept/hoofdactiviteit/TOER")),
+                                      ROOT, REGORG + "orgActivity",
+                                      NamedNode("https://w3id.org/verenigingsregister/concept/hoofdactiviteit/HOSP")),
+    "activity from another scheme": lambda q: plus(q, ROOT, REGORG + "orgActivity",
+                                                   NamedNode("https://w3id.org/verenigingsregister/concept/locatietype/Activiteiten")),
+    "bad founding date": lambda q: replace(q, SCHEMA + "foundingDate", Literal("2015-13-01", datatype=XSD_DATE)),
+    "age out of range": lambda q: replace(q, SCHEMA + "suggestedMaxAge", Literal("200", datatype=XSD_INTEGER)),
+    "site without address": lambda q: without(q, "http://www.w3.org/ns/locn#address"),
+    "representative without INSZ": lambda q: without(q, "https://w3id.org/verenigingsregister/ns#insz"),
+}
+
+
+def test_valid_record_conforms():
+    quads = record()
+    assert shacl.check(quads, mapping.referenced_concepts(quads), ROOT) == []
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_shapes_catch_broken_records(case):
+    quads = BROKEN[case](record())
+    errors = shacl.check(quads, mapping.referenced_concepts(quads), ROOT)
+    assert errors, case
+    assert all(e.code == "shacl" and e.message for e in errors)
+
+
+@pytest.mark.parametrize("case", [None, *BROKEN])
+def test_compiled_shapes_give_the_same_verdict_as_plain_pyshacl(case):
+    quads = record() if case is None else BROKEN[case](record())
+    graph = shacl.data_graph(quads, mapping.referenced_concepts(quads))
+    fast, fast_report = shacl.run_pyshacl(graph)
+    plain, plain_report, _ = pyshacl.validate(graph, shacl_graph=shacl.shapes_graph(), inference="none")
+    assert fast == plain
+    assert _results(fast_report) == _results(plain_report)
+
+
+def _results(report) -> set[tuple[str, str]]:
+    return {(str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultPath)))
+            for r in report.subjects(RDF.type, SH.ValidationResult)}
