@@ -16,6 +16,8 @@ class Settings:
     keys_file: Path | None = field(default_factory=lambda: Path(os.environ["VR_KEYS_FILE"])
                                    if os.environ.get("VR_KEYS_FILE") else None)
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("VR_MAX_BODY_BYTES", 256 * 1024)))
+    # Processes that run SHACL validation in parallel; 0 validates in the request thread.
+    shacl_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SHACL_WORKERS", 0)))
     in_memory: bool = False
 
     @property

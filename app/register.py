@@ -13,6 +13,7 @@ from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.namespaces import GRAPH_CODELISTS
 from app.store.oxigraph_store import RegisterStore
+from app.validation.shacl import ShaclPool
 
 
 @dataclass
@@ -25,9 +26,14 @@ class Register:
     @classmethod
     def open(cls, settings: Settings) -> Register:
         store = RegisterStore(None if settings.in_memory else settings.store_dir)
-        register = cls(settings, store, CommandHandler(store, settings.base), KeyRing(settings.keys_path))
+        handler = CommandHandler(store, settings.base, ShaclPool(settings.shacl_workers))
+        register = cls(settings, store, handler, KeyRing(settings.keys_path))
         register.publish_codelists()
         return register
+
+    def close(self) -> None:
+        self.handler.validator.close()
+        self.store.flush()
 
     def publish_codelists(self) -> None:
         """Keep the code-list graph equal to ontology/ so SPARQL and dereferencing see the labels."""

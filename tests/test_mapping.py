@@ -10,8 +10,6 @@ from app.domain.parse import parse_registration
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED
 from tests.conftest import BASE, VALID_BODY
 
-META = {"vCode": "V0001001", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z"}
-
 
 def state() -> dict:
     result = parse_registration(copy.deepcopy(VALID_BODY))
@@ -31,13 +29,13 @@ def normalise(value):
 
 def test_state_round_trips_through_rdf():
     original = state()
-    public, restricted = mapping.state_to_quads(original, BASE, META)
+    public, restricted = mapping.state_to_quads(original, BASE, "V0001001")
     back = mapping.quads_to_state(public + restricted, f"{BASE}/id/vereniging/V0001001")
     assert normalise(back) == normalise(original)
 
 
 def test_personal_data_is_only_in_the_restricted_graph():
-    public, restricted = mapping.state_to_quads(state(), BASE, META)
+    public, restricted = mapping.state_to_quads(state(), BASE, "V0001001")
     assert {q.graph_name.value for q in public} == {GRAPH_PUBLIC}
     assert {q.graph_name.value for q in restricted} == {GRAPH_RESTRICTED}
     public_text = " ".join(str(q) for q in public)
@@ -47,7 +45,7 @@ def test_personal_data_is_only_in_the_restricted_graph():
 
 
 def test_no_blank_nodes_so_updates_can_delete_exact_data():
-    public, restricted = mapping.state_to_quads(state(), BASE, META)
+    public, restricted = mapping.state_to_quads(state(), BASE, "V0001001")
     for quad in public + restricted:
         assert type(quad.subject).__name__ == "NamedNode"
         assert type(quad.object).__name__ != "BlankNode"

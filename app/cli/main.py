@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.register import Register
 
     settings = _settings(args)
+    if "VR_SHACL_WORKERS" not in os.environ:
+        settings.shacl_workers = min(4, os.cpu_count() or 1)
     if not args.base_url and not settings.base_url_from_env:
         settings.base_url = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
     register = Register.open(settings)
@@ -57,7 +60,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
     app = create_app(register=register)
     print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
+    finally:
+        register.close()
     return 0
 
 

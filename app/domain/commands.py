@@ -2,12 +2,16 @@
 
 parse (done by the caller, see parse.py) → domain rules → RDF state → SHACL on that record →
 ONE Oxigraph transaction writing the public state, the restricted state, the version record
-with its provenance, and the register's counters together. Any rejection raises
-CommandRejected before the transaction, so a refused command leaves the store untouched.
+with its provenance and the bookkeeping together. Any rejection raises CommandRejected before
+the transaction, so a refused command leaves the store untouched.
+
+Validation runs outside the writer lock (in worker processes when configured), so concurrent
+requests validate in parallel; only numbering and the commit itself are serialised.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,9 +20,10 @@ from pyoxigraph import NamedNode, Quad
 
 from app.domain import mapping, rules, versions
 from app.domain.vcode import format_vcode
-from app.store.oxigraph_store import REGISTER, RegisterStore, system_quad
-from app.validation import shacl
+from app.namespaces import GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX
+from app.store.oxigraph_store import RegisterStore, system_quad
 from app.validation.errors import CommandRejected, invalid
+from app.validation.shacl import ShaclPool
 
 FIRST_VCODE_NUMBER = 1001
 CHILD_KINDS = (("locaties", "Locatie"), ("contactgegevens", "Contactgegeven"),
@@ -37,40 +42,56 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _max(store: RegisterStore, query: str) -> str | None:
+    for row in store.store.query(query):
+        value = row[0]
+        return value.value if value is not None else None
+    return None
+
+
 class CommandHandler:
-    def __init__(self, store: RegisterStore, base: str, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: RegisterStore, base: str, validator: ShaclPool | None = None,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.base = base.rstrip("/")
+        self.validator = validator or ShaclPool(0)
         self.clock = clock
-        self._counters: dict[str, str | int] | None = None
+        self._reserve_lock = threading.Lock()
+        self._restore_counters()
 
-    # -- register-wide counters (persisted in the system graph, cached here) -----------------
-    def _load_counters(self) -> dict[str, str | int]:
-        if self._counters is None:
-            get = self.store.system_value
-            self._counters = {
-                "vcode": int(get(REGISTER, "laatsteVCodeNummer") or FIRST_VCODE_NUMBER - 1),
-                "sequence": int(get(REGISTER, "sequentie") or 0),
-                "timestamp": get(REGISTER, "laatsteTijdstip") or "",
-            }
-        return self._counters
+    # -- register-wide counters: derived from the data itself, never stored separately ---------
+    def _restore_counters(self) -> None:
+        """Highest V-code, sequence and timestamp ever written (removed records included)."""
+        self._last_vcode = int(_max(self.store, f"""
+            SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ ?v <{VRX}vcodeNummer> ?n }} }}""")
+                               or FIRST_VCODE_NUMBER - 1)
+        self._sequence = int(_max(self.store, f"""
+            SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?a <{VRX}sequentie> ?n }} }}""")
+                             or 0)
+        self._timestamp = _max(self.store, f"""
+            SELECT (MAX(?t) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?v <{PROV}generatedAtTime> ?t }} }}""") \
+            or ""
+        self._next_vcode = self._last_vcode + 1
 
-    def _timestamp(self, last: str) -> str:
-        """Now, but strictly after the previous change so stream order equals time order."""
+    def _reserve_vcode(self) -> tuple[int, str]:
+        """A V-code for a new vereniging. Never handed out twice; a rejected command leaves a gap."""
+        with self._reserve_lock:
+            number = self._next_vcode
+            self._next_vcode += 1
+        return number, format_vcode(number)
+
+    def _next_timestamp(self) -> str:
+        """Now, but strictly after the previous change, so stream order equals time order."""
         now = self.clock().astimezone(UTC)
-        if last:
-            previous = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        if self._timestamp:
+            previous = datetime.fromisoformat(self._timestamp.replace("Z", "+00:00"))
             if now <= previous:
                 now = previous + timedelta(microseconds=1)
         return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    @staticmethod
-    def _counter_quads(counters: dict) -> list[Quad]:
-        return [
-            system_quad(REGISTER, "laatsteVCodeNummer", counters["vcode"]),
-            system_quad(REGISTER, "sequentie", counters["sequence"]),
-            system_quad(REGISTER, "laatsteTijdstip", counters["timestamp"], "dateTime"),
-        ]
+    def is_empty(self) -> bool:
+        """True until the first vereniging was ever registered."""
+        return self._last_vcode < FIRST_VCODE_NUMBER
 
     # -- commands -------------------------------------------------------------------------------
     def register(self, state: dict, prov: versions.Provenance) -> Outcome:
@@ -79,32 +100,25 @@ class CommandHandler:
         for key, _ in CHILD_KINDS:
             for index, item in enumerate(state[key], start=1):
                 item["id"] = index
+        number, vcode = self._reserve_vcode()
+        vc_iri = mapping.vereniging_iri(self.base, vcode)
+        public, restricted = mapping.state_to_quads(state, self.base, vcode)
+        record = public + restricted
+        problems = self.validator.check(record, vc_iri, mapping.referenced_facts(record))
+        if problems:
+            raise invalid(problems, "De vereniging voldoet niet aan de SHACL-vormen van het register.")
+        vc = NamedNode(vc_iri)
+        system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
+        system += [system_quad(vc, f"volgende{kind}Id", len(state[key]) + 1) for key, kind in CHILD_KINDS]
         with self.store.write_lock:
-            counters = self._load_counters()
-            number = int(counters["vcode"]) + 1
-            vcode = format_vcode(number)
-            sequence = int(counters["sequence"]) + 1
-            timestamp = self._timestamp(str(counters["timestamp"]))
-            meta = {"vCode": vcode, "created": timestamp, "modified": timestamp}
-            public, restricted = mapping.state_to_quads(state, self.base, meta)
-            vc_iri = mapping.vereniging_iri(self.base, vcode)
-            record = public + restricted
-            problems = shacl.check(record, mapping.referenced_concepts(record), vc_iri)
-            if problems:
-                raise invalid(problems, "De vereniging voldoet niet aan de SHACL-vormen van het register.")
-            vc = NamedNode(vc_iri)
-            system = [system_quad(vc, "versienummer", 1)]
-            system += [system_quad(vc, f"volgende{kind}Id", len(state[key]) + 1) for key, kind in CHILD_KINDS]
-            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public, restricted)
-            new_counters = {"vcode": number, "sequence": sequence, "timestamp": timestamp}
-            old = self._counter_quads(counters) if counters["timestamp"] else []
-            self.store.commit(delete=old, insert=record + history + system + self._counter_quads(new_counters))
-            self._counters = new_counters
+            sequence = self._sequence + 1
+            timestamp = self._next_timestamp()
+            meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
+            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted)
+            self.store.insert(record + meta + history + system)
+            self._sequence, self._timestamp = sequence, timestamp
+            self._last_vcode = max(self._last_vcode, number)
         return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
-
-    def is_empty(self) -> bool:
-        """True until the first vereniging was ever registered."""
-        return int(self._load_counters()["vcode"]) < FIRST_VCODE_NUMBER
 
     # -- reads the write path needs -------------------------------------------------------------
     def version_of(self, vcode: str) -> int | None:
@@ -112,4 +126,4 @@ class CommandHandler:
         return int(value) if value is not None else None
 
 
-__all__ = ["CommandHandler", "CommandRejected", "Outcome"]
+__all__ = ["CommandHandler", "CommandRejected", "Outcome", "Quad"]

@@ -89,12 +89,8 @@ def adresvoorstelling(adres: dict) -> str:
     return f"{street}, {adres['postcode']} {adres['gemeente']}, {adres['land']}"
 
 
-def state_to_quads(state: dict, base: str, meta: dict) -> tuple[list[Quad], list[Quad]]:
-    """Public and restricted quads for one vereniging state.
-
-    `meta` carries what the register decides (vCode, created/modified timestamps).
-    """
-    vcode = meta["vCode"]
+def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list[Quad]]:
+    """Public and restricted quads for one vereniging state (what SHACL validates)."""
     vc_iri = vereniging_iri(base, vcode)
     vc = n(vc_iri)
     pub: list[Quad] = []
@@ -146,8 +142,6 @@ def state_to_quads(state: dict, base: str, meta: dict) -> tuple[list[Quad], list
         p(vc, REGORG + "orgActivity", concept("hoofdactiviteit", code))
     for code in state["werkingsgebieden"]:
         p(vc, DCTERMS + "spatial", concept("werkingsgebied", code))
-    p(vc, DCTERMS + "created", _typed(meta["created"], "dateTime"))
-    p(vc, DCTERMS + "modified", _typed(meta["modified"], "dateTime"))
 
     for loc in state["locaties"]:
         site = n(f"{vc_iri}/locatie/{loc['id']}")
@@ -205,6 +199,13 @@ def state_to_quads(state: dict, base: str, meta: dict) -> tuple[list[Quad], list
             if item.get(key):
                 r(agent, predicate, n(item[key]) if is_iri else Literal(item[key]))
     return pub, res
+
+
+def metadata_quads(vc_iri: str, created: str, modified: str) -> list[Quad]:
+    """What the register adds at commit time: when the record was created and last changed."""
+    vc = n(vc_iri)
+    return [Quad(vc, n(DCTERMS + "created"), _typed(created, "dateTime"), G_PUB),
+            Quad(vc, n(DCTERMS + "modified"), _typed(modified, "dateTime"), G_PUB)]
 
 
 # -- back from RDF --------------------------------------------------------------------------
@@ -313,7 +314,13 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
     return state
 
 
-def referenced_concepts(quads: Iterable[Quad]) -> set[str]:
-    """Code-list concepts a record points to: the facts SHACL needs beside the record."""
-    return {q.object.value for q in quads
-            if isinstance(q.object, NamedNode) and q.object.value.startswith(CONCEPT)}
+def referenced_facts(quads: Iterable[Quad]) -> list[Quad]:
+    """Facts outside the record that SHACL needs: scheme membership of referenced werkingsgebieden."""
+    prefix = CONCEPT + "werkingsgebied/"
+    scheme = n(codelists.get("werkingsgebieden").iri)
+    in_scheme = n(SKOS + "inScheme")
+    facts = []
+    for iri in {q.object.value for q in quads if isinstance(q.object, NamedNode) and q.object.value.startswith(prefix)}:
+        if codelists.get("werkingsgebieden").by_iri(iri):
+            facts.append(Quad(n(iri), in_scheme, scheme, G_PUB))
+    return facts

@@ -15,7 +15,6 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
 
 from app.namespaces import GRAPH_CODELISTS, GRAPH_SYSTEM, VRX, XSD
 
-REGISTER = NamedNode("urn:vr:register")
 G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 
 
@@ -30,17 +29,12 @@ class RegisterStore:
         self.write_lock = threading.Lock()
 
     # -- writing ------------------------------------------------------------------------------
-    def commit(self, delete: Iterable[Quad], insert: Iterable[Quad]) -> None:
-        """Apply a change atomically: either every quad is removed/added, or none is."""
-        parts = []
-        delete_block = _data_block(delete)
-        if delete_block:
-            parts.append(f"DELETE DATA {{ {delete_block} }}")
-        insert_block = _data_block(insert)
-        if insert_block:
-            parts.append(f"INSERT DATA {{ {insert_block} }}")
-        if parts:
-            self.store.update(" ;\n".join(parts))
+    def insert(self, quads: Sequence[Quad]) -> None:
+        """Add quads in one transaction (Store.extend is atomic): all of them or none."""
+        for quad in quads:
+            if isinstance(quad.graph_name, DefaultGraph):
+                raise ValueError("the register never writes to the default graph")
+        self.store.extend(quads)
 
     def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
         """Reference data (code lists) only: replace a whole graph in one transaction."""

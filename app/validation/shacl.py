@@ -1,18 +1,22 @@
 """SHACL validation of one record with pyshacl.
 
-The shapes are parsed once per process. Each write validates only the record it would store
-plus the facts it references (the code-list concepts' scheme membership), never the whole
-store, so the cost stays flat as the register grows.
+The shapes are parsed and compiled once per process. Each write validates only the record it
+would store plus the few facts it references, never the whole store, so the cost stays flat as
+the register grows. pyshacl is pure Python and holds the GIL; ShaclPool runs it in worker
+processes so validations of concurrent requests use every core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 
+import pyoxigraph
 import pyshacl.shape
 import rdflib
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad
 from pyshacl import Validator
 from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
 from pyshacl.graph_abstraction import DataGraph
@@ -20,7 +24,6 @@ from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH, XSD
 
 from app import paths
-from app.domain import codelists
 from app.validation.errors import FieldError
 
 _XSD_STRING = str(XSD.string)
@@ -72,26 +75,21 @@ def _term(term):
     raise TypeError(f"unsupported term {term!r}")
 
 
-def data_graph(quads: Iterable[Quad], concepts: Iterable[str]) -> rdflib.Graph:
+def data_graph(quads: Iterable[Quad]) -> rdflib.Graph:
     graph = rdflib.Graph(bind_namespaces="none")
     add = graph.add
     for quad in quads:
         add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
-    skos_in_scheme = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#inScheme")
-    rdf_type = rdflib.RDF.type
-    concept_class = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#Concept")
-    for iri in concepts:
-        found = codelists.concept_by_iri(iri)
-        if found:
-            node = rdflib.URIRef(iri)
-            add((node, rdf_type, concept_class))
-            add((node, skos_in_scheme, rdflib.URIRef(codelists.get(found.scheme).iri)))
     return graph
 
 
-def check(quads: list[Quad], concepts: Iterable[str], root: str) -> list[FieldError]:
-    """Validate a record; return its violations as field errors (empty when it conforms)."""
-    graph = data_graph(quads, concepts)
+def check(quads: Sequence[Quad], root: str, context: Iterable[Quad] = ()) -> list[FieldError]:
+    """Validate a record plus the facts it references; return violations as field errors.
+
+    Code-list membership needs no facts from the store: shapes/codelijsten.ttl lists the
+    allowed concepts (sh:in). `context` carries other referenced facts a command needs.
+    """
+    graph = data_graph([*quads, *context])
     conforms, report = run_pyshacl(graph)
     if conforms:
         return []
@@ -106,3 +104,37 @@ def check(quads: list[Quad], concepts: Iterable[str], root: str) -> list[FieldEr
                 report.namespace_manager.normalizeUri(path)
         errors.append(FieldError(where or "vereniging", "shacl", message))
     return sorted(errors, key=lambda e: (e.path, e.message))
+
+
+def _check_serialised(nquads: bytes, root: str) -> list[tuple[str, str, str]]:
+    """Worker side: parse the record (pyoxigraph, fast) and validate it."""
+    quads = list(pyoxigraph.parse(nquads, pyoxigraph.RdfFormat.N_QUADS))
+    return [(e.path, e.code, e.message) for e in check(quads, root)]
+
+
+def _warm_up() -> None:
+    _compiled_shapes()
+
+
+class ShaclPool:
+    """Validates records in `workers` processes; with 0 workers, in the calling thread."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        if workers > 0:
+            # spawn: the parent runs threads (web server), which fork does not mix well with.
+            self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_warm_up)
+
+    def check(self, quads: Sequence[Quad], root: str, context: Iterable[Quad] = ()) -> list[FieldError]:
+        if self._executor is None:
+            return check(quads, root, context)
+        data = [Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in (*quads, *context)]
+        payload = pyoxigraph.serialize(data, format=pyoxigraph.RdfFormat.N_QUADS)
+        return [FieldError(*item) for item in self._executor.submit(_check_serialised, payload, root).result()]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
