@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from app.auth.keys import add_key  # noqa: E402
 
 
-def bodies(n: int) -> list[dict]:
-    demo = json.loads((ROOT / "data" / "demo" / "verenigingen.json").read_text(encoding="utf-8"))
+def bodies(n: int, source: Path) -> list[dict]:
+    demo = json.loads(source.read_text(encoding="utf-8"))
     out = []
     for i in range(n):
         body = copy.deepcopy(demo[i % len(demo)])
@@ -115,8 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--bodies", type=Path, default=ROOT / "data" / "demo" / "verenigingen.json",
+                        help="JSON array of registration bodies to cycle through")
     args = parser.parse_args()
-    data = bodies(args.n)
+    data = bodies(args.n, args.bodies)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         http_s, store_dir = http_writes(data, args.concurrency, workdir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
     app = create_app(register=register)
     print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
+    # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
     finally:
