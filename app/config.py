@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,17 @@ class Settings:
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.data_dir / "keys.toml"
+
+    def secret(self) -> bytes:
+        """Key for confirmation tokens: VR_SECRET, else a random one kept in the data dir."""
+        if os.environ.get("VR_SECRET"):
+            return os.environ["VR_SECRET"].encode()
+        path = self.data_dir / "secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip().encode()
 
     @property
     def base(self) -> str:

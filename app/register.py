@@ -26,7 +26,7 @@ class Register:
     @classmethod
     def open(cls, settings: Settings) -> Register:
         store = RegisterStore(None if settings.in_memory else settings.store_dir)
-        handler = CommandHandler(store, settings.base, ShaclPool(settings.shacl_workers))
+        handler = CommandHandler(store, settings.base, ShaclPool(settings.shacl_workers), settings.secret())
         register = cls(settings, store, handler, KeyRing(settings.keys_path))
         register.publish_codelists()
         return register

@@ -1,41 +1,52 @@
 """The one write path: every change to a vereniging goes through CommandHandler.
 
-parse (done by the caller, see parse.py) → domain rules → RDF state → SHACL on that record →
-ONE Oxigraph transaction writing the public state, the restricted state, the version record
-with its provenance and the bookkeeping together. Any rejection raises CommandRejected before
-the transaction, so a refused command leaves the store untouched.
+parse (by the caller, see parse.py) → domain rules → RDF state → SHACL on that record →
+ONE Oxigraph transaction writing the new public state, the restricted state, the version
+record with its provenance and the bookkeeping together. Any rejection raises CommandRejected
+before the transaction, so a refused command leaves the store untouched.
 
 Validation runs outside the writer lock (in worker processes when configured), so concurrent
-requests validate in parallel; only numbering and the commit itself are serialised.
+requests validate in parallel. A change is computed optimistically from the version it read
+and committed only if that is still the current version; otherwise it is recomputed on the
+new state (or refused with 412 when the client pinned the version with If-Match).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import mapping, rules, versions
+from app.domain import duplicates, mapping, rules, versions
+from app.domain.parse import KINDS
 from app.domain.vcode import format_vcode
-from app.namespaces import GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX
+from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX, XSD
 from app.store.oxigraph_store import RegisterStore, system_quad
-from app.validation.errors import CommandRejected, invalid
+from app.validation.errors import CommandRejected, FieldError, invalid
 from app.validation.shacl import ShaclPool
 
 FIRST_VCODE_NUMBER = 1001
-CHILD_KINDS = (("locaties", "Locatie"), ("contactgegevens", "Contactgegeven"),
-               ("vertegenwoordigers", "Vertegenwoordiger"))
+RECORD_GRAPHS = (GRAPH_PUBLIC, GRAPH_RESTRICTED)
+MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
 class Outcome:
     vcode: str
     version: int
-    sequence: int
-    created: bool
+    sequence: int | None  # None: nothing was written
+    created: bool = False
+    item_id: int | None = None
+    replayed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.sequence is not None
 
 
 def _utcnow() -> datetime:
@@ -49,12 +60,28 @@ def _max(store: RegisterStore, query: str) -> str | None:
     return None
 
 
+def not_found(vcode: str) -> CommandRejected:
+    return CommandRejected(404, "niet-gevonden", "Niet gevonden",
+                           f"Vereniging '{vcode}' is niet gekend in het register.")
+
+
+def gone(vcode: str) -> CommandRejected:
+    return CommandRejected(410, "verwijderd", "Verwijderd", f"Vereniging '{vcode}' werd verwijderd.")
+
+
+def stale(expected: int, actual: int) -> CommandRejected:
+    return CommandRejected(412, "voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
+                           f"De gevraagde vereniging heeft niet de verwachte sequentiewaarde (verwacht {expected}, "
+                           f"huidig {actual}).", extra={"huidigeVersie": actual})
+
+
 class CommandHandler:
     def __init__(self, store: RegisterStore, base: str, validator: ShaclPool | None = None,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 secret: bytes = b"", clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.base = base.rstrip("/")
         self.validator = validator or ShaclPool(0)
+        self.secret = secret
         self.clock = clock
         self._reserve_lock = threading.Lock()
         self._restore_counters()
@@ -93,37 +120,233 @@ class CommandHandler:
         """True until the first vereniging was ever registered."""
         return self._last_vcode < FIRST_VCODE_NUMBER
 
-    # -- commands -------------------------------------------------------------------------------
-    def register(self, state: dict, prov: versions.Provenance) -> Outcome:
-        """Register a new vereniging from a parsed state (see parse.parse_registration)."""
+    # -- reading the current state ----------------------------------------------------------------
+    def iri(self, vcode: str) -> str:
+        return mapping.vereniging_iri(self.base, vcode)
+
+    def version_of(self, vcode: str) -> int | None:
+        value = self.store.system_value(NamedNode(self.iri(vcode)), "versienummer")
+        return int(value) if value is not None else None
+
+    def is_removed(self, vcode: str) -> bool:
+        return self.store.system_value(NamedNode(self.iri(vcode)), "verwijderd") == "true"
+
+    def load(self, vcode: str) -> tuple[dict, int]:
+        """Current state and version; 404 for an unknown V-code, 410 for a removed one."""
+        version = self.version_of(vcode)
+        if version is None:
+            raise not_found(vcode)
+        if self.is_removed(vcode):
+            raise gone(vcode)
+        quads = self.store.record_quads(self.iri(vcode), RECORD_GRAPHS)
+        state = mapping.quads_to_state(quads, self.iri(vcode))
+        for erkenning in state["erkenningen"]:
+            erkenning.setdefault("geregistreerdDoor", None)
+        return state, version
+
+    def _next_ids(self, vc: NamedNode) -> dict[str, int]:
+        return {kind: int(self.store.system_value(vc, f"volgende{spec.segment.capitalize()}Id") or 1)
+                for kind, spec in KINDS.items()}
+
+    # -- registration -----------------------------------------------------------------------------
+    def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
+                 idempotency_key: str | None = None) -> Outcome:
+        """Register a new vereniging from a parsed state (parse.parse_registration / parse_kbo_registration)."""
         rules.check(state)
-        for key, _ in CHILD_KINDS:
-            for index, item in enumerate(state[key], start=1):
+        self._check_references(state, None)
+        idem = self._idempotency(prov, idempotency_key, state)
+        if idem is not None:
+            replay = self._replay(idem)
+            if replay is not None:
+                return replay
+        if state.get("kboNummer"):
+            existing = self._kbo_owner(state["kboNummer"])
+            if existing is not None:
+                return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
+        else:
+            self._check_duplicates(state, confirmation)
+        for kind in KINDS:
+            for index, item in enumerate(state[kind], start=1):
                 item["id"] = index
+                if kind == "erkenningen":
+                    item["geregistreerdDoor"] = prov.initiator.ovo
         number, vcode = self._reserve_vcode()
-        vc_iri = mapping.vereniging_iri(self.base, vcode)
+        vc_iri = self.iri(vcode)
         public, restricted = mapping.state_to_quads(state, self.base, vcode)
-        record = public + restricted
-        problems = self.validator.check(record, vc_iri, mapping.referenced_facts(record))
-        if problems:
-            raise invalid(problems, "De vereniging voldoet niet aan de SHACL-vormen van het register.")
+        self._validate(public + restricted, vc_iri)
         vc = NamedNode(vc_iri)
         system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
-        system += [system_quad(vc, f"volgende{kind}Id", len(state[key]) + 1) for key, kind in CHILD_KINDS]
+        system += [system_quad(vc, f"volgende{spec.segment.capitalize()}Id", len(state[kind]) + 1)
+                   for kind, spec in KINDS.items()]
+        if state.get("kboNummer"):
+            system.append(Quad(_kbo_key(state["kboNummer"]), NamedNode(VRX + "vereniging"), vc, _G_SYSTEM))
         with self.store.write_lock:
+            if idem is not None:
+                replay = self._replay(idem)
+                if replay is not None:
+                    return replay
+                system += self._idempotency_quads(idem, vc)
+            if state.get("kboNummer") and self._kbo_owner(state["kboNummer"]) is not None:
+                existing = self._kbo_owner(state["kboNummer"])
+                return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
             sequence = self._sequence + 1
             timestamp = self._next_timestamp()
             meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
             history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted)
-            self.store.insert(record + meta + history + system)
+            self.store.insert(public + restricted + meta + history + system)
             self._sequence, self._timestamp = sequence, timestamp
             self._last_vcode = max(self._last_vcode, number)
         return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
 
-    # -- reads the write path needs -------------------------------------------------------------
-    def version_of(self, vcode: str) -> int | None:
-        value = self.store.system_value(NamedNode(mapping.vereniging_iri(self.base, vcode)), "versienummer")
-        return int(value) if value is not None else None
+    def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
+        token = duplicates.confirmation_token(state, self.secret)
+        if confirmation is not None:
+            if confirmation != token:
+                raise CommandRejected(400, "bevestigingstoken", "Ongeldig bevestigingstoken",
+                                      "Het bevestigingstoken is niet geldig voor deze request.")
+            return
+        candidates = duplicates.find_candidates(self.store, state)
+        if candidates:
+            raise CommandRejected(
+                409, "mogelijke-dubbels", "Mogelijke dubbele verenigingen",
+                "Er bestaan al actieve verenigingen met een gelijkaardige naam in dezelfde gemeente. Stuur "
+                "dezelfde aanvraag opnieuw met de header 'VR-BevestigingsToken' om toch te registreren.",
+                extra={"bevestigingsToken": token, "mogelijkeDuplicateVerenigingen": candidates})
+
+    def _kbo_owner(self, kbo: str) -> str | None:
+        for quad in self.store.store.quads_for_pattern(_kbo_key(kbo), NamedNode(VRX + "vereniging"), None, _G_SYSTEM):
+            return quad.object.value.rsplit("/", 1)[-1]
+        return None
+
+    # -- idempotent POST retries --------------------------------------------------------------------
+    @staticmethod
+    def _idempotency(prov: versions.Provenance, key: str | None, payload: object) -> tuple[NamedNode, str] | None:
+        if not key:
+            return None
+        digest = hashlib.sha256(f"{prov.initiator.ovo}\n{key}".encode()).hexdigest()
+        body = hashlib.sha256(repr(payload).encode()).hexdigest()
+        return NamedNode(f"urn:vr:idempotentie:{digest}"), body
+
+    def _replay(self, idem: tuple[NamedNode, str]) -> Outcome | None:
+        node, body = idem
+        found = {q.predicate.value: q.object.value
+                 for q in self.store.store.quads_for_pattern(node, None, None, _G_SYSTEM)}
+        if not found:
+            return None
+        if found.get(VRX + "verzoekHash") != body:
+            raise CommandRejected(422, "idempotentie-sleutel", "Idempotency-Key hergebruikt",
+                                  "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
+        vcode = found[VRX + "vereniging"].rsplit("/", 1)[-1]
+        return Outcome(vcode, self.version_of(vcode) or 1, None, created=True, replayed=True)
+
+    @staticmethod
+    def _idempotency_quads(idem: tuple[NamedNode, str], vc: NamedNode) -> list[Quad]:
+        node, body = idem
+        return [Quad(node, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM),
+                Quad(node, NamedNode(VRX + "verzoekHash"), Literal(body), _G_SYSTEM)]
+
+    # -- changes to an existing vereniging ------------------------------------------------------
+    def change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
+               expected_version: int | None = None) -> Outcome:
+        """Apply `mutate` (state → new state, may raise CommandRejected) as one new version.
+
+        A mutation that changes nothing writes nothing (Outcome.changed is False).
+        """
+        for _ in range(MAX_ATTEMPTS):
+            current, version = self.load(vcode)
+            if expected_version is not None and expected_version != version:
+                raise stale(expected_version, version)
+            new = mutate(copy.deepcopy(current))
+            if new == current:
+                return Outcome(vcode, version, None)
+            rules.check(new)
+            rules.check_transition(current, new)
+            self._check_references(new, vcode)
+            vc_iri = self.iri(vcode)
+            public, restricted = mapping.state_to_quads(new, self.base, vcode)
+            self._validate(public + restricted, vc_iri)
+            with self.store.write_lock:
+                if self.version_of(vcode) != version:
+                    continue  # somebody else committed first: recompute on the new state
+                return self._commit_change(vcode, version, current, new, public, restricted, prov)
+        raise CommandRejected(503, "te-druk", "Te veel gelijktijdige wijzigingen",
+                              "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
+
+    def _commit_change(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
+                       restricted: list[Quad], prov: versions.Provenance) -> Outcome:
+        vc_iri = self.iri(vcode)
+        vc = NamedNode(vc_iri)
+        old = set(self.store.record_quads(vc_iri, RECORD_GRAPHS))
+        created_at = next((q.object.value for q in old if q.predicate.value.endswith("/created")
+                           and q.subject == vc), None)
+        sequence = self._sequence + 1
+        timestamp = self._next_timestamp()
+        number = version + 1
+        meta = mapping.metadata_quads(vc_iri, created_at or timestamp, timestamp)
+        new = set(public + restricted + meta)
+        history = versions.version_quads(vc_iri, number, sequence, timestamp, prov, public + meta, restricted)
+        system_old = [system_quad(vc, "versienummer", version)]
+        system_new = [system_quad(vc, "versienummer", number)]
+        ids = self._next_ids(vc)
+        for kind, spec in KINDS.items():
+            highest = max([item["id"] for item in new_state[kind]] + [ids[kind] - 1])
+            if highest + 1 != ids[kind]:
+                system_old.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", ids[kind]))
+                system_new.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", highest + 1))
+        self.store.apply(delete=[*(old - new), *system_old], insert=[*(new - old), *history, *system_new])
+        self._sequence, self._timestamp = sequence, timestamp
+        return Outcome(vcode, number, sequence)
+
+    def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
+        """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
+        with self.store.write_lock:
+            _, version = self.load(vcode)
+            if expected_version is not None and expected_version != version:
+                raise stale(expected_version, version)
+            vc_iri = self.iri(vcode)
+            vc = NamedNode(vc_iri)
+            old = self.store.record_quads(vc_iri, RECORD_GRAPHS)
+            sequence = self._sequence + 1
+            timestamp = self._next_timestamp()
+            tombstone = versions.tombstone_quads(vc_iri, version + 1, sequence, timestamp, prov)
+            self.store.apply(
+                delete=[*old, system_quad(vc, "versienummer", version)],
+                insert=[*tombstone, system_quad(vc, "versienummer", version + 1),
+                        Quad(vc, NamedNode(VRX + "verwijderd"), Literal("true", datatype=NamedNode(XSD + "boolean")),
+                             _G_SYSTEM)])
+            self._sequence, self._timestamp = sequence, timestamp
+        return Outcome(vcode, version + 1, sequence)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
+        """Child ids are never reused: max(existing + 1, the counter kept for this vereniging)."""
+        counter = self._next_ids(NamedNode(self.iri(vcode)))[kind]
+        return max([item["id"] + 1 for item in state[kind]] + [counter])
+
+    def _check_references(self, state: dict, vcode: str | None) -> None:
+        """Lidmaatschappen must point to another existing, not removed vereniging."""
+        errors = []
+        for index, item in enumerate(state["lidmaatschappen"]):
+            other = item["andereVereniging"]
+            path = f"lidmaatschappen[{index}].andereVereniging"
+            if other == vcode:
+                errors.append((path, "zichzelf", "Een vereniging kan geen lid zijn van zichzelf."))
+            elif self.version_of(other) is None or self.is_removed(other):
+                errors.append((path, "onbekend", f"Vereniging '{other}' is niet gekend of werd verwijderd."))
+        if errors:
+            raise invalid([FieldError(*e) for e in errors])
+
+    def _validate(self, record: list[Quad], vc_iri: str) -> None:
+        problems = self.validator.check(record, vc_iri, mapping.referenced_facts(record))
+        if problems:
+            raise invalid(problems, "De vereniging voldoet niet aan de SHACL-vormen van het register.")
 
 
-__all__ = ["CommandHandler", "CommandRejected", "Outcome", "Quad"]
+_G_SYSTEM = NamedNode(GRAPH_SYSTEM)
+
+
+def _kbo_key(kbo: str) -> NamedNode:
+    return NamedNode(f"urn:vr:kbo:{kbo}")
+
+
+__all__ = ["CommandHandler", "CommandRejected", "Outcome"]

@@ -79,6 +79,7 @@ CONTACT_PREDICATES = {
     "SocialMedia": (VRX + "socialMedia", True),
 }
 KBO_TYPES = {"VZW", "IVZW", "PS", "SVON"}
+OVO_BASE = "https://data.vlaanderen.be/id/organisatie/"
 
 
 def adresvoorstelling(adres: dict) -> str:
@@ -103,6 +104,14 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         res.append(Quad(s, n(pred), o, G_RES))
 
     kind = state["verenigingstype"]
+    if state.get("kboNummer"):
+        kbo = n(f"{vc_iri}/identificator/kbo")
+        p(vc, ADMS + "identifier", kbo)
+        p(vc, REGORG + "registration", kbo)
+        p(vc, REGORG + "legalName", _nl(state["naam"]))
+        p(kbo, RDF + "type", n(ADMS + "Identifier"))
+        p(kbo, SKOS + "notation", Literal(state["kboNummer"]))
+        p(kbo, ADMS + "schemaAgency", Literal("Kruispuntbank van Ondernemingen"))
     for cls in (FV + "Vereniging", ORG + "Organization"):
         p(vc, RDF + "type", n(cls))
     p(vc, RDF + "type", n(REGORG + "RegisteredOrganization" if kind in KBO_TYPES else FV + "FeitelijkeVereniging"))
@@ -198,7 +207,59 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         ):
             if item.get(key):
                 r(agent, predicate, n(item[key]) if is_iri else Literal(item[key]))
+
+    for item in state["lidmaatschappen"]:
+        membership = n(f"{vc_iri}/lidmaatschap/{item['id']}")
+        p(vc, ORG + "hasMembership", membership)
+        p(membership, RDF + "type", n(ORG + "Membership"))
+        p(membership, ORG + "member", vc)
+        p(membership, ORG + "organization", n(vereniging_iri(base, item["andereVereniging"])))
+        _period(p, membership, ORG + "memberDuring", item["van"], item["tot"])
+        if item.get("identificatie"):
+            p(membership, DCTERMS + "identifier", Literal(item["identificatie"]))
+        if item.get("beschrijving"):
+            p(membership, DCTERMS + "description", Literal(item["beschrijving"]))
+
+    for item in state["erkenningen"]:
+        erkenning = n(f"{vc_iri}/erkenning/{item['id']}")
+        p(vc, FV + "heeftErkenning", erkenning)
+        p(erkenning, RDF + "type", n(FV + "Erkenning"))
+        p(erkenning, DCTERMS + "type", concept("ipdcproduct", item["ipdcProductNummer"]))
+        p(erkenning, VRX + "ipdcProductNummer", Literal(item["ipdcProductNummer"]))
+        if item.get("ipdcProductNaam"):
+            p(erkenning, DCTERMS + "title", _nl(item["ipdcProductNaam"]))
+        p(erkenning, FV + "toegekenddoor", n(OVO_BASE + item["geregistreerdDoor"]))
+        _period(p, erkenning, FV + "geldigheidsperiode", item["startdatum"], item["einddatum"])
+        if item.get("hernieuwingsdatum"):
+            p(erkenning, VRX + "hernieuwingsdatum", _typed(item["hernieuwingsdatum"], "date"))
+        if item.get("hernieuwingsUrl"):
+            p(erkenning, FOAF + "page", n(item["hernieuwingsUrl"]))
+
+    for item in state["bankrekeningnummers"]:
+        account = n(f"{vc_iri}/bankrekeningnummer/{item['id']}")
+        r(vc, VRX + "bankrekening", account)
+        r(account, RDF + "type", n(SCHEMA + "BankAccount"))
+        r(account, SCHEMA + "identifier", Literal(item["iban"]))
+        if item.get("doel"):
+            r(account, DCTERMS + "description", Literal(item["doel"]))
+        for holder in item["titularissen"]:
+            r(account, VRX + "titularis", Literal(holder))
+    if state["bankrekeningnummers"]:
+        r(vc, FV + "bankrekeningnummer", Literal(state["bankrekeningnummers"][0]["iban"].replace(" ", "")))
     return pub, res
+
+
+def _period(add, subject: NamedNode, predicate: str, start: str | None, end: str | None) -> None:
+    """An m8g:PeriodOfTime; dates are stored as the start of the day (the AP's range is xsd:dateTime)."""
+    if not start and not end:
+        return
+    period = n(subject.value + "/periode")
+    add(subject, predicate, period)
+    add(period, RDF + "type", n(M8G + "PeriodOfTime"))
+    if start:
+        add(period, M8G + "startTime", _typed(start + "T00:00:00", "dateTime"))
+    if end:
+        add(period, M8G + "endTime", _typed(end + "T00:00:00", "dateTime"))
 
 
 def metadata_quads(vc_iri: str, created: str, modified: str) -> list[Quad]:
@@ -263,9 +324,13 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
         },
         "hoofdactiviteiten": [_code(o.value) for o in rec.all(vc_iri, REGORG + "orgActivity")],
         "werkingsgebieden": [_code(o.value) for o in rec.all(vc_iri, DCTERMS + "spatial")],
+        "kboNummer": rec.one(f"{vc_iri}/identificator/kbo", SKOS + "notation"),
         "locaties": [],
         "contactgegevens": [],
         "vertegenwoordigers": [],
+        "lidmaatschappen": [],
+        "erkenningen": [],
+        "bankrekeningnummers": [],
     }
     for site in rec.iris(vc_iri, ORG + "hasSite"):
         node = rec.one(site, LOCN + "address")
@@ -311,7 +376,40 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
             "mobiel": rec.one(agent, VRX + "mobiel"),
             "socialMedia": rec.one(agent, VRX + "socialMedia"),
         })
+    for membership in rec.iris(vc_iri, ORG + "hasMembership"):
+        period = rec.one(membership, ORG + "memberDuring")
+        state["lidmaatschappen"].append({
+            "id": int(membership.rsplit("/", 1)[1]),
+            "andereVereniging": (rec.one(membership, ORG + "organization") or "").rsplit("/", 1)[-1],
+            "van": _day(rec.one(period, M8G + "startTime")) if period else None,
+            "tot": _day(rec.one(period, M8G + "endTime")) if period else None,
+            "identificatie": rec.one(membership, DCTERMS + "identifier"),
+            "beschrijving": rec.one(membership, DCTERMS + "description"),
+        })
+    for erkenning in rec.iris(vc_iri, FV + "heeftErkenning"):
+        period = rec.one(erkenning, FV + "geldigheidsperiode")
+        state["erkenningen"].append({
+            "id": int(erkenning.rsplit("/", 1)[1]),
+            "ipdcProductNummer": rec.one(erkenning, VRX + "ipdcProductNummer"),
+            "ipdcProductNaam": rec.one(erkenning, DCTERMS + "title"),
+            "geregistreerdDoor": (rec.one(erkenning, FV + "toegekenddoor") or "").rsplit("/", 1)[-1],
+            "startdatum": _day(rec.one(period, M8G + "startTime")) if period else None,
+            "einddatum": _day(rec.one(period, M8G + "endTime")) if period else None,
+            "hernieuwingsdatum": rec.one(erkenning, VRX + "hernieuwingsdatum"),
+            "hernieuwingsUrl": rec.one(erkenning, FOAF + "page"),
+        })
+    for account in rec.iris(vc_iri, VRX + "bankrekening"):
+        state["bankrekeningnummers"].append({
+            "id": int(account.rsplit("/", 1)[1]),
+            "iban": rec.one(account, SCHEMA + "identifier"),
+            "doel": rec.one(account, DCTERMS + "description"),
+            "titularissen": sorted(o.value for o in rec.all(account, VRX + "titularis")),
+        })
     return state
+
+
+def _day(value: str | None) -> str | None:
+    return value[:10] if value else None
 
 
 def referenced_facts(quads: Iterable[Quad]) -> list[Quad]:

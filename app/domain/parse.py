@@ -7,18 +7,23 @@ they also hold for states reached by later changes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain import codelists
+from app.domain.vcode import parse_vcode
 from app.validation import formats
 from app.validation.errors import FieldErrors
 
 TEXT_MAX = 128  # beschrijving / locatie naam, as in the official register
 
+REGISTRATION_KINDS = ("locaties", "contactgegevens", "vertegenwoordigers", "lidmaatschappen", "bankrekeningnummers")
 REGISTRATION_FIELDS = {
     "verenigingstype", "naam", "korteNaam", "korteBeschrijving", "startdatum", "doelgroep",
-    "hoofdactiviteiten", "werkingsgebieden", "locaties", "contactgegevens", "vertegenwoordigers",
+    "hoofdactiviteiten", "werkingsgebieden", *REGISTRATION_KINDS,
 }
+KBO_REGISTRATION_FIELDS = {"kboNummer", "verenigingstype", "naam", "korteNaam", "korteBeschrijving", "startdatum",
+                           "doelgroep", "hoofdactiviteiten", "werkingsgebieden", "locaties", "contactgegevens"}
 READ_ONLY_FIELDS = {"id", "vCode", "status", "einddatum", "aangemaakt", "gewijzigd"}
 JSONLD_KEYWORDS = {"@context", "@type", "type"}
 ACCEPTED_TYPES = {"Vereniging", "FeitelijkeVereniging", "fv:Vereniging", "fv:FeitelijkeVereniging"}
@@ -44,7 +49,7 @@ class Parser:
     # -- generic values -------------------------------------------------------------------
     def unknown_keys(self, obj: dict, allowed: set[str], path: str) -> None:
         for key in obj:
-            if key in allowed or key in JSONLD_KEYWORDS and not path:
+            if key in allowed or key in JSONLD_KEYWORDS:
                 continue
             where = f"{path}.{key}" if path else key
             if key in READ_ONLY_FIELDS and not path:
@@ -249,15 +254,156 @@ class Parser:
         return result
 
 
+    def lidmaatschap(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, LIDMAATSCHAP_FIELDS, path)
+        other = item.get("andereVereniging")
+        code = parse_vcode(other) if isinstance(other, str) else None
+        if other is not None and isinstance(other, str) and "/id/vereniging/" in other:
+            code = parse_vcode(other.rsplit("/", 1)[-1])
+        if code is None:
+            self.errors.add(f"{path}.andereVereniging", "vcode",
+                            "'andereVereniging' moet de V-code van een vereniging zijn (formaat V0000000).")
+        return {
+            "andereVereniging": code,
+            "van": self.date(item.get("van"), f"{path}.van"),
+            "tot": self.date(item.get("tot"), f"{path}.tot"),
+            "identificatie": self.text(item.get("identificatie"), f"{path}.identificatie", max_len=TEXT_MAX),
+            "beschrijving": self.text(item.get("beschrijving"), f"{path}.beschrijving", max_len=TEXT_MAX),
+        }
+
+    def erkenning(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, ERKENNING_FIELDS, path)
+        nummer = self.text(item.get("ipdcProductNummer"), f"{path}.ipdcProductNummer", required=True)
+        if nummer and not nummer.isdigit():
+            self.errors.add(f"{path}.ipdcProductNummer", "ipdc-formaat", "Een IPDC-productnummer bestaat uit cijfers.")
+            nummer = None
+        url = self.text(item.get("hernieuwingsUrl"), f"{path}.hernieuwingsUrl")
+        if url:
+            try:
+                url = formats.web_address(url)
+            except ValueError as exc:
+                self.errors.add(f"{path}.hernieuwingsUrl", "formaat", str(exc))
+                url = None
+        return {
+            "ipdcProductNummer": nummer,
+            "ipdcProductNaam": self.text(item.get("ipdcProductNaam"), f"{path}.ipdcProductNaam", max_len=TEXT_MAX),
+            "startdatum": self.date(item.get("startdatum"), f"{path}.startdatum"),
+            "einddatum": self.date(item.get("einddatum"), f"{path}.einddatum"),
+            "hernieuwingsdatum": self.date(item.get("hernieuwingsdatum"), f"{path}.hernieuwingsdatum"),
+            "hernieuwingsUrl": url,
+        }
+
+    def bankrekeningnummer(self, item: dict, path: str) -> dict:
+        self.unknown_keys(item, BANKREKENING_FIELDS, path)
+        iban = None
+        if item.get("iban") in (None, ""):
+            self.errors.add(f"{path}.iban", "verplicht", "'iban' is verplicht.")
+        else:
+            try:
+                iban = formats.belgian_iban(item["iban"])
+            except ValueError as exc:
+                self.errors.add(f"{path}.iban", "iban", str(exc))
+        holders = item.get("titularissen")
+        titularissen: list[str] = []
+        if not isinstance(holders, list) or not holders:
+            self.errors.add(f"{path}.titularissen", "verplicht", "Er is minstens één titularis nodig.")
+        else:
+            for index, holder in enumerate(holders):
+                text = self.text(holder, f"{path}.titularissen[{index}]", required=True, max_len=TEXT_MAX)
+                if text and text.casefold() in {t.casefold() for t in titularissen}:
+                    self.errors.add(f"{path}.titularissen[{index}]", "dubbele-waarde",
+                                    "Elke titularis mag slechts één keer voorkomen.")
+                elif text:
+                    titularissen.append(text)
+        return {
+            "iban": iban,
+            "doel": self.text(item.get("doel"), f"{path}.doel", max_len=TEXT_MAX),
+            "titularissen": sorted(titularissen),
+        }
+
+    def basis(self, doc: dict, state: dict) -> None:
+        """Parse the basisgegevens present in `doc` into `state` (registration and PATCH)."""
+        if "naam" in doc:
+            state["naam"] = self.text(doc["naam"], "naam", required=True)
+        for key in ("korteNaam", "korteBeschrijving"):
+            if key in doc:
+                state[key] = self.text(doc[key], key)
+        if "startdatum" in doc:
+            state["startdatum"] = self.date(doc["startdatum"], "startdatum")
+        if "doelgroep" in doc:
+            state["doelgroep"] = self.doelgroep(doc["doelgroep"])
+        if "hoofdactiviteiten" in doc:
+            state["hoofdactiviteiten"] = self.codes(
+                doc["hoofdactiviteiten"], "hoofdactiviteiten", "hoofdactiviteiten",
+                "De opgegeven hoofdactiviteit is niet gekend: \"{value}\".",
+                "Een waarde in de hoofdactiviteitenLijst mag slechts 1 maal voorkomen.")
+        if "werkingsgebieden" in doc:
+            state["werkingsgebieden"] = self.codes(
+                doc["werkingsgebieden"], "werkingsgebieden", "werkingsgebieden",
+                "Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
+                "Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen.")
+
+    def collection(self, doc: dict, kind: str) -> list[dict]:
+        method = getattr(self, KINDS[kind].parser)
+        return [method(item, path) for path, item in self.objects(doc.get(kind), kind)]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A sub-resource collection of a vereniging."""
+
+    parser: str  # Parser method for one item
+    segment: str  # IRI segment of one item: {vereniging}/{segment}/{id}
+    fields: frozenset[str]
+    immutable: frozenset[str] = frozenset()  # may not change once created
+    restricted: bool = False
+
+
+LIDMAATSCHAP_FIELDS = {"andereVereniging", "van", "tot", "identificatie", "beschrijving"}
+ERKENNING_FIELDS = {"ipdcProductNummer", "ipdcProductNaam", "startdatum", "einddatum", "hernieuwingsdatum",
+                    "hernieuwingsUrl"}
+BANKREKENING_FIELDS = {"iban", "doel", "titularissen"}
+KINDS = {
+    "locaties": Kind("locatie", "locatie", frozenset(LOCATIE_FIELDS)),
+    "contactgegevens": Kind("contactgegeven", "contactgegeven", frozenset(CONTACT_FIELDS),
+                            frozenset({"contactgegeventype"})),
+    "vertegenwoordigers": Kind("vertegenwoordiger", "vertegenwoordiger", frozenset(VERTEGENWOORDIGER_FIELDS),
+                               frozenset({"insz", "voornaam", "achternaam"}), restricted=True),
+    "lidmaatschappen": Kind("lidmaatschap", "lidmaatschap", frozenset(LIDMAATSCHAP_FIELDS),
+                            frozenset({"andereVereniging"})),
+    "erkenningen": Kind("erkenning", "erkenning", frozenset(ERKENNING_FIELDS), frozenset({"ipdcProductNummer"})),
+    "bankrekeningnummers": Kind("bankrekeningnummer", "bankrekeningnummer", frozenset(BANKREKENING_FIELDS),
+                                frozenset({"iban"}), restricted=True),
+}
+BASIS_FIELDS = {"naam", "korteNaam", "korteBeschrijving", "startdatum", "doelgroep", "hoofdactiviteiten",
+                "werkingsgebieden"}
+KBO_OWNED = {"naam", "korteNaam", "startdatum"}
+
+
+def _require_object(parser: Parser, doc: Any, what: str) -> dict:
+    if not isinstance(doc, dict):
+        parser.errors.add("", "geen-object", f"De body moet één JSON-object ({what}) zijn.")
+        parser.errors.raise_if_any()
+    return doc
+
+
+def empty_state(verenigingstype: str) -> dict:
+    state: dict[str, Any] = {
+        "verenigingstype": verenigingstype, "status": "Actief", "naam": None, "korteNaam": None,
+        "korteBeschrijving": None, "startdatum": None, "einddatum": None, "kboNummer": None,
+        "doelgroep": {"minimumleeftijd": 0, "maximumleeftijd": 150}, "hoofdactiviteiten": [], "werkingsgebieden": [],
+    }
+    state.update({kind: [] for kind in KINDS})
+    return state
+
+
 def parse_registration(doc: Any) -> dict:
-    """Validate a registration body field by field and return the new vereniging's state.
+    """Validate a registration body (FV/VZER) field by field and return the new vereniging's state.
 
     Raises CommandRejected (400) listing every field error.
     """
     parser = Parser()
-    if not isinstance(doc, dict):
-        parser.errors.add("", "geen-object", "De body moet één JSON-object (één vereniging) zijn.")
-        parser.errors.raise_if_any()
+    doc = _require_object(parser, doc, "één vereniging")
     parser.unknown_keys(doc, REGISTRATION_FIELDS, "")
     declared = doc.get("@type", doc.get("type"))
     for item in declared if isinstance(declared, list) else [declared] if declared else []:
@@ -271,33 +417,99 @@ def parse_registration(doc: Any) -> dict:
         if verenigingstype not in REGISTERABLE_TYPES:
             parser.errors.add("verenigingstype", "kbo-type",
                               f"Een vereniging van type '{verenigingstype}' wordt geregistreerd via haar "
-                              "KBO-nummer, niet met dit formulier.")
-    state = {
-        "verenigingstype": verenigingstype,
-        "status": "Actief",
-        "naam": parser.text(doc.get("naam"), "naam", required=True),
-        "korteNaam": parser.text(doc.get("korteNaam"), "korteNaam"),
-        "korteBeschrijving": parser.text(doc.get("korteBeschrijving"), "korteBeschrijving"),
-        "startdatum": parser.date(doc.get("startdatum"), "startdatum"),
-        "einddatum": None,
-        "doelgroep": parser.doelgroep(doc.get("doelgroep")),
-        "hoofdactiviteiten": parser.codes(
-            doc.get("hoofdactiviteiten"), "hoofdactiviteiten", "hoofdactiviteiten",
-            "De opgegeven hoofdactiviteit is niet gekend: \"{value}\".",
-            "Een waarde in de hoofdactiviteitenLijst mag slechts 1 maal voorkomen."),
-        "werkingsgebieden": parser.codes(
-            doc.get("werkingsgebieden"), "werkingsgebieden", "werkingsgebieden",
-            "Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
-            "Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen."),
-        "locaties": [parser.locatie(item, path) for path, item in parser.objects(doc.get("locaties"), "locaties")],
-        "contactgegevens": [parser.contactgegeven(item, path)
-                            for path, item in parser.objects(doc.get("contactgegevens"), "contactgegevens")],
-        "vertegenwoordigers": [parser.vertegenwoordiger(item, path)
-                               for path, item in parser.objects(doc.get("vertegenwoordigers"),
-                                                                "vertegenwoordigers")],
-    }
+                              "KBO-nummer (POST /verenigingen/kbo), niet met dit formulier.")
+    state = empty_state(verenigingstype)
+    parser.basis({"naam": doc.get("naam"), **{k: v for k, v in doc.items() if k in BASIS_FIELDS}}, state)
+    for kind in REGISTRATION_KINDS:
+        state[kind] = parser.collection(doc, kind)
     parser.errors.raise_if_any()
     return state
+
+
+def parse_kbo_registration(doc: Any) -> dict:
+    """A vereniging with legal personality, identified by its KBO number.
+
+    Until the KBO synchronisation feeds these fields, the initiator supplies the KBO data
+    (naam, rechtsvorm, …) once; afterwards those fields are read-only for initiators.
+    """
+    parser = Parser()
+    doc = _require_object(parser, doc, "één KBO-vereniging")
+    parser.unknown_keys(doc, KBO_REGISTRATION_FIELDS, "")
+    kbo = None
+    try:
+        kbo = formats.kbo_number(doc.get("kboNummer") or "")
+    except ValueError as exc:
+        parser.errors.add("kboNummer", "kbo-nummer", str(exc))
+    kind = parser.code(doc.get("verenigingstype"), "verenigingstype", "verenigingstypes",
+                       "Het opgegeven verenigingstype is niet gekend: \"{value}\".")
+    if kind and kind in REGISTERABLE_TYPES:
+        parser.errors.add("verenigingstype", "geen-kbo-type",
+                          "Er werd voor dit KBO-nummer geen geldige vereniging gevonden: enkel VZW, IVZW, PS en SVON.")
+    state = empty_state(kind or "VZW")
+    state["kboNummer"] = kbo
+    parser.basis({"naam": doc.get("naam"), **{k: v for k, v in doc.items() if k in BASIS_FIELDS}}, state)
+    for kind_name in ("locaties", "contactgegevens"):
+        state[kind_name] = parser.collection(doc, kind_name)
+    parser.errors.raise_if_any()
+    return state
+
+
+def parse_basis_patch(doc: Any, state: dict) -> dict:
+    """Apply an RFC 7386 merge patch on the basisgegevens and re-validate the result."""
+    parser = Parser()
+    doc = _require_object(parser, doc, "een merge patch")
+    if not doc:
+        parser.errors.add("", "leeg", "Een request mag niet leeg zijn.")
+    for key in doc:
+        if key in KINDS:
+            parser.errors.add(key, "subresource",
+                              f"'{key}' wijzig je via /verenigingen/<vCode>/{key}, niet via de basisgegevens.")
+        elif key not in BASIS_FIELDS and key not in JSONLD_KEYWORDS:
+            parser.unknown_keys({key: None}, BASIS_FIELDS, "")
+        elif key in KBO_OWNED and state.get("kboNummer"):
+            parser.errors.add(key, "kbo-veld", f"'{key}' komt uit de KBO en kan enkel daar gewijzigd worden.")
+    parser.errors.raise_if_any()
+    current = {key: state.get(key) for key in BASIS_FIELDS}
+    merged = merge_patch(current, {k: v for k, v in doc.items() if k not in JSONLD_KEYWORDS})
+    new = dict(state)
+    parser.basis({key: merged.get(key) for key in BASIS_FIELDS}, new)
+    parser.errors.raise_if_any()
+    return new
+
+
+def parse_item(kind: str, doc: Any, current: dict | None = None) -> dict:
+    """One sub-resource item: a new one (POST) or `current` with a merge patch applied (PATCH)."""
+    parser = Parser()
+    spec = KINDS[kind]
+    doc = _require_object(parser, doc, "één item")
+    if current is not None:
+        if not doc:
+            parser.errors.add("", "leeg", "Een request mag niet leeg zijn.")
+        for key in doc:
+            if key in spec.immutable and doc[key] != current.get(key):
+                parser.errors.add(key, "onwijzigbaar",
+                                  f"'{key}' kan niet gewijzigd worden; verwijder het item en voeg een nieuw toe.")
+        parser.errors.raise_if_any()
+        base = {k: v for k, v in current.items() if k != "id" and v is not None}
+        doc = merge_patch(base, doc)
+    item = getattr(parser, spec.parser)(doc, kind)
+    parser.errors.raise_if_any()
+    if current is not None:
+        item["id"] = current["id"]
+    return item
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
 
 
 def _leaf(path: str) -> str:

@@ -25,7 +25,68 @@ def check(state: dict, today: date | None = None) -> None:
     _locaties(state["locaties"], errors)
     _contactgegevens(state["contactgegevens"], errors)
     _vertegenwoordigers(state["vertegenwoordigers"], errors)
+    _lidmaatschappen(state["lidmaatschappen"], errors)
+    _erkenningen(state["erkenningen"], errors)
+    _bankrekeningnummers(state["bankrekeningnummers"], errors)
     errors.raise_if_any()
+
+
+def check_transition(old: dict, new: dict) -> None:
+    """Rules about what a change may take away (reference §1.3: 'once set, …')."""
+    errors = FieldErrors()
+    if old["hoofdactiviteiten"] and not new["hoofdactiviteiten"]:
+        errors.add("hoofdactiviteiten", "niet-leeg",
+                   "Eens er hoofdactiviteiten zijn, moet er minstens één overblijven.")
+    if old["locaties"] and not new["locaties"]:
+        errors.add("locaties", "laatste", "De laatste locatie van een vereniging kan niet verwijderd worden.")
+    if old["vertegenwoordigers"] and not new["vertegenwoordigers"]:
+        errors.add("vertegenwoordigers", "laatste",
+                   "De laatste vertegenwoordiger van een vereniging kan niet verwijderd worden.")
+    errors.raise_if_any()
+
+
+def _overlap(a_start: str | None, a_end: str | None, b_start: str | None, b_end: str | None) -> bool:
+    """Inclusive periods; a missing bound is open-ended."""
+    return (a_start or "0000") <= (b_end or "9999") and (b_start or "0000") <= (a_end or "9999")
+
+
+def _lidmaatschappen(items: list[dict], errors: FieldErrors) -> None:
+    for index, item in enumerate(items):
+        if item["van"] and item["tot"] and item["tot"] < item["van"]:
+            errors.add(f"lidmaatschappen[{index}].tot", "periode",
+                       "Een einddatum in een periode moet altijd later zijn dan de startdatum.")
+        for other_index, other in enumerate(items[:index]):
+            if other["andereVereniging"] == item["andereVereniging"] and _overlap(
+                    item["van"], item["tot"], other["van"], other["tot"]):
+                errors.add(f"lidmaatschappen[{index}]", "overlap",
+                           f"Dit lidmaatschap van {item['andereVereniging']} overlapt met lidmaatschappen"
+                           f"[{other_index}].")
+
+
+def _erkenningen(items: list[dict], errors: FieldErrors) -> None:
+    for index, item in enumerate(items):
+        start, end, renew = item["startdatum"], item["einddatum"], item["hernieuwingsdatum"]
+        if start and end and end < start:
+            errors.add(f"erkenningen[{index}].einddatum", "periode", "De einddatum moet na de startdatum liggen.")
+        if renew and ((start and renew < start) or (end and renew > end)):
+            errors.add(f"erkenningen[{index}].hernieuwingsdatum", "hernieuwing",
+                       "Hernieuwingsdatum moet tussen startdatum en einddatum liggen.")
+        for other in items[:index]:
+            if (other["ipdcProductNummer"], other.get("geregistreerdDoor")) == (
+                    item["ipdcProductNummer"], item.get("geregistreerdDoor")) and _overlap(
+                    start, end, other["startdatum"], other["einddatum"]):
+                errors.add(f"erkenningen[{index}]", "overlap",
+                           "Er mag geen overlap zijn met bestaande erkenningen voor dezelfde combinatie "
+                           "(vCode, IPDC-product, GI).")
+
+
+def _bankrekeningnummers(items: list[dict], errors: FieldErrors) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item["iban"] in seen:
+            errors.add(f"bankrekeningnummers[{index}].iban", "iban-uniek",
+                       "Dit IBAN is al gekend bij deze vereniging.")
+        seen.add(item["iban"])
 
 
 def _basis(state: dict, today: date, errors: FieldErrors) -> None:

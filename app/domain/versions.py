@@ -17,6 +17,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from app.namespaces import (
     DCTERMS,
+    FV,
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
     ORG,
@@ -35,7 +36,12 @@ OVO_BASE = "https://data.vlaanderen.be/id/organisatie/"
 # Activity types, named after the official register's events (reference §5).
 ACTIVITY_TYPES = {
     "registratie": "VerenigingWerdGeregistreerd",
+    "wijziging": "VerenigingWerdGewijzigd",
+    "stopzetting": "VerenigingWerdGestopt",
+    "correctie-stopzetting": "StopzettingWerdGecorrigeerd",
+    "verwijdering": "VerenigingWerdVerwijderd",
 }
+AS = "https://www.w3.org/ns/activitystreams#"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,23 @@ def version_iri(vc_iri: str, number: int) -> str:
 
 def version_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,
                   public: list[Quad], restricted: list[Quad]) -> list[Quad]:
+    return _header(vc_iri, number, sequence, timestamp, prov) + _snapshot(vc_iri, version_iri(vc_iri, number),
+                                                                          public, G_VPUB) + \
+        _snapshot(vc_iri, version_iri(vc_iri, number), restricted, G_VRES)
+
+
+def tombstone_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance) -> list[Quad]:
+    """The last version of a removed vereniging: an as:Tombstone without any of its data."""
+    v = NamedNode(version_iri(vc_iri, number))
+    when = Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))
+    return _header(vc_iri, number, sequence, timestamp, prov) + [
+        Quad(v, NamedNode(RDF + "type"), NamedNode(AS + "Tombstone"), G_VPUB),
+        Quad(v, NamedNode(AS + "formerType"), NamedNode(FV + "Vereniging"), G_VPUB),
+        Quad(v, NamedNode(AS + "deleted"), when, G_VPUB),
+    ]
+
+
+def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance) -> list[Quad]:
     version = version_iri(vc_iri, number)
     v = NamedNode(version)
     activity = NamedNode(version + "/activiteit")
@@ -89,8 +112,6 @@ def version_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov:
         out.append(Quad(v, NamedNode(PROV + "wasRevisionOf"), NamedNode(version_iri(vc_iri, number - 1)), G_VPUB))
     if prov.reason:
         out.append(Quad(activity, NamedNode(RDFS + "comment"), Literal(prov.reason, language="nl"), G_VPUB))
-    out.extend(_snapshot(vc_iri, version, public, G_VPUB))
-    out.extend(_snapshot(vc_iri, version, restricted, G_VRES))
     return out
 
 

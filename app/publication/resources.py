@@ -56,6 +56,8 @@ def document(code: str) -> Response:
     register = current_app.extensions["vr"]
     iri = mapping.vereniging_iri(register.settings.base, vcode)
     graphs = [GRAPH_PUBLIC, GRAPH_RESTRICTED] if full else [GRAPH_PUBLIC]
+    if register.handler.is_removed(vcode):
+        return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.")
     quads = register.store.record_quads(iri, graphs)
     if not quads:
         return _not_found(vcode)

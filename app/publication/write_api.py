@@ -11,6 +11,7 @@ from app.domain import parse
 from app.domain.versions import Provenance
 from app.namespaces import FV
 from app.publication import jsonld
+from app.validation import formats
 from app.validation.errors import CommandRejected, FieldError
 
 bp = Blueprint("write_api", __name__)
@@ -24,18 +25,23 @@ def _bad_request(slug: str, title: str, detail: str, path: str = "") -> CommandR
     return CommandRejected(400, slug, title, detail, [FieldError(path, slug, detail)])
 
 
-def read_body() -> dict:
-    """The request body as compact JSON-LD with our context, whatever syntax it came in."""
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
+    """The request body as compact JSON-LD with our context, whatever syntax it came in.
+
+    A merge patch (RFC 7386) is read as plain JSON: its nulls mean "remove" and must survive.
+    """
     register = current_app.extensions["vr"]
     limit = register.settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise CommandRejected(413, "te-groot", "Aanvraag te groot",
                               f"De body mag hoogstens {limit} bytes groot zijn.")
     media_type = request.mimetype
-    if media_type not in JSON_TYPES + TURTLE_TYPES:
+    if media_type not in media_types:
         raise CommandRejected(415, "mediatype-niet-ondersteund", "Mediatype niet ondersteund",
-                              f"Stuur application/ld+json, application/json of text/turtle, niet "
-                              f"'{media_type or 'geen Content-Type'}'.")
+                              f"Stuur {', '.join(media_types)}, niet '{media_type or 'geen Content-Type'}'.")
     raw = request.get_data(cache=False)
     if len(raw) > limit:
         raise CommandRejected(413, "te-groot", "Aanvraag te groot", f"De body mag hoogstens {limit} bytes groot zijn.")
@@ -51,20 +57,39 @@ def read_body() -> dict:
         raise _bad_request("ongeldige-json", "Ongeldige JSON",
                            "Request kon niet correct behandeld worden. Controleer het formaat en probeer het "
                            f"opnieuw. (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
+    if media_type == MERGE_PATCH or (media_type == "application/json" and MERGE_PATCH in media_types):
+        if isinstance(doc, dict) and "@context" in doc and not jsonld.is_own_context(doc["@context"]):
+            raise _bad_request("context", "Andere context", "Een merge patch gebruikt de context van het register.",
+                               "@context")
+        return {k: v for k, v in doc.items() if k != "@context"} if isinstance(doc, dict) else doc
     return jsonld.normalise(doc)
+
+
+def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
+    """Who does this and why: the caller's organisation and the optional reason (VR-Reden header or body)."""
+    reason = reason if reason is not None else request.headers.get("VR-Reden")
+    if reason is not None:
+        if not isinstance(reason, str) or formats.contains_html(reason) or len(reason) > 500:
+            raise _bad_request("reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.",
+                               "reden")
+        reason = reason.strip() or None
+    return Provenance(activity, caller.initiator, reason)
 
 
 @bp.post("/verenigingen")
 def register_vereniging() -> Response:
     caller = principal("initiator")
     state = parse.parse_registration(read_body())
-    reason = request.headers.get("VR-Reden")
     register = current_app.extensions["vr"]
-    outcome = register.handler.register(state, Provenance("registratie", caller.initiator, reason))
+    outcome = register.handler.register(
+        state, provenance("registratie", caller), confirmation=request.headers.get("VR-BevestigingsToken"),
+        idempotency_key=request.headers.get("Idempotency-Key"))
     iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
     body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
             "versie": outcome.version}
     response = Response(json.dumps(body), status=201, mimetype="application/ld+json")
     response.headers["Location"] = f"/id/vereniging/{outcome.vcode}"
     response.headers["ETag"] = f'W/"{outcome.version}"'
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -36,6 +36,17 @@ class RegisterStore:
                 raise ValueError("the register never writes to the default graph")
         self.store.extend(quads)
 
+    def apply(self, delete: Iterable[Quad], insert: Iterable[Quad]) -> None:
+        """Remove and add quads in one transaction (one SPARQL update): all of it or nothing."""
+        parts = []
+        delete_block, insert_block = _data_block(delete), _data_block(insert)
+        if delete_block:
+            parts.append(f"DELETE DATA {{ {delete_block} }}")
+        if insert_block:
+            parts.append(f"INSERT DATA {{ {insert_block} }}")
+        if parts:
+            self.store.update(" ;\n".join(parts))
+
     def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
         """Reference data (code lists) only: replace a whole graph in one transaction."""
         target = NamedNode(graph)

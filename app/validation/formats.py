@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from stdnum import iban
 from stdnum.be import bis, nn, vat
 
 _HTML = re.compile(r"<.*?>", re.S)
@@ -86,3 +87,13 @@ def kbo_number(value: str) -> str:
     if not vat.is_valid(digits):
         raise ValueError("Incorrect Kbo nummer: foutieve checksum.")
     return digits
+
+
+def belgian_iban(value: str) -> str:
+    """A Belgian IBAN, stored in groups of four ('BE68 5390 0754 7034')."""
+    if not isinstance(value, str) or not value.startswith("BE"):
+        raise ValueError("Een bankrekeningnummer moet een Belgisch IBAN zijn (begint met BE).")
+    compact = re.sub(r"[. ]", "", value)
+    if not iban.is_valid(compact):
+        raise ValueError("Het IBAN is ongeldig (lengte of controlegetal).")
+    return iban.format(compact)
