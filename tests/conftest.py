@@ -63,6 +63,7 @@ class Keys:
         self.initiator = add_key(path, "OVO000001", "Gemeente Gent", ["initiator"])
         self.other_initiator = add_key(path, "OVO000002", "Gemeente Aalst", ["initiator"])
         self.reader = add_key(path, "OVO000003", "Provincie Oost-Vlaanderen", ["lezer"])
+        self.admin = add_key(path, "OVO002949", "Digitaal Vlaanderen", ["admin"])
 
     @staticmethod
     def auth(key: str) -> dict:

@@ -84,6 +84,9 @@ class CommandHandler:
         self.secret = secret
         self.clock = clock
         self._reserve_lock = threading.Lock()
+        # Changes to one vereniging queue up instead of racing and recomputing; striped so the
+        # number of locks stays fixed however many verenigingen there are.
+        self._record_locks = [threading.Lock() for _ in range(64)]
         self._restore_counters()
 
     # -- register-wide counters: derived from the data itself, never stored separately ---------
@@ -252,6 +255,11 @@ class CommandHandler:
 
         A mutation that changes nothing writes nothing (Outcome.changed is False).
         """
+        with self._record_locks[hash(vcode) % len(self._record_locks)]:
+            return self._change(vcode, mutate, prov, expected_version)
+
+    def _change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
+                expected_version: int | None) -> Outcome:
         for _ in range(MAX_ATTEMPTS):
             current, version = self.load(vcode)
             if expected_version is not None and expected_version != version:
@@ -299,7 +307,7 @@ class CommandHandler:
 
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
         """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
-        with self.store.write_lock:
+        with self._record_locks[hash(vcode) % len(self._record_locks)], self.store.write_lock:
             _, version = self.load(vcode)
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)

@@ -490,7 +490,7 @@ def parse_item(kind: str, doc: Any, current: dict | None = None) -> dict:
                 parser.errors.add(key, "onwijzigbaar",
                                   f"'{key}' kan niet gewijzigd worden; verwijder het item en voeg een nieuw toe.")
         parser.errors.raise_if_any()
-        base = {k: v for k, v in current.items() if k != "id" and v is not None}
+        base = {k: v for k, v in current.items() if k in spec.fields and v is not None}
         doc = merge_patch(base, doc)
     item = getattr(parser, spec.parser)(doc, kind)
     parser.errors.raise_if_any()
