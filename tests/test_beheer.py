@@ -134,7 +134,8 @@ def test_reason_is_recorded_in_provenance(api, vcode, register):
     api.ok("PATCH", f"/verenigingen/{vcode}", {"naam": "Nieuwe naam"}, headers={"VR-Reden": "Fusie"},
            content_type="application/merge-patch+json")
     rows = list(register.store.store.query(
-        "SELECT ?r ?who WHERE { GRAPH <urn:vr:graph:versions:public> { ?v <http://www.w3.org/ns/prov#wasGeneratedBy> ?a ."
+        "SELECT ?r ?who WHERE { GRAPH <urn:vr:graph:versions:public> {"
+        " ?v <http://www.w3.org/ns/prov#wasGeneratedBy> ?a ."
         " ?a <http://www.w3.org/2000/01/rdf-schema#comment> ?r ; <http://www.w3.org/ns/prov#wasAssociatedWith> ?who ."
         f" FILTER(STRENDS(STR(?v), '{vcode}/versie/2')) }} }}"))
     assert [(r["r"].value, r["who"].value) for r in rows] == [

@@ -36,8 +36,9 @@ def test_parallel_changes_lose_nothing(app, keys, register):
         client = app.test_client()
         vcode = targets[thread]
         for change in range(CHANGES):
+            headers = {**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"}
             response = client.patch(f"/verenigingen/{vcode}", json={"korteBeschrijving": f"t{thread} c{change}"},
-                                    headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+                                    headers=headers)
             with lock:
                 if response.status_code == 200 and response.get_json()["gewijzigd"]:
                     accepted[vcode].append(response.get_json()["versie"])

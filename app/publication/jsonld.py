@@ -58,9 +58,11 @@ def normalise(doc: Any) -> Any:
         return {k: v for k, v in doc.items() if k != "@context"}
     try:
         compacted = jsonld.compact(doc, context(), {"documentLoader": _loader})
-    except JsonLdError as exc:
+    except (JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # pyld reports malformed input with assorted exception types; all mean "bad JSON-LD".
+        reason = getattr(exc, "code", None) or exc
         raise _rejected("De JSON-LD kon niet verwerkt worden: enkel de context van het register "
-                        f"({CONTEXT_PATH}) of een inline context is toegelaten ({exc.code or exc}).") from None
+                        f"({CONTEXT_PATH}) of een inline context is toegelaten ({reason}).") from None
     compacted.pop("@context", None)
     if "@graph" in compacted:
         raise _rejected("De body moet precies één vereniging beschrijven.")
