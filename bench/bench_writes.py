@@ -39,6 +39,10 @@ def bodies(n: int, source: Path) -> list[dict]:
     for i in range(n):
         body = copy.deepcopy(demo[i % len(demo)])
         body["naam"] = f"{body['naam']} {i}"
+        # Each copy in its own (fictional) place, so duplicate detection runs but finds nothing to refuse.
+        for locatie in body.get("locaties", []):
+            if "adres" in locatie:
+                locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}")
         out.append(body)
     return out
 
