@@ -9,6 +9,7 @@ graph does not contain cannot leak.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -107,10 +108,21 @@ def view_model(state: dict, vcode: str, iri: str, quads) -> dict:
         "hoofdactiviteiten_labels": [(c, label("hoofdactiviteiten", c)) for c in state["hoofdactiviteiten"]],
         "werkingsgebieden_labels": [(c, label("werkingsgebieden", c)) for c in state["werkingsgebieden"]],
         "gewijzigd": rec.one(iri, "http://purl.org/dc/terms/modified"),
+        "erkenningen": [dict(e, status=erkenning_status(e)) for e in state["erkenningen"]],
         "locaties": [dict(loc, adresvoorstelling=mapping.adresvoorstelling(loc["adres"]) if loc.get("adres")
                           else loc.get("adresId")) for loc in state["locaties"]],
     })
     return model
+
+
+def erkenning_status(erkenning: dict, today: date | None = None) -> str:
+    """InAanvraag before the start, Verlopen after the end, Actief in between (reference §1.4.6)."""
+    today_text = (today or date.today()).isoformat()
+    if erkenning.get("startdatum") and erkenning["startdatum"] > today_text:
+        return "InAanvraag"
+    if erkenning.get("einddatum") and erkenning["einddatum"] < today_text:
+        return "Verlopen"
+    return "Actief"
 
 
 def _not_found(code: str) -> Response:
