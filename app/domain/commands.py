@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from app.validation.errors import CommandRejected, FieldError, invalid
 from app.validation.shacl import ShaclPool
 
 FIRST_VCODE_NUMBER = 1001
+log = logging.getLogger(__name__)
 RECORD_GRAPHS = (GRAPH_PUBLIC, GRAPH_RESTRICTED)
 MAX_ATTEMPTS = 20
 
@@ -87,6 +89,9 @@ class CommandHandler:
         # Changes to one vereniging queue up instead of racing and recomputing; striped so the
         # number of locks stays fixed however many verenigingen there are.
         self._record_locks = [threading.Lock() for _ in range(64)]
+        # Called as listener(vcode, sequence) right after each commit, still under the writer lock,
+        # so derived indexes see changes in sequence order. They must not write to the store.
+        self.listeners: list[Callable[[str, int], None]] = []
         self._restore_counters()
 
     # -- register-wide counters: derived from the data itself, never stored separately ---------
@@ -199,6 +204,7 @@ class CommandHandler:
             self.store.insert(public + restricted + meta + history + system)
             self._sequence, self._timestamp = sequence, timestamp
             self._last_vcode = max(self._last_vcode, number)
+            self._notify(vcode, sequence)
         return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
 
     def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
@@ -303,6 +309,7 @@ class CommandHandler:
                 system_new.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", highest + 1))
         self.store.apply(delete=[*(old - new), *system_old], insert=[*(new - old), *history, *system_new])
         self._sequence, self._timestamp = sequence, timestamp
+        self._notify(vcode, sequence)
         return Outcome(vcode, number, sequence)
 
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
@@ -323,9 +330,18 @@ class CommandHandler:
                         Quad(vc, NamedNode(VRX + "verwijderd"), Literal("true", datatype=NamedNode(XSD + "boolean")),
                              _G_SYSTEM)])
             self._sequence, self._timestamp = sequence, timestamp
+            self._notify(vcode, sequence)
         return Outcome(vcode, version + 1, sequence)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _notify(self, vcode: str, sequence: int) -> None:
+        for listener in self.listeners:
+            try:
+                listener(vcode, sequence)
+            except Exception:  # a derived index must never undo or fail a committed change
+                log.exception("listener failed after sequence %s (%s); it catches up from the versions", sequence,
+                              vcode)
+
     def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
         """Child ids are never reused: max(existing + 1, the counter kept for this vereniging)."""
         counter = self._next_ids(NamedNode(self.iri(vcode)))[kind]
