@@ -167,11 +167,10 @@ class CommandHandler:
             replay = self._replay(idem)
             if replay is not None:
                 return replay
-        if state.get("kboNummer"):
-            existing = self._kbo_owner(state["kboNummer"])
-            if existing is not None:
-                return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
-        else:
+        existing = self._owner(state)
+        if existing is not None:
+            return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
+        if not state.get("kboNummer"):
             self._check_duplicates(state, confirmation)
         for kind in KINDS:
             for index, item in enumerate(state[kind], start=1):
@@ -186,16 +185,15 @@ class CommandHandler:
         system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
         system += [system_quad(vc, f"volgende{spec.segment.capitalize()}Id", len(state[kind]) + 1)
                    for kind, spec in KINDS.items()]
-        if state.get("kboNummer"):
-            system.append(Quad(_kbo_key(state["kboNummer"]), NamedNode(VRX + "vereniging"), vc, _G_SYSTEM))
+        system += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in unique_keys(state)]
         with self.store.write_lock:
             if idem is not None:
                 replay = self._replay(idem)
                 if replay is not None:
                     return replay
                 system += self._idempotency_quads(idem, vc)
-            if state.get("kboNummer") and self._kbo_owner(state["kboNummer"]) is not None:
-                existing = self._kbo_owner(state["kboNummer"])
+            existing = self._owner(state)
+            if existing is not None:
                 return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
             sequence = self._sequence + 1
             timestamp = self._next_timestamp()
@@ -222,8 +220,16 @@ class CommandHandler:
                 "dezelfde aanvraag opnieuw met de header 'VR-BevestigingsToken' om toch te registreren.",
                 extra={"bevestigingsToken": token, "mogelijkeDuplicateVerenigingen": candidates})
 
-    def _kbo_owner(self, kbo: str) -> str | None:
-        for quad in self.store.store.quads_for_pattern(_kbo_key(kbo), NamedNode(VRX + "vereniging"), None, _G_SYSTEM):
+    def _owner(self, state: dict) -> str | None:
+        """The vereniging that already holds one of this state's unique keys (KBO number, own key)."""
+        for key in unique_keys(state):
+            found = self.owner_of(key)
+            if found is not None:
+                return found
+        return None
+
+    def owner_of(self, key: NamedNode) -> str | None:
+        for quad in self.store.store.quads_for_pattern(key, NamedNode(VRX + "vereniging"), None, _G_SYSTEM):
             return quad.object.value.rsplit("/", 1)[-1]
         return None
 
@@ -369,8 +375,11 @@ class CommandHandler:
 _G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 
 
-def _kbo_key(kbo: str) -> NamedNode:
-    return NamedNode(f"urn:vr:kbo:{kbo}")
+def unique_keys(state: dict) -> list[NamedNode]:
+    """System-graph keys that identify a vereniging outside its V-code: KBO number, a bestuur's own keys."""
+    keys = [NamedNode(f"urn:vr:kbo:{state['kboNummer']}")] if state.get("kboNummer") else []
+    keys += [NamedNode(f"urn:vr:sleutel:{mapping.sleutel_segment(s)}") for s in state.get("sleutels", [])]
+    return keys
 
 
 __all__ = ["CommandHandler", "CommandRejected", "Outcome"]

@@ -9,6 +9,7 @@ expressible as SPARQL DELETE DATA / INSERT DATA in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -112,6 +113,13 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         p(kbo, RDF + "type", n(ADMS + "Identifier"))
         p(kbo, SKOS + "notation", Literal(state["kboNummer"]))
         p(kbo, ADMS + "schemaAgency", Literal("Kruispuntbank van Ondernemingen"))
+    for sleutel in state.get("sleutels", []):
+        node = n(f"{vc_iri}/identificator/{sleutel_segment(sleutel)}")
+        p(vc, ADMS + "identifier", node)
+        p(node, RDF + "type", n(ADMS + "Identifier"))
+        p(node, SKOS + "notation", Literal(sleutel["waarde"]))
+        p(node, DCTERMS + "creator", n(OVO_BASE + sleutel["bron"]))
+        p(node, ADMS + "schemaAgency", Literal(f"Eigen sleutel van {sleutel['bron']}"))
     for cls in (FV + "Vereniging", ORG + "Organization"):
         p(vc, RDF + "type", n(cls))
     p(vc, RDF + "type", n(REGORG + "RegisteredOrganization" if kind in KBO_TYPES else FV + "FeitelijkeVereniging"))
@@ -262,6 +270,12 @@ def _period(add, subject: NamedNode, predicate: str, start: str | None, end: str
         add(period, M8G + "endTime", _typed(end + "T00:00:00", "dateTime"))
 
 
+def sleutel_segment(sleutel: dict) -> str:
+    """IRI-safe, stable segment for a bestuur's own key."""
+    digest = hashlib.sha256(f"{sleutel['bron']}\n{sleutel['waarde']}".encode()).hexdigest()[:16]
+    return f"{sleutel['bron']}-{digest}"
+
+
 def metadata_quads(vc_iri: str, created: str, modified: str) -> list[Quad]:
     """What the register adds at commit time: when the record was created and last changed."""
     vc = n(vc_iri)
@@ -325,6 +339,7 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
         "hoofdactiviteiten": [_code(o.value) for o in rec.all(vc_iri, REGORG + "orgActivity")],
         "werkingsgebieden": [_code(o.value) for o in rec.all(vc_iri, DCTERMS + "spatial")],
         "kboNummer": rec.one(f"{vc_iri}/identificator/kbo", SKOS + "notation"),
+        "sleutels": _sleutels(rec, vc_iri),
         "locaties": [],
         "contactgegevens": [],
         "vertegenwoordigers": [],
@@ -406,6 +421,16 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
             "titularissen": sorted(o.value for o in rec.all(account, VRX + "titularis")),
         })
     return state
+
+
+def _sleutels(rec: Record, vc_iri: str) -> list[dict]:
+    """A bestuur's own keys: the identifiers that name their creator organisation."""
+    found = []
+    for ident in rec.iris(vc_iri, ADMS + "identifier"):
+        creator = rec.one(ident, DCTERMS + "creator")
+        if creator:
+            found.append({"bron": creator.rsplit("/", 1)[-1], "waarde": rec.one(ident, SKOS + "notation")})
+    return sorted(found, key=lambda k: (k["bron"], k["waarde"]))
 
 
 def _day(value: str | None) -> str | None:

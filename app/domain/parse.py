@@ -390,7 +390,7 @@ def _require_object(parser: Parser, doc: Any, what: str) -> dict:
 def empty_state(verenigingstype: str) -> dict:
     state: dict[str, Any] = {
         "verenigingstype": verenigingstype, "status": "Actief", "naam": None, "korteNaam": None,
-        "korteBeschrijving": None, "startdatum": None, "einddatum": None, "kboNummer": None,
+        "korteBeschrijving": None, "startdatum": None, "einddatum": None, "kboNummer": None, "sleutels": [],
         "doelgroep": {"minimumleeftijd": 0, "maximumleeftijd": 150}, "hoofdactiviteiten": [], "werkingsgebieden": [],
     }
     state.update({kind: [] for kind in KINDS})
