@@ -90,6 +90,32 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.domain.versions import Initiator
+    from app.exchange.importer import run_import
+    from app.exchange.spreadsheet import FileRejected
+    from app.register import Register
+
+    register = Register.open(_settings(args))
+    report_dir = Path(args.report or f"importrapport-{Path(args.file).stem}")
+    try:
+        report = run_import(Path(args.file), args.soort, register.handler, Initiator(args.ovo, args.naam),
+                            dry_run=args.dry_run, confirm_duplicates=args.bevestig_dubbels, reason=args.reden)
+    except FileRejected as exc:
+        print(f"Bestand geweigerd, er werd niets geschreven: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        register.close()
+    report.write(report_dir)
+    done = {}
+    for result in report.results:
+        done[result["actie"]] = done.get(result["actie"], 0) + 1
+    print(f"{len(report.errors)} fouten, {len(report.duplicates)} mogelijke dubbels"
+          + (f"; {', '.join(f'{n} {a}' for a, n in done.items())}" if done else " (proefimport: niets geschreven)"))
+    print(f"Rapporten in {report_dir}/ (validatie, dubbels, resultaat; .csv en .xlsx)")
+    return 1 if report.errors and args.dry_run else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vr", description="Verenigingsregister")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--naam", required=True, help="naam van de organisatie")
     add.add_argument("--role", action="append", choices=["lezer", "initiator", "admin"])
     add.set_defaults(func=cmd_keys_add)
+
+    imp = sub.add_parser("import", help="importeer verenigingen uit .csv of .xlsx (sjablonen in data/templates)")
+    common(imp)
+    imp.add_argument("file")
+    imp.add_argument("--soort", choices=["verenigingen", "kbo"], default="verenigingen",
+                     help="verenigingen = feitelijke verenigingen/VZER, kbo = verenigingen met rechtspersoonlijkheid")
+    imp.add_argument("--dry-run", action="store_true", help="enkel valideren en rapporteren, niets schrijven")
+    imp.add_argument("--ovo", required=True, help="OVO-code van het bestuur dat importeert")
+    imp.add_argument("--naam", required=True, help="naam van het bestuur")
+    imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
+    imp.add_argument("--bevestig-dubbels", action="store_true",
+                     help="registreer ook rijen waarvoor een gelijkaardige vereniging bestaat")
+    imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
+    imp.set_defaults(func=cmd_import)
 
     demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
     common(demo)

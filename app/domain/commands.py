@@ -157,6 +157,17 @@ class CommandHandler:
                 for kind, spec in KINDS.items()}
 
     # -- registration -----------------------------------------------------------------------------
+    def check(self, state: dict) -> None:
+        """Everything registration checks except duplicates, without writing (import dry runs)."""
+        rules.check(state)
+        self._check_references(state, None)
+        trial = copy.deepcopy(state)
+        for kind in KINDS:
+            for index, item in enumerate(trial[kind], start=1):
+                item["id"] = index
+        public, restricted = mapping.state_to_quads(trial, self.base, "V0000000")
+        self._validate(public + restricted, self.iri("V0000000"))
+
     def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
                  idempotency_key: str | None = None) -> Outcome:
         """Register a new vereniging from a parsed state (parse.parse_registration / parse_kbo_registration)."""
