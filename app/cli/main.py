@@ -116,6 +116,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.errors and args.dry_run else 0
 
 
+def cmd_kbo_sync(args: argparse.Namespace) -> int:
+    from app.exchange.kbo_open_data import sync
+    from app.register import Register
+
+    register = Register.open(_settings(args))
+    try:
+        report = sync(Path(args.map), register.handler)
+    finally:
+        register.close()
+    print(f"KBO: {len(report.registered)} geregistreerd, {len(report.updated)} bijgewerkt, "
+          f"{len(report.stopped)} gestopt, {len(report.unchanged)} ongewijzigd, {len(report.skipped)} overgeslagen, "
+          f"{len(report.rejected_values)} ongeldige contactgegevens niet overgenomen")
+    for number, reason in report.skipped:
+        print(f"  overgeslagen {number}: {reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vr", description="Verenigingsregister")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="registreer ook rijen waarvoor een gelijkaardige vereniging bestaat")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
     imp.set_defaults(func=cmd_import)
+
+    kbo = sub.add_parser("kbo-sync", help="neem verenigingen over uit een KBO open-data dump (map met csv's)")
+    common(kbo)
+    kbo.add_argument("map", help="map met enterprise.csv, denomination.csv, address.csv, contact.csv")
+    kbo.set_defaults(func=cmd_kbo_sync)
 
     demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
     common(demo)

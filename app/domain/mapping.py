@@ -168,6 +168,8 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         p(site, RDF + "type", n(ORG + "Site"))
         p(site, DCTERMS + "type", concept("locatietype", loc["locatietype"]))
         p(site, VRX + "isPrimair", _bool(loc["isPrimair"]))
+        if loc.get("bron"):
+            p(site, VRX + "bron", Literal(loc["bron"]))
         if loc.get("naam"):
             p(site, RDFS + "label", _nl(loc["naam"]))
         if loc.get("adresId"):
@@ -197,6 +199,8 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         if item.get("beschrijving"):
             p(cp, DCTERMS + "description", Literal(item["beschrijving"]))
         p(cp, VRX + "isPrimair", _bool(item["isPrimair"]))
+        if item.get("bron"):
+            p(cp, VRX + "bron", Literal(item["bron"]))
 
     for item in state["vertegenwoordigers"]:
         agent = n(f"{vc_iri}/vertegenwoordiger/{item['id']}")
@@ -365,6 +369,7 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
             "id": int(site.rsplit("/", 1)[1]),
             "locatietype": _code(rec.one(site, DCTERMS + "type")),
             "isPrimair": _flag(rec.one(site, VRX + "isPrimair")),
+            **_bron(rec, site),
             "naam": rec.one(site, RDFS + "label"),
             "adres": adres,
             "adresId": rec.one(site, ADRES + "verwijstNaar"),
@@ -376,6 +381,7 @@ def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
             "waarde": rec.one(cp, RDF + "value"),
             "beschrijving": rec.one(cp, DCTERMS + "description"),
             "isPrimair": _flag(rec.one(cp, VRX + "isPrimair")),
+            **_bron(rec, cp),
         })
     for agent in rec.iris(vc_iri, FV + "heeftVertegenwoordiger"):
         state["vertegenwoordigers"].append({
@@ -431,6 +437,12 @@ def _sleutels(rec: Record, vc_iri: str) -> list[dict]:
         if creator:
             found.append({"bron": creator.rsplit("/", 1)[-1], "waarde": rec.one(ident, SKOS + "notation")})
     return sorted(found, key=lambda k: (k["bron"], k["waarde"]))
+
+
+def _bron(rec: Record, node: str) -> dict:
+    """Items that came from the KBO say so; initiator items carry no 'bron' key."""
+    bron = rec.one(node, VRX + "bron")
+    return {"bron": bron} if bron else {}
 
 
 def _day(value: str | None) -> str | None:

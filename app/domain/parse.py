@@ -43,8 +43,9 @@ REGISTERABLE_TYPES = ("FV", "VZER")
 class Parser:
     """Parses one body; `errors` collects every problem found."""
 
-    def __init__(self) -> None:
+    def __init__(self, kbo_source: bool = False) -> None:
         self.errors = FieldErrors()
+        self.kbo_source = kbo_source  # data from the KBO itself may use KBO-only values
 
     # -- generic values -------------------------------------------------------------------
     def unknown_keys(self, obj: dict, allowed: set[str], path: str) -> None:
@@ -177,7 +178,7 @@ class Parser:
         self.unknown_keys(item, LOCATIE_FIELDS, path)
         locatietype = self.code(item.get("locatietype"), f"{path}.locatietype", "locatietypes",
                                 "Het opgegeven locatietype is niet gekend: \"{value}\".")
-        if locatietype == "MaatschappelijkeZetelVolgensKBO":
+        if locatietype == "MaatschappelijkeZetelVolgensKBO" and not self.kbo_source:
             self.errors.add(f"{path}.locatietype", "kbo-locatietype",
                             "Het locatietype 'Maatschappelijke zetel volgens KBO' kan enkel uit de KBO komen.")
         locatie = {
@@ -479,7 +480,7 @@ def parse_basis_patch(doc: Any, state: dict) -> dict:
 
 def parse_item(kind: str, doc: Any, current: dict | None = None) -> dict:
     """One sub-resource item: a new one (POST) or `current` with a merge patch applied (PATCH)."""
-    parser = Parser()
+    parser = Parser(kbo_source=bool(current and current.get("bron") == "KBO"))
     spec = KINDS[kind]
     doc = _require_object(parser, doc, "één item")
     if current is not None:

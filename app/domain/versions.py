@@ -50,10 +50,14 @@ class Initiator:
 
     ovo: str
     naam: str
+    agent_iri: str | None = None  # for agents that are no OVO organisation, such as the KBO
 
     @property
     def iri(self) -> str:
-        return OVO_BASE + self.ovo
+        return self.agent_iri or OVO_BASE + self.ovo
+
+
+KBO_AGENT = Initiator("KBO", "Kruispuntbank van Ondernemingen", "https://w3id.org/verenigingsregister/agent/KBO")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ bp = Blueprint("beheer_api", __name__)
 
 _ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
 KBO_TYPES = {"VZW", "IVZW", "PS", "SVON"}
+KBO_ITEM_EDITABLE = {"beschrijving", "isPrimair", "naam"}
 
 
 def _handler():
@@ -167,11 +168,15 @@ def _find(state: dict, kind: str, item_id: int) -> dict:
     raise CommandRejected(404, "niet-gevonden", "Niet gevonden", f"{label} met id '{item_id}' is niet gekend.")
 
 
-def _guard(state: dict, kind: str, caller: Principal, item: dict | None, adding: bool, removing: bool) -> None:
+def _guard(state: dict, kind: str, caller: Principal, item: dict | None, adding: bool, removing: bool,
+           patch: dict | None = None) -> None:
     """Who may touch what: KBO-owned data and erkenningen of other organisations are off limits."""
     if kind == "vertegenwoordigers" and state["verenigingstype"] in KBO_TYPES and (adding or removing):
         raise _reject(400, "kbo", "Aan een KBO vereniging kunnen geen vertegenwoordigers toegevoegd of verwijderd "
                                   "worden; die komen uit de KBO.")
+    if item is not None and item.get("bron") == "KBO" and (removing or set(patch or {}) - KBO_ITEM_EDITABLE):
+        raise _reject(400, "kbo", "Dit gegeven komt uit de KBO: enkel "
+                                  f"{', '.join(sorted(KBO_ITEM_EDITABLE))} kan hier gewijzigd worden.")
     if kind == "erkenningen" and item is not None and item.get("geregistreerdDoor") != caller.initiator.ovo:
         raise _reject(403, "geen-machtiging", "Deze OVOCode heeft geen machtiging om deze actie uit te voeren: "
                                               "enkel de organisatie die de erkenning registreerde.")
@@ -205,8 +210,10 @@ def patch_item(code: str, kind: str, item_id: int) -> Response:
 
     def mutate(state: dict) -> dict:
         current = _find(state, kind, item_id)
-        _guard(state, kind, caller, current, adding=False, removing=False)
+        _guard(state, kind, caller, current, adding=False, removing=False, patch=body if isinstance(body, dict) else {})
         updated = parse.parse_item(kind, body, current)
+        if current.get("bron"):
+            updated["bron"] = current["bron"]
         if kind == "erkenningen":
             updated["geregistreerdDoor"] = current["geregistreerdDoor"]
         state[kind] = [updated if item["id"] == item_id else item for item in state[kind]]

@@ -1,0 +1,200 @@
+"""KBO open data → verenigingen with legal personality, through the one write path.
+
+Reads the public KBO open-data dump (enterprise.csv, denomination.csv, address.csv, contact.csv,
+optionally meta.csv), keeps the legal forms of associations (017 VZW, 125 IVZW, 026 private
+stichting, 029 stichting van openbaar nut) and registers or updates them. Every change is
+attributed to the KBO as PROV agent. KBO-owned data (naam, korte naam, startdatum, rechtsvorm,
+maatschappelijke zetel, KBO contactgegevens) is replaced from the dump; what initiators added
+(their own locaties, contactgegevens, hoofdactiviteiten, …) is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from app.domain import parse
+from app.domain.commands import CommandHandler, unique_keys
+from app.domain.versions import KBO_AGENT, Provenance
+from app.validation.errors import CommandRejected
+
+LEGAL_FORMS = {"017": "VZW", "125": "IVZW", "026": "PS", "029": "SVON"}
+LANGUAGE_NL, LANGUAGE_FR = "2", "1"
+NAME, ABBREVIATION = "001", "002"
+CONTACT_TYPES = {"EMAIL": "E-mail", "TEL": "Telefoon", "WEB": "Website"}
+
+
+@dataclass
+class SyncReport:
+    registered: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (kbo number, reason)
+    rejected_values: list[tuple[str, str, str]] = field(default_factory=list)  # (kbo, kind, value)
+
+
+def _read(directory: Path, name: str) -> list[dict[str, str]]:
+    path = directory / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _date(text: str) -> str | None:
+    """KBO dates are dd-mm-yyyy."""
+    try:
+        day, month, year = (int(part) for part in text.split("-"))
+        return date(year, month, day).isoformat()
+    except (ValueError, AttributeError):
+        return None
+
+
+def read_dump(directory: Path) -> dict[str, dict]:
+    """KBO number (10 digits) → the KBO fields of one association."""
+    enterprises = {}
+    for row in _read(directory, "enterprise.csv"):
+        form = LEGAL_FORMS.get(row.get("JuridicalForm", "").strip())
+        if form:
+            number = row["EnterpriseNumber"].replace(".", "").strip()
+            enterprises[number] = {"kbo": number, "type": form, "status": row.get("Status", "").strip(),
+                                   "startdatum": _date(row.get("StartDate", "")), "names": {}, "address": None,
+                                   "contacts": []}
+    for row in _read(directory, "denomination.csv"):
+        entry = enterprises.get(row["EntityNumber"].replace(".", "").strip())
+        if entry:
+            entry["names"][(row["TypeOfDenomination"], row["Language"])] = row["Denomination"].strip()
+    for row in _read(directory, "address.csv"):
+        entry = enterprises.get(row["EntityNumber"].replace(".", "").strip())
+        if entry and row.get("TypeOfAddress") == "REGO" and not row.get("DateStrikingOff"):
+            entry["address"] = {
+                "straatnaam": row.get("StreetNL") or row.get("StreetFR"), "huisnummer": row.get("HouseNumber"),
+                "busnummer": row.get("Box") or None, "postcode": row.get("Zipcode"),
+                "gemeente": row.get("MunicipalityNL") or row.get("MunicipalityFR"),
+                "land": row.get("CountryNL") or "België"}
+    contacts: dict[str, list] = defaultdict(list)
+    for row in _read(directory, "contact.csv"):
+        number = row["EntityNumber"].replace(".", "").strip()
+        if number in enterprises and row.get("ContactType") in CONTACT_TYPES:
+            contacts[number].append((CONTACT_TYPES[row["ContactType"]], row["Value"].strip()))
+    for number, items in contacts.items():
+        enterprises[number]["contacts"] = items
+    return enterprises
+
+
+def _name(entry: dict, kind: str) -> str | None:
+    return entry["names"].get((kind, LANGUAGE_NL)) or entry["names"].get((kind, LANGUAGE_FR)) or next(
+        (value for (k, _), value in sorted(entry["names"].items()) if k == kind), None)
+
+
+def kbo_items(entry: dict, report: SyncReport) -> tuple[list[dict], list[dict]]:
+    """The maatschappelijke zetel and the valid KBO contactgegevens (invalid ones are reported, not taken)."""
+    parser = parse.Parser(kbo_source=True)
+    locaties = []
+    address = entry["address"]
+    if address and all(address.get(k) for k in ("straatnaam", "huisnummer", "postcode", "gemeente")):
+        locaties.append({"locatietype": "MaatschappelijkeZetelVolgensKBO", "isPrimair": False, "naam": None,
+                         "adres": {k: v for k, v in address.items() if v}, "adresId": None, "bron": "KBO"})
+    contacts = []
+    for kind, value in entry["contacts"]:
+        if kind == "Website" and not value.lower().startswith(("http://", "https://")):
+            value = "https://" + value
+        checked = parser.contact_value(kind, value, "waarde")
+        if checked is None:
+            report.rejected_values.append((entry["kbo"], kind, value))
+            continue
+        if any(c["contactgegeventype"] == kind and c["waarde"] == checked for c in contacts):
+            continue
+        contacts.append({"contactgegeventype": kind, "waarde": checked, "beschrijving": None,
+                         "isPrimair": False, "bron": "KBO"})
+    return locaties, contacts
+
+
+def apply_kbo(state: dict, entry: dict, locaties: list[dict], contacts: list[dict], next_ids) -> dict:
+    """`state` with the KBO-owned fields replaced by the dump's values."""
+    new = copy.deepcopy(state)
+    new["verenigingstype"] = entry["type"]
+    new["naam"] = _name(entry, NAME) or state.get("naam")
+    new["korteNaam"] = _name(entry, ABBREVIATION)
+    new["startdatum"] = entry["startdatum"]
+    for kind, fresh in (("locaties", locaties), ("contactgegevens", contacts)):
+        kept = [item for item in new[kind] if item.get("bron") != "KBO"]
+        old = {_identity(item): item for item in new[kind] if item.get("bron") == "KBO"}
+        merged = []
+        for item in fresh:
+            previous = old.get(_identity(item))
+            if previous is not None:  # keep the id and what initiators may edit
+                item = dict(item, id=previous["id"], isPrimair=previous["isPrimair"],
+                            beschrijving=previous.get("beschrijving"), naam=previous.get("naam"))
+                item = {k: v for k, v in item.items() if k in previous or k == "bron"}
+            else:
+                item = dict(item, id=next_ids(kind))
+            merged.append(item)
+        new[kind] = sorted(kept + merged, key=lambda item: item.get("id", 0))
+    return new
+
+
+def _identity(item: dict) -> tuple:
+    if "adres" in item:
+        return ("locatie", tuple(sorted((item.get("adres") or {}).items())))
+    return ("contact", item["contactgegeventype"], item["waarde"])
+
+
+def sync(directory: Path, handler: CommandHandler, today: date | None = None) -> SyncReport:
+    """Register new KBO associations and bring known ones in line with the dump."""
+    report = SyncReport()
+    for number, entry in sorted(read_dump(directory).items()):
+        if not _name(entry, NAME):
+            report.skipped.append((number, "geen naam in de KBO"))
+            continue
+        state = parse.empty_state(entry["type"])
+        state["kboNummer"] = number
+        existing = handler.owner_of(unique_keys(state)[0])
+        try:
+            if existing is None:
+                _register(handler, state, entry, report)
+            else:
+                _update(handler, existing, entry, report, today or date.today())
+        except CommandRejected as exc:
+            report.skipped.append((number, exc.detail))
+    return report
+
+
+def _register(handler: CommandHandler, state: dict, entry: dict, report: SyncReport) -> None:
+    if entry["status"] != "AC":
+        report.skipped.append((entry["kbo"], "niet actief in de KBO"))
+        return
+    locaties, contacts = kbo_items(entry, report)
+    new = apply_kbo(state, entry, locaties, contacts, lambda kind: 0)
+    for kind in ("locaties", "contactgegevens"):
+        for item in new[kind]:
+            item.pop("id", None)  # registration numbers the items
+    handler.register(new, Provenance("registratie", KBO_AGENT, "KBO open data"))
+    report.registered.append(entry["kbo"])
+
+
+def _update(handler: CommandHandler, vcode: str, entry: dict, report: SyncReport, today: date) -> None:
+    locaties, contacts = kbo_items(entry, report)
+    active = entry["status"] == "AC"
+
+    def mutate(current: dict) -> dict:
+        issued: dict[str, int] = {}
+
+        def next_id(kind: str) -> int:
+            issued[kind] = issued.get(kind, handler.next_item_id(vcode, kind, current) - 1) + 1
+            return issued[kind]
+
+        new = apply_kbo(current, entry, locaties, contacts, next_id)
+        if not active and new["status"] != "Gestopt":
+            new["status"], new["einddatum"] = "Gestopt", today.isoformat()
+        return new
+
+    outcome = handler.change(vcode, mutate, Provenance("wijziging" if active else "stopzetting", KBO_AGENT,
+                                                       "KBO open data"))
+    target = report.unchanged if not outcome.changed else report.updated if active else report.stopped
+    target.append(entry["kbo"])
