@@ -133,6 +133,26 @@ def cmd_kbo_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.exchange import export
+    from app.publication.jsonld import CONTEXT_PATH
+    from app.register import Register
+
+    settings = _settings(args)
+    register = Register.open(settings)
+    try:
+        target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
+        try:
+            for chunk in export.stream(register.store, args.format, args.beheer, settings.base + CONTEXT_PATH):
+                target.write(chunk)
+        finally:
+            if args.output:
+                target.close()
+    finally:
+        register.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vr", description="Verenigingsregister")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(kbo)
     kbo.add_argument("map", help="map met enterprise.csv, denomination.csv, address.csv, contact.csv")
     kbo.set_defaults(func=cmd_kbo_sync)
+
+    exp = sub.add_parser("export", help="schrijf het hele register weg (gestreamd)")
+    common(exp)
+    exp.add_argument("--format", choices=["nq", "ttl", "jsonld", "csv"], default="nq")
+    exp.add_argument("--beheer", action="store_true", help="met afgeschermde gegevens (vertegenwoordigers, IBAN)")
+    exp.add_argument("-o", "--output", help="bestand (standaard stdout)")
+    exp.set_defaults(func=cmd_export)
 
     demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
     common(demo)

@@ -1,0 +1,92 @@
+"""Streaming exports of the whole register: N-Quads, Turtle, JSON-LD and CSV.
+
+One record at a time is read and written, so memory stays bounded however large the register
+is. Public exports read the public graph only; restricted exports (for initiators) add the
+restricted graph. Removed verenigingen are simply absent (their data is gone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import pyoxigraph
+from pyoxigraph import NamedNode, Quad, Triple
+
+from app.domain import mapping
+from app.namespaces import FV, GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES, RDF
+from app.publication import jsonld
+from app.store.oxigraph_store import RegisterStore
+
+FORMATS = {"nq": "application/n-quads", "ttl": "text/turtle", "jsonld": "application/ld+json", "csv": "text/csv"}
+PUBLIC_COLUMNS = ["vCode", "naam", "korteNaam", "verenigingstype", "status", "startdatum", "hoofdactiviteiten",
+                  "werkingsgebieden", "doelgroep", "postcodes", "gemeenten", "e-mail", "telefoon", "website"]
+RESTRICTED_COLUMNS = ["einddatum", "vertegenwoordigers", "bankrekeningnummers"]
+
+
+def graphs(restricted: bool) -> list[str]:
+    return [GRAPH_PUBLIC, GRAPH_RESTRICTED] if restricted else [GRAPH_PUBLIC]
+
+
+def verenigingen(store: RegisterStore) -> Iterator[str]:
+    """IRIs of all current verenigingen (from the public graph, where every one has its type)."""
+    pattern = store.store.quads_for_pattern(None, NamedNode(RDF + "type"), NamedNode(FV + "Vereniging"),
+                                            NamedNode(GRAPH_PUBLIC))
+    for quad in pattern:
+        yield quad.subject.value
+
+
+def records(store: RegisterStore, restricted: bool) -> Iterator[tuple[str, list[Quad]]]:
+    for iri in verenigingen(store):
+        yield iri, store.record_quads(iri, graphs(restricted))
+
+
+def stream(store: RegisterStore, fmt: str, restricted: bool, context_url: str) -> Iterator[bytes]:
+    if fmt == "nq":
+        for _, quads in records(store, restricted):
+            yield pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
+    elif fmt == "ttl":
+        yield "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
+        for _, quads in records(store, restricted):
+            triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
+            text = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=PREFIXES)
+            yield b"\n" + b"\n".join(line for line in text.splitlines() if not line.startswith(b"@prefix")) + b"\n"
+    elif fmt == "jsonld":
+        yield json.dumps({"@context": context_url})[:-1].encode() + b', "@graph": ['
+        for index, (iri, quads) in enumerate(records(store, restricted)):
+            doc = jsonld.compact_record(quads, iri, context_url)
+            doc.pop("@context", None)
+            yield (b"," if index else b"") + b"\n" + json.dumps(doc, ensure_ascii=False).encode()
+        yield b"\n]}\n"
+    elif fmt == "csv":
+        columns = PUBLIC_COLUMNS + (RESTRICTED_COLUMNS if restricted else [])
+        yield _csv_line(columns)
+        for iri, quads in records(store, restricted):
+            yield _csv_line(_row(mapping.quads_to_state(quads, iri), iri, restricted))
+    else:
+        raise ValueError(fmt)
+
+
+def _csv_line(values: list) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _row(state: dict, iri: str, restricted: bool) -> list[str]:
+    def contact(kind: str) -> str:
+        return " | ".join(c["waarde"] for c in state["contactgegevens"] if c["contactgegeventype"] == kind)
+
+    adressen = [loc["adres"] for loc in state["locaties"] if loc.get("adres")]
+    row = [iri.rsplit("/", 1)[-1], state["naam"], state["korteNaam"] or "", state["verenigingstype"], state["status"],
+           state["startdatum"] or "", " ".join(state["hoofdactiviteiten"]), " ".join(state["werkingsgebieden"]),
+           f"{state['doelgroep']['minimumleeftijd']}-{state['doelgroep']['maximumleeftijd']}",
+           " ".join(sorted({a["postcode"] for a in adressen})), " | ".join(sorted({a["gemeente"] for a in adressen})),
+           contact("E-mail"), contact("Telefoon"), contact("Website")]
+    if restricted:
+        row += [state["einddatum"] or "",
+                " | ".join(f"{p['voornaam']} {p['achternaam']} ({p['insz']})" for p in state["vertegenwoordigers"]),
+                " | ".join(b["iban"] for b in state["bankrekeningnummers"])]
+    return row
