@@ -96,11 +96,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.exchange.spreadsheet import FileRejected
     from app.register import Register
 
-    register = Register.open(_settings(args))
+    settings = _settings(args)
+    if "VR_SHACL_WORKERS" not in os.environ:
+        settings.shacl_workers = min(4, os.cpu_count() or 1)
+    register = Register.open(settings)
     report_dir = Path(args.report or f"importrapport-{Path(args.file).stem}")
     try:
         report = run_import(Path(args.file), args.soort, register.handler, Initiator(args.ovo, args.naam),
-                            dry_run=args.dry_run, confirm_duplicates=args.bevestig_dubbels, reason=args.reden)
+                            dry_run=args.dry_run, confirm_duplicates=args.bevestig_dubbels, reason=args.reden,
+                            threads=2 * max(1, settings.shacl_workers))
     except FileRejected as exc:
         print(f"Bestand geweigerd, er werd niets geschreven: {exc}", file=sys.stderr)
         return 2

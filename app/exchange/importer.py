@@ -13,7 +13,7 @@ import copy
 import csv
 import json
 import re
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,8 +169,11 @@ class Prepared:
 
 
 def prepare(rows: list[Row], mapping: Mapping, initiator: Initiator, handler: CommandHandler,
-            report: Report) -> list[Prepared]:
-    """Parse and check every row without writing; record findings in the report."""
+            report: Report, full_check: bool = True) -> list[Prepared]:
+    """Parse and check every row without writing; record findings in the report.
+
+    Without `full_check` (commit mode) SHACL is left to the write path, which runs it anyway.
+    """
     prepared = []
     seen_keys: dict[str, int] = {}
     for row in rows:
@@ -185,7 +188,8 @@ def prepare(rows: list[Row], mapping: Mapping, initiator: Initiator, handler: Co
                 state = (parse.parse_kbo_registration(body) if mapping.kind == "kbo"
                          else parse.parse_registration(body))
                 state["sleutels"] = [{"bron": initiator.ovo, "waarde": key}]
-                handler.check(state)
+                if full_check:
+                    handler.check(state)
             except CommandRejected as exc:
                 state = None
                 for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
@@ -224,31 +228,55 @@ def _places(state: dict) -> set[tuple[str, str]]:
 
 
 def commit(prepared: list[Prepared], handler: CommandHandler, initiator: Initiator, report: Report,
-           confirm_duplicates: bool, reason: str | None, progress: Iterator | None = None) -> None:
-    """Register or update every valid row; each row is its own transaction."""
+           confirm_duplicates: bool, reason: str | None, progress=None, threads: int = 1) -> None:
+    """Register or update every valid row; each row is its own transaction.
+
+    With several threads, rows validate in parallel (SHACL worker processes) while commits stay
+    serialised by the write path; results are reported in file order.
+    """
     prov = Provenance("registratie", initiator, reason or "Import")
-    for item in progress or prepared:
-        if item.state is None:
-            report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": "overgeslagen (fouten)"})
-            continue
-        existing = handler.owner_of(unique_keys(item.state)[-1])
-        try:
-            if existing is None:
-                confirmation = duplicates.confirmation_token(item.state, handler.secret) if confirm_duplicates else None
-                outcome = handler.register(copy.deepcopy(item.state), prov, confirmation=confirmation)
-                action = "geregistreerd" if outcome.created else "al gekend"
-            else:
-                outcome = handler.change(existing, lambda current, fresh=item.state, vc=existing:
-                                         _updated(handler, vc, current, fresh),
-                                         Provenance("wijziging", initiator, reason or "Import"))
-                action = "bijgewerkt" if outcome.changed else "ongewijzigd"
-            report.results.append({"rij": item.row.number, "sleutel": item.key, "vCode": outcome.vcode,
-                                   "actie": action})
-        except CommandRejected as exc:
-            action = "overgeslagen (mogelijke dubbel)" if exc.status == 409 else f"overgeslagen ({exc.title})"
-            report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": action})
-            for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
-                report.errors.append(Finding(item.row.number, column_for(error.path, item.origin), error.message))
+    outcomes: dict[int, tuple[dict, list[Finding]]] = {}
+
+    def one(item: Prepared) -> None:
+        local = Report()
+        _commit_row(item, handler, initiator, local, confirm_duplicates, reason, prov)
+        outcomes[item.row.number] = (local.results[0], local.errors)
+        if progress is not None:
+            progress.update(1)
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, prepared))
+    else:
+        for item in prepared:
+            one(item)
+    for item in prepared:
+        result, errors = outcomes[item.row.number]
+        report.results.append(result)
+        report.errors.extend(errors)
+
+
+def _commit_row(item: Prepared, handler: CommandHandler, initiator: Initiator, report: Report,
+                confirm_duplicates: bool, reason: str | None, prov: Provenance) -> None:
+    if item.state is None:
+        report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": "overgeslagen (fouten)"})
+        return
+    existing = handler.owner_of(unique_keys(item.state)[-1])
+    try:
+        if existing is None:
+            confirmation = duplicates.confirmation_token(item.state, handler.secret) if confirm_duplicates else None
+            outcome = handler.register(copy.deepcopy(item.state), prov, confirmation=confirmation)
+            action = "geregistreerd" if outcome.created else "al gekend"
+        else:
+            outcome = handler.change(existing, lambda current: _updated(handler, existing, current, item.state),
+                                     Provenance("wijziging", initiator, reason or "Import"))
+            action = "bijgewerkt" if outcome.changed else "ongewijzigd"
+        report.results.append({"rij": item.row.number, "sleutel": item.key, "vCode": outcome.vcode, "actie": action})
+    except CommandRejected as exc:
+        action = "overgeslagen (mogelijke dubbel)" if exc.status == 409 else f"overgeslagen ({exc.title})"
+        report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": action})
+        for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
+            report.errors.append(Finding(item.row.number, column_for(error.path, item.origin), error.message))
 
 
 def _updated(handler: CommandHandler, vcode: str, current: dict, fresh: dict) -> dict:
@@ -269,14 +297,15 @@ def _without_ids(items: list[dict]) -> list[dict]:
 
 
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
-               confirm_duplicates: bool = False, reason: str | None = None, show_progress: bool = True) -> Report:
+               confirm_duplicates: bool = False, reason: str | None = None, show_progress: bool = True,
+               threads: int = 1) -> Report:
     mapping = Mapping.load(kind)
     rows, empty = read_rows(path, set(mapping.columns), mapping.required)
     report = Report(skipped_empty=empty)
-    prepared = prepare(rows, mapping, initiator, handler, report)
+    prepared = prepare(rows, mapping, initiator, handler, report, full_check=dry_run)
     if not dry_run:
         from tqdm import tqdm
 
-        commit(prepared, handler, initiator, report, confirm_duplicates, reason,
-               tqdm(prepared, desc="import", unit="rij", disable=not show_progress))
+        with tqdm(total=len(prepared), desc="import", unit="rij", disable=not show_progress) as progress:
+            commit(prepared, handler, initiator, report, confirm_duplicates, reason, progress, threads)
     return report
