@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import duplicates, mapping, rules, versions
+from app.domain import duplicates, mapping, places, rules, versions
 from app.domain.parse import KINDS
 from app.domain.vcode import format_vcode
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX, XSD
@@ -209,7 +209,8 @@ class CommandHandler:
             sequence = self._sequence + 1
             timestamp = self._next_timestamp()
             meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
-            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted)
+            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted,
+                                             places.gemeenten(state))
             self.store.insert(public + restricted + meta + history + system)
             self._sequence, self._timestamp = sequence, timestamp
             self._last_vcode = max(self._last_vcode, number)
@@ -315,7 +316,8 @@ class CommandHandler:
         number = version + 1
         meta = mapping.metadata_quads(vc_iri, created_at or timestamp, timestamp)
         new = set(public + restricted + meta)
-        history = versions.version_quads(vc_iri, number, sequence, timestamp, prov, public + meta, restricted)
+        history = versions.version_quads(vc_iri, number, sequence, timestamp, prov, public + meta, restricted,
+                                         places.gemeenten(old_state) | places.gemeenten(new_state))
         system_old = [system_quad(vc, "versienummer", version)]
         system_new = [system_quad(vc, "versienummer", number)]
         ids = self._next_ids(vc)
@@ -332,7 +334,7 @@ class CommandHandler:
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
         """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
         with self._record_locks[hash(vcode) % len(self._record_locks)], self.store.write_lock:
-            _, version = self.load(vcode)
+            state, version = self.load(vcode)
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)
             vc_iri = self.iri(vcode)
@@ -340,7 +342,8 @@ class CommandHandler:
             old = self.store.record_quads(vc_iri, RECORD_GRAPHS)
             sequence = self._sequence + 1
             timestamp = self._next_timestamp()
-            tombstone = versions.tombstone_quads(vc_iri, version + 1, sequence, timestamp, prov)
+            tombstone = versions.tombstone_quads(vc_iri, version + 1, sequence, timestamp, prov,
+                                                 places.gemeenten(state))
             self.store.apply(
                 delete=[*old, system_quad(vc, "versienummer", version)],
                 insert=[*tombstone, system_quad(vc, "versienummer", version + 1),

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.namespaces import (
+    CONCEPT,
     DCTERMS,
     FV,
+    GRAPH_SYSTEM,
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
     ORG,
@@ -30,6 +32,7 @@ from app.namespaces import (
 )
 
 G_VPUB = NamedNode(GRAPH_VERSIONS_PUBLIC)
+G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 G_VRES = NamedNode(GRAPH_VERSIONS_RESTRICTED)
 OVO_BASE = "https://data.vlaanderen.be/id/organisatie/"
 
@@ -72,24 +75,37 @@ def version_iri(vc_iri: str, number: int) -> str:
 
 
 def version_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,
-                  public: list[Quad], restricted: list[Quad]) -> list[Quad]:
-    return _header(vc_iri, number, sequence, timestamp, prov) + _snapshot(vc_iri, version_iri(vc_iri, number),
-                                                                          public, G_VPUB) + \
+                  public: list[Quad], restricted: list[Quad], gemeenten: set[str] = frozenset()) -> list[Quad]:
+    return _header(vc_iri, number, sequence, timestamp, prov, gemeenten) + \
+        _snapshot(vc_iri, version_iri(vc_iri, number), public, G_VPUB) + \
         _snapshot(vc_iri, version_iri(vc_iri, number), restricted, G_VRES)
 
 
-def tombstone_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance) -> list[Quad]:
+def tombstone_quads(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,
+                    gemeenten: set[str] = frozenset()) -> list[Quad]:
     """The last version of a removed vereniging: an as:Tombstone without any of its data."""
     v = NamedNode(version_iri(vc_iri, number))
     when = Literal(timestamp, datatype=NamedNode(XSD + "dateTime"))
-    return _header(vc_iri, number, sequence, timestamp, prov) + [
+    return _header(vc_iri, number, sequence, timestamp, prov, gemeenten) + [
         Quad(v, NamedNode(RDF + "type"), NamedNode(AS + "Tombstone"), G_VPUB),
         Quad(v, NamedNode(AS + "formerType"), NamedNode(FV + "Vereniging"), G_VPUB),
         Quad(v, NamedNode(AS + "deleted"), when, G_VPUB),
     ]
 
 
-def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance) -> list[Quad]:
+def sequence_key(sequence: int) -> NamedNode:
+    """System-graph index entry: which version has this register-wide sequence number."""
+    return NamedNode(f"urn:vr:sequentie:{sequence}")
+
+
+def gemeente_key(code: str) -> NamedNode:
+    """System-graph index entry: the sequences of the changes that concern one gemeente."""
+    return NamedNode(f"urn:vr:gemeente:{code}")
+
+
+def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,
+            gemeenten: set[str] = frozenset()) -> list[Quad]:
+    """Version metadata, plus the system index entries that let the LDES pages be read directly."""
     version = version_iri(vc_iri, number)
     v = NamedNode(version)
     activity = NamedNode(version + "/activiteit")
@@ -116,6 +132,11 @@ def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Prove
         out.append(Quad(v, NamedNode(PROV + "wasRevisionOf"), NamedNode(version_iri(vc_iri, number - 1)), G_VPUB))
     if prov.reason:
         out.append(Quad(activity, NamedNode(RDFS + "comment"), Literal(prov.reason, language="nl"), G_VPUB))
+    seq = Literal(str(sequence), datatype=NamedNode(XSD + "integer"))
+    out.append(Quad(sequence_key(sequence), NamedNode(VRX + "versie"), v, G_SYSTEM))
+    for code in sorted(gemeenten):
+        out.append(Quad(v, NamedNode(VRX + "gemeente"), NamedNode(CONCEPT + "werkingsgebied/" + code), G_VPUB))
+        out.append(Quad(gemeente_key(code), NamedNode(VRX + "sequentie"), seq, G_SYSTEM))
     return out
 
 
