@@ -16,13 +16,26 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.json.ensure_ascii = False
     app.extensions["vr"] = register or Register.open(settings)
 
-    from app.publication import beheer_api, dumps, home, openapi, problems, resources, vocab, write_api
+    from app.publication import (
+        beheer_api,
+        dumps,
+        historiek,
+        home,
+        openapi,
+        problems,
+        resources,
+        streams,
+        vocab,
+        write_api,
+    )
 
     problems.install(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(dumps.bp)
+    app.register_blueprint(historiek.bp)
+    app.register_blueprint(streams.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(vocab.bp)
     app.register_blueprint(home.bp)

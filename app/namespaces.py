@@ -66,4 +66,9 @@ PREFIXES = {
     "owl": OWL,
     "vrx": VRX,
     "lblodfv": LBLOD_FV,
+    "ldes": "https://w3id.org/ldes#",
+    "tree": "https://w3id.org/tree#",
+    "sh": SH,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "as": "https://www.w3.org/ns/activitystreams#",
 }

@@ -32,7 +32,8 @@ class Principal:
     roles: frozenset[str]
 
     def has(self, role: str) -> bool:
-        return role in self.roles or "admin" in self.roles
+        """Roles nest: admin ⊇ initiator ⊇ lezer."""
+        return any(ROLES.index(held) >= ROLES.index(role) for held in self.roles)
 
 
 def digest(key: str) -> str:

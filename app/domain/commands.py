@@ -124,6 +124,11 @@ class CommandHandler:
                 now = previous + timedelta(microseconds=1)
         return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    @property
+    def latest_sequence(self) -> int:
+        """The sequence of the last committed change (the LDES pages are cut from 1…this)."""
+        return self._sequence
+
     def is_empty(self) -> bool:
         """True until the first vereniging was ever registered."""
         return self._last_vcode < FIRST_VCODE_NUMBER

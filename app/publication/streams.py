@@ -1,0 +1,371 @@
+"""LDES change streams of the version records (see ../shared/reference/ldes.md).
+
+Members are the immutable versions written by the one write path; each carries
+`dcterms:isVersionOf`, `prov:generatedAtTime` (strictly increasing with the register-wide
+sequence) and `prov:wasGeneratedBy` an activity with type, reason and initiator. Pages hold
+250 consecutive sequences, so a page's membership is fixed once written and a full page never
+changes (immutable, cached for a year); the latest page is short-lived with an ETag.
+
+Views:
+- time: /ldes/{stream}/tijd → pages /ldes/{stream}/tijd/{k}
+- per gemeente: /ldes/{stream}/gemeenten → /ldes/{stream}/gemeente/{code} → …/gemeente/{code}/{k};
+  a change is listed under every gemeente of the vereniging before and after it, so a
+  municipality also sees associations that move away.
+The public stream reads public graphs only; /ldes/beheer/… adds the restricted snapshots and
+requires a key (with an optional retention period, VR_LDES_RETENTION_DAYS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime, timedelta
+
+import pyoxigraph
+from flask import Blueprint, Response, current_app, request
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+
+from app.auth.access import principal
+from app.domain import codelists
+from app.domain.versions import AS, gemeente_key, sequence_key
+from app.namespaces import (
+    DCTERMS,
+    GRAPH_SYSTEM,
+    GRAPH_VERSIONS_PUBLIC,
+    GRAPH_VERSIONS_RESTRICTED,
+    PREFIXES,
+    PROV,
+    RDF,
+    VRX,
+    XSD,
+)
+from app.publication.problems import http_problem
+
+bp = Blueprint("streams", __name__)
+
+PAGE_SIZE = 250
+LDES = "https://w3id.org/ldes#"
+TREE = "https://w3id.org/tree#"
+SH = "http://www.w3.org/ns/shacl#"
+DCAT = "http://www.w3.org/ns/dcat#"
+STREAMS = {"verenigingen": False, "beheer/verenigingen": True}  # path → restricted
+FORMATS = [("application/n-quads", pyoxigraph.RdfFormat.N_QUADS), ("text/turtle", pyoxigraph.RdfFormat.TURTLE),
+           ("application/n-triples", pyoxigraph.RdfFormat.N_TRIPLES),
+           ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD), ("application/trig", pyoxigraph.RdfFormat.TRIG)]
+IMMUTABLE = "public, max-age=31536000, immutable"
+A = NamedNode(RDF + "type")
+
+
+def n(iri: str) -> NamedNode:
+    return NamedNode(iri)
+
+
+def _t(s, p: str, o) -> Triple:
+    return Triple(s, n(p), o)
+
+
+def retention_days() -> int | None:
+    value = os.environ.get("VR_LDES_RETENTION_DAYS")
+    return int(value) if value else None
+
+
+class Stream:
+    """One event stream (public or restricted) as seen from the current request."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.restricted = STREAMS[path]
+        register = current_app.extensions["vr"]
+        self.store = register.store.store
+        self.base = register.settings.base
+        self.iri = f"{self.base}/ldes/{path}"
+        self.latest = register.handler.latest_sequence
+        self.graphs = [n(GRAPH_VERSIONS_PUBLIC)] + ([n(GRAPH_VERSIONS_RESTRICTED)] if self.restricted else [])
+
+    # -- membership ---------------------------------------------------------------------------------
+    def version_at(self, sequence: int) -> NamedNode | None:
+        for quad in self.store.quads_for_pattern(sequence_key(sequence), n(VRX + "versie"), None, n(GRAPH_SYSTEM)):
+            return quad.object
+        return None
+
+    def gemeente_sequences(self, code: str) -> list[int]:
+        return sorted(int(q.object.value) for q in self.store.quads_for_pattern(
+            gemeente_key(code), n(VRX + "sequentie"), None, n(GRAPH_SYSTEM)))
+
+    def timestamp(self, version: NamedNode) -> str:
+        for quad in self.store.quads_for_pattern(version, n(PROV + "generatedAtTime"), None, n(GRAPH_VERSIONS_PUBLIC)):
+            return quad.object.value
+        raise LookupError(version)
+
+    def member_triples(self, version: NamedNode) -> list[Triple]:
+        """The version, its snapshot nodes, its activity and the agent, as plain triples."""
+        prefix = version.value + "/"
+        seen, todo, out = {version.value}, [version], []
+        agents = set()
+        while todo:
+            subject = todo.pop()
+            for graph in self.graphs:
+                for quad in self.store.quads_for_pattern(subject, None, None, graph):
+                    out.append(Triple(quad.subject, quad.predicate, quad.object))
+                    obj = quad.object
+                    if quad.predicate.value == PROV + "wasAssociatedWith":
+                        agents.add(obj)
+                    elif isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
+                        seen.add(obj.value)
+                        todo.append(obj)
+        for agent in agents:
+            out += [Triple(q.subject, q.predicate, q.object)
+                    for q in self.store.quads_for_pattern(agent, None, None, n(GRAPH_VERSIONS_PUBLIC))]
+        return out
+
+    def within_retention(self, timestamp: str) -> bool:
+        days = retention_days() if self.restricted else None
+        if days is None:
+            return True
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        return moment >= datetime.now(UTC) - timedelta(days=days)
+
+    # -- stream metadata ------------------------------------------------------------------------------
+    def metadata(self, view: str) -> list[Triple]:
+        es = n(self.iri)
+        shape = BlankNode("shape")
+        activity, agent = BlankNode("activiteitvorm"), BlankNode("agentvorm")
+        p1, p2, p3, p4 = (BlankNode(f"p{i}") for i in range(1, 5))
+        triples = [
+            _t(es, RDF + "type", n(LDES + "EventStream")),
+            _t(es, LDES + "timestampPath", n(PROV + "generatedAtTime")),
+            _t(es, LDES + "versionOfPath", n(DCTERMS + "isVersionOf")),
+            _t(es, LDES + "versionDeleteObject", n(AS + "Tombstone")),
+            _t(es, LDES + "pollingInterval", Literal("60", datatype=n(XSD + "integer"))),
+            _t(es, TREE + "view", n(view)),
+            _t(es, TREE + "shape", shape),
+            _t(es, DCTERMS + "title", Literal("Verenigingen – wijzigingen" + (" (beheer)" if self.restricted else ""),
+                                               language="nl")),
+            _t(es, DCTERMS + "conformsTo", n("https://w3id.org/ldes/specification")),
+            _t(shape, RDF + "type", n(SH + "NodeShape")),
+            _t(shape, SH + "property", p1), _t(p1, SH + "path", n(PROV + "generatedAtTime")),
+            _t(p1, SH + "minCount", Literal("1", datatype=n(XSD + "integer"))),
+            _t(shape, SH + "property", p2), _t(p2, SH + "path", n(DCTERMS + "isVersionOf")),
+            _t(p2, SH + "minCount", Literal("1", datatype=n(XSD + "integer"))),
+            _t(shape, SH + "property", p3), _t(p3, SH + "path", n(PROV + "wasGeneratedBy")),
+            _t(p3, SH + "node", activity), _t(activity, RDF + "type", n(SH + "NodeShape")),
+            _t(activity, SH + "property", p4), _t(p4, SH + "path", n(PROV + "wasAssociatedWith")),
+            _t(p4, SH + "node", agent), _t(agent, RDF + "type", n(SH + "NodeShape")),
+        ]
+        days = retention_days() if self.restricted else None
+        if days:
+            policy = BlankNode("retentie")
+            triples += [_t(es, LDES + "retentionPolicy", policy),
+                        _t(policy, LDES + "fullLogDuration", Literal(f"P{days}D", datatype=n(XSD + "duration")))]
+        return triples
+
+
+def _page_relations(node: NamedNode, pages: list[tuple[str, str, str, bool]], stream: Stream) -> list[Triple]:
+    """GTE first timestamp and, for a full page, LT just after its last timestamp."""
+    out = []
+    for index, (url, first, last, full) in enumerate(pages):
+        for kind, value in (("GreaterThanOrEqualToRelation", first),) + (
+                (("LessThanRelation", _after(last)),) if full else ()):
+            relation = BlankNode(f"r{index}{kind[0]}")
+            out += [_t(node, TREE + "relation", relation), _t(relation, RDF + "type", n(TREE + kind)),
+                    _t(relation, TREE + "node", n(url)), _t(relation, TREE + "path", n(PROV + "generatedAtTime")),
+                    _t(relation, TREE + "value", Literal(value, datatype=n(XSD + "dateTime")))]
+    return out
+
+
+def _after(timestamp: str) -> str:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + timedelta(microseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _respond(triples: list[Triple], cache: str, etag_basis: str | None = None) -> Response:
+    offered = [media for media, _ in FORMATS]
+    best = request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[1]
+    if best is None:
+        return http_problem(406, "Beschikbare formaten: " + ", ".join(offered) + ".")
+    fmt = dict(FORMATS)[best]
+    etag = None
+    if etag_basis is not None:
+        etag = hashlib.sha256(f"{etag_basis}|{best}".encode()).hexdigest()[:32]
+        if request.if_none_match and request.if_none_match.contains(etag):
+            response = Response(status=304)
+            response.set_etag(etag)
+            response.headers["Cache-Control"] = cache
+            response.headers["Vary"] = "Accept, Authorization"
+            return response
+    data = [Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.supports_datasets else triples
+    body = pyoxigraph.serialize(data, format=fmt, prefixes=PREFIXES if fmt == pyoxigraph.RdfFormat.TURTLE else None) \
+        if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG) else pyoxigraph.serialize(data, format=fmt)
+    response = Response(body, mimetype=best)
+    response.headers["Cache-Control"] = cache
+    response.headers["Vary"] = "Accept, Authorization"
+    if etag:
+        response.set_etag(etag)
+    if not STREAMS.get(request.view_args.get("stream", "verenigingen"), False):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _stream(stream: str) -> Stream:
+    if stream not in STREAMS:
+        raise LookupError(stream)
+    if STREAMS[stream]:
+        principal("lezer")
+    return Stream(stream)
+
+
+def _short_cache(stream: Stream) -> str:
+    return "private, max-age=5" if stream.restricted else "public, max-age=5"
+
+
+# -- entry point and time view ------------------------------------------------------------------------
+@bp.get("/ldes/<path:stream>/tijd")
+def time_root(stream: str) -> Response:
+    try:
+        s = _stream(stream)
+    except LookupError:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    node = n(f"{s.iri}/tijd")
+    pages = []
+    for k in range(1, (s.latest + PAGE_SIZE - 1) // PAGE_SIZE + 1):
+        low, high = (k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest)
+        first, last = s.timestamp(s.version_at(low)), s.timestamp(s.version_at(high))
+        pages.append((f"{s.iri}/tijd/{k}", first, last, high == k * PAGE_SIZE))
+    triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
+    return _respond(triples, _short_cache(s), f"{s.iri}/tijd|{s.latest}|{retention_days()}")
+
+
+@bp.get("/ldes/<path:stream>/tijd/<int:k>")
+def time_page(stream: str, k: int) -> Response:
+    try:
+        s = _stream(stream)
+    except LookupError:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    low, high = (k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest)
+    if k < 1 or low > s.latest:
+        return http_problem(404, f"Pagina {k} bestaat (nog) niet.")
+    return _page(s, f"{s.iri}/tijd/{k}", range(low, high + 1), full=high == k * PAGE_SIZE)
+
+
+def _page(s: Stream, url: str, sequences, full: bool) -> Response:
+    node = n(url)
+    es = n(s.iri)
+    triples = [_t(node, RDF + "type", n(TREE + "Node"))]
+    for sequence in sequences:
+        version = s.version_at(sequence)
+        if version is None or not s.within_retention(s.timestamp(version)):
+            continue
+        triples.append(_t(es, TREE + "member", version))
+        triples += s.member_triples(version)
+    immutable = full and retention_days() is None if s.restricted else full
+    if immutable:
+        triples.append(_t(node, LDES + "immutable", Literal("true", datatype=n(XSD + "boolean"))))
+        return _respond(triples, IMMUTABLE if not s.restricted else "private, max-age=31536000, immutable",
+                        f"{url}|full")
+    return _respond(triples, _short_cache(s), f"{url}|{s.latest}|{retention_days()}")
+
+
+# -- per-gemeente view --------------------------------------------------------------------------------
+@bp.get("/ldes/<path:stream>/gemeenten")
+def gemeente_root(stream: str) -> Response:
+    try:
+        s = _stream(stream)
+    except LookupError:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    node = n(f"{s.iri}/gemeenten")
+    triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))]
+    for code in _gemeenten_with_members(s):
+        relation = BlankNode(f"g{code}")
+        triples += [_t(node, TREE + "relation", relation), _t(relation, RDF + "type", n(TREE + "EqualToRelation")),
+                    _t(relation, TREE + "node", n(f"{s.iri}/gemeente/{code}")),
+                    _t(relation, TREE + "path", n(VRX + "gemeente")),
+                    _t(relation, TREE + "value", n(codelists.get("werkingsgebieden").find(code).iri))]
+    return _respond(triples, _short_cache(s), f"{node.value}|{s.latest}")
+
+
+def _gemeenten_with_members(s: Stream) -> list[str]:
+    prefix = "urn:vr:gemeente:"
+    codes = {q.subject.value[len(prefix):] for q in s.store.quads_for_pattern(None, n(VRX + "sequentie"), None,
+                                                                             n(GRAPH_SYSTEM))
+             if q.subject.value.startswith(prefix)}
+    return sorted(code for code in codes if codelists.get("werkingsgebieden").find(code))
+
+
+@bp.get("/ldes/<path:stream>/gemeente/<code>")
+def gemeente_view(stream: str, code: str) -> Response:
+    """A municipality's own entry point: only the changes that concern it."""
+    try:
+        s = _stream(stream)
+    except LookupError:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    if codelists.get("werkingsgebieden").find(code) is None:
+        return http_problem(404, f"'{code}' is geen gekende gemeente (werkingsgebied).")
+    sequences = s.gemeente_sequences(code)
+    node = n(f"{s.iri}/gemeente/{code}")
+    pages = []
+    for k in range(1, (len(sequences) + PAGE_SIZE - 1) // PAGE_SIZE + 1):
+        chunk = sequences[(k - 1) * PAGE_SIZE:k * PAGE_SIZE]
+        pages.append((f"{node.value}/{k}", s.timestamp(s.version_at(chunk[0])), s.timestamp(s.version_at(chunk[-1])),
+                      len(chunk) == PAGE_SIZE))
+    triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
+    return _respond(triples, _short_cache(s), f"{node.value}|{len(sequences)}")
+
+
+@bp.get("/ldes/<path:stream>/gemeente/<code>/<int:k>")
+def gemeente_page(stream: str, code: str, k: int) -> Response:
+    try:
+        s = _stream(stream)
+    except LookupError:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    sequences = s.gemeente_sequences(code)
+    chunk = sequences[(k - 1) * PAGE_SIZE:k * PAGE_SIZE] if k >= 1 else []
+    if not chunk:
+        return http_problem(404, f"Pagina {k} van gemeente {code} bestaat (nog) niet.")
+    return _page(s, f"{s.iri}/gemeente/{code}/{k}", chunk, full=len(chunk) == PAGE_SIZE)
+
+
+# -- the event stream itself and its DCAT description ------------------------------------------------
+@bp.get("/ldes/<path:stream>")
+def event_stream(stream: str) -> Response:
+    """The ES IRI: metadata, exactly one tree:view (the time view), the other views as distributions."""
+    if stream.endswith("/tijd") or stream not in STREAMS:
+        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
+    es = n(s.iri)
+    triples = s.metadata(f"{s.iri}/tijd") + [_t(es, RDF + "type", n(DCAT + "Dataset"))]
+    for suffix, title in (("tijd", "chronologisch"), ("gemeenten", "per gemeente")):
+        view = n(f"{s.iri}/{suffix}")
+        triples += [_t(es, DCAT + "distribution", view), _t(view, RDF + "type", n(DCAT + "Distribution")),
+                    _t(view, DCAT + "accessURL", view), _t(view, DCTERMS + "title", Literal(title, language="nl"))]
+    return _respond(triples, _short_cache(s), f"{s.iri}|{s.latest}")
+
+
+@bp.get("/ldes")
+def catalog() -> Response:
+    """DCAT catalog of the streams and the downloads."""
+    base = current_app.extensions["vr"].settings.base
+    cat = n(f"{base}/ldes")
+    triples = [_t(cat, RDF + "type", n(DCAT + "Catalog")),
+               _t(cat, DCTERMS + "title", Literal("Verenigingsregister – gegevensstromen", language="nl"))]
+    for path, restricted in STREAMS.items():
+        dataset = n(f"{base}/ldes/{path}")
+        triples += [_t(cat, DCAT + "dataset", dataset), _t(dataset, RDF + "type", n(DCAT + "Dataset")),
+                    _t(dataset, RDF + "type", n(LDES + "EventStream")),
+                    _t(dataset, DCTERMS + "title", Literal(
+                        "Wijzigingen van verenigingen" + (" met persoonsgegevens (API-sleutel nodig)" if restricted
+                                                          else ""), language="nl")),
+                    _t(dataset, DCTERMS + "accessRights", Literal("afgeschermd" if restricted else "publiek",
+                                                                  language="nl"))]
+        for suffix, media in (("tijd", "application/n-quads"), ("gemeenten", "application/n-quads")):
+            dist = n(f"{base}/ldes/{path}/{suffix}")
+            triples += [_t(dataset, DCAT + "distribution", dist), _t(dist, RDF + "type", n(DCAT + "Distribution")),
+                        _t(dist, DCAT + "accessURL", dist), _t(dist, DCAT + "mediaType", Literal(media))]
+    dumps = n(f"{base}/dumps/verenigingen")
+    triples += [_t(cat, DCAT + "dataset", dumps), _t(dumps, RDF + "type", n(DCAT + "Dataset")),
+                _t(dumps, DCTERMS + "title", Literal("Alle verenigingen (volledige download)", language="nl"))]
+    for ext, media in (("nq", "application/n-quads"), ("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                       ("csv", "text/csv")):
+        dist = n(f"{base}/dumps/verenigingen.{ext}")
+        triples += [_t(dumps, DCAT + "distribution", dist), _t(dist, RDF + "type", n(DCAT + "Distribution")),
+                    _t(dist, DCAT + "downloadURL", dist), _t(dist, DCAT + "mediaType", Literal(media))]
+    return _respond(triples, "public, max-age=300")

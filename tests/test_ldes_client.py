@@ -1,0 +1,150 @@
+"""The LDES replicated by the real npm `ldes-client` against the real server on loopback."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import socket
+import subprocess
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from app.auth.keys import add_key
+from app.config import Settings
+from app.domain.parse import parse_registration
+from app.domain.versions import Initiator, Provenance
+from app.factory import create_app
+from app.register import Register
+from tests.conftest import VALID_BODY, Keys
+
+ROOT = Path(__file__).resolve().parent.parent
+IS_VERSION_OF = "<http://purl.org/dc/terms/isVersionOf>"
+GENT, AALST = "BE23444021", "BE23141002"
+
+
+def client_binary() -> str:
+    local = ROOT / ".ldes-client" / "node_modules" / ".bin" / "ldes-client"
+    if local.exists():
+        return str(local)
+    found = shutil.which("ldes-client")
+    if not found:
+        pytest.fail("npm ldes-client is required (scripts/test installs it into .ldes-client/)")
+    return found
+
+
+def members(output: str) -> dict[str, str]:
+    """member IRI → the entity it is a version of, from the client's N-Quads output."""
+    found = {}
+    for line in output.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[1] == IS_VERSION_OF:
+            found[parts[0].strip("<>")] = parts[2].rsplit(" ", 1)[0].strip(" .<>")
+    return found
+
+
+def replicate(url: str, *args: str) -> dict[str, str]:
+    done = subprocess.run([client_binary(), *args, url], capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return members(done.stdout)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A register whose base URL is the loopback address it is served on (page IRIs = URLs)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(data_dir=tmp_path / "var", base_url=f"http://127.0.0.1:{port}")
+    key = add_key(settings.keys_path, "OVO000001", "Gemeente Gent", ["initiator"])
+    register = Register.open(settings)
+    http = make_server("127.0.0.1", port, create_app(register=register), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield settings.base, register, key
+    http.shutdown()
+    thread.join(timeout=5)
+
+
+def body(naam: str, postcode: str, gemeente: str) -> dict:
+    data = copy.deepcopy(VALID_BODY)
+    data.update(naam=naam, werkingsgebieden=[])
+    data["locaties"] = [{"locatietype": "Activiteiten", "isPrimair": True,
+                         "adres": {"straatnaam": "Markt", "huisnummer": "1", "postcode": postcode,
+                                   "gemeente": gemeente, "land": "België"}}]
+    return data
+
+
+def test_client_replicates_stream_and_gemeente_view(server, tmp_path):
+    base, register, key = server
+    auth = {**Keys.auth(key), "Content-Type": "application/merge-patch+json"}
+    for naam, postcode, gemeente in (("Schaakclub Gent", "9000", "Gent"), ("Harmonie Aalst", "9300", "Aalst"),
+                                     ("Imkers Gentbrugge", "9050", "Gent")):
+        assert requests.post(base + "/verenigingen", json=body(naam, postcode, gemeente),
+                             headers=Keys.auth(key)).status_code == 201
+    assert requests.patch(base + "/verenigingen/V0001001", json={"korteNaam": "SG"}, headers=auth).status_code == 200
+    moved = {"straatnaam": "Grote Markt", "huisnummer": "3", "postcode": "9300", "gemeente": "Aalst"}
+    assert requests.patch(base + "/verenigingen/V0001003/locaties/1", json={"adres": moved},
+                          headers=auth).status_code == 200
+
+    everything = replicate(base + "/ldes/verenigingen")
+    assert len(everything) == 5  # exactly one member per accepted change
+    assert sorted(everything.values()).count(base + "/id/vereniging/V0001001") == 2
+
+    gent = replicate(f"{base}/ldes/verenigingen/gemeente/{GENT}")
+    assert sorted(gent) == sorted(m for m, v in everything.items() if not v.endswith("V0001002"))
+    aalst = replicate(f"{base}/ldes/verenigingen/gemeente/{AALST}")
+    assert sorted(aalst) == [f"{base}/id/vereniging/V0001002/versie/1", f"{base}/id/vereniging/V0001003/versie/2"]
+    assert replicate(base + "/ldes/verenigingen/gemeenten") == everything  # members are deduplicated by IRI
+
+    state = tmp_path / "state"
+    assert len(replicate(base + "/ldes/verenigingen", "-s", str(state))) == 5
+    assert requests.patch(base + "/verenigingen/V0001002", json={"korteNaam": "HA"}, headers=auth).status_code == 200
+    assert requests.post(base + "/verenigingen/V0001002/stop", json={"einddatum": "2024-01-31"},
+                         headers=Keys.auth(key)).status_code == 200
+    resumed = replicate(base + "/ldes/verenigingen", "-s", str(state))
+    assert sorted(resumed) == [f"{base}/id/vereniging/V0001002/versie/2", f"{base}/id/vereniging/V0001002/versie/3"]
+
+    latest = replicate(base + "/ldes/verenigingen", "--last-version-only")
+    assert sorted(latest.values()) == [f"{base}/id/vereniging/V000100{i}" for i in (1, 2, 3)]
+
+
+def test_public_stream_never_holds_restricted_data(server):
+    base, _, key = server
+    assert requests.post(base + "/verenigingen", json=body("Schaakclub Gent", "9000", "Gent"),
+                         headers=Keys.auth(key)).status_code == 201
+    output = subprocess.run([client_binary(), base + "/ldes/verenigingen"], capture_output=True, text=True,
+                            timeout=120).stdout
+    assert "85073003328" not in output and "Peeters" not in output and "vertegenwoordiger" not in output
+    restricted = requests.get(base + "/ldes/beheer/verenigingen/tijd/1", headers=Keys.auth(key))
+    assert restricted.status_code == 200 and "85073003328" in restricted.text
+    assert requests.get(base + "/ldes/beheer/verenigingen/tijd/1").status_code == 401
+
+
+def test_full_pages_are_immutable_and_the_latest_page_revalidates(server):
+    base, register, _ = server
+    prov = Provenance("registratie", Initiator("OVO000001", "Gent"))
+    for i in range(251):
+        data = body(f"Club {i} {'abcdefghij'[i % 10]}", str(1000 + i), f"Plaats {i}")
+        data["vertegenwoordigers"] = []
+        register.handler.register(parse_registration(data), prov)
+    first = requests.get(base + "/ldes/verenigingen/tijd/1", headers={"Accept": "text/turtle"})
+    assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "ldes#immutable> true" in first.text or "ldes:immutable true" in first.text
+    latest = requests.get(base + "/ldes/verenigingen/tijd/2", headers={"Accept": "text/turtle"})
+    assert "immutable" not in latest.headers["Cache-Control"] and latest.headers["ETag"]
+    again = requests.get(base + "/ldes/verenigingen/tijd/2", headers={"Accept": "text/turtle",
+                                                                     "If-None-Match": latest.headers["ETag"]})
+    assert again.status_code == 304
+    assert requests.get(base + "/ldes/verenigingen/tijd/3").status_code == 404
+    root = requests.get(base + "/ldes/verenigingen/tijd", headers={"Accept": "text/turtle"}).text
+    assert "/tijd/3" not in root  # never link a page that does not exist
+    per_entity = defaultdict(int)
+    for entity in replicate(base + "/ldes/verenigingen").values():
+        per_entity[entity] += 1
+    assert len(per_entity) == 251 and set(per_entity.values()) == {1}
