@@ -153,7 +153,7 @@ class Stream:
             _t(p4, SH + "node", agent), _t(agent, RDF + "type", n(SH + "NodeShape")),
         ]
         days = retention_days() if self.restricted else None
-        if days:
+        if days is not None:
             policy = BlankNode("retentie")
             triples += [_t(es, LDES + "retentionPolicy", policy),
                         _t(policy, LDES + "fullLogDuration", Literal(f"P{days}D", datatype=n(XSD + "duration")))]

@@ -1,0 +1,68 @@
+"""Recordhistoriek, the restricted stream's retention and the DCAT catalog."""
+
+from __future__ import annotations
+
+import json
+
+import rdflib
+
+from tests.conftest import Keys, valid_body
+
+
+def changed(client, keys):
+    auth = Keys.auth(keys.initiator)
+    client.post("/verenigingen", json=valid_body(), headers=auth)
+    client.patch("/verenigingen/V0001001", json={"naam": "VC Smashers Gent"},
+                 headers={**auth, "Content-Type": "application/merge-patch+json", "VR-Reden": "Nieuwe statuten"})
+    client.post("/verenigingen/V0001001/vertegenwoordigers", headers=auth,
+                json={"insz": "71432512346", "voornaam": "Jan", "achternaam": "Janssens"})
+
+
+def test_history_lists_every_change_with_who_when_what_why(client, keys):
+    changed(client, keys)
+    doc = json.loads(client.get("/doc/vereniging/V0001001/historiek.jsonld").data)
+    events = doc["gebeurtenissen"]
+    assert [e["versie"] for e in events] == [1, 2, 3]
+    assert events[0]["activiteit"] == "VerenigingWerdGeregistreerd"
+    rename = events[1]
+    assert rename["reden"] == "Nieuwe statuten" and rename["initiatorNaam"] == "Gemeente Gent"
+    assert rename["wijzigingen"] == [{"veld": "naam", "voor": "Volleybalclub De Smashers", "na": "VC Smashers Gent"}]
+    assert events[2]["wijzigingen"] == []  # a restricted change shows no data publicly
+    assert "Janssens" not in json.dumps(doc) and "85073003328" not in json.dumps(doc)
+
+
+def test_history_with_a_key_shows_restricted_changes_with_insz_masked(client, keys):
+    changed(client, keys)
+    doc = json.loads(client.get("/doc/vereniging/V0001001/historiek.jsonld", headers=Keys.auth(keys.reader)).data)
+    change = doc["gebeurtenissen"][2]["wijzigingen"]
+    assert change[0]["veld"] == "vertegenwoordigers" and "Janssens" in change[0]["na"]
+    assert "71432512346" not in json.dumps(doc)
+
+
+def test_history_in_html_and_turtle(client, keys):
+    changed(client, keys)
+    page = client.get("/doc/vereniging/V0001001/historiek", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Vereniging werd gewijzigd" in page.get_data(as_text=True)
+    graph = rdflib.Graph().parse(data=client.get("/doc/vereniging/V0001001/historiek.ttl").data, format="turtle")
+    assert len(set(graph.subjects(rdflib.URIRef("http://purl.org/dc/terms/isVersionOf")))) == 3
+    assert client.get("/doc/vereniging/V0009999/historiek").status_code == 404
+
+
+def test_retention_applies_to_the_restricted_stream_only(client, keys, monkeypatch):
+    changed(client, keys)
+    monkeypatch.setenv("VR_LDES_RETENTION_DAYS", "0")
+    headers = {**Keys.auth(keys.reader), "Accept": "text/turtle"}
+    restricted = client.get("/ldes/beheer/verenigingen/tijd/1", headers=headers).get_data(as_text=True)
+    assert "P0D" in client.get("/ldes/beheer/verenigingen/tijd", headers=headers).get_data(as_text=True)
+    assert "tree:member" not in restricted
+    public = client.get("/ldes/verenigingen/tijd/1", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    assert "tree:member" in public and "retentionPolicy" not in public
+
+
+def test_dcat_catalog_lists_streams_and_dumps(client):
+    graph = rdflib.Graph().parse(data=client.get("/ldes", headers={"Accept": "text/turtle"}).data, format="turtle")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    datasets = set(graph.objects(None, dcat.dataset))
+    assert {str(d).rsplit("/", 1)[-1] for d in datasets} == {"verenigingen"}  # stream, restricted stream, dumps
+    assert len(datasets) == 3
+    assert any(str(d).endswith(".ttl") for d in graph.objects(None, dcat.downloadURL))
