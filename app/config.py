@@ -19,6 +19,9 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("VR_MAX_BODY_BYTES", 256 * 1024)))
     # Processes that run SHACL validation in parallel; 0 validates in the request thread.
     shacl_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SHACL_WORKERS", 0)))
+    sparql_timeout: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_TIMEOUT", 10)))
+    sparql_max_rows: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_MAX_ROWS", 10000)))
+    sparql_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WORKERS", 2)))
     in_memory: bool = False
 
     @property

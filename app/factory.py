@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.json.ensure_ascii = False
     app.extensions["vr"] = register or Register.open(settings)
 
+    from app.auth import audit
     from app.publication import (
         beheer_api,
         dumps,
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         openapi,
         problems,
         resources,
+        sparql,
         streams,
         vocab,
         write_api,
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(dumps.bp)
     app.register_blueprint(historiek.bp)
     app.register_blueprint(streams.bp)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(vocab.bp)
     app.register_blueprint(home.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import rdflib
@@ -13,7 +14,10 @@ from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.namespaces import GRAPH_CODELISTS
 from app.store.oxigraph_store import RegisterStore
+from app.store.query_workers import QueryWorkers
 from app.validation.shacl import ShaclPool
+
+_workers_lock = threading.Lock()
 
 
 @dataclass
@@ -22,6 +26,7 @@ class Register:
     store: RegisterStore
     handler: CommandHandler
     keys: KeyRing
+    _query_workers: QueryWorkers | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Register:
@@ -31,8 +36,19 @@ class Register:
         register.publish_codelists()
         return register
 
+    def query_workers(self) -> QueryWorkers:
+        """Processes for SPARQL, started on first use (they open the store read-only)."""
+        with _workers_lock:
+            if self._query_workers is None:
+                self.store.flush()
+                self._query_workers = QueryWorkers(str(self.settings.store_dir), self.settings.sparql_workers,
+                                                   self.settings.sparql_timeout)
+            return self._query_workers
+
     def close(self) -> None:
         self.handler.validator.close()
+        if self._query_workers is not None:
+            self._query_workers.close()
         self.store.flush()
 
     def publish_codelists(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, stream_with_context
 
+from app.auth import audit
 from app.auth.access import principal
 from app.exchange import export
 from app.publication import jsonld
@@ -36,5 +37,6 @@ def public_dump(fmt: str) -> Response:
 
 @bp.get("/dumps/beheer/verenigingen.<fmt>")
 def restricted_dump(fmt: str) -> Response:
-    principal("lezer")
+    caller = principal("lezer")
+    audit.record("dump", caller)
     return _dump(fmt, restricted=True)

@@ -14,6 +14,7 @@ import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+from app.auth import audit
 from app.auth.access import principal
 from app.domain import mapping
 from app.domain.vcode import parse_vcode
@@ -162,7 +163,9 @@ def historiek(code: str, ext: str | None = None) -> Response:
         return http_problem(404, f"Onbekende extensie '.{ext}'.")
     except negotiation.NotAcceptable:
         return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json.")
-    full = principal() is not None
+    caller = principal()
+    full = caller is not None
+    audit.record("historiek", caller, vcode)
     register = current_app.extensions["vr"]
     items = entries(register.store.store, register.settings.base, vcode, full)
     if not items:

@@ -14,6 +14,7 @@ from datetime import date
 import pyoxigraph
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
+from app.auth import audit
 from app.auth.access import principal
 from app.domain import codelists, mapping
 from app.domain.vcode import parse_vcode
@@ -65,6 +66,8 @@ def document(code: str) -> Response:
     version = register.handler.version_of(vcode)
     etag = f'W/"{version}"'
     vary = "Accept, Authorization"
+    if full:
+        audit.record("lezen", caller, vcode)
     if request.if_none_match and request.if_none_match.contains_weak(str(version)):
         response = Response(status=304)
     else:

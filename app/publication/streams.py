@@ -25,6 +25,7 @@ import pyoxigraph
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
+from app.auth import audit
 from app.auth.access import principal
 from app.domain import codelists
 from app.domain.versions import AS, gemeente_key, sequence_key
@@ -210,7 +211,7 @@ def _stream(stream: str) -> Stream:
     if stream not in STREAMS:
         raise LookupError(stream)
     if STREAMS[stream]:
-        principal("lezer")
+        audit.record("ldes", principal("lezer"))
     return Stream(stream)
 
 

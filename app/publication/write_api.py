@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, request
 
+from app.auth import audit
 from app.auth.access import principal
 from app.domain import parse
 from app.domain.versions import Provenance
@@ -87,6 +88,7 @@ def register_vereniging() -> Response:
     iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
     body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
             "versie": outcome.version}
+    audit.record("registratie", caller, outcome.vcode)
     response = Response(json.dumps(body), status=201, mimetype="application/ld+json")
     response.headers["Location"] = f"/id/vereniging/{outcome.vcode}"
     response.headers["ETag"] = f'W/"{outcome.version}"'

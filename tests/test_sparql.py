@@ -1,0 +1,160 @@
+"""SPARQL 1.1 Protocol behaviour, pinned public graphs, limits, and real external clients."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import rdflib
+import requests
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from app.cli.main import load_demo
+from tests.conftest import Keys
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SECRET_GRAPH_QUERIES = [
+    "SELECT * WHERE { GRAPH <urn:vr:graph:restricted> { ?s ?p ?o } }",
+    "SELECT * FROM <urn:vr:graph:restricted> WHERE { ?s <https://w3id.org/verenigingsregister/ns#insz> ?o }",
+    "SELECT DISTINCT ?g FROM NAMED <urn:vr:graph:restricted> WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN ("
+    "<urn:vr:graph:public>, <urn:vr:graph:versions:public>, <urn:vr:graph:codelists>)) }",
+    "SELECT ?o WHERE { ?s <https://w3id.org/verenigingsregister/ns#insz> ?o }",
+    "SELECT * WHERE { GRAPH <urn:vr:graph:system> { ?s ?p ?o } }",
+]
+
+
+@pytest.fixture
+def demo(register):
+    load_demo(register, quiet=True)
+    yield register
+    register.close()
+
+
+def test_get_post_form_and_direct_post(client, demo):
+    by_get = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "application/sparql-results+json"})
+    by_form = client.post("/sparql", data={"query": COUNT}, headers={"Accept": "application/sparql-results+json"})
+    direct = client.post("/sparql", data=COUNT, content_type="application/sparql-query",
+                         headers={"Accept": "application/sparql-results+json"})
+    values = {int(r.get_json()["results"]["bindings"][0]["n"]["value"]) for r in (by_get, by_form, direct)}
+    assert len(values) == 1 and values.pop() > 64 * 30
+    assert by_get.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("accept, marker", [("application/sparql-results+json", '"bindings"'),
+                                            ("application/sparql-results+xml", "<sparql"), ("text/csv", "n\r\n"),
+                                            ("text/tab-separated-values", "?n")])
+def test_select_result_formats(client, demo, accept, marker):
+    response = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == accept
+    assert marker in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("accept, fmt", [("text/turtle", "turtle"), ("application/n-triples", "nt"),
+                                         ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")])
+def test_construct_and_describe_formats(client, demo, accept, fmt):
+    for query in ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 50",
+                  "DESCRIBE <http://register.test/id/vereniging/V0001001>"):
+        response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+        assert response.status_code == 200 and response.mimetype == accept
+        assert len(rdflib.Graph().parse(data=response.data, format=fmt)) > 0
+
+
+def test_ask(client, demo):
+    response = client.get("/sparql", query_string={"query": "ASK { ?s a ?t }"},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.get_json()["boolean"] is True
+
+
+@pytest.mark.parametrize("query, status", [
+    ("SELEC * WHERE { ?s ?p ?o }", 400),
+    ("INSERT DATA { <http://a> <http://b> <http://c> }", 400),
+    ("DELETE WHERE { ?s ?p ?o }", 400),
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 400),
+    ("select * where { service <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", 400),
+])
+def test_refused_queries(client, demo, query, status):
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+
+
+def test_service_inside_a_string_is_not_a_service_call(client, demo):
+    response = client.get("/sparql", query_string={"query": 'SELECT ("SERVICE" AS ?x) WHERE {}'},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+
+
+def test_sparql_update_post_is_405(client, demo):
+    response = client.post("/sparql", data="INSERT DATA { <http://a> <http://b> <http://c> }",
+                           content_type="application/sparql-update")
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("query", SECRET_GRAPH_QUERIES)
+def test_public_queries_cannot_reach_restricted_graphs(client, demo, query):
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"] == []
+
+
+def test_restricted_endpoint_needs_a_key_reaches_restricted_data_and_is_audited(client, demo, keys):
+    query = SECRET_GRAPH_QUERIES[3]
+    assert client.get("/sparql/beheer", query_string={"query": query}).status_code == 401
+    response = client.get("/sparql/beheer", query_string={"query": query},
+                          headers={**Keys.auth(keys.reader), "Accept": "application/sparql-results+json"})
+    assert len(response.get_json()["results"]["bindings"]) > 64
+    log = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"]
+    assert log[0]["endpoint"] == "GET /sparql/beheer" and log[0]["initiator"] == "OVO000003"
+    assert client.get("/audit", headers=Keys.auth(keys.reader)).status_code == 403
+
+
+def test_result_limit_and_timeout_are_errors_not_truncated_bodies(client, demo, monkeypatch):
+    register = demo
+    register.settings.sparql_max_rows = 100
+    too_many = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert too_many.status_code == 422 and too_many.mimetype == "application/problem+json"
+    register.settings.sparql_max_rows = 10000
+    workers = register.query_workers()
+    workers.timeout = 1.0
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": slow})
+    assert response.status_code == 503 and time.monotonic() - started < 10
+    workers.timeout = 10.0
+    after = client.get("/sparql", query_string={"query": COUNT}, headers={"Accept": "application/sparql-results+json"})
+    assert after.status_code == 200  # the killed worker was replaced
+
+
+def test_query_page_and_service_description(client, demo):
+    page = client.get("/sparql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "per hoofdactiviteit" in page.get_data(as_text=True)
+    description = client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=description.data, format="turtle")
+    assert (None, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint"), None) in graph
+    void = rdflib.Graph().parse(data=client.get("/void").data, format="turtle")
+    assert (None, rdflib.URIRef("http://rdfs.org/ns/void#sparqlEndpoint"), None) in void
+
+
+def test_examples_run(client, demo):
+    from app.publication.sparql import EXAMPLES
+
+    for _, query in EXAMPLES:
+        response = client.get("/sparql", query_string={"query": query, "format": "json"})
+        assert response.status_code == 200 and response.get_json()["results"]["bindings"], query
+
+
+def test_external_clients(live_server, register):
+    load_demo(register, quiet=True)
+    wrapper = SPARQLWrapper(live_server + "/sparql")
+    wrapper.setQuery("SELECT (COUNT(DISTINCT ?v) AS ?n) WHERE { "
+                     "?v a <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging> }")
+    wrapper.setReturnFormat(JSON)
+    assert wrapper.query().convert()["results"]["bindings"][0]["n"]["value"] == "64"
+    graph = rdflib.Graph(store=SPARQLStore(live_server + "/sparql"))
+    names = list(graph.query("SELECT ?n WHERE { ?v <http://www.w3.org/2004/02/skos/core#prefLabel> ?n } LIMIT 5"))
+    assert len(names) == 5
+    assert requests.get(live_server + "/sparql", params={"query": "ASK {}"},
+                        headers={"Accept": "application/sparql-results+json"}).json() == {"head": {}, "boolean": True}
+    json.dumps(names[0][0])  # plain literal values
