@@ -1,0 +1,29 @@
+"""The audit log records every read and write of restricted data, and only admins can read it."""
+
+from __future__ import annotations
+
+from tests.conftest import Keys, valid_body
+
+
+def test_restricted_reads_and_writes_are_logged_public_reads_are_not(client, keys, settings):
+    auth = Keys.auth(keys.initiator)
+    client.post("/verenigingen", json=valid_body(), headers=auth)
+    client.get("/doc/vereniging/V0001001.ttl")  # public: not logged
+    client.get("/doc/vereniging/V0001001.ttl", headers=Keys.auth(keys.reader))
+    client.get("/dumps/beheer/verenigingen.csv", headers=Keys.auth(keys.reader)).get_data()
+    client.patch("/verenigingen/V0001001", json={"naam": "X"}, headers={**auth, "Content-Type":
+                                                                         "application/merge-patch+json"})
+    events = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"]
+    assert [(e["operatie"], e["initiator"], e["vCode"]) for e in reversed(events)] == [
+        ("registratie", "OVO000001", "V0001001"), ("lezen", "OVO000003", "V0001001"), ("dump", "OVO000003", None),
+        ("schrijven (PATCH)", "OVO000001", "V0001001")]
+    assert all(e["ip"] == "127.0.0.1" and e["tijdstip"].endswith("Z") for e in events)
+    filtered = client.get("/audit?initiator=OVO000003", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"]
+    assert {e["initiator"] for e in filtered} == {"OVO000003"}
+    lines = (settings.data_dir / "audit.log").read_text().splitlines()
+    assert len(lines) == 4  # append-only JSON lines on disk
+
+
+def test_only_admins_read_the_audit_log(client, keys):
+    assert client.get("/audit").status_code == 401
+    assert client.get("/audit", headers=Keys.auth(keys.initiator)).status_code == 403
