@@ -89,27 +89,33 @@ def _solutions(variables, rows, fmt: str) -> bytes:
     return store.query(query).serialize(format=SOLUTION_FORMATS[fmt])
 
 
-def _worker(path: str, jobs, answers) -> None:
+def _worker(path: str, connection) -> None:
     store, generation = None, -1
     while True:
-        job = jobs.get()
+        try:
+            job = connection.recv()
+        except EOFError:
+            return
         if job is None:
             return
         try:
             if store is None or job.generation != generation:
                 store, generation = pyoxigraph.Store.read_only(path), job.generation
-            answers.put(("ok", run(store, job)))
+            connection.send(("ok", run(store, job)))
         except QueryFailed as exc:
-            answers.put(("failed", (exc.status, exc.slug, exc.message)))
+            connection.send(("failed", (exc.status, exc.slug, exc.message)))
         except Exception as exc:  # keep the worker alive; report as a server-side failure
-            answers.put(("failed", (500, "interne-fout", f"{type(exc).__name__}: {exc}")))
+            connection.send(("failed", (500, "interne-fout", f"{type(exc).__name__}: {exc}")))
 
 
 class _Worker:
+    """One query process and its end of a pipe (a Pipe has no feeder thread, unlike a Queue)."""
+
     def __init__(self, context, path: str) -> None:
-        self.jobs, self.answers = context.Queue(), context.Queue()
-        self.process = context.Process(target=_worker, args=(path, self.jobs, self.answers), daemon=True)
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker, args=(path, child), daemon=True)
         self.process.start()
+        child.close()
 
     def kill(self) -> None:
         self.process.kill()
@@ -130,9 +136,11 @@ class QueryWorkers:
     def execute(self, job: QueryJob) -> tuple[str, bytes]:
         worker = self._idle.get()
         try:
-            worker.jobs.put(job)
-            status, payload = worker.answers.get(timeout=self.timeout)
-        except queue.Empty:
+            worker.connection.send(job)
+            if not worker.connection.poll(self.timeout):
+                raise TimeoutError
+            status, payload = worker.connection.recv()
+        except (TimeoutError, EOFError):
             worker.kill()
             worker = _Worker(self._context, self.path)
             raise QueryFailed(503, "query-timeout",
@@ -146,5 +154,8 @@ class QueryWorkers:
     def close(self) -> None:
         while not self._idle.empty():
             worker = self._idle.get_nowait()
-            worker.jobs.put(None)
+            try:
+                worker.connection.send(None)
+            except OSError:
+                pass
             worker.kill()
