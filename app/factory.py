@@ -21,7 +21,6 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         beheer_api,
         dumps,
         historiek,
-        home,
         openapi,
         problems,
         resources,
@@ -29,6 +28,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         streams,
         vocab,
         write_api,
+        zoeken,
     )
 
     problems.install(app)
@@ -42,5 +42,5 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(audit.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(vocab.bp)
-    app.register_blueprint(home.bp)
+    app.register_blueprint(zoeken.bp)
     return app

@@ -12,6 +12,7 @@ from app.auth.keys import KeyRing
 from app.config import Settings
 from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
+from app.index.search_index import SearchIndex
 from app.namespaces import GRAPH_CODELISTS
 from app.store.oxigraph_store import RegisterStore
 from app.store.query_workers import QueryWorkers
@@ -26,6 +27,7 @@ class Register:
     store: RegisterStore
     handler: CommandHandler
     keys: KeyRing
+    index: SearchIndex | None = None
     _query_workers: QueryWorkers | None = None
 
     @classmethod
@@ -34,6 +36,10 @@ class Register:
         handler = CommandHandler(store, settings.base, ShaclPool(settings.shacl_workers), settings.secret())
         register = cls(settings, store, handler, KeyRing(settings.keys_path))
         register.publish_codelists()
+        index_path = None if settings.in_memory else settings.data_dir / "zoekindex.sqlite3"
+        register.index = SearchIndex(index_path, store, settings.base)
+        register.index.catch_up(handler.latest_sequence)
+        handler.listeners.append(register.index.changed)
         return register
 
     def query_workers(self) -> QueryWorkers:

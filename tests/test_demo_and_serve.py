@@ -68,7 +68,7 @@ def test_vr_serve_starts_with_demo_data_and_a_demo_key(tmp_path):
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "vr serve did not come up"
                 time.sleep(0.5)
-        assert home.status_code == 200 and "V0001064" in home.text
+        assert home.status_code == 200 and "64 verenigingen" in home.text
         doc = requests.get(url + "/id/vereniging/V0001001", headers={"Accept": "text/turtle"}, timeout=10)
         assert doc.status_code == 200 and doc.url.endswith("/doc/vereniging/V0001001")
         assert f"<{url}/id/vereniging/V0001001>" in doc.text

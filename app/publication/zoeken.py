@@ -1,0 +1,161 @@
+"""Public portal: search with facets (HTML and JSON) and statistics with server-side SVG charts.
+
+Everything here reads the derived search index (public data only); only active verenigingen are
+listed unless the status facet says otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from app.domain import codelists
+from app.index.search_index import FACETS, SORTS, Query
+from app.publication.problems import http_problem
+
+bp = Blueprint("zoeken", __name__)
+
+MAX_WINDOW = 1000  # offset + limit, as in the official register
+PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
+             "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
+
+
+def _index():
+    return current_app.extensions["vr"].index
+
+
+def label(kind: str, value: str) -> str:
+    if kind == "hoofdactiviteit":
+        found = codelists.get("hoofdactiviteiten").find(value)
+    elif kind == "gemeente":
+        found = codelists.get("werkingsgebieden").find(value)
+    elif kind == "provincie":
+        return PROVINCES.get(value, value)
+    elif kind == "type":
+        found = codelists.get("verenigingstypes").find(value)
+    else:
+        return value
+    return found.label if found else value
+
+
+def _query() -> Query | Response:
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", 20))
+    except ValueError:
+        return http_problem(400, "'offset' en 'limit' zijn gehele getallen.")
+    if offset < 0 or limit < 1 or offset + limit > MAX_WINDOW:
+        return http_problem(400, f"'Limit' en 'Offset' mogen samen niet groter dan {MAX_WINDOW} zijn.")
+    sort = request.args.get("sort", "naam")
+    if sort not in SORTS:
+        return http_problem(400, f"Onbekend sorteerveld '{sort}'. Kies uit: {', '.join(SORTS)}.")
+    filters = {kind: [v for value in request.args.getlist(kind) for v in value.split(",") if v] for kind in FACETS}
+    return Query(request.args.get("q", ""), {k: v for k, v in filters.items() if v}, sort, offset, limit)
+
+
+@bp.get("/api/zoeken")
+def search_api() -> Response:
+    query = _query()
+    if isinstance(query, Response):
+        return query
+    result = _index().search(query)
+    for kind, counts in result["facetten"].items():
+        for item in counts:
+            item["label"] = label(kind, item["waarde"])
+    response = Response(json.dumps(result, ensure_ascii=False), mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/")
+@bp.get("/zoeken")
+def search_page():
+    query = _query()
+    if isinstance(query, Response):
+        return query
+    result = _index().search(query)
+    args = request.args.to_dict(flat=False)
+
+    def link(**changes) -> str:
+        merged = {k: list(v) for k, v in args.items()}
+        for key, value in changes.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = [value]
+        merged.pop("offset", None) if "offset" not in changes else None
+        return "/zoeken?" + urlencode(merged, doseq=True)
+
+    return render_template("zoeken.html", result=result, query=query, label=label, link=link,
+                           active=query.filters or {}, sorts=SORTS)
+
+
+# -- statistics -----------------------------------------------------------------------------------------
+CHARTS = {
+    "provincie": ("Verenigingen per provincie", "provincie"),
+    "gemeente": ("Verenigingen per gemeente (top 25)", "gemeente"),
+    "type": ("Verenigingen per type", "type"),
+    "hoofdactiviteit": ("Verenigingen per hoofdactiviteit", "hoofdactiviteit"),
+    "status": ("Actief en gestopt", "status"),
+    "nieuw": ("Nieuwe verenigingen per maand", None),
+}
+
+
+def chart_data(name: str) -> list[tuple[str, int]]:
+    index = _index()
+    if name == "nieuw":
+        rows = index.counts("SELECT maand, COUNT(*) FROM vereniging WHERE maand != '' GROUP BY maand ORDER BY maand")
+        return [(month, count) for month, count in rows]
+    kind = CHARTS[name][1]
+    status_filter = "" if kind == "status" else \
+        " AND f.vcode IN (SELECT vcode FROM facet WHERE soort = 'status' AND waarde = 'Actief')"
+    rows = index.counts(f"SELECT f.waarde, COUNT(*) FROM facet f WHERE f.soort = '{kind}'{status_filter} "
+                        "GROUP BY f.waarde ORDER BY COUNT(*) DESC, f.waarde")
+    rows = rows[:25] if name == "gemeente" else rows
+    return [(label(kind, value), count) for value, count in rows]
+
+
+def svg_bars(title: str, data: list[tuple[str, int]]) -> str:
+    """A horizontal bar chart as inline SVG (no JavaScript, no CDN), with a text alternative."""
+    width, row, left = 640, 22, 230
+    height = max(1, len(data)) * row + 10
+    top = max((count for _, count in data), default=1) or 1
+    bars = []
+    for i, (name, count) in enumerate(data):
+        y = i * row + 5
+        length = int((width - left - 60) * count / top)
+        bars.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{_xml(name)}</text>'
+                    f'<rect x="{left}" y="{y + 3}" width="{length}" height="{row - 8}" fill="#0055cc"/>'
+                    f'<text x="{left + length + 6}" y="{y + 15}">{count}</text>')
+    return (f'<svg role="img" aria-label="{_xml(title)}" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" font-size="13" font-family="sans-serif"><title>{_xml(title)}</title>'
+            + "".join(bars) + "</svg>")
+
+
+def _xml(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@bp.get("/statistiek")
+def statistics() -> str:
+    charts = [(name, title, svg_bars(title, chart_data(name))) for name, (title, _) in CHARTS.items()]
+    return render_template("statistiek.html", charts=charts)
+
+
+@bp.get("/statistiek/<name>.<fmt>")
+def statistics_data(name: str, fmt: str) -> Response:
+    if name not in CHARTS or fmt not in ("csv", "json"):
+        return http_problem(404, f"Onbekende grafiek of formaat: {name}.{fmt} (csv of json).")
+    data = chart_data(name)
+    if fmt == "json":
+        body = json.dumps([{"label": k, "aantal": v} for k, v in data], ensure_ascii=False)
+        return Response(body, mimetype="application/json")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["label", "aantal"])
+    writer.writerows(data)
+    return Response(buffer.getvalue(), mimetype="text/csv")
