@@ -25,19 +25,19 @@ from app.store.oxigraph_store import RegisterStore
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS vereniging (
-  vcode TEXT PRIMARY KEY, naam TEXT, korte_naam TEXT, beschrijving TEXT, type TEXT, status TEXT,
+  vcode TEXT PRIMARY KEY, naam TEXT COLLATE NOCASE, korte_naam TEXT, beschrijving TEXT, type TEXT, status TEXT,
   startdatum TEXT, maand TEXT, postcodes TEXT, gemeenten TEXT, provincies TEXT, activiteiten TEXT, contact TEXT
 );
-CREATE INDEX IF NOT EXISTS vereniging_naam ON vereniging (naam);
+CREATE INDEX IF NOT EXISTS vereniging_naam ON vereniging (naam COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS vereniging_status ON vereniging (status);
 CREATE TABLE IF NOT EXISTS facet (vcode TEXT, soort TEXT, waarde TEXT);
-CREATE INDEX IF NOT EXISTS facet_lookup ON facet (soort, waarde);
+CREATE INDEX IF NOT EXISTS facet_lookup ON facet (soort, waarde, vcode);
 CREATE INDEX IF NOT EXISTS facet_vcode ON facet (vcode);
 CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(vcode UNINDEXED, naam, korte_naam, beschrijving, contact,
   tokenize = 'unicode61 remove_diacritics 2');
 """
 FACETS = ("hoofdactiviteit", "gemeente", "postcode", "provincie", "type", "status")
-SORTS = {"naam": "v.naam COLLATE NOCASE", "-naam": "v.naam COLLATE NOCASE DESC", "vCode": "v.vcode",
+SORTS = {"naam": "v.naam", "-naam": "v.naam DESC", "vCode": "v.vcode",
          "-vCode": "v.vcode DESC", "startdatum": "v.startdatum", "-startdatum": "v.startdatum DESC"}
 
 
@@ -58,6 +58,7 @@ class SearchIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         self.db.executescript(SCHEMA)
+        self._facet_cache: dict[tuple, tuple] = {}
 
     # -- keeping in step ------------------------------------------------------------------------------
     @property
@@ -129,23 +130,31 @@ class SearchIndex:
 
     # -- searching ------------------------------------------------------------------------------------
     def search(self, query: Query) -> dict:
+        """One page of results plus facet counts over all results (cached per register state)."""
         filters = dict(query.filters or {})
         filters.setdefault("status", ["Actief"])
         where, params = self._where(query.text, filters)
         with self._lock:
-            total = self.db.execute(f"SELECT COUNT(*) FROM vereniging v WHERE {where}", params).fetchone()[0]
+            key = (query.text, tuple(sorted((k, tuple(v)) for k, v in filters.items())), self.last_sequence)
+            cached = self._facet_cache.get(key)
+            if cached is None:
+                self.db.execute("DROP TABLE IF EXISTS temp.hit")
+                self.db.execute("CREATE TEMP TABLE hit (vcode TEXT PRIMARY KEY) WITHOUT ROWID")
+                self.db.execute(f"INSERT INTO temp.hit SELECT v.vcode FROM vereniging v WHERE {where}", params)
+                total = self.db.execute("SELECT COUNT(*) FROM temp.hit").fetchone()[0]
+                facets = {kind: self.db.execute(
+                    "SELECT f.waarde, COUNT(*) FROM facet f JOIN temp.hit h ON h.vcode = f.vcode WHERE f.soort = ? "
+                    "GROUP BY f.waarde ORDER BY COUNT(*) DESC, f.waarde", [kind]).fetchall()
+                    for kind in ("hoofdactiviteit", "gemeente", "provincie", "type")}
+                cached = (total, facets)
+                if len(self._facet_cache) > 256:
+                    self._facet_cache.clear()
+                self._facet_cache[key] = cached
+            total, facets = cached
             rows = self.db.execute(
                 f"SELECT v.vcode, v.naam, v.korte_naam, v.beschrijving, v.type, v.status, v.gemeenten, v.postcodes, "
                 f"v.activiteiten FROM vereniging v WHERE {where} ORDER BY {SORTS.get(query.sort, SORTS['naam'])}, "
                 f"v.vcode LIMIT ? OFFSET ?", [*params, query.limit, query.offset]).fetchall()
-            facets = {}
-            for kind in ("hoofdactiviteit", "gemeente", "provincie", "type"):
-                others = {k: v for k, v in filters.items() if k != kind}  # a facet counts without its own filter
-                f_where, f_params = self._where(query.text, others)
-                facets[kind] = self.db.execute(
-                    f"SELECT f.waarde, COUNT(*) FROM facet f JOIN vereniging v ON v.vcode = f.vcode "
-                    f"WHERE f.soort = ? AND {f_where} GROUP BY f.waarde ORDER BY COUNT(*) DESC, f.waarde",
-                    [kind, *f_params]).fetchall()
         keys = ("vCode", "naam", "korteNaam", "korteBeschrijving", "verenigingstype", "status", "gemeenten",
                 "postcodes", "hoofdactiviteiten")
         return {"totaal": total, "offset": query.offset, "limit": query.limit,
