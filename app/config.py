@@ -22,6 +22,8 @@ class Settings:
     sparql_timeout: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_TIMEOUT", 10)))
     sparql_max_rows: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_MAX_ROWS", 10000)))
     sparql_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WORKERS", 2)))
+    # SPARQL may lag writes by this many seconds (0: every query sees every committed write).
+    sparql_max_lag: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_MAX_LAG", 0)))
     in_memory: bool = False
 
     @property

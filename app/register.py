@@ -15,7 +15,7 @@ from app.domain.commands import CommandHandler
 from app.index.search_index import SearchIndex
 from app.namespaces import GRAPH_CODELISTS
 from app.store.oxigraph_store import RegisterStore
-from app.store.query_workers import QueryWorkers
+from app.store.query_workers import InProcessQueries, QueryWorkers, Snapshots
 from app.validation.shacl import ShaclPool
 
 _workers_lock = threading.Lock()
@@ -28,7 +28,7 @@ class Register:
     handler: CommandHandler
     keys: KeyRing
     index: SearchIndex | None = None
-    _query_workers: QueryWorkers | None = None
+    _query_workers: QueryWorkers | InProcessQueries | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Register:
@@ -42,12 +42,15 @@ class Register:
         handler.listeners.append(register.index.changed)
         return register
 
-    def query_workers(self) -> QueryWorkers:
-        """Processes for SPARQL, started on first use (they open the store read-only)."""
+    def query_workers(self) -> QueryWorkers | InProcessQueries:
+        """Processes for SPARQL, started on first use (they query checkpoints of the store)."""
         with _workers_lock:
+            if self._query_workers is None and self.settings.in_memory:
+                self._query_workers = InProcessQueries(self.store.store, self.settings.sparql_timeout)
             if self._query_workers is None:
-                self.store.flush()
-                self._query_workers = QueryWorkers(str(self.settings.store_dir), self.settings.sparql_workers,
+                snapshots = Snapshots(self.store.store, self.settings.data_dir / "sparql-checkpoints",
+                                      self.settings.sparql_max_lag)
+                self._query_workers = QueryWorkers(snapshots, self.settings.sparql_workers,
                                                    self.settings.sparql_timeout)
             return self._query_workers
 

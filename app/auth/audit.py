@@ -27,13 +27,16 @@ def _path() -> Path:
     return current_app.extensions["vr"].settings.data_dir / "audit.log"
 
 
-def record(operation: str, caller: Principal | None, vcode: str | None = None) -> None:
-    """Log one access to restricted data by `caller` (skipped for anonymous, public reads)."""
+def record(operation: str, caller: Principal | None, vcode: str | None = None, **details) -> None:
+    """Log one access to restricted data by `caller` (skipped for anonymous, public reads).
+
+    `details` adds context where one vcode does not say enough (a SPARQL query and the vcodes in
+    its result)."""
     if caller is None:
         return
     event = {"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "ip": request.remote_addr,
              "initiator": caller.initiator.ovo, "endpoint": f"{request.method} {request.path}",
-             "operatie": operation, "vCode": vcode}
+             "operatie": operation, "vCode": vcode, **details}
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = _path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,9 @@ with a deadline and a result limit; results are complete before the status line 
 from __future__ import annotations
 
 import re
+import threading
 
+import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import NamedNode
 
@@ -39,8 +41,15 @@ GRAPH_TYPES = [("text/turtle", "ttl"), ("application/n-triples", "nt"), ("applic
 MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
          "tsv": "text/tab-separated-values", "ttl": "text/turtle", "nt": "application/n-triples",
          "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
-UPDATE_WORDS = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.I)
-SERVICE = re.compile(r"\bSERVICE\b", re.I)
+# A keyword is a bare word: not a variable (?service), not part of a prefixed name (ex:service, ask:x).
+_BARE = r"(?<![\w?$:.\-])({})(?![\w:\-])"
+UPDATE_WORDS = re.compile(_BARE.format("INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH"), re.I)
+SERVICE = re.compile(_BARE.format("SERVICE"), re.I)
+FORMS = re.compile(_BARE.format("SELECT|ASK|CONSTRUCT|DESCRIBE"), re.I)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+VCODE = re.compile(r"/id/vereniging/(V\d{7})")
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary, Link, Content-Location"}
 _LITERALS = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''  # strings
     r"|<[^<>\s]*>|#[^\n]*")  # IRIs and comments
@@ -68,23 +77,69 @@ SELECT ?gemeente (COUNT(DISTINCT ?v) AS ?aantal) WHERE {
 
 
 def _strip(query: str) -> str:
-    """The query without strings, IRIs and comments, so keywords inside them don't count."""
-    return _LITERALS.sub(" ", query)
+    """The query without strings, IRIs and comments, so keywords inside them don't count.
+
+    \\u escapes are decoded first: SPARQL allows them anywhere in a query string (pyoxigraph 0.5
+    does not honour them in keywords, but a later version might, and SERVICE must stay refused).
+    """
+    decoded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+    return _LITERALS.sub(" ", decoded)
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def _params():
+    """Where the protocol parameters are: the form for a form POST, else the URL."""
+    return request.form if request.method == "POST" and request.mimetype == FORM else request.args
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def _query_text() -> str | None:
-    if request.method == "GET":
-        return request.args.get("query")
-    if request.mimetype == "application/sparql-query":
-        return request.get_data(as_text=True)
-    if request.mimetype == "application/x-www-form-urlencoded":
-        return request.form.get("query")
-    return None
+    if request.method == "POST" and request.mimetype not in (FORM, "application/sparql-query"):
+        if not request.mimetype:
+            raise ProtocolError(400, "Een POST heeft een Content-Type nodig: application/sparql-query of " + FORM + ".")
+        raise ProtocolError(415, f"Stuur application/sparql-query of {FORM}, niet '{request.mimetype}'.")
+    if request.method == "POST" and request.mimetype == "application/sparql-query":
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(415, "Een SPARQL-query wordt in UTF-8 gestuurd.")
+        try:
+            return request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "De query is geen geldige UTF-8 tekst.") from None
+    values = _params().getlist("query")
+    if len(values) > 1:
+        raise ProtocolError(400, "Geef precies één parameter 'query'.")
+    return values[0] if values else None
+
+
+def _dataset(default: tuple[str, ...], named: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """default-graph-uri / named-graph-uri, honoured only within the graphs this endpoint may read.
+
+    As the protocol says, they replace FROM / FROM NAMED; without them the endpoint's own dataset
+    applies — which is also what happens to FROM in the query text: it cannot widen what is visible.
+    """
+    params = request.args if request.method == "POST" and request.mimetype != FORM else _params()
+    wanted_default, wanted_named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+    if not wanted_default and not wanted_named:
+        return default, named
+    allowed = set(default) | set(named)
+    refused = [g for g in wanted_default + wanted_named if g not in allowed]
+    if refused:
+        raise ProtocolError(400, f"Graaf niet beschikbaar op dit eindpunt: {', '.join(refused)}. "
+                                 f"Beschikbaar: {', '.join(sorted(allowed))}.")
+    return tuple(wanted_default), tuple(wanted_named)
 
 
 def _kind(query: str) -> str:
-    words = re.findall(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip(query), re.I)
-    return words[0].upper() if words else ""
+    found = FORMS.search(_strip(query))
+    return found.group(1).upper() if found else ""
 
 
 def _negotiate(kind: str) -> tuple[str, str] | None:
@@ -100,11 +155,20 @@ def _negotiate(kind: str) -> tuple[str, str] | None:
 
 def _endpoint(restricted: bool) -> Response:
     caller = principal("lezer") if restricted else None
-    query = _query_text()
+    if request.method == "OPTIONS":  # CORS preflight (POST with application/sparql-query is not "simple")
+        return _preflight()
     if request.method == "POST" and request.mimetype == "application/sparql-update" or (
-            request.method == "POST" and request.form.get("update")):
+            "update" in request.args or request.method == "POST" and request.mimetype == FORM and
+            "update" in request.form):
         return http_problem(405, "Dit SPARQL-eindpunt is alleen-lezen: updates zijn niet toegelaten.",
                             headers={"Allow": "GET, POST"})
+    try:
+        query = _query_text()
+        register = current_app.extensions["vr"]
+        default, named = _dataset(*((RESTRICTED_DEFAULT, RESTRICTED_NAMED) if restricted
+                                    else (PUBLIC_DEFAULT, PUBLIC_NAMED)))
+    except ProtocolError as exc:
+        return http_problem(exc.status, exc.detail)
     if query is None:
         if request.method == "POST":
             return problem(400, "sparql-protocol", "Ongeldige aanvraag",
@@ -127,8 +191,6 @@ def _endpoint(restricted: bool) -> Response:
         return http_problem(406, "Beschikbare formaten: " + ", ".join(
             m for m, _ in (SOLUTION_TYPES if kind in ("SELECT", "ASK") else GRAPH_TYPES)) + ".")
     media, key = chosen
-    register = current_app.extensions["vr"]
-    default, named = (RESTRICTED_DEFAULT, RESTRICTED_NAMED) if restricted else (PUBLIC_DEFAULT, PUBLIC_NAMED)
     job = QueryJob(query, default, named, key if kind in ("SELECT", "ASK") else "json",
                    key if kind in ("CONSTRUCT", "DESCRIBE") else "ttl", register.settings.sparql_max_rows,
                    register.handler.latest_sequence)
@@ -137,11 +199,29 @@ def _endpoint(restricted: bool) -> Response:
     except QueryFailed as exc:
         return problem(exc.status, exc.slug, "Query mislukt", exc.message)
     if restricted:
-        audit.record("sparql", caller)
+        vcodes = sorted(set(VCODE.findall(body.decode("utf-8", "replace"))))
+        audit.record("sparql", caller, vcodes[0] if len(vcodes) == 1 else None, vCodes=vcodes[:1000],
+                     query=query[:4000])
     response = Response(body, mimetype=media)
     response.headers["Vary"] = "Accept, Authorization"
-    if not restricted:
-        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "private, no-store" if restricted else "public, max-age=60"
+    return response
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers",
+                                                                           "Accept, Content-Type")
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Open CORS on the public surfaces of this blueprint, error responses included."""
+    if request.path in ("/sparql", "/void", "/.well-known/void"):
+        response.headers.update(CORS)
     return response
 
 
@@ -161,12 +241,10 @@ def _service_description(restricted: bool) -> Response:
         <http://www.w3.org/ns/formats/JSON-LD>, <http://www.w3.org/ns/formats/RDF_XML> ;
     sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ; void:inDataset <{base}/void> ] ] .
 """
-    response = Response(body, mimetype="text/turtle")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _rdf(body)
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def public_endpoint() -> Response:
     return _endpoint(restricted=False)
 
@@ -176,12 +254,49 @@ def restricted_endpoint() -> Response:
     return _endpoint(restricted=True)
 
 
+_counted: dict[int, tuple[int, int]] = {}  # id(register) → (sequence, triples in the public graph)
+_count_lock = threading.Lock()
+
+
+def _public_triples(register) -> int:
+    """Counting walks the whole public graph: do it once per register generation, not per request."""
+    sequence = register.handler.latest_sequence
+    with _count_lock:
+        known = _counted.get(id(register))
+        if known is None or known[0] != sequence:
+            graph = NamedNode(GRAPH_PUBLIC)
+            known = (sequence, sum(1 for _ in register.store.store.quads_for_pattern(None, None, None, graph)))
+            _counted[id(register)] = known
+        return known[1]
+
+
+RDF_OFFERED = [("text/turtle", pyoxigraph.RdfFormat.TURTLE), ("application/n-triples", pyoxigraph.RdfFormat.N_TRIPLES),
+               ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD),
+               ("application/rdf+xml", pyoxigraph.RdfFormat.RDF_XML)]
+
+
+def _rdf(turtle: str) -> Response:
+    """A small description written in Turtle, served in the RDF syntax the client asks for."""
+    media = request.accept_mimetypes.best_match([m for m, _ in RDF_OFFERED]) if request.accept_mimetypes else None
+    if request.accept_mimetypes and media is None and request.accept_mimetypes.best not in ("*/*", "text/html"):
+        return http_problem(406, "Beschikbare formaten: " + ", ".join(m for m, _ in RDF_OFFERED) + ".")
+    media = media or "text/turtle"
+    body: str | bytes = turtle
+    if media != "text/turtle":
+        triples = pyoxigraph.parse(turtle, format=pyoxigraph.RdfFormat.TURTLE)
+        body = pyoxigraph.serialize(triples, format=dict(RDF_OFFERED)[media])
+    response = Response(body, mimetype=media)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
 @bp.get("/void")
+@bp.get("/.well-known/void")
 def void() -> Response:
     """VoID + DCAT description of the public dataset and its SPARQL endpoint."""
     register = current_app.extensions["vr"]
     base = register.settings.base
-    count = sum(1 for _ in register.store.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_PUBLIC)))
+    count = _public_triples(register)
     body = f"""@prefix void: <http://rdfs.org/ns/void#> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -198,6 +313,4 @@ def void() -> Response:
         dcat:endpointURL <{base}/sparql> ; dcterms:conformsTo <https://www.w3.org/TR/sparql11-protocol/> ] ] ,
       [ a dcat:Distribution ; dcat:downloadURL <{base}/dumps/verenigingen.nq> ; dcat:mediaType "application/n-quads" ] .
 """
-    response = Response(body, mimetype="text/turtle")
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _rdf(body)
