@@ -32,6 +32,7 @@ from app.namespaces import (
 )
 from app.publication import negotiation
 from app.publication.problems import http_problem
+from app.store.oxigraph_store import RegisterStore
 
 bp = Blueprint("historiek", __name__)
 
@@ -67,7 +68,8 @@ def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def entries(store: pyoxigraph.Store, base: str, vcode: str, full: bool) -> list[dict]:
+def entries(register_store: RegisterStore, base: str, vcode: str, full: bool) -> list[dict]:
+    store = register_store.store
     vc_iri = mapping.vereniging_iri(base, vcode)
     graphs = [GRAPH_VERSIONS_PUBLIC] + ([GRAPH_VERSIONS_RESTRICTED] if full else [])
     out: list[dict] = []
@@ -89,7 +91,7 @@ def entries(store: pyoxigraph.Store, base: str, vcode: str, full: bool) -> list[
             agent, NamedNode(SKOS + "prefLabel"), None, NamedNode(GRAPH_VERSIONS_PUBLIC))), agent.value)
         tombstone = any(q.object.value == AS + "Tombstone" for q in store.quads_for_pattern(
             NamedNode(version), NamedNode(RDF + "type"), None, NamedNode(GRAPH_VERSIONS_PUBLIC)))
-        state = None if tombstone else _state_at(store, vc_iri, version, graphs)
+        state = None if tombstone else _state_at(register_store, vc_iri, version, graphs)
         changes = _diff(previous, state, full)
         out.append({
             "versie": number, "iri": version, "tijdstip": header[PROV + "generatedAtTime"].value,
@@ -102,7 +104,7 @@ def entries(store: pyoxigraph.Store, base: str, vcode: str, full: bool) -> list[
     return out
 
 
-def _state_at(store: pyoxigraph.Store, vc_iri: str, version: str, graphs: list[str]) -> dict:
+def _state_at(store: RegisterStore, vc_iri: str, version: str, graphs: list[str]) -> dict:
     """The vereniging as it was in this version (snapshot IRIs mapped back onto the vereniging's)."""
     prefix = version + "/"
     quads = []
@@ -115,26 +117,10 @@ def _state_at(store: pyoxigraph.Store, vc_iri: str, version: str, graphs: list[s
                 return NamedNode(vc_iri + "/" + term.value[len(prefix):])
         return term
 
-    for quad in _record(store, version, graphs):
+    # The version's own activity comes along (it sits below the version IRI); the mapping ignores it.
+    for quad in store.record_quads(version, graphs):
         quads.append(Quad(back(quad.subject), quad.predicate, back(quad.object)))
     return mapping.quads_to_state(quads, vc_iri)
-
-
-def _record(store: pyoxigraph.Store, root: str, graphs: list[str]) -> list[Quad]:
-    prefix = root + "/"
-    seen, todo, out = {root}, [root], []
-    while todo:
-        subject = NamedNode(todo.pop())
-        for graph in graphs:
-            for quad in store.quads_for_pattern(subject, None, None, NamedNode(graph)):
-                if quad.predicate.value in (PROV + "wasGeneratedBy", PROV + "wasRevisionOf"):
-                    continue
-                out.append(quad)
-                obj = quad.object
-                if isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
-                    seen.add(obj.value)
-                    todo.append(obj.value)
-    return out
 
 
 def _diff(before: dict | None, after: dict | None, full: bool) -> list[dict]:
@@ -167,7 +153,7 @@ def historiek(code: str, ext: str | None = None) -> Response:
     full = caller is not None
     audit.record("historiek", caller, vcode)
     register = current_app.extensions["vr"]
-    items = entries(register.store.store, register.settings.base, vcode, full)
+    items = entries(register.store, register.settings.base, vcode, full)
     if not items:
         return http_problem(404, "De historiek van de gevraagde vereniging is niet gevonden.")
     if rep.key == "html":
