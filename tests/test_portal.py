@@ -87,8 +87,10 @@ def test_browser_search_filter_open_history_and_statistics(live_server, demo):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
         page = browser.new_page(viewport={"width": 1200, "height": 1000})
         page.goto(live_server + "/")
+        page.keyboard.press("Tab")  # keyboard users first meet the skip link
+        assert page.evaluate("document.activeElement.textContent") == "Naar de inhoud"
         page.get_by_label("Zoek op naam").fill("club")
-        page.get_by_role("button", name="Zoeken").click()
+        page.get_by_label("Zoek op naam").press("Enter")
         page.wait_for_url("**/zoeken?**")
         found = page.locator(".resultaat").count()
         assert found > 0
@@ -111,3 +113,21 @@ def test_browser_search_filter_open_history_and_statistics(live_server, demo):
         browser.close()
     for name in ("zoeken", "facet", "vereniging", "historiek", "statistiek"):
         assert (ARTIFACTS / f"portal-{name}.png").stat().st_size > 10_000
+
+
+def test_search_page_postcode_filter_dutch_labels_and_active_only(client, demo, keys):
+    page = client.get("/zoeken?postcode=9000").get_data(as_text=True)
+    assert 'value="9000"' in page and "Naam (A–Z)" in page and "Alle filters wissen" in page
+    api = client.get("/api/zoeken?postcode=9000&limit=100").get_json()
+    assert api["totaal"] > 0 and all("9000" in v["postcodes"] for v in api["verenigingen"])
+    assert f"{api['totaal']} verenigingen" in page and "Enkel actieve verenigingen" in page
+    assert client.get("/api/zoeken?q=9000").get_json()["totaal"] == api["totaal"]  # free text knows places
+    # a stopped vereniging stays out of the portal even when the URL asks for it
+    first = api["verenigingen"][0]
+    client.post(f"/verenigingen/{first['vCode']}/stop", json={"einddatum": "2024-01-31"},
+                headers=Keys.auth(keys.initiator))
+    listed = client.get("/zoeken?postcode=9000&status=Gestopt").get_data(as_text=True)
+    assert f"/doc/vereniging/{first['vCode']}\"" not in listed
+    stats = client.get("/statistiek").get_data(as_text=True)
+    assert stats.count("<details>") == 6 and "<th scope=\"col\">Aantal</th>" in stats
+

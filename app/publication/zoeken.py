@@ -19,6 +19,10 @@ from app.publication.problems import http_problem
 
 bp = Blueprint("zoeken", __name__)
 
+SORT_LABELS = {"naam": "Naam (A–Z)", "-naam": "Naam (Z–A)", "vCode": "V-code (oudste eerst)",
+               "-vCode": "V-code (nieuwste eerst)", "startdatum": "Startdatum (oudste eerst)",
+               "-startdatum": "Startdatum (recentste eerst)"}
+FACET_TITLES = {"hoofdactiviteit": "Hoofdactiviteit", "gemeente": "Gemeente", "provincie": "Provincie", "type": "Type"}
 MAX_WINDOW = 1000  # offset + limit, as in the official register
 PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
              "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
@@ -77,6 +81,8 @@ def search_page():
     query = _query()
     if isinstance(query, Response):
         return query
+    if query.filters:
+        query.filters.pop("status", None)  # the portal lists active verenigingen only
     result = _index().search(query)
     args = request.args.to_dict(flat=False)
 
@@ -91,7 +97,7 @@ def search_page():
         return "/zoeken?" + urlencode(merged, doseq=True)
 
     return render_template("zoeken.html", result=result, query=query, label=label, link=link,
-                           active=query.filters or {}, sorts=SORTS)
+                           active=query.filters or {}, sorts=SORT_LABELS, facet_titles=FACET_TITLES)
 
 
 # -- statistics -----------------------------------------------------------------------------------------
@@ -108,13 +114,9 @@ CHARTS = {
 def chart_data(name: str) -> list[tuple[str, int]]:
     index = _index()
     if name == "nieuw":
-        rows = index.counts("SELECT maand, COUNT(*) FROM vereniging WHERE maand != '' GROUP BY maand ORDER BY maand")
-        return [(month, count) for month, count in rows]
+        return [(month, count) for month, count in index.new_per_month()]
     kind = CHARTS[name][1]
-    status_filter = "" if kind == "status" else \
-        " AND f.vcode IN (SELECT vcode FROM facet WHERE soort = 'status' AND waarde = 'Actief')"
-    rows = index.counts(f"SELECT f.waarde, COUNT(*) FROM facet f WHERE f.soort = '{kind}'{status_filter} "
-                        "GROUP BY f.waarde ORDER BY COUNT(*) DESC, f.waarde")
+    rows = index.facet_counts(kind, None if kind == "status" else "Actief")
     rows = rows[:25] if name == "gemeente" else rows
     return [(label(kind, value), count) for value, count in rows]
 
@@ -142,7 +144,8 @@ def _xml(text: str) -> str:
 
 @bp.get("/statistiek")
 def statistics() -> str:
-    charts = [(name, title, svg_bars(title, chart_data(name))) for name, (title, _) in CHARTS.items()]
+    data = {name: chart_data(name) for name in CHARTS}
+    charts = [(name, title, svg_bars(title, data[name]), data[name]) for name, (title, _) in CHARTS.items()]
     return render_template("statistiek.html", charts=charts)
 
 

@@ -1,0 +1,109 @@
+"""The search index on its own: paging/sorting strategies against brute force, reopening, schema upgrades."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+
+from app.domain import places
+from app.domain.parse import empty_state
+from app.index.search_index import SORTS, Query, SearchIndex
+
+WORDS = ["Chiro", "Harmonie", "Toneel", "Zwem", "Schaak"]
+CODES = ["SPRT", "JGDW", "KECU", "HOSP"]
+
+
+def generated(i: int, rng: random.Random, postcodes: list[str]) -> dict:
+    state = empty_state("FV" if i % 2 else "VZER")
+    state.update(naam=f"{rng.choice(WORDS)} {rng.choice('abcdefgh')}{i}", korteBeschrijving="Vereniging.",
+                 startdatum=f"{rng.randint(1950, 2024)}-01-01", status="Gestopt" if i % 7 == 0 else "Actief",
+                 hoofdactiviteiten=rng.sample(CODES, rng.randint(1, 2)))
+    state["locaties"] = [{"id": 1, "locatietype": "Activiteiten", "isPrimair": True, "naam": None, "adresId": None,
+                          "adres": {"straatnaam": "Kerkstraat", "huisnummer": "1", "postcode": rng.choice(postcodes),
+                                    "gemeente": "Ergens", "land": "België"}}]
+    return state
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    rng = random.Random(3)
+    postcodes = ["9000", "2000", "8000", "3000", "3500"]
+    path = tmp_path_factory.mktemp("zoek") / "index.sqlite3"
+    index = SearchIndex(path, None, "http://test")
+    states = {f"V{1001 + i:07d}": generated(i, rng, postcodes) for i in range(600)}
+    for vcode, state in states.items():
+        index.add(vcode, state, "2026-01")
+    index.commit()
+    yield index, states, path
+    index.close()
+
+
+def brute_force(states: dict, sort: str, keep) -> list[str]:
+    key = {"naam": lambda item: (item[1]["naam"].lower(), item[0]), "vCode": lambda item: item[0],
+           "startdatum": lambda item: (item[1]["startdatum"], item[0])}[sort.lstrip("-")]
+    chosen = [item for item in states.items() if item[1]["status"] == "Actief" and keep(item[1])]
+    return [vcode for vcode, _ in sorted(chosen, key=key, reverse=sort.startswith("-"))]
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+@pytest.mark.parametrize("filters", [{}, {"hoofdactiviteit": ["SPRT"]}, {"postcode": ["9000"], "type": ["FV"]}])
+def test_pages_match_brute_force_for_every_sort(filled, sort, filters):
+    """Broad sets are read off the sorted SQLite index, narrow ones sorted as a set: both must agree."""
+    index, states, _ = filled
+
+    def keep(state: dict) -> bool:
+        return ("SPRT" in state["hoofdactiviteiten"] if "hoofdactiviteit" in filters else True) and \
+            (state["locaties"][0]["adres"]["postcode"] == "9000" if "postcode" in filters else True) and \
+            (state["verenigingstype"] == "FV" if "type" in filters else True)
+
+    expected = brute_force(states, sort, keep)
+    for offset in (0, 20, len(expected) - 5):
+        result = index.search(Query("", filters, sort, max(offset, 0), 20))
+        assert result["totaal"] == len(expected)
+        assert [v["vCode"] for v in result["verenigingen"]] == expected[max(offset, 0):max(offset, 0) + 20]
+
+
+def test_facet_counts_ignore_their_own_filter_and_match_the_data(filled):
+    index, states, _ = filled
+    active = [s for s in states.values() if s["status"] == "Actief"]
+    result = index.search(Query("", {"hoofdactiviteit": ["SPRT"]}, limit=1))
+    counts = {f["waarde"]: f["aantal"] for f in result["facetten"]["hoofdactiviteit"]}
+    assert counts == {code: sum(code in s["hoofdactiviteiten"] for s in active) for code in CODES}
+    types = {f["waarde"]: f["aantal"] for f in result["facetten"]["type"]}
+    assert sum(types.values()) == result["totaal"] == sum("SPRT" in s["hoofdactiviteiten"] for s in active)
+    provinces = {f["waarde"] for f in result["facetten"]["provincie"]}
+    assert provinces <= {"BE21", "BE22", "BE23", "BE24", "BE25"}
+
+
+def test_free_text_covers_names_and_places_with_prefixes(filled):
+    index, states, _ = filled
+    chiro = index.search(Query("chir", limit=1000))
+    assert chiro["totaal"] == sum(s["naam"].startswith("Chiro") and s["status"] == "Actief"
+                                  for s in states.values())
+    gent = places.postcode_table()["9000"]
+    by_postcode = index.search(Query("9000", limit=1))["totaal"]
+    assert by_postcode == index.search(Query("", {"gemeente": [gent]}, limit=1))["totaal"] > 0
+
+
+def test_reopening_rebuilds_the_bitmaps_from_disk(filled):
+    index, _, path = filled
+    again = SearchIndex(path, None, "http://test")
+    try:
+        for query in (Query(), Query("toneel", {"type": ["FV"]}, "-startdatum", 20)):
+            assert again.search(query) == index.search(query)
+    finally:
+        again.close()
+
+
+def test_an_index_file_of_an_older_layout_is_dropped_and_rebuilt(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); "
+                         "INSERT INTO meta VALUES ('sequentie', '99'); CREATE TABLE vereniging (vcode TEXT);")
+    index = SearchIndex(path, None, "http://test")
+    try:
+        assert index.last_sequence == 0  # so catch_up replays everything into the new layout
+    finally:
+        index.close()
