@@ -84,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     postcodes = sorted(places.postcode_table())
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # RocksDB may still write on close
         work = Path(tmp)
         index = SearchIndex(work / "index.sqlite3", None, "http://bench.test")
         store = pyoxigraph.Store(str(work / "oxigraph"))
@@ -125,6 +125,7 @@ def main() -> None:
         print(f"search, home page (all active, 5 facets): p50 {statistics.median(first_page):7.1f} ms")
         for name, values in raw.items():
             print(f"raw store COUNT ({name:11s})      : median {statistics.median(values):7.1f} ms")
+        index.close()
 
 
 if __name__ == "__main__":
