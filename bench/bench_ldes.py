@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,26 +75,44 @@ def read_raw(data_dir: Path, count: int) -> float:
     return time.perf_counter() - start
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(cache: Path | None, tmp: str, members: int, workers: int) -> tuple[Path, str]:
+    """A store with `members` versions: built now, or reused from --cache (IRIs embed the port, so it is kept)."""
+    data_dir = (cache / f"register-{members}") if cache else Path(tmp) / "register"
+    port_file = data_dir / "bench-port"
+    if cache and port_file.exists():
+        port = int(port_file.read_text())
+        print(f"reusing {members} members built earlier in {data_dir}")
+        return data_dir, f"http://127.0.0.1:{port}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    start = time.perf_counter()
+    build(data_dir, base, members, workers)
+    print(f"built {members} members through the write path in {time.perf_counter() - start:.0f} s")
+    port_file.write_text(str(port))
+    return data_dir, base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", type=Path, help="keep (and reuse) the built store under this directory")
     args = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "register"
-        start = time.perf_counter()
-        build(data_dir, base, args.members, args.workers)
-        print(f"built {args.members} members through the write path in {time.perf_counter() - start:.0f} s")
+        data_dir, base = prepare(args.cache, tmp, args.members, args.workers)
         raw_s = read_raw(data_dir, args.members)
         env = dict(os.environ, VR_DATA_DIR=str(data_dir), VR_BASE_URL=base, VR_SHACL_WORKERS="0")
-        server = subprocess.Popen([sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "app.cli.main", "serve", "--no-demo",
+                                   "--port", base.rsplit(":", 1)[1]],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(3)
+            wait_until_up(base)
             start = time.perf_counter()
             done = subprocess.run([str(CLIENT), base + "/ldes/verenigingen"], capture_output=True, text=True)
             client_s = time.perf_counter() - start
@@ -106,6 +125,17 @@ def main() -> None:
     print(f"ldes-client replication : {args.members} members in {client_s:.1f} s = {rate:8.0f} members/s")
     print(f"raw store reads         : {args.members} members in {raw_s:.1f} s = {raw_rate:8.0f} members/s")
     print(f"ratio client/raw        : {rate / raw_rate:.1%}; projected 100,000 members: {100_000 / rate:.0f} s")
+
+
+def wait_until_up(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/ldes", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server at {base} did not come up")
 
 
 if __name__ == "__main__":
