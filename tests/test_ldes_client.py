@@ -11,7 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import rdflib
 import requests
+from rdflib.compare import isomorphic
 from werkzeug.serving import make_server
 
 from app.auth.keys import add_key
@@ -20,7 +22,7 @@ from app.domain.parse import parse_registration
 from app.domain.versions import Initiator, Provenance
 from app.factory import create_app
 from app.register import Register
-from tests.conftest import VALID_BODY, Keys
+from tests.conftest import VALID_BODY, Keys, valid_body
 
 ROOT = Path(__file__).resolve().parent.parent
 IS_VERSION_OF = "<http://purl.org/dc/terms/isVersionOf>"
@@ -148,3 +150,69 @@ def test_full_pages_are_immutable_and_the_latest_page_revalidates(server):
     for entity in replicate(base + "/ldes/verenigingen").values():
         per_entity[entity] += 1
     assert len(per_entity) == 251 and set(per_entity.values()) == {1}
+
+
+def member_graphs(output: str) -> dict[str, rdflib.Graph]:
+    """member IRI → the graph the client emitted for it (members are separated by a blank line)."""
+    found = {}
+    for chunk in output.split("\n\n"):
+        if not chunk.strip():
+            continue
+        graph = rdflib.Graph()
+        graph.parse(data=chunk, format="turtle")  # the client writes integers in Turtle short form
+        subjects = {str(s) for s in graph.subjects(rdflib.URIRef(IS_VERSION_OF.strip("<>")), None)}
+        assert len(subjects) == 1, chunk[:500]
+        found[subjects.pop()] = graph
+    return found
+
+
+def full_history(base: str, key: str, register: Register) -> None:
+    """Changes touching every kind of part: locaties, contactgegevens, vertegenwoordigers, lidmaatschappen,
+    erkenningen, bankrekeningnummers, a stop and a removal (tombstone)."""
+    auth, patch = Keys.auth(key), {**Keys.auth(key), "Content-Type": "application/merge-patch+json"}
+    first = valid_body(werkingsgebieden=["BE23444021"])
+    for item in first["locaties"]:
+        item["adres"]["land"] = "België"
+    assert requests.post(base + "/verenigingen", json=first, headers=auth).status_code == 201
+    assert requests.post(base + "/verenigingen", json=body("Koepel", "9300", "Aalst"), headers=auth).status_code == 201
+    v = base + "/verenigingen/V0001001"
+    for path, data in (("lidmaatschappen", {"andereVereniging": "V0001002", "van": "2016-01-01",
+                                            "identificatie": "LID-42", "beschrijving": "Aangesloten"}),
+                       ("erkenningen", {"ipdcProductNummer": "1502", "ipdcProductNaam": "Erkenning sportvereniging",
+                                        "startdatum": "2024-01-01", "einddatum": "2026-12-31"}),
+                       ("bankrekeningnummers", {"iban": "BE71096123456769", "doel": "Werking",
+                                                "titularissen": ["VC Smashers"]})):
+        assert requests.post(f"{v}/{path}", json=data, headers=auth).status_code == 201, path
+    assert requests.patch(f"{v}/locaties/1", json={"naam": "Nieuwe sporthal"}, headers=patch).status_code == 200
+    assert requests.post(base + "/verenigingen/V0001001/stop", json={"einddatum": "2025-01-31"},
+                         headers=auth).status_code == 200
+    admin = add_key(register.settings.keys_path, "OVO002949", "Digitaal Vlaanderen", ["admin"])
+    removed = requests.delete(base + "/verenigingen/V0001002", json={"reden": "dubbel"},
+                              headers=Keys.auth(admin))
+    assert removed.status_code in (200, 204), removed.text
+
+
+@pytest.mark.parametrize("restricted", [False])
+def test_replicated_members_equal_the_version_documents(server, restricted):
+    base, register, key = server
+    full_history(base, key, register)
+    stream = base + ("/ldes/beheer/verenigingen" if restricted else "/ldes/verenigingen")
+    args = ("--basic-auth", f"sleutel:{key}") if restricted else ()
+    done = subprocess.run([client_binary(), *args, stream], capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    replicated = member_graphs(done.stdout)
+    assert len(replicated) == register.handler.latest_sequence
+    headers = {"Accept": "application/n-triples", **(Keys.auth(key) if restricted else {})}
+    kinds = set()
+    for member, graph in replicated.items():
+        answer = requests.get(member, headers=headers)  # the member IRI dereferences (303) to its document
+        assert answer.status_code == 200 and answer.history[0].status_code == 303, member
+        document = rdflib.Graph().parse(data=answer.text, format="nt")
+        missing, extra = set(document) - set(graph), set(graph) - set(document)
+        assert isomorphic(graph, document), (member, sorted(missing)[:5], sorted(extra)[:5])
+        kinds |= {str(s)[len(member) + 1:].split("/")[0] for s in graph.subjects() if str(s).startswith(member + "/")}
+    assert {"locatie", "contactgegeven", "identificator", "doelgroep", "lidmaatschap", "erkenning",
+            "oprichting", "activiteit"} <= kinds
+    if restricted:
+        assert {"vertegenwoordiger", "bankrekening"} <= kinds

@@ -13,16 +13,24 @@ from datetime import date
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from pyoxigraph import NamedNode
 
 from app.auth import audit
 from app.auth.access import principal
-from app.domain import codelists, mapping
+from app.domain import codelists, mapping, versions
 from app.domain.vcode import parse_vcode
-from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES
-from app.publication import jsonld, negotiation
+from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED, PREFIXES
+from app.publication import jsonld, negotiation, representations
 from app.publication.problems import http_problem
+from app.store import members
 
 bp = Blueprint("resources", __name__)
+
+
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Link, Location, Content-Location, Vary"}
+FORMATS_TEXT = ("Beschikbare formaten: text/html, text/turtle, application/ld+json, application/n-triples, "
+                "application/rdf+xml.")
 
 
 @bp.get("/id/vereniging/<code>")
@@ -30,12 +38,55 @@ def thing(code: str) -> Response:
     vcode = parse_vcode(code)
     if vcode is None:
         return _not_found(code)
-    target = f"/doc/vereniging/{vcode}"
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
-    response = redirect(target, 303)
+    return _see_other(f"/doc/vereniging/{vcode}")
+
+
+@bp.get("/id/vereniging/<code>/<path:part>")
+def part(code: str, part: str) -> Response:
+    """Every IRI minted below a vereniging: 303 to the document that describes it.
+
+    Parts of the current record (locatie/1, contactgegeven/2, identificator/…, oprichting, …)
+    are described by the record's document; a version and everything below it (its parts, its
+    activity) by the version's document.
+    """
+    vcode = parse_vcode(code)
+    if vcode is None:
+        return _not_found(code)
+    register = current_app.extensions["vr"]
+    iri = f"{mapping.vereniging_iri(register.settings.base, vcode)}/{part}"
+    segments = part.split("/")
+    if segments[0] == "versie" and len(segments) > 1 and segments[1].isdigit():
+        target, graphs = f"/doc/vereniging/{vcode}/versie/{int(segments[1])}", _version_graphs(principal())
+    else:
+        target, graphs = f"/doc/vereniging/{vcode}", _record_graphs(principal())
+    if not members.describes(register.store.store, iri, graphs):
+        return http_problem(404, f"'{iri}' is niet gekend in het register.")
+    return _see_other(target)
+
+
+def _see_other(target: str) -> Response:
+    response = redirect(target + ("?" + request.query_string.decode("latin-1") if request.query_string else ""), 303)
     response.headers["Vary"] = "Accept"
+    response.headers["Link"] = f'<{target}>; rel="describedby"'
+    response.headers.update(CORS)
     return response
+
+
+def _record_graphs(caller) -> list[str]:
+    return [GRAPH_PUBLIC, GRAPH_RESTRICTED] if caller is not None else [GRAPH_PUBLIC]
+
+
+def _version_graphs(caller) -> list[str]:
+    return [GRAPH_VERSIONS_PUBLIC] + ([GRAPH_VERSIONS_RESTRICTED] if caller is not None else [])
+
+
+def _choose(extension: str | None) -> negotiation.Representation | Response:
+    try:
+        return negotiation.choose(request, extension)
+    except KeyError:
+        return http_problem(404, f"Onbekende extensie '.{extension}'. Gebruik .ttl, .jsonld, .nt, .rdf of .html.")
+    except negotiation.NotAcceptable:
+        return http_problem(406, FORMATS_TEXT)
 
 
 @bp.get("/doc/vereniging/<code>")
@@ -46,39 +97,107 @@ def document(code: str) -> Response:
     vcode = parse_vcode(code)
     if vcode is None:
         return _not_found(code)
-    try:
-        rep = negotiation.choose(request, extension)
-    except KeyError:
-        return http_problem(404, f"Onbekende extensie '.{extension}'. Gebruik .ttl, .jsonld, .nt, .rdf of .html.")
-    except negotiation.NotAcceptable:
-        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
-                                 "application/n-triples, application/rdf+xml.")
+    rep = _choose(extension)
+    if isinstance(rep, Response):
+        return rep
     caller = principal()
     full = caller is not None
     register = current_app.extensions["vr"]
     iri = mapping.vereniging_iri(register.settings.base, vcode)
-    graphs = [GRAPH_PUBLIC, GRAPH_RESTRICTED] if full else [GRAPH_PUBLIC]
     if register.handler.is_removed(vcode):
         return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.")
-    quads = register.store.record_quads(iri, graphs)
-    if not quads:
-        return _not_found(vcode)
-    version = register.handler.version_of(vcode)
-    etag = f'W/"{version}"'
-    vary = "Accept, Authorization"
     if full:
         audit.record("lezen", caller, vcode)
-    if request.if_none_match and request.if_none_match.contains_weak(str(version)):
+    current = register.handler.version_of(vcode)
+    if current is None:
+        return _not_found(vcode)
+    if request.if_none_match and request.if_none_match.contains_weak(str(current)):
         response = Response(status=304)
+        version = current
     else:
-        response = Response(_render(rep, quads, iri, vcode, full, register), mimetype=rep.media_type)
-        if rep.key in ("ttl", "html", "jsonld", "nt", "rdf"):
-            response.charset = "utf-8"
-    response.headers["ETag"] = etag
-    response.headers["Vary"] = vary
+        found = _record_body(register, vcode, iri, rep, full)
+        if found is None:
+            return _not_found(vcode)
+        version, body = found
+        response = _body_response(body, rep)
+    response.headers["ETag"] = f'W/"{version}"'
+    response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=60"
     response.headers["Content-Location"] = f"/doc/vereniging/{vcode}.{rep.key}"
-    response.headers["Link"] = f'<{iri}>; rel="describedby"'
+    response.headers["Link"] = f'<{iri}>; rel="about"'
+    if not full:
+        response.headers.update(CORS)
+    return response
+
+
+def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation,
+                 full: bool) -> tuple[int, bytes] | None:
+    """The body and the version it shows, read consistently.
+
+    The record's triples are read by several lookups; a write that lands between them would
+    mix versions. So the version is read before and after the triples, and the read is retried
+    until both agree: body and ETag then always belong to the same version.
+    """
+    renders = representations.cache()
+    for _ in range(20):
+        version = register.handler.version_of(vcode)
+        if version is None:
+            return None
+        key = (iri, version, rep.key)
+        if not full and (cached := renders.get(key)) is not None:
+            return version, cached
+        quads = register.store.record_quads(iri, _record_graphs(True if full else None))
+        if register.handler.version_of(vcode) != version:
+            continue
+        if not quads:
+            return None
+        body = _encode(_render(rep, quads, iri, vcode, full, register))
+        if not full:
+            renders.put(key, body)
+        return version, body
+    raise RuntimeError(f"no consistent read of {vcode}")
+
+
+def _encode(body: bytes | str) -> bytes:
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _body_response(body: bytes, rep: negotiation.Representation) -> Response:
+    response = Response(body, mimetype=rep.media_type)
+    response.charset = "utf-8"
+    return response
+
+
+@bp.get("/doc/vereniging/<code>/versie/<name>")
+def version_document(code: str, name: str) -> Response:
+    """One version as the stream publishes it: its snapshot, its activity and the agent."""
+    number, _, extension = name.partition(".")
+    vcode = parse_vcode(code)
+    if vcode is None or not number.isdigit():
+        return _not_found(code)
+    rep = _choose(extension or None)
+    if isinstance(rep, Response):
+        return rep
+    caller = principal()
+    register = current_app.extensions["vr"]
+    version = versions.version_iri(mapping.vereniging_iri(register.settings.base, vcode), int(number))
+    if caller is not None:
+        audit.record("lezen", caller, vcode)
+
+    def render() -> bytes:
+        triples = members.member_triples(register.store.store, NamedNode(version), _version_graphs(caller))
+        return _encode(_render_version(rep, triples, version)) if triples else b""
+
+    body = render() if caller is not None else representations.cache().get_or_render((version, rep.key), render)
+    if not body:
+        return http_problem(404, f"Versie {number} van vereniging '{vcode}' is niet gekend.")
+    response = _body_response(body, rep)
+    response.headers["Vary"] = "Accept, Authorization"
+    response.headers["Cache-Control"] = "private, no-store" if caller else "public, max-age=31536000, immutable"
+    response.headers["Content-Location"] = f"/doc/vereniging/{vcode}/versie/{number}.{rep.key}"
+    response.headers["Link"] = f'<{version}>; rel="about"'
+    if caller is None:
+        response.headers.update(CORS)
     return response
 
 
@@ -92,6 +211,16 @@ def _render(rep: negotiation.Representation, quads, iri: str, vcode: str, full: 
     state = mapping.quads_to_state(quads, iri)
     return render_template("vereniging.html", v=view_model(state, vcode, iri, quads), full=full,
                            formats=negotiation.REPRESENTATIONS)
+
+
+def _render_version(rep: negotiation.Representation, triples: list[pyoxigraph.Triple], version: str) -> bytes | str:
+    if rep.rdf_format is not None:
+        return pyoxigraph.serialize(triples, format=rep.rdf_format, prefixes=PREFIXES)
+    if rep.key == "jsonld":
+        return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.JSON_LD)
+    rows = sorted((t.subject.value, t.predicate.value, t.object) for t in triples)
+    return render_template("resource.html", title=f"Versie {version.rsplit('/', 1)[-1]}", subject=version,
+                           rows=rows, prefixes=PREFIXES)
 
 
 def view_model(state: dict, vcode: str, iri: str, quads) -> dict:

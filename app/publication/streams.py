@@ -40,7 +40,9 @@ from app.namespaces import (
     VRX,
     XSD,
 )
+from app.publication.member_shape import shape_triples
 from app.publication.problems import http_problem
+from app.store import members
 
 bp = Blueprint("streams", __name__)
 
@@ -99,25 +101,7 @@ class Stream:
         raise LookupError(version)
 
     def member_triples(self, version: NamedNode) -> list[Triple]:
-        """The version, its snapshot nodes, its activity and the agent, as plain triples."""
-        prefix = version.value + "/"
-        seen, todo, out = {version.value}, [version], []
-        agents = set()
-        while todo:
-            subject = todo.pop()
-            for graph in self.graphs:
-                for quad in self.store.quads_for_pattern(subject, None, None, graph):
-                    out.append(Triple(quad.subject, quad.predicate, quad.object))
-                    obj = quad.object
-                    if quad.predicate.value == PROV + "wasAssociatedWith":
-                        agents.add(obj)
-                    elif isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
-                        seen.add(obj.value)
-                        todo.append(obj)
-        for agent in agents:
-            out += [Triple(q.subject, q.predicate, q.object)
-                    for q in self.store.quads_for_pattern(agent, None, None, n(GRAPH_VERSIONS_PUBLIC))]
-        return out
+        return members.member_triples(self.store, version, [g.value for g in self.graphs])
 
     def within_retention(self, timestamp: str) -> bool:
         days = retention_days() if self.restricted else None
@@ -130,8 +114,6 @@ class Stream:
     def metadata(self, view: str) -> list[Triple]:
         es = n(self.iri)
         shape = BlankNode("shape")
-        activity, agent = BlankNode("activiteitvorm"), BlankNode("agentvorm")
-        p1, p2, p3, p4 = (BlankNode(f"p{i}") for i in range(1, 5))
         triples = [
             _t(es, RDF + "type", n(LDES + "EventStream")),
             _t(es, LDES + "timestampPath", n(PROV + "generatedAtTime")),
@@ -143,16 +125,7 @@ class Stream:
             _t(es, DCTERMS + "title", Literal("Verenigingen – wijzigingen" + (" (beheer)" if self.restricted else ""),
                                                language="nl")),
             _t(es, DCTERMS + "conformsTo", n("https://w3id.org/ldes/specification")),
-            _t(shape, RDF + "type", n(SH + "NodeShape")),
-            _t(shape, SH + "property", p1), _t(p1, SH + "path", n(PROV + "generatedAtTime")),
-            _t(p1, SH + "minCount", Literal("1", datatype=n(XSD + "integer"))),
-            _t(shape, SH + "property", p2), _t(p2, SH + "path", n(DCTERMS + "isVersionOf")),
-            _t(p2, SH + "minCount", Literal("1", datatype=n(XSD + "integer"))),
-            _t(shape, SH + "property", p3), _t(p3, SH + "path", n(PROV + "wasGeneratedBy")),
-            _t(p3, SH + "node", activity), _t(activity, RDF + "type", n(SH + "NodeShape")),
-            _t(activity, SH + "property", p4), _t(p4, SH + "path", n(PROV + "wasAssociatedWith")),
-            _t(p4, SH + "node", agent), _t(agent, RDF + "type", n(SH + "NodeShape")),
-        ]
+        ] + shape_triples(shape)
         days = retention_days() if self.restricted else None
         if days is not None:
             policy = BlankNode("retentie")

@@ -1,0 +1,52 @@
+"""Reads of version members (LDES members, version documents), one pattern scan per node.
+
+A member is the version IRI, every node below it (the snapshot's parts and its activity) and
+the agent of the activity: exactly what a client replicating the stream receives and what
+`/doc/vereniging/{vCode}/versie/{n}` answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyoxigraph import NamedNode, Store, Triple
+
+from app.namespaces import GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX
+
+G_SYSTEM = NamedNode(GRAPH_SYSTEM)
+G_VPUB = NamedNode(GRAPH_VERSIONS_PUBLIC)
+ASSOCIATED = PROV + "wasAssociatedWith"
+
+
+def member_triples(store: Store, version: NamedNode, graphs: Sequence[str]) -> list[Triple]:
+    """The version, its snapshot nodes, its activity and the activity's agent, as plain triples."""
+    prefix = version.value + "/"
+    graph_nodes = [NamedNode(g) for g in graphs]
+    seen, todo, out = {version.value}, [version], []
+    agents: set[NamedNode] = set()
+    while todo:
+        subject = todo.pop()
+        for graph in graph_nodes:
+            for quad in store.quads_for_pattern(subject, None, None, graph):
+                out.append(Triple(quad.subject, quad.predicate, quad.object))
+                obj = quad.object
+                if quad.predicate.value == ASSOCIATED:
+                    agents.add(obj)
+                elif isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
+                    seen.add(obj.value)
+                    todo.append(obj)
+    for agent in agents:
+        out += [Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(agent, None, None, G_VPUB)]
+    return out
+
+
+def version_at(store: Store, sequence_key: NamedNode) -> NamedNode | None:
+    for quad in store.quads_for_pattern(sequence_key, NamedNode(VRX + "versie"), None, G_SYSTEM):
+        return quad.object
+    return None
+
+
+def describes(store: Store, iri: str, graphs: Sequence[str]) -> bool:
+    """Whether any of these graphs says something about this IRI."""
+    subject = NamedNode(iri)
+    return any(True for graph in graphs for _ in store.quads_for_pattern(subject, None, None, NamedNode(graph)))
