@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import rdflib
+from rdflib.compare import isomorphic
 
 from tests.conftest import Keys, valid_body
 
@@ -23,9 +24,11 @@ def test_history_lists_every_change_with_who_when_what_why(client, keys):
     doc = json.loads(client.get("/doc/vereniging/V0001001/historiek.jsonld").data)
     events = doc["gebeurtenissen"]
     assert [e["versie"] for e in events] == [1, 2, 3]
-    assert events[0]["activiteit"] == "VerenigingWerdGeregistreerd"
+    assert events[0]["activiteit"]["type"] == "VerenigingWerdGeregistreerd"
+    rename = events[1]["activiteit"]
+    assert rename["reden"] == "Nieuwe statuten" and rename["initiator"]["naam"] == "Gemeente Gent"
+    assert rename["initiator"]["iri"] == "https://data.vlaanderen.be/id/organisatie/OVO000001"
     rename = events[1]
-    assert rename["reden"] == "Nieuwe statuten" and rename["initiatorNaam"] == "Gemeente Gent"
     assert rename["wijzigingen"] == [{"veld": "naam", "voor": "Volleybalclub De Smashers", "na": "VC Smashers Gent"}]
     assert events[2]["wijzigingen"] == []  # a restricted change shows no data publicly
     assert "Janssens" not in json.dumps(doc) and "85073003328" not in json.dumps(doc)
@@ -46,6 +49,37 @@ def test_history_in_html_and_turtle(client, keys):
     graph = rdflib.Graph().parse(data=client.get("/doc/vereniging/V0001001/historiek.ttl").data, format="turtle")
     assert len(set(graph.subjects(rdflib.URIRef("http://purl.org/dc/terms/isVersionOf")))) == 3
     assert client.get("/doc/vereniging/V0009999/historiek").status_code == 404
+
+
+def test_history_is_one_graph_in_every_format(client, keys):
+    """Turtle, N-Triples, RDF/XML and JSON-LD are the same graph: typed times, the initiator an IRI."""
+    changed(client, keys)
+    graphs = {}
+    for ext, fmt in (("ttl", "turtle"), ("nt", "nt"), ("rdf", "xml"), ("jsonld", "json-ld")):
+        answer = client.get(f"/doc/vereniging/V0001001/historiek.{ext}")
+        assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
+        graphs[ext] = rdflib.Graph().parse(data=answer.data, format=fmt)
+    assert all(isomorphic(graphs["ttl"], graph) for graph in graphs.values())
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    times = list(graphs["jsonld"].objects(None, prov.generatedAtTime))
+    assert len(times) == 3 and all(t.datatype == rdflib.XSD.dateTime for t in times)
+    agents = set(graphs["jsonld"].objects(None, prov.wasAssociatedWith))
+    assert agents == {rdflib.URIRef("https://data.vlaanderen.be/id/organisatie/OVO000001")}
+    html = client.get("/doc/vereniging/V0001001/historiek", headers={"Accept": "text/html"}).get_data(as_text=True)
+    for label in graphs["ttl"].objects(None, rdflib.RDFS.label):
+        assert str(label) in html
+
+
+def test_history_is_built_once_per_version(client, keys, app):
+    changed(client, keys)
+    first = client.get("/doc/vereniging/V0001001/historiek.ttl")
+    cached = {key for key in app.extensions["vr-weergaven"]._items if key[0] == "historiek"}
+    assert len(cached) == 3 and first.headers["ETag"] == 'W/"3"'
+    client.patch("/verenigingen/V0001001", json={"korteNaam": "Smash"},
+                 headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+    second = client.get("/doc/vereniging/V0001001/historiek.ttl")
+    assert second.headers["ETag"] == 'W/"4"' and second.data != first.data
+    assert {key for key in app.extensions["vr-weergaven"]._items if key[0] == "historiek"} > cached
 
 
 def test_retention_applies_to_the_restricted_stream_only(client, keys, monkeypatch):

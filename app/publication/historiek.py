@@ -12,7 +12,7 @@ import json
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
-from pyoxigraph import Literal, NamedNode, Quad, Triple
+from pyoxigraph import NamedNode, Quad, Triple
 
 from app.auth import audit
 from app.auth.access import principal
@@ -29,9 +29,11 @@ from app.namespaces import (
     RDFS,
     SKOS,
     VRX,
+    XSD,
 )
-from app.publication import negotiation
+from app.publication import negotiation, representations
 from app.publication.problems import http_problem
+from app.publication.representations import RenderCache
 from app.store.oxigraph_store import RegisterStore
 
 bp = Blueprint("historiek", __name__)
@@ -68,40 +70,57 @@ def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def entries(register_store: RegisterStore, base: str, vcode: str, full: bool) -> list[dict]:
-    store = register_store.store
+def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, latest: int | None = None,
+            cache: RenderCache | None = None) -> list[dict]:
+    """One entry per version (up to `latest`); with a cache, each version's entry is built once."""
     vc_iri = mapping.vereniging_iri(base, vcode)
     graphs = [GRAPH_VERSIONS_PUBLIC] + ([GRAPH_VERSIONS_RESTRICTED] if full else [])
     out: list[dict] = []
     previous: dict | None = None
     number = 1
-    while True:
+    while latest is None or number <= latest:
         version = version_iri(vc_iri, number)
-        header = {q.predicate.value: q.object for q in store.quads_for_pattern(
-            NamedNode(version), None, None, NamedNode(GRAPH_VERSIONS_PUBLIC))}
-        if not header:
-            break
-        activity = header[PROV + "wasGeneratedBy"]
-        act = {}
-        for quad in store.quads_for_pattern(activity, None, None, NamedNode(GRAPH_VERSIONS_PUBLIC)):
-            act.setdefault(quad.predicate.value, []).append(quad.object)
-        kind = next((t.value for t in act.get(RDF + "type", []) if t.value.startswith(VRX)), "")
-        agent = act[PROV + "wasAssociatedWith"][0]
-        agent_name = next((q.object.value for q in store.quads_for_pattern(
-            agent, NamedNode(SKOS + "prefLabel"), None, NamedNode(GRAPH_VERSIONS_PUBLIC))), agent.value)
-        tombstone = any(q.object.value == AS + "Tombstone" for q in store.quads_for_pattern(
-            NamedNode(version), NamedNode(RDF + "type"), None, NamedNode(GRAPH_VERSIONS_PUBLIC)))
-        state = None if tombstone else _state_at(register_store, vc_iri, version, graphs)
-        changes = _diff(previous, state, full)
-        out.append({
-            "versie": number, "iri": version, "tijdstip": header[PROV + "generatedAtTime"].value,
-            "activiteit": kind.rsplit("#", 1)[-1], "beschrijving": _label(kind), "initiator": agent.value,
-            "initiatorNaam": agent_name, "reden": act[RDFS + "comment"][0].value if RDFS + "comment" in act else None,
-            "wijzigingen": changes,
-        })
-        previous = state
+        found = cache.get(("historiek", version, full)) if cache is not None else None
+        if found is None:
+            found = _entry(register_store, vc_iri, version, number, graphs, previous, full)
+            if found is None:
+                break
+            if cache is not None:
+                cache.put(("historiek", version, full), found)
+        entry, previous = found
+        out.append(entry)
         number += 1
     return out
+
+
+def _entry(register_store: RegisterStore, vc_iri: str, version: str, number: int, graphs: list[str],
+           previous: dict | None, full: bool) -> tuple[dict, dict | None] | None:
+    """The history entry of one version and the state it leaves (the next entry's 'before')."""
+    store = register_store.store
+    header = {q.predicate.value: q.object for q in store.quads_for_pattern(
+        NamedNode(version), None, None, NamedNode(GRAPH_VERSIONS_PUBLIC))}
+    if not header:
+        return None
+    activity = header[PROV + "wasGeneratedBy"]
+    act: dict[str, list] = {}
+    for quad in store.quads_for_pattern(activity, None, None, NamedNode(GRAPH_VERSIONS_PUBLIC)):
+        act.setdefault(quad.predicate.value, []).append(quad.object)
+    kind = next((t.value for t in act.get(RDF + "type", []) if t.value.startswith(VRX)), "")
+    agent = act[PROV + "wasAssociatedWith"][0]
+    agent_name = next((q.object.value for q in store.quads_for_pattern(
+        agent, NamedNode(SKOS + "prefLabel"), None, NamedNode(GRAPH_VERSIONS_PUBLIC))), agent.value)
+    tombstone = any(q.object.value == AS + "Tombstone" for q in store.quads_for_pattern(
+        NamedNode(version), NamedNode(RDF + "type"), None, NamedNode(GRAPH_VERSIONS_PUBLIC)))
+    state = None if tombstone else _state_at(register_store, vc_iri, version, graphs)
+    entry = {
+        "iri": version, "versie": number, "tijdstip": header[PROV + "generatedAtTime"].value,
+        "beschrijving": _label(kind),
+        "activiteit": {"iri": activity.value, "type": kind.rsplit("#", 1)[-1],
+                       "initiator": {"iri": agent.value, "naam": agent_name},
+                       **({"reden": act[RDFS + "comment"][0].value} if RDFS + "comment" in act else {})},
+        "wijzigingen": _diff(previous, state, full),
+    }
+    return entry, state
 
 
 def _state_at(store: RegisterStore, vc_iri: str, version: str, graphs: list[str]) -> dict:
@@ -137,6 +156,39 @@ def _diff(before: dict | None, after: dict | None, full: bool) -> list[dict]:
     return changes
 
 
+CONTEXT = {
+    "@version": 1.1, "@vocab": VRX, "xsd": XSD, "iri": "@id", "type": "@type",
+    "vCode": DCTERMS + "identifier",
+    "gebeurtenissen": {"@reverse": DCTERMS + "isVersionOf"},
+    "versie": {"@id": VRX + "versienummer", "@type": XSD + "integer"},
+    "tijdstip": {"@id": PROV + "generatedAtTime", "@type": XSD + "dateTime"},
+    "beschrijving": {"@id": RDFS + "label", "@language": "nl"},
+    "activiteit": {"@id": PROV + "wasGeneratedBy"},
+    "initiator": {"@id": PROV + "wasAssociatedWith"},
+    "naam": {"@id": SKOS + "prefLabel", "@language": "nl"},
+    "reden": {"@id": RDFS + "comment", "@language": "nl"},
+    "wijzigingen": {"@id": VRX + "wijziging", "@container": "@set"},
+    "veld": VRX + "veld", "voor": VRX + "vorigeWaarde", "na": VRX + "nieuweWaarde",
+}
+
+
+def history_document(items: list[dict], vc_iri: str, vcode: str) -> dict:
+    """The history as JSON-LD: the one graph every other format is parsed from."""
+    return {"@context": CONTEXT, "iri": vc_iri, "vCode": vcode, "gebeurtenissen": items}
+
+
+def _render(rep: negotiation.Representation, items: list[dict], vc_iri: str, vcode: str, full: bool) -> bytes:
+    document = history_document(items, vc_iri, vcode)
+    if rep.key == "html":
+        return render_template("historiek.html", vcode=vcode, items=items, full=full).encode("utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if rep.key == "jsonld":
+        return text.encode("utf-8")
+    triples = [Triple(q.subject, q.predicate, q.object)
+               for q in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.JSON_LD)]
+    return pyoxigraph.serialize(triples, format=rep.rdf_format, prefixes=PREFIXES)
+
+
 @bp.get("/doc/vereniging/<code>/historiek")
 @bp.get("/doc/vereniging/<code>/historiek.<ext>")
 def historiek(code: str, ext: str | None = None) -> Response:
@@ -148,45 +200,30 @@ def historiek(code: str, ext: str | None = None) -> Response:
     except KeyError:
         return http_problem(404, f"Onbekende extensie '.{ext}'.")
     except negotiation.NotAcceptable:
-        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json.")
+        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
+                                 "application/n-triples, application/rdf+xml.")
     caller = principal()
     full = caller is not None
     audit.record("historiek", caller, vcode)
     register = current_app.extensions["vr"]
-    items = entries(register.store, register.settings.base, vcode, full)
-    if not items:
+    vc_iri = mapping.vereniging_iri(register.settings.base, vcode)
+    latest = register.handler.version_of(vcode)
+    if not latest:
         return http_problem(404, "De historiek van de gevraagde vereniging is niet gevonden.")
-    if rep.key == "html":
-        body = render_template("historiek.html", vcode=vcode, items=items, full=full)
-    elif rep.key == "jsonld":
-        body = json.dumps({"@context": {"@vocab": VRX, "iri": "@id"}, "vCode": vcode, "gebeurtenissen": [
-            {k: (v.value if hasattr(v, "value") else v) for k, v in item.items()} for item in items]},
-            ensure_ascii=False, indent=2)
-    else:
-        body = pyoxigraph.serialize(_triples(items, register.settings.base, vcode), format=rep.rdf_format,
-                                    prefixes=PREFIXES if rep.key == "ttl" else None)
+    renders = representations.cache()
+
+    def render() -> bytes:
+        items = entries(register.store, register.settings.base, vcode, full, latest, None if full else renders)
+        return _render(rep, items, vc_iri, vcode, full)
+
+    body = render() if full else renders.get_or_render((vc_iri, "historiek", latest, rep.key), render)
     response = Response(body, mimetype=rep.media_type)
+    response.charset = "utf-8"
+    response.headers["ETag"] = f'W/"{latest}"'
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=30"
+    response.headers["Link"] = f'<{vc_iri}>; rel="about"'
+    if not full:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Vary"
     return response
-
-
-def _triples(items: list[dict], base: str, vcode: str) -> list[Triple]:
-    vc = NamedNode(mapping.vereniging_iri(base, vcode))
-    out = []
-    for item in items:
-        v = NamedNode(item["iri"])
-        out += [Triple(v, NamedNode(DCTERMS + "isVersionOf"), vc),
-                Triple(v, NamedNode(PROV + "generatedAtTime"),
-                       Literal(item["tijdstip"], datatype=NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"))),
-                Triple(v, NamedNode(RDFS + "label"), Literal(item["beschrijving"], language="nl")),
-                Triple(v, NamedNode(PROV + "wasAttributedTo"), NamedNode(item["initiator"]))]
-        if item["reden"]:
-            out.append(Triple(v, NamedNode(RDFS + "comment"), Literal(item["reden"], language="nl")))
-        for index, change in enumerate(item["wijzigingen"]):
-            node = NamedNode(f"{item['iri']}/wijziging/{index + 1}")
-            out += [Triple(v, NamedNode(VRX + "wijziging"), node),
-                    Triple(node, NamedNode(VRX + "veld"), Literal(change["veld"])),
-                    Triple(node, NamedNode(VRX + "vorigeWaarde"), Literal(change["voor"])),
-                    Triple(node, NamedNode(VRX + "nieuweWaarde"), Literal(change["na"]))]
-    return out

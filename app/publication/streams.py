@@ -40,6 +40,7 @@ from app.namespaces import (
     VRX,
     XSD,
 )
+from app.publication import representations
 from app.publication.member_shape import shape_triples
 from app.publication.problems import http_problem
 from app.store import members
@@ -152,29 +153,39 @@ def _after(timestamp: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _respond(triples: list[Triple], cache: str, etag_basis: str | None = None) -> Response:
+def _media() -> str | None:
     offered = [media for media, _ in FORMATS]
-    best = request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[1]
-    if best is None:
-        return http_problem(406, "Beschikbare formaten: " + ", ".join(offered) + ".")
-    fmt = dict(FORMATS)[best]
-    etag = None
-    if etag_basis is not None:
-        etag = hashlib.sha256(f"{etag_basis}|{best}".encode()).hexdigest()[:32]
-        if request.if_none_match and request.if_none_match.contains(etag):
-            response = Response(status=304)
-            response.set_etag(etag)
-            response.headers["Cache-Control"] = cache
-            response.headers["Vary"] = "Accept, Authorization"
-            return response
+    return request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[1]
+
+
+def _serialize(triples: list[Triple], media: str) -> bytes:
+    fmt = dict(FORMATS)[media]
     data = [Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.supports_datasets else triples
-    body = pyoxigraph.serialize(data, format=fmt, prefixes=PREFIXES if fmt == pyoxigraph.RdfFormat.TURTLE else None) \
-        if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG) else pyoxigraph.serialize(data, format=fmt)
-    response = Response(body, mimetype=best)
+    prefixes = PREFIXES if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG) else None
+    return pyoxigraph.serialize(data, format=fmt, prefixes=prefixes)
+
+
+def _respond(triples: list[Triple], cache: str) -> Response:
+    media = _media()
+    if media is None:
+        return _not_acceptable()
+    return _respond_bytes(_serialize(triples, media), media, cache)
+
+
+def _not_acceptable() -> Response:
+    return http_problem(406, "Beschikbare formaten: " + ", ".join(media for media, _ in FORMATS) + ".")
+
+
+def _respond_bytes(body: bytes, media: str, cache: str) -> Response:
+    """Bytes with an ETag that is the hash of exactly these bytes (so it can never describe another body)."""
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    if request.if_none_match and request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype=media)
+    response.set_etag(etag)
     response.headers["Cache-Control"] = cache
     response.headers["Vary"] = "Accept, Authorization"
-    if etag:
-        response.set_etag(etag)
     if not STREAMS.get(request.view_args.get("stream", "verenigingen"), False):
         response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -206,7 +217,7 @@ def time_root(stream: str) -> Response:
         first, last = s.timestamp(s.version_at(low)), s.timestamp(s.version_at(high))
         pages.append((f"{s.iri}/tijd/{k}", first, last, high == k * PAGE_SIZE))
     triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
-    return _respond(triples, _short_cache(s), f"{s.iri}/tijd|{s.latest}|{retention_days()}")
+    return _respond(triples, _short_cache(s))
 
 
 @bp.get("/ldes/<path:stream>/tijd/<int:k>")
@@ -222,6 +233,22 @@ def time_page(stream: str, k: int) -> Response:
 
 
 def _page(s: Stream, url: str, sequences, full: bool) -> Response:
+    immutable = full and retention_days() is None if s.restricted else full
+    media = _media()
+    if media is None:
+        return _not_acceptable()
+    if immutable and not s.restricted:
+        # A full public page never changes: rendered once, then served as bytes by every process.
+        body = representations.page_store().get_or_render(f"{url}|{media}", lambda: _serialize(
+            _page_triples(s, url, sequences, immutable), media))
+        return _respond_bytes(body, media, IMMUTABLE)
+    body = _serialize(_page_triples(s, url, sequences, immutable), media)
+    if immutable:
+        return _respond_bytes(body, media, "private, max-age=31536000, immutable")
+    return _respond_bytes(body, media, _short_cache(s))
+
+
+def _page_triples(s: Stream, url: str, sequences, immutable: bool) -> list[Triple]:
     node = n(url)
     es = n(s.iri)
     triples = [_t(node, RDF + "type", n(TREE + "Node"))]
@@ -231,12 +258,9 @@ def _page(s: Stream, url: str, sequences, full: bool) -> Response:
             continue
         triples.append(_t(es, TREE + "member", version))
         triples += s.member_triples(version)
-    immutable = full and retention_days() is None if s.restricted else full
     if immutable:
         triples.append(_t(node, LDES + "immutable", Literal("true", datatype=n(XSD + "boolean"))))
-        return _respond(triples, IMMUTABLE if not s.restricted else "private, max-age=31536000, immutable",
-                        f"{url}|full")
-    return _respond(triples, _short_cache(s), f"{url}|{s.latest}|{retention_days()}")
+    return triples
 
 
 # -- per-gemeente view --------------------------------------------------------------------------------
@@ -254,15 +278,13 @@ def gemeente_root(stream: str) -> Response:
                     _t(relation, TREE + "node", n(f"{s.iri}/gemeente/{code}")),
                     _t(relation, TREE + "path", n(VRX + "gemeente")),
                     _t(relation, TREE + "value", n(codelists.get("werkingsgebieden").find(code).iri))]
-    return _respond(triples, _short_cache(s), f"{node.value}|{s.latest}")
+    return _respond(triples, _short_cache(s))
 
 
 def _gemeenten_with_members(s: Stream) -> list[str]:
-    prefix = "urn:vr:gemeente:"
-    codes = {q.subject.value[len(prefix):] for q in s.store.quads_for_pattern(None, n(VRX + "sequentie"), None,
-                                                                             n(GRAPH_SYSTEM))
-             if q.subject.value.startswith(prefix)}
-    return sorted(code for code in codes if codelists.get("werkingsgebieden").find(code))
+    """Codes of the werkingsgebieden that have changes: one index lookup per code, no scan."""
+    return [c.code for c in codelists.get("werkingsgebieden").concepts
+            if members.first_gemeente_sequence(s.store, gemeente_key(c.code)) is not None]
 
 
 @bp.get("/ldes/<path:stream>/gemeente/<code>")
@@ -282,7 +304,7 @@ def gemeente_view(stream: str, code: str) -> Response:
         pages.append((f"{node.value}/{k}", s.timestamp(s.version_at(chunk[0])), s.timestamp(s.version_at(chunk[-1])),
                       len(chunk) == PAGE_SIZE))
     triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
-    return _respond(triples, _short_cache(s), f"{node.value}|{len(sequences)}")
+    return _respond(triples, _short_cache(s))
 
 
 @bp.get("/ldes/<path:stream>/gemeente/<code>/<int:k>")
@@ -311,7 +333,7 @@ def event_stream(stream: str) -> Response:
         view = n(f"{s.iri}/{suffix}")
         triples += [_t(es, DCAT + "distribution", view), _t(view, RDF + "type", n(DCAT + "Distribution")),
                     _t(view, DCAT + "accessURL", view), _t(view, DCTERMS + "title", Literal(title, language="nl"))]
-    return _respond(triples, _short_cache(s), f"{s.iri}|{s.latest}")
+    return _respond(triples, _short_cache(s))
 
 
 @bp.get("/ldes")

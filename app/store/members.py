@@ -50,3 +50,9 @@ def describes(store: Store, iri: str, graphs: Sequence[str]) -> bool:
     """Whether any of these graphs says something about this IRI."""
     subject = NamedNode(iri)
     return any(True for graph in graphs for _ in store.quads_for_pattern(subject, None, None, NamedNode(graph)))
+
+
+def first_gemeente_sequence(store: Store, gemeente_key: NamedNode) -> int | None:
+    for quad in store.quads_for_pattern(gemeente_key, NamedNode(VRX + "sequentie"), None, G_SYSTEM):
+        return int(quad.object.value)
+    return None
