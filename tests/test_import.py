@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from pyoxigraph import NamedNode
 
 from app.domain.versions import Initiator
@@ -30,10 +31,22 @@ CLUBS = ["Schaakclub Het Paard", "Imkersbond De Honingbij", "Toneelkring Vondel"
          "Wandelclub De Stappers", "Fotoclub Diafragma"]
 
 
+@cache
+def places() -> list[tuple[str, str]]:
+    """One (postcode, gemeente) per Flemish gemeente, from the reference data."""
+    seen: dict[str, tuple[str, str]] = {}
+    with (ROOT / "data" / "postcodes.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["code"][:4] in ("BE21", "BE22", "BE23", "BE24", "BE25") and row["gemeente"]:
+                seen.setdefault(row["gemeente"], (row["postcode"], row["gemeente"]))
+    return list(seen.values())
+
+
 def rows(count: int = 6) -> list[list[str]]:
-    return [[f"GENT-{i:04d}", CLUBS[i % len(CLUBS)] + ("" if i < len(CLUBS) else f" {i}"), "HOSP",
-             STREETS[i % len(STREETS)], str(i + 1), str(9000 + i * 10), f"Gemeente{i}", f"info{i}@club{i}.be",
-             "85073003328", "An", "Peeters"] for i in range(count)]
+    """Rows in different gemeenten (two rows of one gemeente are different kinds of club)."""
+    where = places()
+    return [[f"GENT-{i:04d}", CLUBS[(i // len(where)) % len(CLUBS)], "HOSP", STREETS[i % len(STREETS)], str(i + 1),
+             *where[i % len(where)], f"info{i}@club{i}.be", "85073003328", "An", "Peeters"] for i in range(count)]
 
 
 def write_csv(path: Path, data: list[list[str]], header: list[str] = HEADER, encoding: str = "utf-8") -> Path:
@@ -59,6 +72,10 @@ def count_verenigingen(register) -> int:
     return int(next(iter(register.store.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])))[0].value)
 
 
+def found(report) -> set[tuple[int, str]]:
+    return {(f.row, f.column) for f in report.errors}
+
+
 @pytest.mark.parametrize("writer", [write_csv, write_xlsx])
 def test_dry_run_reports_and_writes_nothing(tmp_path, register, writer):
     data = rows(4)
@@ -68,45 +85,52 @@ def test_dry_run_reports_and_writes_nothing(tmp_path, register, writer):
     data[3][5], data[3][6] = data[0][5], data[0][6]  # … in the same place
     path = writer(tmp_path / f"lijst{'.csv' if writer is write_csv else '.xlsx'}", data)
     before = dump(register)
-    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True, show_progress=False)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
     assert dump(register) == before
-    found = {(f.row, f.column) for f in report.errors}
-    assert (3, "Hoofdactiviteiten") in found and (4, "Vertegenwoordiger INSZ") in found
-    assert [(d["rij"], d["dubbel"]) for d in report.duplicates] == [(5, "rij 2")]
-    files = report.write(tmp_path / "rapport")
-    assert {p.name for p in files} >= {"validatie.csv", "validatie.xlsx", "dubbels.csv", "dubbels.xlsx"}
-    sheet = load_workbook(tmp_path / "rapport" / "validatie.xlsx").active
-    assert [c.value for c in next(sheet.iter_rows())] == ["rij", "kolom", "melding"]
+    assert {(3, "Hoofdactiviteiten"), (4, "Vertegenwoordiger INSZ")} <= found(report)
+    insz = next(f for f in report.errors if f.column == "Vertegenwoordiger INSZ")
+    assert insz.value == "85073003329" and "checksum" in insz.message and "identiteitskaart" in insz.fix
+    assert [(r.row, [c.ref for c in r.candidates]) for r in report.results if r.candidates] == [(5, ["rij 2"])]
 
 
 def test_commit_loads_valid_rows_skips_invalid_and_second_run_updates(tmp_path, register):
     data = rows(5)
-    data[4][5] = ""  # missing postcode: invalid row
+    data[4][5] = ""  # a street without postcode: invalid row
     path = write_csv(tmp_path / "lijst.csv", data)
-    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, show_progress=False)
-    actions = [r["actie"] for r in report.results]
-    assert actions.count("geregistreerd") == 4 and actions[4].startswith("overgeslagen")
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    statuses = [r.status for r in report.results]
+    assert statuses[:4] == ["geregistreerd"] * 4 and statuses[4].startswith("fout")
+    assert (6, "Postcode") in found(report)
     assert count_verenigingen(register) == 4
 
-    again = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, show_progress=False)
-    assert [r["actie"] for r in again.results][:4] == ["ongewijzigd"] * 4
+    again = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    assert [r.status for r in again.results][:4] == ["ongewijzigd"] * 4
     data[0][1] = "Schaakclub Het Witte Paard"
     write_csv(path, data)
-    third = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, show_progress=False)
-    assert third.results[0]["actie"] == "bijgewerkt" and third.results[0]["vCode"] == report.results[0]["vCode"]
+    third = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    assert third.results[0].status == "bijgewerkt" and third.results[0].vcode == report.results[0].vcode
     assert count_verenigingen(register) == 4
 
 
-@pytest.mark.parametrize("case", ["wrong columns", "missing column", "bad encoding", "only empty rows", "not xlsx",
-                                  "no header"])
+def test_unknown_columns_and_other_column_names_are_read(tmp_path, register):
+    header = ["Id", "Naam vereniging", "Activiteit", "Straatnaam", "Nr", "Postcode", "Woonplaats", "E-mailadres",
+              "INSZ", "Voornaam contactpersoon", "Naam contactpersoon", "Opmerkingen"]
+    path = write_csv(tmp_path / "lijst.csv", [[*row, "bellen na 18u"] for row in rows(2)], header=header)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    assert [r.status for r in report.results] == ["geregistreerd"] * 2
+    assert [(f.row, f.column, f.level) for f in report.file_notes] == [(1, "Opmerkingen", "waarschuwing")]
+
+
+@pytest.mark.parametrize("case", ["missing column", "same column twice", "unreadable text", "only empty rows",
+                                  "not xlsx", "no header"])
 def test_malformed_files_are_refused_whole(tmp_path, register, case):
     path = tmp_path / "lijst.csv"
-    if case == "wrong columns":
-        write_csv(path, rows(2), header=HEADER[:-1] + ["Schoenmaat"])
-    elif case == "missing column":
-        write_csv(path, [r[1:] for r in rows(2)], header=HEADER[1:])
-    elif case == "bad encoding":
-        write_csv(path, [[*r[:1], "Café Ñandú", *r[2:]] for r in rows(2)], encoding="latin-1")
+    if case == "missing column":
+        write_csv(path, [r[2:] for r in rows(2)], header=HEADER[2:])
+    elif case == "same column twice":
+        write_csv(path, [[*r, r[1]] for r in rows(2)], header=[*HEADER, "Naam vereniging"])
+    elif case == "unreadable text":
+        path.write_bytes(b"Sleutel;Naam\n\x81\x8d\x8f\x90;\x9d\xff\xfe\n")
     elif case == "only empty rows":
         write_csv(path, [[""] * len(HEADER)] * 3)
     elif case == "not xlsx":
@@ -116,17 +140,27 @@ def test_malformed_files_are_refused_whole(tmp_path, register, case):
         path.write_text("", encoding="utf-8")
     before = dump(register)
     with pytest.raises(FileRejected) as refused:
-        run_import(path, "verenigingen", register.handler, GENT, dry_run=False, show_progress=False)
+        run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
     assert str(refused.value)
     assert dump(register) == before
+
+
+def test_windows_text_is_read_and_said(tmp_path, register):
+    data = rows(1)
+    data[0][1] = "Café Ñandú"
+    path = write_csv(tmp_path / "lijst.csv", data, encoding="cp1252")
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    assert report.results[0].status == "geregistreerd"
+    assert register.handler.load(report.results[0].vcode)[0]["naam"] == "Café Ñandú"
+    assert any("cp1252" in f.message for f in report.file_notes)
 
 
 def test_empty_rows_between_data_are_skipped_and_reported(tmp_path, register):
     data = rows(2)
     path = write_csv(tmp_path / "lijst.csv", [data[0], [""] * len(HEADER), data[1]])
-    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, show_progress=False)
-    assert report.skipped_empty == [3]
-    assert [r["rij"] for r in report.results] == [2, 4]
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    assert report.empty == [3]
+    assert [r.row for r in report.results] == [2, 4]
 
 
 def test_kbo_sheet(tmp_path, register):
@@ -135,23 +169,23 @@ def test_kbo_sheet(tmp_path, register):
         ["K1", "0202.239.951", "VZW", "Sportraad Gent vzw", "9000", "Zuiderlaan", "13", "Gent"],
         ["K2", "0202.239.952", "VZW", "Foute checksum vzw", "9000", "Zuiderlaan", "14", "Gent"],
     ], header=header)
-    report = run_import(path, "kbo", register.handler, GENT, dry_run=False, show_progress=False)
-    assert report.results[0]["actie"] == "geregistreerd"
-    assert (3, "KBO-nummer") in {(f.row, f.column) for f in report.errors}
+    report = run_import(path, "kbo", register.handler, GENT, dry_run=False)
+    assert report.results[0].status == "geregistreerd"
+    assert (3, "KBO-nummer") in found(report)
 
 
-def test_kill_9_mid_import_leaves_complete_associations_and_a_rerun_finishes(tmp_path, settings):
-    total = 400
+def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, settings):
+    total, batch = 400, 20
     path = write_csv(tmp_path / "groot.csv", rows(total))
     env = dict(os.environ, VR_DATA_DIR=str(settings.data_dir), VR_BASE_URL=settings.base_url, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "app.cli.main", "import", str(path), "--ovo", "OVO000001", "--naam", "Gent",
-               "--report", str(tmp_path / "r1")]
+               "--batch", str(batch), "--report", str(tmp_path / "r1")]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     progress = b""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # the progress bar (stderr) says how far the import is
         progress += os.read(process.stderr.fileno(), 4096)
-        done = [int(m) for m in re.findall(rb"\| *(\d+)/" + str(total).encode(), progress)]
+        done = [int(m) for m in re.findall(rb"import: (\d+)rij", progress)]
         if done and done[-1] >= 40:
             break
     process.send_signal(signal.SIGKILL)
@@ -160,7 +194,7 @@ def test_kill_9_mid_import_leaves_complete_associations_and_a_rerun_finishes(tmp
 
     register = Register.open(settings)
     committed = count_verenigingen(register)
-    assert 0 < committed < total, committed
+    assert 0 < committed < total and committed % batch == 0, committed
     versions = list(register.store.store.query(
         "SELECT ?vc (COUNT(?v) AS ?n) WHERE { ?v <http://purl.org/dc/terms/isVersionOf> ?vc } GROUP BY ?vc",
         default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)]))
@@ -172,9 +206,9 @@ def test_kill_9_mid_import_leaves_complete_associations_and_a_rerun_finishes(tmp
     finished = subprocess.run(command[:-1] + [str(tmp_path / "r2")], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
-    result = list(csv.DictReader((tmp_path / "r2" / "resultaat.csv").open(encoding="utf-8")))
-    assert sum(r["actie"] == "ongewijzigd" for r in result) == committed
-    assert sum(r["actie"] == "geregistreerd" for r in result) == total - committed
+    result = list(csv.DictReader((tmp_path / "r2" / "resultaat.csv").open(encoding="utf-8-sig"), delimiter=";"))
+    assert sum(r["Status"] == "ongewijzigd" for r in result) == committed
+    assert sum(r["Status"] == "geregistreerd" for r in result) == total - committed
     register = Register.open(settings)
     assert count_verenigingen(register) == total
-    assert len({r["vCode"] for r in result}) == total
+    assert len({r["V-code"] for r in result}) == total

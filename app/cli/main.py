@@ -91,32 +91,37 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from app.domain.versions import Initiator
-    from app.exchange.importer import run_import
+    from app.exchange.importer import outcome_summary, run_import
     from app.exchange.spreadsheet import FileRejected
     from app.register import Register
 
+    source = Path(args.file)
+    report_dir = Path(args.report or f"importrapport-{source.stem}")
+    feedback = report_dir / f"terugkoppeling-{source.stem}.xlsx"
     settings = _settings(args)
-    if "VR_SHACL_WORKERS" not in os.environ:
-        settings.shacl_workers = min(4, os.cpu_count() or 1)
     register = Register.open(settings)
-    report_dir = Path(args.report or f"importrapport-{Path(args.file).stem}")
+    bar = tqdm(desc="import", unit="rij", disable=args.quiet)
+
+    def progress(done: int) -> None:
+        bar.update(done - bar.n)
+
     try:
-        report = run_import(Path(args.file), args.soort, register.handler, Initiator(args.ovo, args.naam),
-                            dry_run=args.dry_run, confirm_duplicates=args.bevestig_dubbels, reason=args.reden,
-                            threads=2 * max(1, settings.shacl_workers))
+        report = run_import(source, args.soort, register.handler, Initiator(args.ovo, args.naam),
+                            dry_run=args.dry_run, reason=args.reden, progress=progress, feedback=feedback,
+                            batch_size=args.batch)
     except FileRejected as exc:
         print(f"Bestand geweigerd, er werd niets geschreven: {exc}", file=sys.stderr)
         return 2
     finally:
+        bar.close()
         register.close()
-    report.write(report_dir)
-    done = {}
-    for result in report.results:
-        done[result["actie"]] = done.get(result["actie"], 0) + 1
-    print(f"{len(report.errors)} fouten, {len(report.duplicates)} mogelijke dubbels"
-          + (f"; {', '.join(f'{n} {a}' for a, n in done.items())}" if done else " (proefimport: niets geschreven)"))
-    print(f"Rapporten in {report_dir}/ (validatie, dubbels, resultaat; .csv en .xlsx)")
+    report.write(report_dir, source)
+    print(outcome_summary(report))
+    print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
+          f"terugkoppeling voor het bestuur: {feedback}")
     return 1 if report.errors and args.dry_run else 0
 
 
@@ -187,13 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--soort", choices=["verenigingen", "kbo"], default="verenigingen",
                      help="verenigingen = feitelijke verenigingen/VZER, kbo = verenigingen met rechtspersoonlijkheid")
-    imp.add_argument("--dry-run", action="store_true", help="enkel valideren en rapporteren, niets schrijven")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="ronde 1: enkel nakijken en rapporteren (met terugkoppelingsbestand), niets schrijven")
     imp.add_argument("--ovo", required=True, help="OVO-code van het bestuur dat importeert")
     imp.add_argument("--naam", required=True, help="naam van het bestuur")
     imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
-    imp.add_argument("--bevestig-dubbels", action="store_true",
-                     help="registreer ook rijen waarvoor een gelijkaardige vereniging bestaat")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
+    imp.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")
+    imp.add_argument("--batch", type=int, default=500, help="rijen per transactie (standaard 500)")
     imp.set_defaults(func=cmd_import)
 
     kbo = sub.add_parser("kbo-sync", help="neem verenigingen over uit een KBO open-data dump (map met csv's)")

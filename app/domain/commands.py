@@ -35,6 +35,7 @@ FIRST_VCODE_NUMBER = 1001
 log = logging.getLogger(__name__)
 RECORD_GRAPHS = (GRAPH_PUBLIC, GRAPH_RESTRICTED)
 MAX_ATTEMPTS = 20
+SHACL_DETAIL = "De vereniging voldoet niet aan de SHACL-vormen van het register."
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,112 @@ class CommandHandler:
             self._notify(vcode, sequence)
         return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
 
+    # -- batches (imports): same checks per record, SHACL over the batch, ONE transaction -----------
+    def check_batch(self, states: list[dict], engine: str = "turbo") -> list[list[FieldError]]:
+        """What check() finds for each state (duplicates aside), validating all of them in one SHACL run."""
+        errors: list[list[FieldError]] = [[] for _ in states]
+        records, positions = [], []
+        for index, state in enumerate(states):
+            try:
+                rules.check(state)
+                self._check_references(state, None)
+            except CommandRejected as exc:
+                errors[index] = exc.errors or [FieldError("", exc.slug, exc.detail)]
+                continue
+            trial = copy.deepcopy(state)
+            for kind in KINDS:
+                for number, item in enumerate(trial[kind], start=1):
+                    item["id"] = number
+            vcode = format_vcode(9_000_000 + index)  # placeholder roots, never stored
+            public, restricted = mapping.state_to_quads(trial, self.base, vcode)
+            records.append((public + restricted, self.iri(vcode)))
+            positions.append(index)
+        context = mapping.referenced_facts(q for quads, _ in records for q in quads)
+        for index, found in zip(positions, self.validator.check_batch(records, context, engine), strict=True):
+            errors[index] = found
+        return errors
+
+    def register_batch(self, items: list[tuple[dict, versions.Provenance, str | None]],
+                       engine: str = "turbo") -> list[Outcome | CommandRejected]:
+        """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
+        the whole batch at once, and every accepted one is written in ONE store transaction (state,
+        version member, provenance and keys together), so a crash leaves all of the batch or none."""
+        results: list[Outcome | CommandRejected | None] = [None] * len(items)
+        accepted = []
+        for index, (state, prov, confirmation) in enumerate(items):
+            try:
+                rules.check(state)
+                self._check_references(state, None)
+                existing = self._owner(state)
+                if existing is not None:
+                    results[index] = Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
+                    continue
+                if not state.get("kboNummer"):
+                    self._check_duplicates(state, confirmation)
+            except CommandRejected as exc:
+                results[index] = exc
+                continue
+            for kind in KINDS:
+                for number, item in enumerate(state[kind], start=1):
+                    item["id"] = number
+                    if kind == "erkenningen":
+                        item["geregistreerdDoor"] = prov.initiator.ovo
+            number, vcode = self._reserve_vcode()
+            public, restricted = mapping.state_to_quads(state, self.base, vcode)
+            accepted.append((index, state, prov, number, vcode, public, restricted))
+        records = [(public + restricted, self.iri(vcode)) for _, _, _, _, vcode, public, restricted in accepted]
+        context = mapping.referenced_facts(q for quads, _ in records for q in quads)
+        verdicts = self.validator.check_batch(records, context, engine)
+        valid = []
+        for entry, problems in zip(accepted, verdicts, strict=True):
+            if problems:
+                results[entry[0]] = invalid(problems, SHACL_DETAIL)
+            else:
+                valid.append(entry)
+        with self.store.write_lock:
+            self._commit_batch(valid, results)
+        return results  # type: ignore[return-value]
+
+    def _commit_batch(self, valid: list, results: list) -> None:
+        quads: list[Quad] = []
+        written: list[tuple[str, int]] = []
+        keys_in_batch: set[NamedNode] = set()
+        sequence, timestamp, last = self._sequence, self._timestamp, self._last_vcode
+        before = self._timestamp
+        for index, state, prov, number, vcode, public, restricted in valid:
+            keys = unique_keys(state)
+            existing = self._owner(state)
+            if existing is not None or keys_in_batch & set(keys):
+                results[index] = Outcome(existing or "", self.version_of(existing) or 1 if existing else 0, None,
+                                         replayed=True)
+                continue
+            keys_in_batch.update(keys)
+            vc_iri = self.iri(vcode)
+            vc = NamedNode(vc_iri)
+            sequence += 1
+            self._timestamp = timestamp
+            timestamp = self._next_timestamp()
+            meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
+            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted,
+                                             places.gemeenten(state))
+            system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
+            system += [system_quad(vc, f"volgende{spec.segment.capitalize()}Id", len(state[kind]) + 1)
+                       for kind, spec in KINDS.items()]
+            system += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in keys]
+            quads += public + restricted + meta + history + system
+            last = max(last, number)
+            results[index] = Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
+            written.append((vcode, sequence))
+        try:
+            if quads:
+                self.store.insert(quads)
+        except BaseException:
+            self._timestamp = before
+            raise
+        self._sequence, self._timestamp, self._last_vcode = sequence, timestamp, last
+        for vcode, seq in written:
+            self._notify(vcode, seq)
+
     def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
         token = duplicates.confirmation_token(state, self.secret)
         if confirmation is not None:
@@ -325,6 +432,9 @@ class CommandHandler:
                                          places.gemeenten(old_state) | places.gemeenten(new_state))
         system_old = [system_quad(vc, "versienummer", version)]
         system_new = [system_quad(vc, "versienummer", number)]
+        # a bestuur's key added by a change (an import that adopts this vereniging) finds it from now on
+        added_keys = set(unique_keys(new_state)) - set(unique_keys(old_state))
+        system_new += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in sorted(added_keys, key=str)]
         ids = self._next_ids(vc)
         for kind, spec in KINDS.items():
             highest = max([item["id"] for item in new_state[kind]] + [ids[kind] - 1])

@@ -1,311 +1,345 @@
-"""`vr import`: migrate a bestuur's spreadsheet of verenigingen through the one write path.
+"""`vr import`: migrate a bestuur's list of verenigingen in rounds, through the one write path.
 
-Dry run: every row is parsed, checked by the domain rules and SHACL, compared with the register
-and with the other rows for duplicates, and reported (row, column, Dutch message) without writing.
-Commit: valid rows are registered, or updated when the bestuur's own key (column 'Sleutel') is
-already known, each as its own transaction with its version, so a crash (even kill -9) leaves
-every committed association complete and a rerun continues where it stopped.
+Round 1 is a dry run: every row is read forgivingly (normalise.py), checked by the domain rules and
+SHACL, compared with the register and with the other rows for duplicates (candidates.py), and the
+feedback workbook gets the original rows plus status, messages and a decision column `Actie`.
+The bestuur corrects that workbook and sends it back as round 2, which commits:
+
+- a row with a known Sleutel updates its vereniging (only what changed; unchanged → no version);
+- `koppel:V0001030` adopts an existing vereniging: the Sleutel is stored on it and the row applied;
+- a row with possible duplicates is only registered with `bevestig-nieuw`; otherwise it waits;
+- any other valid row is registered.
+
+Rows stream through in batches: per batch one SHACL run over all its records and ONE transaction
+(CommandHandler.register_batch), so a crash leaves whole batches and a rerun continues.
 """
 
 from __future__ import annotations
 
-import copy
-import csv
-import json
-import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app import paths
 from app.domain import duplicates, parse
 from app.domain.commands import CommandHandler, unique_keys
+from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator, Provenance
-from app.exchange.spreadsheet import Row, read_rows
+from app.exchange import messages, rows, updates
+from app.exchange.candidates import Candidate, Candidates, Probe
+from app.exchange.normalise import fold
+from app.exchange.rows import Mapping
+from app.exchange.spreadsheet import FileRejected, Row, read_rows, row_values, text
 from app.validation.errors import CommandRejected, FieldError
 
-MAPPINGS = {"verenigingen": "import-verenigingen.json", "kbo": "import-kbo.json"}
-IMPORTED_KINDS = ("locaties", "contactgegevens", "vertegenwoordigers")
-
-
-@dataclass
-class Mapping:
-    columns: dict[str, str]
-    required: set[str]
-    defaults: dict[str, str]
-    kind: str
-
-    @classmethod
-    def load(cls, kind: str) -> Mapping:
-        data = json.loads((paths.MAPPINGS / MAPPINGS[kind]).read_text(encoding="utf-8"))
-        return cls(data["columns"], set(data["required"]), data.get("defaults", {}), data["kind"])
+BATCH = 500
+STATUS = {  # (dry run, commit)
+    "nieuw": ("wordt geregistreerd", "geregistreerd"),
+    "bijwerken": ("wordt bijgewerkt", "bijgewerkt"),
+    "ongewijzigd": ("ongewijzigd", "ongewijzigd"),
+    "koppel": ("wordt gekoppeld", "gekoppeld"),
+    "fout": ("fout: niet geïmporteerd", "fout: niet geïmporteerd"),
+    "beslissing": ("beslissing nodig", "beslissing nodig: niet geïmporteerd"),
+}
+__all__ = ["FileRejected", "Finding", "Report", "run_import"]
 
 
 @dataclass
 class Finding:
     row: int
+    level: str  # fout | waarschuwing | dubbel
     column: str
+    value: str
     message: str
+    fix: str = ""
+
+
+@dataclass
+class RowResult:
+    row: int
+    sleutel: str
+    naam: str
+    status: str = ""
+    vcode: str = ""
+    actie: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    cells: tuple = ()
 
 
 @dataclass
 class Report:
-    errors: list[Finding] = field(default_factory=list)
-    duplicates: list[dict] = field(default_factory=list)
-    results: list[dict] = field(default_factory=list)
-    skipped_empty: list[int] = field(default_factory=list)
+    dry_run: bool
+    base: str
+    header: list[str] = field(default_factory=list)
+    file_notes: list[Finding] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+    feedback: Path | None = None
 
-    def write(self, directory: Path) -> list[Path]:
-        """validatie / dubbels / resultaat, each as .csv and .xlsx."""
-        directory.mkdir(parents=True, exist_ok=True)
-        tables = {
-            "validatie": (["rij", "kolom", "melding"], [[f.row, f.column, f.message] for f in self.errors]
-                          + [[n, "", "Lege rij overgeslagen."] for n in self.skipped_empty]),
-            "dubbels": (["rij", "naam", "mogelijke dubbel", "naam dubbel", "score"],
-                        [[d["rij"], d["naam"], d["dubbel"], d["naamDubbel"], d["score"]] for d in self.duplicates]),
-            "resultaat": (["rij", "sleutel", "vCode", "actie"],
-                          [[r["rij"], r["sleutel"], r.get("vCode", ""), r["actie"]] for r in self.results]),
-        }
-        written = []
-        for name, (header, rows) in tables.items():
-            csv_path = directory / f"{name}.csv"
-            with csv_path.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(rows)
-            written.append(csv_path)
-            written.append(_xlsx(directory / f"{name}.xlsx", name, header, rows))
-        return written
+    def link(self, vcode: str) -> str:
+        return f"{self.base}/doc/vereniging/{vcode}" if vcode else ""
 
+    def counts(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for result in self.results:
+            found[result.status] = found.get(result.status, 0) + 1
+        return found
 
-def _xlsx(path: Path, title: str, header: list[str], rows: list[list]) -> Path:
-    from openpyxl import Workbook
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.file_notes, *(f for r in self.results for f in r.findings)]
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
-    return path
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "fout"]
+
+    def write(self, directory: Path, source: Path | None = None) -> list[Path]:
+        from app.exchange.reports import write_reports
+
+        return write_reports(self, directory, source)
 
 
-# -- row → request body -------------------------------------------------------------------------------
-def row_to_body(row: Row, mapping: Mapping) -> tuple[dict, dict[str, str]]:
-    """The registration body for one row, and which column each body path came from."""
-    body: dict = {}
-    origin: dict[str, str] = {}
-    values = dict(row.values)
-    for column, value in mapping.defaults.items():
-        if column not in values and _has_sibling(values, mapping, column):
-            values[column] = value
-    for column, value in values.items():
-        target = mapping.columns[column]
-        if target == "sleutel":
-            continue
-        if target.startswith("contactgegevens:"):
-            kind = target.split(":", 1)[1]
-            items = body.setdefault("contactgegevens", [])
-            primary = not any(item["contactgegeventype"] == kind for item in items)
-            origin[f"contactgegevens[{len(items)}]"] = column
-            items.append({"contactgegeventype": kind, "waarde": value, "isPrimair": primary})
-            continue
-        path, _, conversion = target.partition(":")
-        converted: object = value
-        if conversion == "int":
-            converted = int(value) if re.fullmatch(r"-?\d+", value) else value
-        elif conversion == "list":
-            converted = [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
-        _set(body, path.split("."), converted)
-        origin[_error_path(path)] = column
-    return body, origin
-
-
-def _has_sibling(values: dict[str, str], mapping: Mapping, column: str) -> bool:
-    parent = mapping.columns[column].rsplit(".", 1)[0]
-    return any(mapping.columns[other].startswith(parent + ".") for other in values)
-
-
-def _set(target: dict, parts: list[str], value: object) -> None:
-    *parents, leaf = parts
-    node: dict | list = target
-    for index, part in enumerate(parents):
-        following = parents[index + 1] if index + 1 < len(parents) else leaf
-        empty: dict | list = [] if following.isdigit() else {}
-        if isinstance(node, list):
-            position = int(part)
-            while len(node) <= position:
-                node.append(copy.copy(empty))
-            node = node[position]
-        else:
-            node = node.setdefault(part, empty)
-    if isinstance(node, list):
-        node.append(value)
-    else:
-        node[leaf] = value
-
-
-def _error_path(path: str) -> str:
-    return re.sub(r"\.(\d+)", r"[\1]", path)
-
-
-def column_for(error_path: str, origin: dict[str, str]) -> str:
-    """The spreadsheet column an error is about: the longest body path that prefixes it."""
-    best = ""
-    for path in origin:
-        if (error_path == path or error_path.startswith(path + ".") or error_path.startswith(path + "[")) \
-                and len(path) > len(best):
-            best = path
-    return origin.get(best, "")
-
-
-# -- the import itself ----------------------------------------------------------------------------------
 @dataclass
-class Prepared:
-    row: Row
-    key: str
-    state: dict | None
-    origin: dict[str, str]
+class Item:
+    """One row on its way through the import."""
+
+    result: RowResult
+    read: rows.ReadRow | None = None
+    state: dict | None = None
+    decision: tuple[str, str] = ("", "")  # (nieuw | bevestig-nieuw | koppel, V-code)
+    owner: str | None = None  # the vereniging this row's Sleutel already belongs to
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.level == "fout" for f in self.result.findings)
+
+    def add(self, level: str, column: str, value: str, message: str, fix: str = "") -> None:
+        self.result.findings.append(Finding(self.result.row, level, column, value, message, fix))
 
 
-def prepare(rows: list[Row], mapping: Mapping, initiator: Initiator, handler: CommandHandler,
-            report: Report, full_check: bool = True) -> list[Prepared]:
-    """Parse and check every row without writing; record findings in the report.
+class Importer:
+    def __init__(self, handler: CommandHandler, initiator: Initiator, mapping: Mapping, columns: dict[int, str], *,
+                 dry_run: bool, reason: str | None = None, engine: str = "turbo") -> None:
+        self.handler = handler
+        self.columns = columns
+        self.initiator = initiator
+        self.mapping = mapping
+        self.dry_run = dry_run
+        self.engine = engine
+        self.candidates = Candidates(handler.store)
+        self.keys: dict[str, int] = {}
+        self.prov = Provenance("registratie", initiator, reason or "Import")
+        self.change_prov = Provenance("wijziging", initiator, reason or "Import")
 
-    Without `full_check` (commit mode) SHACL is left to the write path, which runs it anyway.
-    """
-    prepared = []
-    seen_keys: dict[str, int] = {}
-    for row in rows:
+    # -- one row ---------------------------------------------------------------------------------
+    def prepare(self, row: Row) -> Item:
         key = row.values.get("Sleutel", "")
-        body, origin = row_to_body(row, mapping)
-        state = None
-        if key in seen_keys:
-            report.errors.append(Finding(row.number, "Sleutel", f"Deze sleutel staat ook op rij {seen_keys[key]}."))
+        naam = row.values.get("Naam", "")
+        item = Item(RowResult(row.number, key, naam, cells=row.cells))
+        self._decision(item, row.values.get("Actie", ""))
+        if key in self.keys:
+            item.add("fout", "Sleutel", key, f"Sleutel '{key}' staat ook op rij {self.keys[key]}.",
+                     "Geef elke vereniging een eigen sleutel, of laat de dubbele rij weg.")
         else:
-            seen_keys[key] = row.number
-            try:
-                state = (parse.parse_kbo_registration(body) if mapping.kind == "kbo"
-                         else parse.parse_registration(body))
-                state["sleutels"] = [{"bron": initiator.ovo, "waarde": key}]
-                if full_check:
-                    handler.check(state)
-            except CommandRejected as exc:
-                state = None
-                for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
-                    report.errors.append(Finding(row.number, column_for(error.path, origin), error.message))
-        prepared.append(Prepared(row, key, state, origin))
-    _report_duplicates(prepared, handler, report)
-    return prepared
+            self.keys[key] = row.number
+        item.read = rows.read(row, self.mapping)
+        for column, value, note in item.read.notes:
+            item.add(note.level, column, value, note.message, note.fix)
+        try:
+            body = item.read.body
+            state = parse.parse_kbo_registration(body) if self.mapping.kind == "kbo" else parse.parse_registration(body)
+            if key:
+                state["sleutels"] = [{"bron": self.initiator.ovo, "waarde": key}]
+            item.state = state
+        except CommandRejected as exc:
+            self._errors(item, exc)
+        if key and not item.has_errors:
+            item.owner = self.handler.owner_of(unique_keys({"sleutels": [{"bron": self.initiator.ovo,
+                                                                            "waarde": key}]})[0])
+        self._duplicates(item, row)
+        return item
 
-
-def _report_duplicates(prepared: list[Prepared], handler: CommandHandler, report: Report) -> None:
-    valid = [p for p in prepared if p.state is not None and not p.state.get("kboNummer")]
-    for item in valid:
-        own = handler.owner_of(unique_keys(item.state)[-1])
-        for candidate in duplicates.find_candidates(handler.store, item.state):
-            if candidate["vCode"] != own:
-                report.duplicates.append({"rij": item.row.number, "naam": item.state["naam"],
-                                          "dubbel": candidate["vCode"], "naamDubbel": candidate["naam"],
-                                          "score": candidate["score"]})
-    for index, item in enumerate(valid):
-        places = _places(item.state)
-        for other in valid[:index]:
-            shared = places & _places(other.state)
-            if not shared:
-                continue
-            gemeenten = {p[1] for p in shared}
-            score = duplicates.similar(duplicates.normalise_name(item.state["naam"], gemeenten),
-                                       duplicates.normalise_name(other.state["naam"], gemeenten))
-            if score >= duplicates.THRESHOLD:
-                report.duplicates.append({"rij": item.row.number, "naam": item.state["naam"],
-                                          "dubbel": f"rij {other.row.number}", "naamDubbel": other.state["naam"],
-                                          "score": round(score, 1)})
-
-
-def _places(state: dict) -> set[tuple[str, str]]:
-    return {(loc["adres"]["postcode"], loc["adres"]["gemeente"]) for loc in state["locaties"] if loc.get("adres")}
-
-
-def commit(prepared: list[Prepared], handler: CommandHandler, initiator: Initiator, report: Report,
-           confirm_duplicates: bool, reason: str | None, progress=None, threads: int = 1) -> None:
-    """Register or update every valid row; each row is its own transaction.
-
-    With several threads, rows validate in parallel (SHACL worker processes) while commits stay
-    serialised by the write path; results are reported in file order.
-    """
-    prov = Provenance("registratie", initiator, reason or "Import")
-    outcomes: dict[int, tuple[dict, list[Finding]]] = {}
-
-    def one(item: Prepared) -> None:
-        local = Report()
-        _commit_row(item, handler, initiator, local, confirm_duplicates, reason, prov)
-        outcomes[item.row.number] = (local.results[0], local.errors)
-        if progress is not None:
-            progress.update(1)
-
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(one, prepared))
-    else:
-        for item in prepared:
-            one(item)
-    for item in prepared:
-        result, errors = outcomes[item.row.number]
-        report.results.append(result)
-        report.errors.extend(errors)
-
-
-def _commit_row(item: Prepared, handler: CommandHandler, initiator: Initiator, report: Report,
-                confirm_duplicates: bool, reason: str | None, prov: Provenance) -> None:
-    if item.state is None:
-        report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": "overgeslagen (fouten)"})
-        return
-    existing = handler.owner_of(unique_keys(item.state)[-1])
-    try:
-        if existing is None:
-            confirmation = duplicates.confirmation_token(item.state, handler.secret) if confirm_duplicates else None
-            outcome = handler.register(copy.deepcopy(item.state), prov, confirmation=confirmation)
-            action = "geregistreerd" if outcome.created else "al gekend"
+    def _decision(self, item: Item, actie: str) -> None:
+        item.result.actie = actie
+        text = actie.strip().lower().replace(" ", "")
+        if text in ("", "nieuw"):
+            item.decision = ("nieuw", "")
+        elif text in ("bevestig-nieuw", "bevestignieuw", "toch-nieuw"):
+            item.decision = ("bevestig-nieuw", "")
+        elif text.startswith("koppel") and (vcode := parse_vcode(text.split(":", 1)[-1].upper())):
+            item.decision = ("koppel", vcode)
         else:
-            outcome = handler.change(existing, lambda current: _updated(handler, existing, current, item.state),
-                                     Provenance("wijziging", initiator, reason or "Import"))
-            action = "bijgewerkt" if outcome.changed else "ongewijzigd"
-        report.results.append({"rij": item.row.number, "sleutel": item.key, "vCode": outcome.vcode, "actie": action})
-    except CommandRejected as exc:
-        action = "overgeslagen (mogelijke dubbel)" if exc.status == 409 else f"overgeslagen ({exc.title})"
-        report.results.append({"rij": item.row.number, "sleutel": item.key, "actie": action})
+            item.add("fout", "Actie", actie, f"'{actie}' is geen gekende actie.",
+                     "Laat 'Actie' leeg, of schrijf 'nieuw', 'bevestig-nieuw' of 'koppel:V0001030' (met de V-code).")
+
+    def _errors(self, item: Item, exc: CommandRejected) -> None:
+        assert item.read is not None
         for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
-            report.errors.append(Finding(item.row.number, column_for(error.path, item.origin), error.message))
+            column = self.mapping.column_for(error.path, item.read.origin)
+            value = self._value(item, column)
+            message, fix = messages.explain(error, column, value)
+            item.add("fout", column, value, message, fix)
 
+    def _value(self, item: Item, column: str) -> str:
+        """The cell as the bestuur typed it."""
+        for position, name in self.columns.items():
+            if name == column and position < len(item.result.cells):
+                return text(item.result.cells[position])
+        return ""
 
-def _updated(handler: CommandHandler, vcode: str, current: dict, fresh: dict) -> dict:
-    """The current state with the row's data; KBO-owned fields stay as they are."""
-    new = copy.deepcopy(current)
-    for key in parse.BASIS_FIELDS:
-        if not (current.get("kboNummer") and key in parse.KBO_OWNED):
-            new[key] = fresh[key]
-    for kind in IMPORTED_KINDS:
-        if _without_ids(current[kind]) != _without_ids(fresh[kind]):
-            next_id = handler.next_item_id(vcode, kind, current)
-            new[kind] = [dict(item, id=next_id + offset) for offset, item in enumerate(fresh[kind])]
-    return new
+    def _duplicates(self, item: Item, row: Row) -> None:
+        probe = Probe(row.values.get("Naam", ""), rows.normalise.postcode_value(row.values.get("Postcode", ""))[0],
+                      row.values.get("Gemeente", ""))
+        if not probe.naam:
+            return
+        earlier = self.candidates.in_file(probe, row.number)
+        if item.owner is not None or item.decision[0] == "koppel" or self.mapping.kind == "kbo":
+            return
+        found = earlier + self.candidates.in_register(probe)
+        item.result.candidates = found
+        for candidate in found:
+            what = (f"de andere rij ({candidate.ref}: {candidate.naam})" if candidate.ref.startswith("rij")
+                    else f"{candidate.ref} {candidate.naam} ({candidate.adres})")
+            fix = ("Zet in kolom 'Actie' 'bevestig-nieuw' als het een andere vereniging is"
+                   + ("" if candidate.ref.startswith("rij") else f", of 'koppel:{candidate.ref}' als het dezelfde is")
+                   + (" of laat een van beide rijen weg." if candidate.ref.startswith("rij") else "."))
+            item.add("dubbel", "Naam", probe.naam, f"Lijkt op {what}.", fix)
 
+    # -- a batch of rows ---------------------------------------------------------------------------
+    def run_batch(self, items: list[Item]) -> None:
+        new = [i for i in items if self._route(i) == "nieuw"]
+        if self.dry_run:
+            for item, errors in zip(new, self.handler.check_batch([i.state for i in new], self.engine), strict=True):
+                self._settle(item, errors)
+        else:
+            batch = [(i.state, self.prov, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
+            for item, outcome in zip(new, self.handler.register_batch(batch, self.engine), strict=True):
+                if isinstance(outcome, CommandRejected):
+                    self._settle(item, outcome.errors or [FieldError("", outcome.slug, outcome.detail)])
+                else:
+                    item.result.vcode = outcome.vcode
+                    self._status(item, "nieuw" if outcome.created and not outcome.replayed else "ongewijzigd")
+        for item in items:
+            route = self._route(item)
+            if route in ("bijwerken", "koppel"):
+                self._update(item, item.owner or item.decision[1], route)
+            elif route != "nieuw":
+                self._status(item, route)
 
-def _without_ids(items: list[dict]) -> list[dict]:
-    return sorted(json.dumps({k: v for k, v in item.items() if k != "id"}, sort_keys=True) for item in items)
+    def _route(self, item: Item) -> str:
+        if item.has_errors or item.state is None:
+            return "fout"
+        if item.owner is not None:
+            if item.decision[0] == "koppel" and item.decision[1] != item.owner:
+                item.add("fout", "Actie", item.result.actie,
+                         f"Sleutel '{item.result.sleutel}' hoort al bij {item.owner}, niet bij {item.decision[1]}.",
+                         f"Schrijf 'koppel:{item.owner}' of laat 'Actie' leeg.")
+                return "fout"
+            return "bijwerken"
+        if item.decision[0] == "koppel":
+            return "koppel"
+        if item.result.candidates and item.decision[0] != "bevestig-nieuw":
+            return "beslissing"
+        return "nieuw"
+
+    def _settle(self, item: Item, errors: list[FieldError]) -> None:
+        if errors:
+            self._errors(item, CommandRejected(400, "validatie", "", "", errors))
+            self._status(item, "fout")
+        else:
+            self._status(item, "nieuw")
+
+    def _status(self, item: Item, route: str) -> None:
+        item.result.status = STATUS[route][0 if self.dry_run else 1]
+
+    def _update(self, item: Item, vcode: str, route: str) -> None:
+        assert item.state is not None and item.read is not None
+        state, body = item.state, item.read.body
+
+        def mutate(current: dict) -> dict:
+            return updates.apply_row(current, state, body,
+                                     lambda kind: self.handler.next_item_id(vcode, kind, current))
+
+        try:
+            if self.dry_run:
+                current, _ = self.handler.load(vcode)
+                changed = mutate(current) != current
+            else:
+                changed = self.handler.change(vcode, mutate, self.change_prov).changed
+        except CommandRejected as exc:
+            if exc.status in (404, 410):
+                item.add("fout", "Actie", item.result.actie, f"Vereniging {vcode} bestaat niet (meer) in het register.",
+                         "Controleer de V-code in kolom 'Actie'.")
+            else:
+                self._errors(item, exc)
+            self._status(item, "fout")
+            return
+        item.result.vcode = vcode
+        self._status(item, route if route == "koppel" or changed else "ongewijzigd")
 
 
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
-               confirm_duplicates: bool = False, reason: str | None = None, show_progress: bool = True,
-               threads: int = 1) -> Report:
-    mapping = Mapping.load(kind)
-    rows, empty = read_rows(path, set(mapping.columns), mapping.required)
-    report = Report(skipped_empty=empty)
-    prepared = prepare(rows, mapping, initiator, handler, report, full_check=dry_run)
-    if not dry_run:
-        from tqdm import tqdm
+               reason: str | None = None, progress: Callable[[int], None] | None = None,
+               feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH) -> Report:
+    """Import a file; rows stream through in batches. `feedback` is where the terugkoppeling workbook
+    goes (written row by row), `progress` receives the number of rows done so far."""
+    from app.exchange.reports import Feedback
 
-        with tqdm(total=len(prepared), desc="import", unit="rij", disable=not show_progress) as progress:
-            commit(prepared, handler, initiator, report, confirm_duplicates, reason, progress, threads)
+    mapping = Mapping.load(kind)
+    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
+    report = Report(dry_run, handler.base, table.header)
+    report.file_notes += [Finding(1, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het sjabloon en "
+                                  "wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een kolom "
+                                  "van het sjabloon.") for name in table.ignored]
+    report.file_notes += [Finding(1, "waarschuwing", "", "", note, "") for note in table.notes]
+    importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine)
+    workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
+    sink = (lambda result: workbook.add(result, report.link)) if workbook else None
+    done = 0
+    try:
+        pending: list[Item] = []
+        for number, cells in table.rows:
+            row = row_values(table, number, cells)
+            if row is None:
+                report.empty.append(number)
+                continue
+            pending.append(importer.prepare(row))
+            if len(pending) >= batch_size:
+                done += _finish(importer, pending, report, sink)
+                if progress:
+                    progress(done)
+                pending = []
+        done += _finish(importer, pending, report, sink)
+        if progress:
+            progress(done)
+    finally:
+        if callable(table.close):
+            table.close()
+    if not report.results:
+        raise FileRejected("Het bestand bevat geen ingevulde rijen onder de kopregel.")
+    if workbook:
+        report.feedback = workbook.close()
     return report
+
+
+def _finish(importer: Importer, items: list[Item], report: Report, sink: Callable | None) -> int:
+    if not items:
+        return 0
+    importer.run_batch(items)
+    for item in items:
+        item.result.findings.sort(key=lambda f: _LEVELS.get(f.level, 9))
+        report.results.append(item.result)
+        if sink:
+            sink(item.result)
+        item.result.cells = () if sink else item.result.cells
+    return len(items)
+
+
+_LEVELS = {"fout": 0, "dubbel": 1, "waarschuwing": 2}
+
+
+def outcome_summary(report: Report) -> str:
+    counts = report.counts()
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return parts + (" (proefimport: niets geschreven)" if report.dry_run else "")
+

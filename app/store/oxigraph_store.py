@@ -13,7 +13,19 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
 
-from app.namespaces import GRAPH_CODELISTS, GRAPH_SYSTEM, VRX, XSD
+from app.namespaces import (
+    ADRES,
+    CONCEPT,
+    GRAPH_CODELISTS,
+    GRAPH_PUBLIC,
+    GRAPH_SYSTEM,
+    LOCN,
+    ORG,
+    REGORG,
+    SKOS,
+    VRX,
+    XSD,
+)
 
 G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 
@@ -81,6 +93,27 @@ class RegisterStore:
 
     def system_quads(self, subject: NamedNode) -> list[Quad]:
         return list(self.store.quads_for_pattern(subject, None, None, G_SYSTEM))
+
+    def active_at_postcodes(self, postcodes: Iterable[str]) -> list[dict[str, str]]:
+        """Active verenigingen with a public locatie at one of these postcodes (duplicate search in imports):
+        vCode, naam and one address per locatie, in one query."""
+        values = " ".join(f'"{p}"' for p in sorted(set(postcodes)) if p.isdigit())
+        if not values:
+            return []
+        query = f"""
+            SELECT ?code ?naam ?straat ?nummer ?postcode ?gemeente WHERE {{
+              VALUES ?postcode {{ {values} }}
+              ?adres <{LOCN}postCode> ?postcode .
+              OPTIONAL {{ ?adres <{LOCN}thoroughfare> ?straat }}
+              OPTIONAL {{ ?adres <{ADRES}Adresvoorstelling.huisnummer> ?nummer }}
+              OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }}
+              ?site <{LOCN}address> ?adres . ?v <{ORG}hasSite> ?site ;
+                 <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> ;
+                 <{SKOS}prefLabel> ?naam ; <http://purl.org/dc/terms/identifier> ?code .
+            }}"""
+        rows = self.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])
+        return [{name: (row[name].value if row[name] is not None else "") for name in
+                 ("code", "naam", "straat", "nummer", "postcode", "gemeente")} for row in rows]
 
     def has_codelists(self) -> bool:
         return any(True for _ in self.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_CODELISTS)))

@@ -1,0 +1,128 @@
+"""Possible duplicates of an import row: in the register and among the other rows of the file.
+
+Same rules as the register's duplicate detection (domain/duplicates.py: names folded, Dutch stop
+words and place names dropped, rapidfuzz, same threshold), but over a whole gemeente with all its
+deelgemeenten: a row in 9051 is compared with verenigingen in 9000 Gent. Every row is compared,
+also rows with errors, so a duplicate shows up in round 1 and not only after the errors are fixed.
+The register's verenigingen are fetched once per gemeente per import (one query), and the names
+are compared with rapidfuzz's batch functions, so the cost per row stays small.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz, process
+
+from app.domain import duplicates
+from app.exchange import quality
+from app.exchange.normalise import fold
+from app.store.oxigraph_store import RegisterStore
+
+ABBREVIATIONS = [(re.compile(r"\bv\s*/\s*h\b", re.I), "van het"), (re.compile(r"\bv\s*/\s*d\b", re.I), "van de"),
+                 (re.compile(r"\bo\.?\s*l\.?\s*v\.?\b", re.I), "onze lieve vrouw")]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ref: str  # V-code, or "rij 12" for another row of the file
+    naam: str
+    adres: str
+    score: float
+    vcode: str = ""
+
+
+@dataclass
+class Probe:
+    """What a row says about where it is and what it is called, read even when the row has errors."""
+
+    naam: str
+    postcode: str = ""
+    gemeente: str = ""
+
+    def area(self) -> str | None:
+        """The gemeente the row is in (its main gemeente when the row names a deelgemeente)."""
+        if self.postcode in quality.gemeente_by_postcode():
+            return fold(quality.gemeente_by_postcode()[self.postcode])
+        if fold(self.gemeente) in quality.postcodes_by_gemeente():
+            return fold(self.gemeente)
+        return fold(self.gemeente) or None
+
+
+@dataclass
+class _Names:
+    keys: list[str] = field(default_factory=list)
+    compact: list[str] = field(default_factory=list)
+    entries: list[Candidate] = field(default_factory=list)
+
+    def add(self, key: str, entry: Candidate) -> None:
+        self.keys.append(key)
+        self.compact.append(key.replace(" ", ""))
+        self.entries.append(entry)
+
+    def similar(self, key: str) -> list[tuple[Candidate, float]]:
+        best: dict[int, float] = {}
+        for query, choices, scorer in ((key, self.keys, fuzz.ratio), (key, self.keys, fuzz.token_sort_ratio),
+                                       (key.replace(" ", ""), self.compact, fuzz.ratio)):
+            for _, score, index in process.extract(query, choices, scorer=scorer, limit=None,
+                                                   score_cutoff=duplicates.THRESHOLD):
+                best[index] = max(best.get(index, 0), score)
+        return [(self.entries[i], round(score, 1)) for i, score in sorted(best.items())]
+
+
+def name_key(naam: str, area: str | None) -> str:
+    for pattern, replacement in ABBREVIATIONS:
+        naam = pattern.sub(replacement, naam)
+    return duplicates.normalise_name(naam, _places(area) if area else set())
+
+
+@cache
+def _places(area: str) -> set[str]:
+    """The gemeente and all its deelgemeente names: they are dropped from names before comparing."""
+    places = {area}
+    for postcode in quality.postcodes_by_gemeente().get(area, ()):
+        places |= quality.place_names(postcode)
+    return places
+
+
+class Candidates:
+    """Duplicate search for one import run."""
+
+    def __init__(self, store: RegisterStore) -> None:
+        self.store = store
+        self._register: dict[str, _Names] = {}
+        self._file: dict[str, _Names] = {}
+
+    def in_register(self, probe: Probe, own: str | None = None) -> list[Candidate]:
+        area = probe.area()
+        if not area or not probe.naam:
+            return []
+        names = self._register.get(area)
+        if names is None:
+            names = self._register[area] = self._load(area, probe)
+        key = name_key(probe.naam, area)
+        found: dict[str, Candidate] = {}
+        for entry, score in names.similar(key):
+            if entry.vcode != own and (entry.vcode not in found or found[entry.vcode].score < score):
+                found[entry.vcode] = Candidate(entry.ref, entry.naam, entry.adres, score, entry.vcode)
+        return sorted(found.values(), key=lambda c: (-c.score, c.ref))
+
+    def in_file(self, probe: Probe, row: int) -> list[Candidate]:
+        """Earlier rows that look like this one; then this row is remembered for the rows after it."""
+        area = probe.area() or ""
+        names = self._file.setdefault(area, _Names())
+        key = name_key(probe.naam, area or None)
+        found = [Candidate(entry.ref, entry.naam, entry.adres, score) for entry, score in names.similar(key)]
+        adres = " ".join(part for part in (probe.postcode, probe.gemeente) if part)
+        names.add(key, Candidate(f"rij {row}", probe.naam, adres, 100.0))
+        return found
+
+    def _load(self, area: str, probe: Probe) -> _Names:
+        postcodes = quality.postcodes_by_gemeente().get(area) or ({probe.postcode} if probe.postcode else set())
+        names = _Names()
+        for row in self.store.active_at_postcodes(postcodes):
+            adres = f"{row['straat']} {row['nummer']}, {row['postcode']} {row['gemeente']}".strip(" ,")
+            names.add(name_key(row["naam"], area), Candidate(row["code"], row["naam"], adres, 100.0, row["code"]))
+        return names

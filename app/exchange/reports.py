@@ -1,0 +1,176 @@
+"""Import reports a civil servant can open: .csv and one .xlsx workbook, plus the feedback workbook.
+
+Every line carries Rij, Sleutel and Naam and the lines are sorted by row. The workbook starts with a
+summary sheet; every sheet has a frozen header with a filter and column widths that fit the text.
+The feedback workbook (`terugkoppeling-<bestand>.xlsx`) is the bestuur's own file with, per row, the
+status, the messages, the possible duplicates and the decision column `Actie`: corrected and sent
+back unchanged in shape, it is round 2.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from app.exchange.normalise import fold
+
+MESSAGES = ["Rij", "Sleutel", "Naam", "Soort", "Kolom", "Waarde", "Melding", "Oplossing"]
+DUPLICATES = ["Rij", "Sleutel", "Naam", "Mogelijke dubbel", "Naam dubbel", "Adres dubbel", "Link", "Gelijkenis"]
+RESULTS = ["Rij", "Sleutel", "Naam", "Status", "V-code", "Link", "Actie"]
+FEEDBACK = ["Status", "Meldingen", "Kandidaten", "V-code"]
+WIDTHS = {"Rij": 6, "Soort": 13, "Gelijkenis": 11, "V-code": 11, "Status": 30, "Melding": 70, "Oplossing": 60,
+          "Meldingen": 80, "Kandidaten": 60, "Link": 45, "Actie": 20}
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def tables(report) -> dict[str, tuple[list[str], list[list]]]:
+    lines: list[tuple[int, int, list]] = []
+    for order, finding in enumerate(report.file_notes):
+        lines.append((finding.row, order, [finding.row, "", "", finding.level, finding.column, finding.value,
+                                           finding.message, finding.fix]))
+    for result in report.results:
+        for order, f in enumerate(result.findings):
+            lines.append((result.row, order, [result.row, result.sleutel, result.naam, f.level, f.column, f.value,
+                                              f.message, f.fix]))
+    for number in report.empty:
+        lines.append((number, 0, [number, "", "", "waarschuwing", "", "", "Lege rij overgeslagen.", ""]))
+    doubles = [[r.row, r.sleutel, r.naam, c.ref, c.naam, c.adres, report.link(c.vcode), c.score]
+               for r in report.results for c in r.candidates]
+    results = [[r.row, r.sleutel, r.naam, r.status, r.vcode, report.link(r.vcode), r.actie] for r in report.results]
+    return {
+        "meldingen": (MESSAGES, [line for _, _, line in sorted(lines, key=lambda item: item[:2])]),
+        "dubbels": (DUPLICATES, doubles),
+        "resultaat": (RESULTS, results),
+    }
+
+
+def write_reports(report, directory: Path, source: Path | None = None) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    content = tables(report)
+    for name, (header, lines) in content.items():
+        path = directory / f"{name}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel opens it as UTF-8
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(header)
+            writer.writerows([_safe(cell) for cell in line] for line in lines)
+        written.append(path)
+    workbook = Workbook()
+    summary = workbook.active
+    summary.title = "Samenvatting"
+    _summary(summary, report, source)
+    for name, (header, lines) in content.items():
+        _sheet(workbook.create_sheet(name.capitalize()), header, lines)
+    path = directory / "importrapport.xlsx"
+    workbook.save(path)
+    written.append(path)
+    return written
+
+
+def _summary(sheet, report, source: Path | None) -> None:
+    findings = report.findings
+    rows = [
+        ["Bestand", source.name if source else ""],
+        ["Soort import", "proefimport (ronde 1, niets geschreven)" if report.dry_run else "import (geschreven)"],
+        ["Ingevulde rijen", len(report.results)],
+        ["Lege rijen overgeslagen", len(report.empty)],
+        ["Rijen met fouten", sum(1 for r in report.results if any(f.level == "fout" for f in r.findings))],
+        ["Rijen met mogelijke dubbels", sum(1 for r in report.results if r.candidates)],
+        ["Waarschuwingen", sum(1 for f in findings if f.level == "waarschuwing")],
+        [],
+        ["Status", "Aantal rijen"],
+        *[[status, count] for status, count in sorted(report.counts().items(), key=lambda kv: -kv[1])],
+        [],
+        ["Volgende stap", "Verbeter de fouten en beslis over de dubbels in de kolom 'Actie' van het "
+                          "terugkoppelingsbestand; stuur dat bestand terug voor ronde 2."],
+    ]
+    for row in rows:
+        sheet.append([_safe(cell) for cell in row])
+    sheet["A1"].font = sheet["A9"].font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 60
+
+
+def _sheet(sheet, header: list[str], lines: list[list]) -> None:
+    sheet.append(header)
+    for line in lines:
+        sheet.append([_safe(cell) for cell in line])
+    _dress(sheet, header, lines)
+
+
+def _dress(sheet, header: list[str], lines: list[list]) -> None:
+    """Frozen, bold, filterable header; widths after the content (capped), long texts wrapped."""
+    for index, name in enumerate(header, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        longest = max([len(str(name))] + [len(str(line[index - 1] or "")) for line in lines[:2000]
+                                          if index - 1 < len(line)])
+        width = WIDTHS.get(name, min(max(10, longest + 2), 40))
+        sheet.column_dimensions[get_column_letter(index)].width = min(width, max(10, longest + 2)) \
+            if name not in WIDTHS else width
+        if name in ("Melding", "Oplossing", "Meldingen", "Kandidaten"):
+            for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(lines) + 1)}"
+
+
+def _safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is written as text (leading apostrophe)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+class Feedback:
+    """Streams the terugkoppeling workbook: the bestuur's rows as they were, plus status, messages,
+    candidates, V-code and the decision column, so round 2 is the same file corrected."""
+
+    def __init__(self, path: Path, header: list[str], feedback_names: list[str]) -> None:
+        self.path = path
+        folded = {fold(name) for name in feedback_names}
+        self.keep = [i for i, name in enumerate(header) if fold(name or "") not in folded]
+        names = [header[i] for i in self.keep]
+        self.actie = next((i for i, name in enumerate(names) if fold(name or "") in ("actie", "beslissing")), None)
+        if self.actie is None:
+            names.append("Actie")
+        self.header = names + FEEDBACK
+        self.workbook = Workbook()
+        self.sheet = self.workbook.active
+        self.sheet.title = "Verenigingen"
+        self.sheet.append(self.header)
+        self.lines: list[list] = []
+
+    def add(self, result, link) -> None:
+        cells = [result.cells[i] if i < len(result.cells) else None for i in self.keep]
+        if self.actie is None:
+            cells.append(result.actie or None)
+        notes = "\n".join(f"[{f.level}] {f.column + ': ' if f.column else ''}{f.message} {f.fix}".strip()
+                          for f in result.findings)
+        candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
+        line = [_safe(c) for c in cells] + [result.status, _safe(notes), _safe(candidates), result.vcode or None]
+        self.sheet.append(line)
+        if len(self.lines) < 2000:
+            self.lines.append(line)
+
+    def empty_row(self, width: int) -> None:
+        self.sheet.append([None] * width)
+
+    def close(self) -> Path:
+        _dress(self.sheet, self.header, self.lines)
+        column = get_column_letter((self.actie if self.actie is not None else len(self.keep)) + 1)
+        choice = DataValidation(type="list", formula1='"nieuw,bevestig-nieuw"', allow_blank=True,
+                                showErrorMessage=False, promptTitle="Actie",
+                                prompt="nieuw, bevestig-nieuw, of koppel:V0001030 (V-code van de bestaande "
+                                       "vereniging)", showInputMessage=True)
+        choice.add(f"{column}2:{column}{self.sheet.max_row + 500}")
+        self.sheet.add_data_validation(choice)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.workbook.save(self.path)
+        return self.path

@@ -1,0 +1,172 @@
+"""One spreadsheet row → a registration body, reading every cell forgivingly (see normalise.py).
+
+The mapping (mappings/import-*.json) says per template column which field it fills (`veld`), how
+the cell is read (`soort`) and which other column names mean the same (`synoniemen`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+
+from app import paths
+from app.exchange import normalise, quality
+from app.exchange.normalise import Note, fold
+from app.exchange.spreadsheet import Row
+
+MAPPINGS = {"verenigingen": "import-verenigingen.json", "kbo": "import-kbo.json"}
+
+
+@dataclass(frozen=True)
+class Column:
+    kolom: str
+    veld: str
+    soort: str
+    synoniemen: tuple[str, ...] = ()
+
+
+@dataclass
+class Mapping:
+    kind: str
+    columns: dict[str, Column]
+    required: set[str]
+    defaults: dict[str, str]
+    aliases: dict[str, dict[str, str]]
+    feedback: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # folded name or synonym → template column
+    by_path: dict[str, str] = field(default_factory=dict)  # field path → template column
+
+    @classmethod
+    def load(cls, kind: str) -> Mapping:
+        data = json.loads((paths.MAPPINGS / MAPPINGS[kind]).read_text(encoding="utf-8"))
+        columns = {c["kolom"]: Column(c["kolom"], c["veld"], c["soort"], tuple(c.get("synoniemen", ())))
+                   for c in data["columns"]}
+        mapping = cls(data["kind"], columns, set(data["required"]), data.get("defaults", {}),
+                      {k: {fold(a): v for a, v in table.items()} for k, table in data.get("aliases", {}).items()},
+                      data.get("feedback", []))
+        for column in columns.values():
+            for name in (column.kolom, *column.synoniemen):
+                mapping.names.setdefault(fold(name), column.kolom)
+            if not column.veld.startswith("contactgegevens:"):
+                mapping.by_path[re.sub(r"\.(\d+)", r"[\1]", column.veld)] = column.kolom
+        return mapping
+
+    def column_for(self, path: str, origin: dict[str, str]) -> str:
+        """The column an error at `path` is about: the longest known field path that prefixes it."""
+        table = {**self.by_path, **origin}
+        best = ""
+        for known in table:
+            if (path == known or path.startswith((known + ".", known + "["))) and len(known) > len(best):
+                best = known
+        return table.get(best, "")
+
+
+@dataclass
+class ReadRow:
+    """A row read into a body, with a note per changed or unreadable cell (column → notes)."""
+
+    body: dict
+    origin: dict[str, str]  # body path → column, for the items built from a column (contactgegevens)
+    notes: list[tuple[str, str, Note]]  # (column, original value, note)
+
+
+def read(row: Row, mapping: Mapping) -> ReadRow:
+    body: dict = {}
+    origin: dict[str, str] = {}
+    notes: list[tuple[str, str, Note]] = []
+    values = dict(row.values)
+    for column, value in mapping.defaults.items():
+        if column in mapping.columns and column not in values and _has_sibling(values, mapping, column):
+            values[column] = value
+    if "Huisnummer" in values and mapping.columns["Huisnummer"].soort == "huisnummer":
+        number, bus, note = normalise.housenumber_value(values["Huisnummer"])
+        if note:
+            notes.append(("Huisnummer", values["Huisnummer"], note))
+        if note is None or note.level != "fout":
+            values["Huisnummer"] = number
+            if bus and "Bus" not in values:
+                values["Bus"] = bus
+    for column, raw in values.items():
+        spec = mapping.columns[column]
+        if spec.soort in ("sleutel", "actie"):
+            continue
+        value, cell_notes = _cell(spec, raw, mapping)
+        notes += [(column, raw, note) for note in cell_notes]
+        if value is None or value == []:
+            continue
+        if spec.veld.startswith("contactgegevens:"):
+            kind = spec.veld.split(":", 1)[1]
+            items = body.setdefault("contactgegevens", [])
+            origin[f"contactgegevens[{len(items)}]"] = column
+            items.append({"contactgegeventype": kind, "waarde": value, "isPrimair": True})
+            continue
+        _set(body, spec.veld.split("."), value)
+    notes += _quality(values, mapping)
+    return ReadRow(body, origin, notes)
+
+
+def _cell(spec: Column, raw: str, mapping: Mapping) -> tuple[object, list[Note]]:
+    kind, _, codelist = spec.soort.partition(":")
+    if kind in ("datum", "datum-of-jaar"):
+        value, note = normalise.date_value(raw, allow_year=kind == "datum-of-jaar")
+        return value, [note] if note else []
+    if kind == "codes":
+        return normalise.codes_value(raw, codelist, mapping.aliases.get(codelist))
+    if kind == "code":
+        value, note = normalise.code_value(raw, codelist, mapping.aliases.get(codelist))
+        return value, [note] if note else []
+    if kind == "geheel-getal":
+        digits = re.fullmatch(r"\s*(\d+)(?:[.,]0+)?\s*(jaar)?\s*", raw)
+        if digits is None:
+            return None, [normalise.error(f"'{raw}' is geen leeftijd.", "Schrijf enkel een getal, bv. 12.")]
+        return int(digits[1]), [] if digits[1] == raw else [normalise.warning(f"'{raw}' gelezen als {digits[1]}.")]
+    readers = {"website": normalise.url_value, "telefoon": normalise.phone_value, "e-mail": normalise.email_value,
+               "postcode": normalise.postcode_value}
+    if kind in readers:
+        value, note = readers[kind](raw)
+        if note and note.level == "fout":
+            return None, [note]
+        return value, [note] if note else []
+    return raw, []
+
+
+def _quality(values: dict[str, str], mapping: Mapping) -> list[tuple[str, str, Note]]:
+    notes = []
+    postcode = normalise.postcode_value(values.get("Postcode", ""))[0]
+    if postcode and values.get("Gemeente"):
+        note = quality.check_place(postcode, values["Gemeente"], values.get("Land", ""))
+        if note:
+            notes.append(("Gemeente" if "niet bestaat" not in note.message else "Postcode",
+                          values["Gemeente"] if "niet bestaat" not in note.message else values["Postcode"], note))
+    for column, spec in mapping.columns.items():
+        if spec.soort == "e-mail" and values.get(column):
+            note = quality.check_email_domain(normalise.email_value(values[column])[0])
+            if note:
+                notes.append((column, values[column], note))
+    return notes
+
+
+def _has_sibling(values: dict[str, str], mapping: Mapping, column: str) -> bool:
+    parent = mapping.columns[column].veld.rsplit(".", 1)[0]
+    return any(mapping.columns[other].veld.startswith(parent + ".") for other in values if other in mapping.columns)
+
+
+def _set(target: dict, parts: list[str], value: object) -> None:
+    *parents, leaf = parts
+    node: dict | list = target
+    for index, part in enumerate(parents):
+        following = parents[index + 1] if index + 1 < len(parents) else leaf
+        empty: dict | list = [] if following.isdigit() else {}
+        if isinstance(node, list):
+            position = int(part)
+            while len(node) <= position:
+                node.append(copy.copy(empty))
+            node = node[position]
+        else:
+            node = node.setdefault(part, empty)
+    if isinstance(node, list):
+        node.append(value)
+    else:
+        node[leaf] = value

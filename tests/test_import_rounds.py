@@ -1,0 +1,256 @@
+"""A gemeente's migration in rounds, with a realistic messy workbook built here.
+
+The department's own column names and an extra column, empty rows, Belgian date forms and an Excel
+serial, activity labels, URLs without scheme, phone notations, postcodes as numbers, e-mail typos, a
+wrong gemeente, near-duplicates of registered verenigingen (also in a deelgemeente) and of another
+row. Round 1 (dry run) writes nothing and explains every row; round 2 (the feedback workbook, with
+decisions) commits; a re-run writes nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from pyoxigraph import NamedNode
+
+from app.domain.parse import parse_registration
+from app.domain.versions import Initiator, Provenance
+from app.exchange.importer import run_import
+from app.namespaces import GRAPH_VERSIONS_PUBLIC
+from tests.conftest import dump, valid_body
+
+GENT = Initiator("OVO000001", "Gemeente Gent")
+HEADER = ["Id", "Naam vereniging", "Soort vereniging", "Opgericht", "Activiteiten", "Straatnaam", "Nr", "Postcode",
+          "Woonplaats", "E-mailadres", "Telefoonnummer", "Webadres", "Opmerkingen"]
+
+
+def messy_rows() -> list[list[object]]:
+    return [
+        ["G-01", "Schaakclub De Toren", "feitelijke vereniging", "01/09/1995", "Hobby & spel", "Kouter", "12", 9000,
+         "Gent", "info@detoren.be", "09/233 45 67", "www.detoren.be", "voorzitter wil nieuwe statuten"],
+        ["G-02", "Toneelkring Vondel", "VZER", "12-06-2010", "Kunst en cultuur", "Veldstraat", "3", 9000, "Gent",
+         "vondel@gmail.con", "+32 9 234 56 78", "", ""],
+        ["G-03", "Wandelclub De Stappers", "", "31.12.2005", "Sport", "Korenmarkt", "7 bus 2", 9000, "Gentt",
+         "stappers@example.be", "", "", ""],
+        [None] * len(HEADER),
+        ["G-04", "Fotoclub Diafragma", "", "1 maart 2001", "sport, hobby & spel", "Sint-Pietersplein", "5", 9000,
+         "Gent", "foto@gmial.com", "0470 12 34 56", "", ""],
+        ["G-05", "Imkersbond De Honingbij", "", 30225, "NMDW", "Overpoortstraat", "nvt", 9000, "Gent", "", "", "", ""],
+        ["G-06", "Harmonie Sint-Cecilia", "", "2011-02-30", "KECU", "Vrijdagmarkt", "1", 9000, "Gent", "", "", "", ""],
+        ["G-07", "Gentse Tafeltennisclub", "", "1975", "SPRT", "Zuiderlaan", "20", 9000, "Gent", "", "", "", ""],
+        ["G-08", "Gentse Tafeltennisclub", "", "", "SPRT", "Zuiderlaan", "20", 9000, "Gent", "", "", "", ""],
+        ["G-09", "Vrienden v/h Woonzorgcentrum De Ster", "", dt.datetime(2003, 4, 1), "GEWE", "Sint-Denijslaan",
+         "9", 9051, "Sint-Denijs-Westrem", "", "", "", ""],
+        ["G-10", "Volleybalclub De Smashers", "", "", "Jeugdwerk; sport", "Driepikkelstraat", "10", 9030,
+         "Mariakerke", "", "", "", ""],
+    ]
+
+
+def write_xlsx(path: Path, header: list[str], data: list[list[object]]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in data:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def registered(register, body: dict) -> str:
+    prov = Provenance("registratie", Initiator("OVO000009", "Vorige beheerder"), "bestaand")
+    return register.handler.register(parse_registration(body), prov).vcode
+
+
+@pytest.fixture
+def existing(register) -> dict[str, str]:
+    """Verenigingen the register already has: one in Gent 9000, one the deelgemeente row resembles."""
+    ster = valid_body(naam="Vrienden van het Woonzorgcentrum De Ster", locaties=[
+        {"locatietype": "Activiteiten", "adres": {"straatnaam": "Kortrijksesteenweg", "huisnummer": "1",
+                                                  "postcode": "9000", "gemeente": "Gent", "land": "België"}}],
+        vertegenwoordigers=[])
+    smash = valid_body(vertegenwoordigers=[])
+    return {"ster": registered(register, ster), "smashers": registered(register, smash)}
+
+
+def messages_by_row(report) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for finding in report.findings:
+        found.setdefault(finding.row, []).append(finding)
+    return found
+
+
+def versions(register) -> int:
+    query = "SELECT (COUNT(?v) AS ?n) WHERE { ?v <http://purl.org/dc/terms/isVersionOf> ?vc }"
+    return int(next(iter(register.store.store.query(query, default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)])))[0].value)
+
+
+def test_round_one_reads_everyday_data_and_explains_every_row(tmp_path, register, existing):
+    path = write_xlsx(tmp_path / "verenigingen gent.xlsx", HEADER, messy_rows())
+    before = dump(register)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True,
+                        feedback=tmp_path / "terugkoppeling.xlsx")
+    assert dump(register) == before
+    by_row = messages_by_row(report)
+    status = {r.row: r.status for r in report.results}
+    # unknown column: ignored with a warning, the file is not refused
+    assert any(f.column == "Opmerkingen" and f.level == "waarschuwing" for f in by_row[1])
+    # forgiving input, each normalisation a warning with the original value
+    row2 = {f.column: f for f in by_row[2]}
+    assert row2["Startdatum"].value == "01/09/1995" and "1 september 1995" in row2["Startdatum"].message
+    assert row2["Hoofdactiviteiten"].value == "Hobby & spel" and "HOSP" in row2["Hoofdactiviteiten"].message
+    assert row2["Type"].value == "feitelijke vereniging" and "FV" in row2["Type"].message
+    assert "https://www.detoren.be" in row2["Website"].message
+    assert row2["Telefoon"].value == "09/233 45 67"
+    assert status[2] == "wordt geregistreerd"
+    assert any(f.column == "Hoofdactiviteiten" and "KECU" in f.message for f in by_row[3])
+    # e-mail domain typos are warnings, the row still goes through
+    assert any(f.column == "E-mail" and "vondel@gmail.com" in f.fix for f in by_row[3]) and status[3] == \
+        "wordt geregistreerd"
+    assert any("foto@gmail.com" in f.fix for f in by_row[6])
+    # 'Gentt' with 9000 is a real mistake; '7 bus 2' is split
+    row4 = {f.column: f for f in by_row[4]}
+    assert row4["Gemeente"].level == "fout" and "'Gent'" in row4["Gemeente"].fix and row4["Gemeente"].value == "Gentt"
+    assert "bus 2" in row4["Huisnummer"].message and status[4].startswith("fout")
+    assert any("Lege rij" in line[6] for line in _csv_lines(report, tmp_path, "meldingen") if line[0] == "5")
+    assert {f.column for f in by_row[6]} >= {"Startdatum", "Hoofdactiviteiten"}  # 1 maart 2001; two labels
+    # Excel serial; a house number that is none
+    assert any(f.column == "Startdatum" and "30225" in f.message for f in by_row[7])
+    row7 = [f for f in by_row[7] if f.column == "Huisnummer"][0]
+    assert row7.level == "fout" and row7.value == "nvt" and row7.fix
+    # an impossible date says so, with the value
+    row8 = [f for f in by_row[8] if f.column == "Startdatum"][0]
+    assert row8.level == "fout" and "2011-02-30" in row8.message and "februari" in row8.message
+    # a bare year where the field allows it
+    assert any(f.column == "Startdatum" and "1975" in f.value for f in by_row[9])
+    # the second of two alike rows waits for a decision; the register candidates show V-code and link
+    assert status[9] == "wordt geregistreerd" and status[10] == "beslissing nodig"
+    candidates = {r.row: [c.ref for c in r.candidates] for r in report.results}
+    assert candidates[10] == ["rij 9"] and candidates[9] == []
+    # across deelgemeenten of one gemeente: 9051 and 9030 rows meet verenigingen in 9000 Gent
+    assert status[11] == "beslissing nodig" and candidates[11] == [existing["ster"]]
+    assert status[12] == "beslissing nodig" and candidates[12] == [existing["smashers"]]
+    # no API jargon anywhere in what the bestuur reads
+    text = " ".join(f"{f.message} {f.fix}" for f in report.findings)
+    for word in ("request", "header", "token", "SHACL", "locaties[", "body"):
+        assert word not in text
+
+
+def _csv_lines(report, tmp_path: Path, name: str) -> list[list[str]]:
+    report.write(tmp_path / "rapport")
+    with (tmp_path / "rapport" / f"{name}.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.reader(handle, delimiter=";"))[1:]
+
+
+def test_reports_have_key_and_name_sorted_rows_summary_and_a_usable_workbook(tmp_path, register, existing):
+    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    files = {p.name for p in report.write(tmp_path / "rapport", path)}
+    assert files == {"meldingen.csv", "dubbels.csv", "resultaat.csv", "importrapport.xlsx"}
+    lines = _csv_lines(report, tmp_path, "meldingen")
+    rows = [int(line[0]) for line in lines]
+    assert rows == sorted(rows)
+    assert all(line[1] and line[2] for line in lines if line[0] not in ("1", "5"))
+    workbook = load_workbook(tmp_path / "rapport" / "importrapport.xlsx")
+    assert workbook.sheetnames == ["Samenvatting", "Meldingen", "Dubbels", "Resultaat"]
+    sheet = workbook["Meldingen"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:H")
+    assert sheet.column_dimensions["G"].width >= 60 and sheet.column_dimensions["A"].width <= 10
+    doubles = workbook["Dubbels"]
+    links = [row[6] for row in doubles.iter_rows(min_row=2, values_only=True)]
+    assert any(link and link.endswith(f"/doc/vereniging/{existing['ster']}") for link in links)
+
+
+def test_round_two_with_decisions_koppel_and_idempotent_rerun(tmp_path, register, existing):
+    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    feedback = tmp_path / "terugkoppeling.xlsx"
+    before_smashers, _ = register.handler.load(existing["smashers"])
+    run_import(path, "verenigingen", register.handler, GENT, dry_run=True, feedback=feedback)
+    # the bestuur fixes the errors and decides in its own feedback workbook, which keeps its shape
+    workbook = load_workbook(feedback)
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    assert header[:len(HEADER)] == HEADER and "Actie" in header and "Status" in header
+    col = {name: index for index, name in enumerate(header)}
+    fixes = {"G-03": {"Woonplaats": "Gent"}, "G-05": {"Nr": "14"}, "G-06": {"Opgericht": "2011-02-28"},
+             "G-08": {"Actie": "bevestig-nieuw"}, "G-09": {"Actie": f"koppel:{existing['ster']}"},
+             "G-10": {"Actie": f"koppel:{existing['smashers']}"}}
+    for row in sheet.iter_rows(min_row=2):
+        for column, value in fixes.get(row[col["Id"]].value, {}).items():
+            row[col[column]].value = value
+    workbook.save(feedback)
+    round2 = run_import(feedback, "verenigingen", register.handler, GENT, dry_run=False,
+                        feedback=tmp_path / "terugkoppeling-2.xlsx")
+    status = {r.sleutel: (r.status, r.vcode) for r in round2.results}
+    assert not round2.errors, [(f.row, f.column, f.message) for f in round2.errors]
+    assert {k: s for k, (s, _) in status.items()} == {
+        "G-01": "geregistreerd", "G-02": "geregistreerd", "G-03": "geregistreerd", "G-04": "geregistreerd",
+        "G-05": "geregistreerd", "G-06": "geregistreerd", "G-07": "geregistreerd", "G-08": "geregistreerd",
+        "G-09": "gekoppeld", "G-10": "gekoppeld"}
+    assert status["G-09"][1] == existing["ster"] and status["G-07"][1] != status["G-08"][1]
+    # koppel stored the bestuur's key on the existing record and applied the row
+    ster, _ = register.handler.load(existing["ster"])
+    assert {"bron": "OVO000001", "waarde": "G-09"} in ster["sleutels"] and ster["startdatum"] == "2003-04-01"
+    assert ster["hoofdactiviteiten"] == ["GEWE"]
+    smashers, _ = register.handler.load(existing["smashers"])
+    assert {"bron": "OVO000001", "waarde": "G-10"} in smashers["sleutels"]
+    assert smashers["hoofdactiviteiten"] == before_smashers["hoofdactiviteiten"]  # same set, other order: kept
+    # the same file again: nothing is written, not even an empty version or stream member
+    before, count = dump(register), versions(register)
+    again = run_import(tmp_path / "terugkoppeling-2.xlsx", "verenigingen", register.handler, GENT, dry_run=False)
+    assert {r.status for r in again.results} == {"ongewijzigd"}, [(r.sleutel, r.status) for r in again.results]
+    assert versions(register) == count and dump(register) == before
+
+
+def test_reimport_keeps_what_the_kbo_owns(tmp_path, register):
+    from app.exchange.kbo_open_data import sync
+
+    header = ["Sleutel", "KBO-nummer", "Rechtsvorm", "Naam", "Hoofdactiviteiten", "Straat", "Huisnummer",
+              "Postcode", "Gemeente", "E-mail"]
+    row = ["K1", "0202.239.951", "VZW", "Sportraad Gent vzw", "SPRT, JGDW", "Zuiderlaan", "13", "9000", "Gent",
+           "sportraad@example.be"]
+    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    first = run_import(path, "kbo", register.handler, GENT, dry_run=False)
+    vcode = first.results[0].vcode
+    kbo_dir = _kbo_dump(tmp_path)
+    sync(kbo_dir, register.handler)
+    state, _ = register.handler.load(vcode)
+    zetel = [loc for loc in state["locaties"] if loc.get("bron") == "KBO"]
+    assert zetel, state["locaties"]
+    row[4] = "JGDW;SPRT"  # the same activities in another order
+    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    before = versions(register)
+    again = run_import(path, "kbo", register.handler, GENT, dry_run=False)
+    assert again.results[0].status == "ongewijzigd" and versions(register) == before
+    row[7], row[6] = "9000", "15"  # a changed address: applied, the KBO zetel stays
+    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    third = run_import(path, "kbo", register.handler, GENT, dry_run=False)
+    assert third.results[0].status == "bijgewerkt"
+    state, _ = register.handler.load(vcode)
+    assert [loc for loc in state["locaties"] if loc.get("bron") == "KBO"] == zetel
+    assert state["naam"] == "Sportraad Gent"  # the KBO name, not the row's
+
+
+def _kbo_dump(tmp_path: Path) -> Path:
+    """A minimal KBO open-data folder for the association of test_reimport_keeps_what_the_kbo_owns."""
+    folder = tmp_path / "kbo"
+    folder.mkdir()
+    files = {
+        "enterprise.csv": [["EnterpriseNumber", "Status", "JuridicalSituation", "TypeOfEnterprise", "JuridicalForm",
+                            "JuridicalFormCAC", "StartDate"],
+                           ["0202.239.951", "AC", "000", "2", "017", "", "01-05-1990"]],
+        "denomination.csv": [["EntityNumber", "Language", "TypeOfDenomination", "Denomination"],
+                             ["0202.239.951", "2", "001", "Sportraad Gent"]],
+        "address.csv": [["EntityNumber", "TypeOfAddress", "CountryNL", "CountryFR", "Zipcode", "MunicipalityNL",
+                         "MunicipalityFR", "StreetNL", "StreetFR", "HouseNumber", "Box", "ExtraAddressInfo",
+                         "DateStrikingOff"],
+                        ["0202.239.951", "REGO", "", "", "9000", "Gent", "Gand", "Kouter", "", "1", "", "", ""]],
+        "contact.csv": [["EntityNumber", "EntityContact", "ContactType", "Value"]],
+    }
+    for name, lines in files.items():
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(lines)
+    return folder
