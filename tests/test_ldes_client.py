@@ -215,4 +215,4 @@ def test_replicated_members_equal_the_version_documents(server, restricted):
     assert {"locatie", "contactgegeven", "identificator", "doelgroep", "lidmaatschap", "erkenning",
             "oprichting", "activiteit"} <= kinds
     if restricted:
-        assert {"vertegenwoordiger", "bankrekening"} <= kinds
+        assert {"vertegenwoordiger", "bankrekeningnummer"} <= kinds

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, render_template, request
 
 from app import paths
 from app.domain.codelists import SCHEMES, codelist_graph
-from app.namespaces import PREFIXES, PROJECT
+from app.namespaces import PREFIXES, PROJECT, PROV, RDF, SKOS
 from app.publication import jsonld, negotiation
 from app.publication.problems import http_problem
 from app.register import term
@@ -77,9 +77,34 @@ def vocabulary(ext: str | None = None) -> Response:
     return _respond(_vocabulary(), PROJECT + "ns#", "Uitbreidingsvocabularium van het Verenigingsregister", ext)
 
 
+IPDC_SCHEME = f"{PROJECT}conceptscheme/ipdcproducten"
+
+
+def _ipdc_scheme() -> list[pyoxigraph.Triple]:
+    scheme = pyoxigraph.NamedNode(IPDC_SCHEME)
+    return [pyoxigraph.Triple(scheme, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(SKOS + "ConceptScheme")),
+            pyoxigraph.Triple(scheme, pyoxigraph.NamedNode(SKOS + "prefLabel"),
+                              pyoxigraph.Literal("IPDC-producten (erkenningstypes)", language="nl")),
+            pyoxigraph.Triple(scheme, pyoxigraph.NamedNode(SKOS + "definition"), pyoxigraph.Literal(
+                "Het type van een erkenning: het product van de Instantie Publieke Dienstverlening Vlaanderen "
+                "(IPDC) dat de erkenning toekent, genoemd naar zijn productnummer.", language="nl"))]
+
+
+def _ipdc_concept(number: str) -> list[pyoxigraph.Triple]:
+    """An erkenning's type: the IPDC product with this number (every number names one product)."""
+    iri = pyoxigraph.NamedNode(f"{PROJECT}concept/ipdcproduct/{number}")
+    return [pyoxigraph.Triple(iri, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(SKOS + "Concept")),
+            pyoxigraph.Triple(iri, pyoxigraph.NamedNode(SKOS + "notation"), pyoxigraph.Literal(number)),
+            pyoxigraph.Triple(iri, pyoxigraph.NamedNode(SKOS + "prefLabel"),
+                              pyoxigraph.Literal(f"IPDC-product {number}", language="nl")),
+            pyoxigraph.Triple(iri, pyoxigraph.NamedNode(SKOS + "inScheme"), pyoxigraph.NamedNode(IPDC_SCHEME))]
+
+
 @bp.get("/conceptscheme/<name>")
 def scheme(name: str) -> Response:
     name, ext = _split(name)
+    if name == "ipdcproducten":
+        return _respond(_ipdc_scheme(), IPDC_SCHEME, "Conceptenlijst ipdcproducten", ext)
     if name not in SCHEMES:
         return http_problem(404, f"Conceptenlijst '{name}' bestaat niet.")
     iri = f"{PROJECT}conceptscheme/{name}"
@@ -94,6 +119,25 @@ def concept(segment: str, code: str) -> Response:
     code, ext = _split(code)
     iri = f"{PROJECT}concept/{segment}/{code}"
     triples = [t for t in _codelist_triples() if t.subject.value == iri]
+    if segment == "ipdcproduct" and code.isdigit() and len(code) <= 12:
+        triples = _ipdc_concept(code)
     if not triples:
         return http_problem(404, f"Concept '{segment}/{code}' bestaat niet.")
     return _respond(triples, iri, f"Concept {code}", ext)
+
+
+KBO_AGENT = f"{PROJECT}agent/KBO"
+
+
+@bp.get("/agent/<name>")
+def agent(name: str) -> Response:
+    """The register's own agents (the KBO synchronisation); organisations are named by their OVO IRI."""
+    name, ext = _split(name)
+    if f"{PROJECT}agent/{name}" != KBO_AGENT:
+        return http_problem(404, f"Agent '{name}' bestaat niet.")
+    iri = pyoxigraph.NamedNode(KBO_AGENT)
+    triples = [pyoxigraph.Triple(iri, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(PROV + "Agent")),
+               pyoxigraph.Triple(iri, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(PROV + "SoftwareAgent")),
+               pyoxigraph.Triple(iri, pyoxigraph.NamedNode(SKOS + "prefLabel"),
+                                 pyoxigraph.Literal("Kruispuntbank van Ondernemingen", language="nl"))]
+    return _respond(triples, KBO_AGENT, "Agent KBO", ext)
