@@ -22,6 +22,11 @@ class Settings:
     sparql_timeout: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_TIMEOUT", 10)))
     sparql_max_rows: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_MAX_ROWS", 10000)))
     sparql_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WORKERS", 2)))
+    # Queries that may wait for a free worker; beyond workers + this, /sparql answers 503 at once.
+    sparql_waiting: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WAITING", 2)))
+    # Per client (IP, or API key on /sparql/beheer), moving windows; "" switches the limit off.
+    sparql_rate_limit: str = field(default_factory=lambda: os.environ.get("VR_SPARQL_RATE_LIMIT",
+                                                                          "300/minute;30/second"))
     # SPARQL may lag writes by this many seconds (0: every query sees every committed write).
     sparql_max_lag: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_MAX_LAG", 0)))
     in_memory: bool = False

@@ -51,7 +51,7 @@ class Register:
                 snapshots = Snapshots(self.store.store, self.settings.data_dir / "sparql-checkpoints",
                                       self.settings.sparql_max_lag)
                 self._query_workers = QueryWorkers(snapshots, self.settings.sparql_workers,
-                                                   self.settings.sparql_timeout)
+                                                   self.settings.sparql_timeout, self.settings.sparql_waiting)
             return self._query_workers
 
     def close(self) -> None:

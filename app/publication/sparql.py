@@ -1,18 +1,24 @@
 """SPARQL 1.1 Protocol: /sparql (public) and /sparql/beheer (initiators, audited).
 
-Read-only: updates are refused, SERVICE is refused (no outbound requests). Public queries run
-with the default graph and the named graphs pinned to the public graphs, which overrides FROM,
-FROM NAMED and GRAPH, so no query can reach restricted data. Queries run in worker processes
-with a deadline and a result limit; results are complete before the status line is sent.
+Read-only: updates and SERVICE are refused on the parsed query (app/validation/sparql_query.py),
+and the processes that evaluate queries have no network at all. Public queries run with the
+default graph and the named graphs pinned to the public graphs, which overrides FROM, FROM NAMED
+and GRAPH, so no query can reach restricted data. Queries run in worker processes with a deadline
+that covers the whole request (waiting included) and a result limit; results are complete before
+the status line is sent. When every worker is busy a query is refused at once (503 + Retry-After),
+and each client (IP address, or API key on /sparql/beheer) has a rate limit (429 + Retry-After).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+import time
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
+from limits import parse_many, storage, strategies
 from pyoxigraph import NamedNode
 
 from app.auth import audit
@@ -41,19 +47,9 @@ GRAPH_TYPES = [("text/turtle", "ttl"), ("application/n-triples", "nt"), ("applic
 MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
          "tsv": "text/tab-separated-values", "ttl": "text/turtle", "nt": "application/n-triples",
          "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
-# A keyword is a bare word: not a variable (?service), not part of a prefixed name (ex:service, ask:x).
-_BARE = r"(?<![\w?$:.\-])({})(?![\w:\-])"
-UPDATE_WORDS = re.compile(_BARE.format("INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH"), re.I)
-SERVICE = re.compile(_BARE.format("SERVICE"), re.I)
-FORMS = re.compile(_BARE.format("SELECT|ASK|CONSTRUCT|DESCRIBE"), re.I)
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 VCODE = re.compile(r"/id/vereniging/(V\d{7})")
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary, Link, Content-Location"}
-_LITERALS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''  # strings
-    r"|<[^<>\s]*>|#[^\n]*")  # IRIs and comments
-
 EXAMPLES = [
     ("Aantal verenigingen per hoofdactiviteit", """PREFIX regorg: <http://www.w3.org/ns/regorg#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -74,16 +70,6 @@ SELECT ?gemeente (COUNT(DISTINCT ?v) AS ?aantal) WHERE {
   ?v org:hasSite/locn:address/adres:gemeentenaam ?gemeente .
 } GROUP BY ?gemeente ORDER BY DESC(?aantal)"""),
 ]
-
-
-def _strip(query: str) -> str:
-    """The query without strings, IRIs and comments, so keywords inside them don't count.
-
-    \\u escapes are decoded first: SPARQL allows them anywhere in a query string (pyoxigraph 0.5
-    does not honour them in keywords, but a later version might, and SERVICE must stay refused).
-    """
-    decoded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
-    return _LITERALS.sub(" ", decoded)
 
 
 class ProtocolError(Exception):
@@ -137,23 +123,61 @@ def _dataset(default: tuple[str, ...], named: tuple[str, ...]) -> tuple[tuple[st
     return tuple(wanted_default), tuple(wanted_named)
 
 
-def _kind(query: str) -> str:
-    found = FORMS.search(_strip(query))
-    return found.group(1).upper() if found else ""
-
-
-def _negotiate(kind: str) -> tuple[str, str] | None:
-    offered = SOLUTION_TYPES if kind in ("SELECT", "ASK") else GRAPH_TYPES
+def _negotiate(offered: list[tuple[str, str]]) -> str | None:
+    """The format key for one family of results (solutions or graphs); None when Accept rules all out."""
     if request.args.get("format") in dict(offered).values():
-        key = request.args["format"]
-        return MEDIA[key], key
+        return request.args["format"]
     if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", "text/html"):
-        return MEDIA[offered[0][1]], offered[0][1]
+        return offered[0][1]
     best = request.accept_mimetypes.best_match([media for media, _ in offered])
-    return (best if best != "application/json" else MEDIA["json"], dict(offered)[best]) if best else None
+    return dict(offered)[best] if best else None
+
+
+class RateLimit:
+    """Queries per client in a moving window (VR_SPARQL_RATE_LIMIT, e.g. "60/minute;10/second")."""
+
+    def __init__(self, spec: str) -> None:
+        self.items = parse_many(spec) if spec.strip() else []
+        self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def retry_after(self, client: str) -> int | None:
+        """None when the client may go ahead (and counts this query), else seconds to wait."""
+        for item in self.items:
+            if not self.limiter.hit(item, "sparql", client):
+                reset = self.limiter.get_window_stats(item, "sparql", client).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        return None
+
+
+_limits_lock = threading.Lock()
+
+
+def _rate_limit(register) -> RateLimit:
+    with _limits_lock:
+        return current_app.extensions.setdefault("vr-sparql-rate", RateLimit(register.settings.sparql_rate_limit))
+
+
+def _too_many(caller) -> Response | None:
+    register = current_app.extensions["vr"]
+    client = f"sleutel:{caller.initiator.ovo}" if caller is not None else f"ip:{request.remote_addr}"
+    wait = _rate_limit(register).retry_after(client)
+    if wait is None:
+        return None
+    return problem(429, "te-veel-queries", "Te veel queries",
+                   f"Deze client stuurde te veel SPARQL-queries; probeer opnieuw over {wait} s.",
+                   headers={"Retry-After": str(wait)})
+
+
+def _failed(exc: QueryFailed) -> Response:
+    if exc.status == 406:
+        return http_problem(406, exc.message + " Beschikbaar: " + ", ".join(
+            m for m, _ in SOLUTION_TYPES + GRAPH_TYPES if m != "application/json") + ".")
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return problem(exc.status, exc.slug, exc.title, exc.message, headers=headers)
 
 
 def _endpoint(restricted: bool) -> Response:
+    started = time.monotonic()  # the deadline counts from here: waiting for a worker is part of it
     caller = principal("lezer") if restricted else None
     if request.method == "OPTIONS":  # CORS preflight (POST with application/sparql-query is not "simple")
         return _preflight()
@@ -176,28 +200,16 @@ def _endpoint(restricted: bool) -> Response:
         return _service_description(restricted)
     if len(query) > 100_000:
         return problem(400, "sparql-protocol", "Ongeldige aanvraag", "De query is te lang.")
-    text = _strip(query)
-    if SERVICE.search(text):
-        return problem(400, "sparql-service", "SERVICE niet toegelaten",
-                       "Federatie met SERVICE is niet toegelaten: dit eindpunt maakt geen uitgaande verbindingen.")
-    kind = _kind(query)
-    if not kind:
-        if UPDATE_WORDS.search(text):
-            return problem(400, "sparql-alleen-lezen", "Alleen-lezen",
-                           "Dit SPARQL-eindpunt is alleen-lezen: updates zijn niet toegelaten.")
-        return problem(400, "sparql-syntax", "Ongeldige SPARQL", "De query is geen SELECT, ASK, CONSTRUCT of DESCRIBE.")
-    chosen = _negotiate(kind)
-    if chosen is None:
-        return http_problem(406, "Beschikbare formaten: " + ", ".join(
-            m for m, _ in (SOLUTION_TYPES if kind in ("SELECT", "ASK") else GRAPH_TYPES)) + ".")
-    media, key = chosen
-    job = QueryJob(query, default, named, key if kind in ("SELECT", "ASK") else "json",
-                   key if kind in ("CONSTRUCT", "DESCRIBE") else "ttl", register.settings.sparql_max_rows,
-                   register.handler.latest_sequence)
+    limited = _too_many(caller)
+    if limited is not None:
+        return limited
+    job = QueryJob(query, default, named, _negotiate(SOLUTION_TYPES), _negotiate(GRAPH_TYPES),
+                   register.settings.sparql_max_rows, register.handler.latest_sequence)
     try:
-        _, body = register.query_workers().execute(job)
+        key, body = register.query_workers().execute(job, started)
     except QueryFailed as exc:
-        return problem(exc.status, exc.slug, "Query mislukt", exc.message)
+        return _failed(exc)
+    media = MEDIA[key]
     if restricted:
         vcodes = sorted(set(VCODE.findall(body.decode("utf-8", "replace"))))
         audit.record("sparql", caller, vcodes[0] if len(vcodes) == 1 else None, vCodes=vcodes[:1000],

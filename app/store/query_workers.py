@@ -13,12 +13,21 @@ parent makes a checkpoint (`Store.backup`: flushes the memtable and hard-links t
 ≈ 0.1 s) whenever the register committed something since the last one, and workers open that
 checkpoint read-only (≈ 40 ms). Checkpoints are immutable, so no race; concurrent queries share
 one checkpoint; old ones are removed once no worker has them open.
+
+The workers also parse and check each query (app/validation/sparql_query.py: SERVICE and updates
+are refused on the algebra), so a hostile query costs a worker's time within its deadline, not a web
+thread's. They run without network (a network namespace of their own, see `isolate`) and at a
+lower CPU priority than the web threads, so a storm of heavy queries cannot slow the other pages.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import itertools
+import logging
 import multiprocessing
+import os
 import queue
 import shutil
 import threading
@@ -30,20 +39,28 @@ from pathlib import Path
 import pyoxigraph
 from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions
 
+from app.validation import sparql_query
+
+log = logging.getLogger(__name__)
+
 
 class QueryFailed(Exception):
-    def __init__(self, status: int, slug: str, message: str) -> None:
+    """A query that did not produce an answer; a Dutch problem+json for the caller, no internal details."""
+
+    def __init__(self, status: int, slug: str, message: str, title: str = "Query mislukt",
+                 retry_after: int | None = None) -> None:
         super().__init__(message)
-        self.status, self.slug, self.message = status, slug, message
+        self.status, self.slug, self.message, self.title = status, slug, message, title
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
 class QueryJob:
-    query: str
+    query: str  # as the client sent it: parsed and checked in the worker (sparql_query.check)
     default_graph: tuple[str, ...]
     named_graphs: tuple[str, ...]
-    result_format: str  # "json" | "xml" | "csv" | "tsv" for SELECT/ASK
-    graph_format: str  # "ttl" | "nt" | "jsonld" | "rdf" for CONSTRUCT/DESCRIBE
+    result_format: str | None  # "json" | "xml" | "csv" | "tsv" for SELECT/ASK; None: not acceptable
+    graph_format: str | None  # "ttl" | "nt" | "jsonld" | "rdf" for CONSTRUCT/DESCRIBE; None: not acceptable
     max_rows: int
     generation: int  # the register's sequence when the query arrived: the checkpoint must include it
     snapshot: str = ""  # set by QueryWorkers: the checkpoint directory to query
@@ -53,23 +70,38 @@ SOLUTION_FORMATS = {"json": QueryResultsFormat.JSON, "xml": QueryResultsFormat.X
                     "tsv": QueryResultsFormat.TSV}
 GRAPH_FORMATS = {"ttl": pyoxigraph.RdfFormat.TURTLE, "nt": pyoxigraph.RdfFormat.N_TRIPLES,
                  "jsonld": pyoxigraph.RdfFormat.JSON_LD, "rdf": pyoxigraph.RdfFormat.RDF_XML}
+RETRY_AFTER = 2  # seconds a refused client waits before trying again
 
 
-def _evaluate(store: pyoxigraph.Store, job: QueryJob):
-    return store.query(job.query, default_graph=[NamedNode(g) for g in job.default_graph],
+def busy() -> QueryFailed:
+    return QueryFailed(503, "sparql-bezet", "Alle SPARQL-verwerkers zijn bezet; probeer binnen enkele seconden "
+                                            "opnieuw.", "SPARQL-eindpunt bezet", RETRY_AFTER)
+
+
+def _evaluate(store: pyoxigraph.Store, text: str, job: QueryJob):
+    return store.query(text, default_graph=[NamedNode(g) for g in job.default_graph],
                        named_graphs=[NamedNode(g) for g in job.named_graphs])
 
 
 def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
-    """Evaluate and fully serialise; returns (kind, body) with kind 'solutions' or 'graph'."""
+    """Check, evaluate and fully serialise; returns (format key, body)."""
     try:
-        result = _evaluate(store, job)
-    except SyntaxError as exc:
-        raise QueryFailed(400, "sparql-syntax", f"De query is geen geldige SPARQL: {exc}") from None
-    except OSError as exc:  # evaluation errors, e.g. SERVICE that slipped through
-        raise QueryFailed(400, "sparql-fout", f"De query kon niet uitgevoerd worden: {exc}") from None
+        checked = sparql_query.check(job.query)
+    except sparql_query.QueryRefused as exc:
+        raise QueryFailed(exc.status, exc.slug, exc.detail, exc.title) from None
+    fmt = job.result_format if checked.kind in ("SELECT", "ASK") else job.graph_format
+    if fmt is None:
+        raise QueryFailed(406, "niet-aanvaardbaar", f"Geen gevraagd formaat past bij een {checked.kind}-query.",
+                          "Formaat niet beschikbaar")
+    try:
+        result = _evaluate(store, checked.text, job)
+    except SyntaxError:
+        raise QueryFailed(400, "sparql-syntax", "De query is geen geldige SPARQL voor de query-motor.",
+                          "Ongeldige SPARQL") from None
+    except OSError:
+        raise QueryFailed(400, "sparql-fout", "De query kon niet uitgevoerd worden.") from None
     if isinstance(result, QueryBoolean):
-        return "solutions", result.serialize(format=SOLUTION_FORMATS[job.result_format])
+        return fmt, result.serialize(format=SOLUTION_FORMATS[fmt])
     if isinstance(result, QuerySolutions):
         variables = result.variables
         rows = []
@@ -78,17 +110,19 @@ def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
             if len(rows) > job.max_rows:
                 raise QueryFailed(422, "te-veel-resultaten",
                                   f"De query geeft meer dan {job.max_rows} rijen; gebruik LIMIT/OFFSET.")
-        if any(isinstance(term, pyoxigraph.BlankNode) for row in rows for term in row if term is not None):
-            # VALUES cannot carry blank nodes; the row count is known to be fine, so evaluate again.
-            return "solutions", _evaluate(store, job).serialize(format=SOLUTION_FORMATS[job.result_format])
-        return "solutions", _solutions(variables, rows, job.result_format)
+        if any(isinstance(term, (pyoxigraph.BlankNode, pyoxigraph.Triple)) for row in rows for term in row
+               if term is not None):
+            # VALUES carries neither blank nodes nor triple terms; the row count is known to be fine,
+            # so evaluate again and let the engine serialise its own answer.
+            return fmt, _evaluate(store, checked.text, job).serialize(format=SOLUTION_FORMATS[fmt])
+        return fmt, _solutions(variables, rows, fmt)
     triples = []
     for triple in result:
         triples.append(triple)
         if len(triples) > job.max_rows:
             raise QueryFailed(422, "te-veel-resultaten",
                               f"De query geeft meer dan {job.max_rows} triples; beperk de query.")
-    return "graph", pyoxigraph.serialize(triples, format=GRAPH_FORMATS[job.graph_format])
+    return fmt, pyoxigraph.serialize(triples, format=GRAPH_FORMATS[fmt])
 
 
 def _solutions(variables, rows, fmt: str) -> bytes:
@@ -105,14 +139,45 @@ def _solutions(variables, rows, fmt: str) -> bytes:
     return store.query(query).serialize(format=SOLUTION_FORMATS[fmt])
 
 
-def _worker(connection) -> None:
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def isolate() -> bool:
+    """Take this process off the network: a new network namespace has only a loopback that is down,
+    so a SERVICE call the checks missed cannot connect anywhere (defence in depth against SSRF).
+    As root a network namespace suffices; otherwise an unprivileged user namespace is tried too.
+    Returns False where the kernel allows neither (the parse check still refuses SERVICE)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
+        if libc.unshare(flags) == 0:
+            return True
+    return False
+
+
+def _worker(connection, offline: bool) -> None:
+    """Process entry: off the network, lower CPU priority than the web threads, a thread with a big
+    stack for the (recursive) query parser."""
+    if offline and not isolate():
+        log.warning("SPARQL worker could not leave the network (no namespaces); SERVICE is refused by parsing only")
+    os.nice(10)
+    threading.stack_size(512 * 1024 * 1024)
+    thread = threading.Thread(target=_serve, args=(connection,))
+    thread.start()
+    thread.join()
+
+
+def _serve(connection) -> None:
     store, opened = None, ""
     while True:
         try:
             job = connection.recv()
         except EOFError:
-            return
+            job = None
         if job is None:
+            # pyoxigraph results may only be freed by the thread that made them: collect cycles here,
+            # not in the main thread at exit
+            store = None
+            gc.collect()
             return
         try:
             if store is None or job.snapshot != opened:
@@ -120,17 +185,19 @@ def _worker(connection) -> None:
                 store, opened = pyoxigraph.Store.read_only(job.snapshot), job.snapshot
             connection.send(("ok", run(store, job)))
         except QueryFailed as exc:
-            connection.send(("failed", (exc.status, exc.slug, exc.message)))
-        except Exception as exc:  # keep the worker alive; report as a server-side failure
-            connection.send(("failed", (500, "interne-fout", f"{type(exc).__name__}: {exc}")))
+            connection.send(("failed", (exc.status, exc.slug, exc.message, exc.title)))
+        except Exception:  # keep the worker alive; the details stay in the server log
+            log.exception("SPARQL worker failed on a query")
+            connection.send(("failed", (500, "interne-fout", "De query kon niet uitgevoerd worden door een "
+                                                             "interne fout.", "Interne fout")))
 
 
 class _Worker:
     """One query process and its end of a pipe (a Pipe has no feeder thread, unlike a Queue)."""
 
-    def __init__(self, context) -> None:
+    def __init__(self, context, offline: bool) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child,), daemon=True)
+        self.process = context.Process(target=_worker, args=(child, offline), daemon=True)
         self.process.start()
         child.close()
         self.snapshot = ""  # the checkpoint this process has open
@@ -162,7 +229,18 @@ class Snapshots:
                                               or time.monotonic() - self._made < self.max_lag)
             if not fresh_enough:
                 path = self.root / f"{generation}-{next(self._names)}"
-                self.store.backup(str(path))
+                try:
+                    self.store.backup(str(path))
+                except OSError:  # e.g. a full disk: answer from the last checkpoint rather than not at all
+                    shutil.rmtree(path, ignore_errors=True)
+                    if not self._current:
+                        raise QueryFailed(503, "sparql-onbeschikbaar", "Het SPARQL-eindpunt is tijdelijk niet "
+                                          "beschikbaar; probeer later opnieuw.", "Tijdelijk niet beschikbaar",
+                                          30) from None
+                    log.warning("no new SPARQL checkpoint for generation %s; serving the previous one", generation,
+                                exc_info=True)
+                    self._leases[self._current] += 1
+                    return self._current
                 self._current, self._generation, self._made = str(path), generation, time.monotonic()
             self._leases[self._current] += 1
             return self._current
@@ -182,53 +260,80 @@ class Snapshots:
 
 
 class QueryWorkers:
-    """A fixed number of query processes; a query that overruns its deadline kills its worker."""
+    """A fixed number of query processes and a short waiting line; nothing waits without a deadline.
 
-    def __init__(self, snapshots: Snapshots, workers: int = 2, timeout: float = 10.0) -> None:
-        self.snapshots, self.timeout = snapshots, timeout
+    A query is admitted only while fewer than workers + waiting queries are in: beyond that it is
+    refused at once (503 + Retry-After), so SPARQL never holds more web threads than that and cannot
+    starve the other surfaces. Its deadline covers the wait for a worker as well as the evaluation;
+    a query that overruns it kills its worker (replaced at once). A worker that dies by itself is
+    reported as such, not as a timeout.
+    """
+
+    def __init__(self, snapshots: Snapshots, workers: int = 2, timeout: float = 10.0, waiting: int | None = None,
+                 offline: bool = True) -> None:
+        self.snapshots, self.timeout, self.offline = snapshots, timeout, offline
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self._admitted = threading.BoundedSemaphore(workers + (workers if waiting is None else waiting))
         for _ in range(workers):
-            self._add(_Worker(self._context))
+            self._add(_Worker(self._context, offline))
 
     def _add(self, worker: _Worker) -> None:
         with self._lock:
             self._all.add(worker)
         self._idle.put(worker)
 
-    def execute(self, job: QueryJob) -> tuple[str, bytes]:
-        snapshot = self.snapshots.acquire(job.generation)
+    def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
+        """(format key, body); the deadline is `timeout` after `started` (time.monotonic() when the
+        request arrived), so the time spent waiting counts too."""
+        deadline = (started if started is not None else time.monotonic()) + self.timeout
+        if not self._admitted.acquire(blocking=False):
+            raise busy()
         try:
-            return self._execute(replace(job, snapshot=snapshot))
+            snapshot = self.snapshots.acquire(job.generation)
+            try:
+                return self._execute(replace(job, snapshot=snapshot), deadline)
+            finally:
+                self.snapshots.release(snapshot)
         finally:
-            self.snapshots.release(snapshot)
+            self._admitted.release()
 
-    def _execute(self, job: QueryJob) -> tuple[str, bytes]:
-        snapshot = job.snapshot
-        worker = self._idle.get()
-        stale = worker.snapshot not in ("", snapshot)
-        worker.snapshot = snapshot
+    def _execute(self, job: QueryJob, deadline: float) -> tuple[str, bytes]:
+        try:
+            worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:  # waited for a worker until the deadline
+            raise QueryFailed(503, "query-timeout", f"Er kwam binnen {self.timeout:g} s geen SPARQL-verwerker vrij; "
+                              "probeer binnen enkele seconden opnieuw.", "Query te traag", RETRY_AFTER) from None
+        stale = worker.snapshot not in ("", job.snapshot)
+        worker.snapshot = job.snapshot
         try:
             worker.connection.send(job)
-            if not worker.connection.poll(self.timeout):
-                raise TimeoutError
+            if not worker.connection.poll(max(0.0, deadline - time.monotonic())):
+                self._replace(worker)
+                raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s en werd "
+                                  "afgebroken.", "Query te traag", RETRY_AFTER)
             status, payload = worker.connection.recv()
-        except (TimeoutError, EOFError, OSError):
-            worker.kill()
-            with self._lock:
-                self._all.discard(worker)
-            self._add(_Worker(self._context))
-            self._prune()
-            raise QueryFailed(503, "query-timeout",
-                              f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
+        except (EOFError, OSError):
+            log.error("SPARQL worker %s stopped unexpectedly (exit code %s)", worker.process.pid,
+                      worker.process.exitcode)
+            self._replace(worker)
+            raise QueryFailed(500, "query-gecrasht", "De query-verwerker stopte onverwacht; de query werd niet "
+                              "afgewerkt.", "Query-verwerker gestopt") from None
         self._idle.put(worker)
         if stale:
             self._prune()
         if status == "failed":
             raise QueryFailed(*payload)
         return payload
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        self._add(_Worker(self._context, self.offline))
+        self._prune()
 
     def _prune(self) -> None:
         with self._lock:
@@ -249,17 +354,25 @@ class QueryWorkers:
 
 class InProcessQueries:
     """For an in-memory store (tests, demos), which no other process can open: queries run in the
-    calling thread. The deadline is checked after the fact — still an error status, never a
-    truncated body — but a runaway query cannot be stopped here; deployments use QueryWorkers."""
+    calling thread, one at a time. The deadline is checked after the fact — still an error status,
+    never a truncated body — but a runaway query cannot be stopped here and nothing takes this
+    thread off the network; deployments use QueryWorkers."""
 
     def __init__(self, store: pyoxigraph.Store, timeout: float = 10.0) -> None:
         self.store, self.timeout = store, timeout
+        self._one = threading.Lock()
 
-    def execute(self, job: QueryJob) -> tuple[str, bytes]:
-        started = time.monotonic()
-        outcome = run(self.store, job)
-        if time.monotonic() - started > self.timeout:
-            raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s.")
+    def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
+        deadline = (started if started is not None else time.monotonic()) + self.timeout
+        if not self._one.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise busy()
+        try:
+            outcome = run(self.store, job)
+        finally:
+            self._one.release()
+        if time.monotonic() > deadline:
+            raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s.",
+                              "Query te traag", RETRY_AFTER)
         return outcome
 
     def close(self) -> None:

@@ -1,0 +1,114 @@
+"""Which queries the read-only SPARQL endpoints run, decided on the parsed query, never on its text.
+
+The query is parsed with rdflib's SPARQL 1.1 parser and translated to algebra; a query whose parse
+tree or algebra holds a SERVICE pattern is refused, whatever its spelling (after a `.`, in comments,
+as `\\u0053ERVICE`, SILENT, a variable endpoint, inside EXISTS, MINUS, OPTIONAL or a subquery).
+Codepoint escapes are expanded first, as the SPARQL grammar prescribes, and the engine is given that
+expanded text: the engine and this check read exactly the same query, so no escape can mean one
+thing here and another there. What rdflib cannot parse is refused (fail closed); updates are told
+apart from syntax errors by parsing them as an update.
+
+The parser is pure Python and can take seconds on a hostile query, so this runs in the query worker
+processes, within the query's deadline (app/store/query_workers.py), never in a web thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pyparsing import ParseBaseException, ParseResults
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+SERVICE = "ServiceGraphPattern"
+# Deeply nested queries recurse deeply in the parser; the worker gives it a big thread stack.
+RECURSION_LIMIT = 100_000
+
+
+class QueryRefused(Exception):
+    """A query this endpoint does not run; status, slug, title and a Dutch detail for problem+json."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    kind: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
+    text: str  # the query with its codepoint escapes expanded: what the engine must run
+
+
+def syntax_error(detail: str) -> QueryRefused:
+    return QueryRefused(400, "sparql-syntax", "Ongeldige SPARQL", detail)
+
+
+def check(query: str) -> CheckedQuery:
+    """The query form and the text to run, or QueryRefused."""
+    try:
+        text = expandUnicodeEscapes(query)
+        text.encode("utf-8")
+    except (ValueError, UnicodeError):
+        raise syntax_error("De query bevat een ongeldige \\u-escape of een ongeldig teken.") from None
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    try:
+        parsed = parseQuery(text)
+    except ParseBaseException as exc:
+        if _is_update(text):
+            raise QueryRefused(400, "sparql-alleen-lezen", "Alleen-lezen",
+                               "Dit SPARQL-eindpunt is alleen-lezen: updates zijn niet toegelaten.") from None
+        raise syntax_error(f"De query is geen geldige SPARQL 1.1-query (regel {exc.lineno}, kolom {exc.col}). "
+                           "Dit eindpunt aanvaardt SELECT, ASK, CONSTRUCT en DESCRIBE.") from None
+    except RecursionError:
+        raise _too_complex() from None
+    try:
+        algebra = translateQuery(parsed).algebra
+    except RecursionError:
+        raise _too_complex() from None
+    except Exception:  # rdflib refuses what the SPARQL 1.1 algebra does not allow (e.g. scope errors)
+        raise syntax_error("De query is geen geldige SPARQL 1.1-query (de algebra kon niet opgebouwd worden).") \
+            from None
+    if SERVICE in _names(parsed) or SERVICE in _names(algebra):
+        raise QueryRefused(400, "sparql-service", "SERVICE niet toegelaten",
+                           "Federatie met SERVICE is niet toegelaten: dit eindpunt maakt geen uitgaande verbindingen.")
+    if algebra.name not in FORMS:  # cannot happen for a parsed query, but never guess
+        raise syntax_error("De query is geen SELECT, ASK, CONSTRUCT of DESCRIBE.")
+    return CheckedQuery(FORMS[algebra.name], text)
+
+
+def _too_complex() -> QueryRefused:
+    return QueryRefused(400, "sparql-te-complex", "Query te complex",
+                        "De query is te diep genest om te controleren; vereenvoudig de query.")
+
+
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except Exception:  # anything but a clean update parse means: not an update
+        return False
+    return True
+
+
+def _names(root: object) -> set[str]:
+    return set(_walk(root))
+
+
+def _walk(root: object) -> Iterator[str]:
+    """The name of every node in a parse tree or algebra, without recursion (trees can be deep)."""
+    stack, seen = [root], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, CompValue):
+            yield item.name
+            stack.extend(dict.values(item))
+        elif isinstance(item, (list, tuple, set, frozenset, ParseResults)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())

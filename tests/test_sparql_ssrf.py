@@ -1,0 +1,152 @@
+"""SERVICE can never make the register call out: refused on the parsed query, and the query
+processes have no network. A real loopback listener records every connection; it must see none."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import threading
+
+import pytest
+
+from app.store.query_workers import isolate
+from tests.conftest import Keys, valid_body
+
+# {url} is the listener; {body} is a graph pattern holding the SERVICE call.
+SERVICE_FORMS = [
+    "?s ?p ?o .SERVICE <{url}> {{ ?x ?y ?z }}",
+    "SERVICE SILENT <{url}> {{ ?x ?y ?z }}",
+    "sErViCe#comment\n<{url}> {{ ?x ?y ?z }}",
+    "\\u0053ERVICE <{url}> {{ ?x ?y ?z }}",
+    "\\U00000053ERVICE SILENT <{url}> {{ ?x ?y ?z }}",
+    "{{ {{ {{ SERVICE <{url}> {{ ?x ?y ?z }} }} }} }}",
+    "BIND(<{url}> AS ?e) SERVICE ?e {{ ?x ?y ?z }}",
+    "VALUES ?e {{ <{url}> }} SERVICE SILENT ?e {{ ?x ?y ?z }}",
+    "OPTIONAL {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+    "?s ?p ?o MINUS {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "?s ?p ?o FILTER EXISTS {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+    "{{ SELECT ?x WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }} }}",
+    "{{ ?s ?p ?o }} UNION {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+    "GRAPH ?g {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+]
+# A parser differential: per SPARQL the \\u000A ends the comment, so BIND( opens a string that holds
+# the SERVICE text; pyoxigraph 0.5 does not expand escapes in comments, so given the raw text it skips
+# the comment and calls SERVICE. The endpoint runs the expanded text: both read one and the same query.
+DIFFERENTIAL = "SELECT * WHERE {{ # \\u000A BIND( \"\"\"\nSERVICE <{url}> {{ ?x ?y ?z }}\n# \"\"\" AS ?q)\n}}"
+QUERY_FORMS = [
+    "PREFIX e: <{url}#>\nSELECT * WHERE {{ {body} }}",
+    "ASK {{ {body} }}",
+    "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {body} }}",
+    "DESCRIBE ?s WHERE {{ {body} }}",
+]
+LEAKS = ("os error", "connection", "refused", "127.0.0.1", "content-type", "error", "traceback")
+
+
+@pytest.fixture
+def listener():
+    """A real loopback server that records every connection and what was sent."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.settimeout(1)
+            try:
+                hits.append(connection.recv(200))
+            except OSError:
+                hits.append(b"")
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                               b"Content-Length: 41\r\n\r\n{\"head\":{},\"results\":{\"bindings\":[{}]}}\n")
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def _send(client, path: str, how: str, query: str, headers: dict):
+    if how == "GET":
+        return client.get(path, query_string={"query": query}, headers=headers)
+    if how == "form":
+        return client.post(path, data={"query": query}, headers=headers)
+    return client.post(path, data=query.encode("utf-8"), content_type="application/sparql-query", headers=headers)
+
+
+def test_every_spelling_of_service_is_refused_and_nothing_connects(client, post, keys, listener, register):
+    url, hits = listener
+    register.settings.sparql_rate_limit = ""  # hundreds of queries in seconds: not what this test is about
+    post(valid_body())
+    requests_sent = 0
+    for body in SERVICE_FORMS:
+        for form in QUERY_FORMS:
+            query = form.format(url=url, body=body.format(url=url))
+            for how in ("GET", "form", "direct"):
+                for path, headers in (("/sparql", {}), ("/sparql/beheer", Keys.auth(keys.reader))):
+                    response = _send(client, path, how, query, headers)
+                    requests_sent += 1
+                    assert response.status_code == 400, (query, response.get_data(as_text=True))
+                    problem = response.get_json()
+                    assert problem["type"].endswith("/sparql-service"), (query, problem)
+                    assert not any(word in problem["detail"].lower() for word in LEAKS), problem
+    assert requests_sent == len(SERVICE_FORMS) * len(QUERY_FORMS) * 6
+    # rdflib 7.6 cannot parse SERVICE after an IRI with a '#' on the same line: refused all the same
+    quirk = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ ?s ?p <{url}#> SERVICE <{url}> {{}} }}"})
+    assert quirk.status_code == 400 and quirk.get_json()["type"].endswith("/sparql-syntax")
+    assert hits == []
+
+
+def test_service_as_a_word_elsewhere_is_still_fine(client, post, listener):
+    url, hits = listener
+    post(valid_body())
+    differential = client.get("/sparql", query_string={"query": DIFFERENTIAL.format(url=url)},
+                              headers={"Accept": "application/sparql-results+json"})
+    assert differential.status_code == 200, differential.get_data(as_text=True)
+    assert "SERVICE" in differential.get_json()["results"]["bindings"][0]["q"]["value"]
+    for query in ("SELECT ?service WHERE { BIND('SERVICE <" + url + "> {}' AS ?service) }",
+                  "PREFIX service: <" + url + "#>\nSELECT ?x { BIND(service:x AS ?x) }\n# SERVICE <" + url + "> {}"):
+        response = client.get("/sparql", query_string={"query": query},
+                              headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert hits == []
+
+
+def _service_call(url: str, offline: bool, outcome) -> None:
+    """In a fresh process (like a query worker): optionally leave the network, then let the engine
+    itself run a SERVICE call — no parse check in between."""
+    import pyoxigraph
+
+    outcome.put(("isolated", isolate() if offline else False))
+    try:
+        rows = list(pyoxigraph.Store().query(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }}"))
+        outcome.put(("rows", len(rows)))
+    except Exception as exc:  # noqa: BLE001 - the error itself is what the test looks at
+        outcome.put(("error", type(exc).__name__))
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_query_processes_cannot_reach_the_network(listener, offline):
+    """Defence in depth: even a SERVICE call that got past the parse check cannot connect from a query
+    process. The control run (offline=False) shows that the engine would call out otherwise."""
+    url, hits = listener
+    context = multiprocessing.get_context("spawn")
+    outcome = context.Queue()
+    process = context.Process(target=_service_call, args=(url, offline, outcome))
+    process.start()
+    process.join(timeout=60)
+    results = dict(outcome.get(timeout=5) for _ in range(2))
+    if offline:
+        assert results["isolated"] is True
+        assert "error" in results and hits == []
+    else:
+        assert len(hits) == 1 and hits[0].startswith((b"POST", b"GET"))
