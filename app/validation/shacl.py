@@ -12,6 +12,7 @@ import multiprocessing
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
+from typing import NamedTuple
 
 import pyoxigraph
 import pyshacl.shape
@@ -96,21 +97,33 @@ def check(quads: Sequence[Quad], root: str, context: Iterable[Quad] = ()) -> lis
     return _field_errors(report, results(report), root)
 
 
-def results(report: rdflib.Graph) -> list[tuple[str, str | None, str, str]]:
-    """(focus node, result path, constraint component, message) of every validation result."""
+class Result(NamedTuple):
+    focus: str
+    path: str | None
+    component: str
+    message: str
+    top: str  # focus node of the top-level result this one is a detail of (itself when top-level)
+
+
+def results(report: rdflib.Graph) -> list[Result]:
+    """Every validation result, nested details (sh:detail) included."""
     found = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         path = report.value(result, SH.resultPath)
-        found.append((str(report.value(result, SH.focusNode)),
-                      str(path) if isinstance(path, rdflib.URIRef) else None,
-                      str(report.value(result, SH.sourceConstraintComponent)),
-                      str(report.value(result, SH.resultMessage) or "Voldoet niet aan de SHACL-vorm.")))
+        top = result
+        while (parent := report.value(None, SH.detail, top)) is not None:
+            top = parent
+        found.append(Result(str(report.value(result, SH.focusNode)),
+                            str(path) if isinstance(path, rdflib.URIRef) else None,
+                            str(report.value(result, SH.sourceConstraintComponent)),
+                            str(report.value(result, SH.resultMessage) or "Voldoet niet aan de SHACL-vorm."),
+                            str(report.value(top, SH.focusNode))))
     return found
 
 
-def _field_errors(report: rdflib.Graph, found: list[tuple[str, str | None, str, str]], root: str) -> list[FieldError]:
+def _field_errors(report: rdflib.Graph, found: list[Result], root: str) -> list[FieldError]:
     errors = []
-    for focus, path, _, message in found:
+    for focus, path, _, message, _ in found:
         where = focus[len(root):].lstrip("/").replace("/", ".") if focus.startswith(root) else focus
         if path is not None:
             short = report.namespace_manager.normalizeUri(rdflib.URIRef(path))
@@ -159,12 +172,18 @@ def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable
     if conforms:
         return [[] for _ in records]
     roots = {root: index for index, (_, root) in enumerate(records)}
-    per_record: list[list[tuple]] = [[] for _ in records]
+    per_record: list[list[Result]] = [[] for _ in records]
     for found in results(report):
-        owner = _owner(found[0], roots)
-        for index in [owner] if owner is not None else range(len(records)):
+        owner = _owner(found.top, roots)
+        for index in [owner] if owner is not None else _referring(found.top, records):
             per_record[index].append(found)
     return [_field_errors(report, found, records[i][1]) if found else [] for i, found in enumerate(per_record)]
+
+
+def _referring(focus: str, records: Sequence[tuple[Sequence[Quad], str]]) -> list[int]:
+    """A focus node outside every record (a referenced concept): the records that point to it."""
+    return [index for index, (quads, _) in enumerate(records)
+            if any(isinstance(q.object, NamedNode) and q.object.value == focus for q in quads)]
 
 
 def _owner(focus: str, roots: dict[str, int]) -> int | None:
