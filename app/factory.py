@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     from app.auth import audit
     from app.publication import (
         beheer_api,
+        catalog,
         dumps,
         historiek,
         openapi,
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(dumps.bp)
     app.register_blueprint(historiek.bp)
     app.register_blueprint(streams.bp)
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(resources.bp)

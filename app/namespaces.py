@@ -41,6 +41,9 @@ GRAPH_VERSIONS_RESTRICTED = "urn:vr:graph:versions:restricted"
 GRAPH_SYSTEM = "urn:vr:graph:system"
 GRAPH_CODELISTS = "urn:vr:graph:codelists"
 
+# The licence of everything the register publishes (Flemish open-data licence).
+LICENTIE = "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0"
+
 PUBLIC_GRAPHS = (GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC, GRAPH_CODELISTS)
 
 PREFIXES = {

@@ -91,12 +91,3 @@ def test_retention_applies_to_the_restricted_stream_only(client, keys, monkeypat
     assert "tree:member" not in restricted
     public = client.get("/ldes/verenigingen/tijd/1", headers={"Accept": "text/turtle"}).get_data(as_text=True)
     assert "tree:member" in public and "retentionPolicy" not in public
-
-
-def test_dcat_catalog_lists_streams_and_dumps(client):
-    graph = rdflib.Graph().parse(data=client.get("/ldes", headers={"Accept": "text/turtle"}).data, format="turtle")
-    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
-    datasets = set(graph.objects(None, dcat.dataset))
-    assert {str(d).rsplit("/", 1)[-1] for d in datasets} == {"verenigingen"}  # stream, restricted stream, dumps
-    assert len(datasets) == 3
-    assert any(str(d).endswith(".ttl") for d in graph.objects(None, dcat.downloadURL))

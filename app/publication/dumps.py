@@ -1,9 +1,20 @@
-"""Whole-register downloads, streamed: /dumps/verenigingen.{nq,ttl,jsonld,csv} (public) and
-/dumps/beheer/verenigingen.{…} (restricted: any valid key)."""
+"""Whole-register downloads: /dumps/verenigingen.{nq,ttl,jsonld,csv} (public) and
+/dumps/beheer/verenigingen.{…} (restricted: any valid key).
+
+A public dump is written once per state of the register (its last sequence number) into a file
+under the data directory and then served as a file (length, ranges, Last-Modified), so the
+DCAT catalog can state its exact size. Restricted dumps are streamed and never kept on disk.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, stream_with_context
+import os
+import tempfile
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, send_file, stream_with_context
 
 from app.auth import audit
 from app.auth.access import principal
@@ -12,21 +23,47 @@ from app.publication import jsonld
 from app.publication.problems import http_problem
 
 bp = Blueprint("dumps", __name__)
+_writing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+def public_file(fmt: str) -> Path:
+    """The public dump of the register's current state, written now if it is not there yet."""
+    register = current_app.extensions["vr"]
+    folder = register.settings.data_dir / "downloads"
+    target = folder / f"verenigingen-{register.handler.latest_sequence}.{fmt}"
+    if target.exists():
+        return target
+    with _writing[str(target)]:
+        if not target.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+                for chunk in export.stream(register.store, fmt, False, register.settings.base + jsonld.CONTEXT_PATH):
+                    handle.write(chunk)
+            os.replace(handle.name, target)
+            for old in folder.glob(f"verenigingen-*.{fmt}"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+    return target
+
+
+def public_size(fmt: str) -> int:
+    return public_file(fmt).stat().st_size
 
 
 def _dump(fmt: str, restricted: bool) -> Response:
     if fmt not in export.FORMATS:
         return http_problem(404, f"Onbekend formaat '.{fmt}': kies uit {', '.join(export.FORMATS)}.")
-    register = current_app.extensions["vr"]
-    body = export.stream(register.store, fmt, restricted, register.settings.base + jsonld.CONTEXT_PATH)
-    response = Response(stream_with_context(body), mimetype=export.FORMATS[fmt])
     name = f"verenigingen{'-beheer' if restricted else ''}.{fmt}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     if restricted:
+        register = current_app.extensions["vr"]
+        body = export.stream(register.store, fmt, True, register.settings.base + jsonld.CONTEXT_PATH)
+        response = Response(stream_with_context(body), mimetype=export.FORMATS[fmt])
         response.headers["Cache-Control"] = "private, no-store"
     else:
+        response = send_file(public_file(fmt), mimetype=export.FORMATS[fmt], conditional=True, etag=True)
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Cache-Control"] = "public, max-age=300"
+        response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -334,34 +334,3 @@ def event_stream(stream: str) -> Response:
         triples += [_t(es, DCAT + "distribution", view), _t(view, RDF + "type", n(DCAT + "Distribution")),
                     _t(view, DCAT + "accessURL", view), _t(view, DCTERMS + "title", Literal(title, language="nl"))]
     return _respond(triples, _short_cache(s))
-
-
-@bp.get("/ldes")
-def catalog() -> Response:
-    """DCAT catalog of the streams and the downloads."""
-    base = current_app.extensions["vr"].settings.base
-    cat = n(f"{base}/ldes")
-    triples = [_t(cat, RDF + "type", n(DCAT + "Catalog")),
-               _t(cat, DCTERMS + "title", Literal("Verenigingsregister – gegevensstromen", language="nl"))]
-    for path, restricted in STREAMS.items():
-        dataset = n(f"{base}/ldes/{path}")
-        triples += [_t(cat, DCAT + "dataset", dataset), _t(dataset, RDF + "type", n(DCAT + "Dataset")),
-                    _t(dataset, RDF + "type", n(LDES + "EventStream")),
-                    _t(dataset, DCTERMS + "title", Literal(
-                        "Wijzigingen van verenigingen" + (" met persoonsgegevens (API-sleutel nodig)" if restricted
-                                                          else ""), language="nl")),
-                    _t(dataset, DCTERMS + "accessRights", Literal("afgeschermd" if restricted else "publiek",
-                                                                  language="nl"))]
-        for suffix, media in (("tijd", "application/n-quads"), ("gemeenten", "application/n-quads")):
-            dist = n(f"{base}/ldes/{path}/{suffix}")
-            triples += [_t(dataset, DCAT + "distribution", dist), _t(dist, RDF + "type", n(DCAT + "Distribution")),
-                        _t(dist, DCAT + "accessURL", dist), _t(dist, DCAT + "mediaType", Literal(media))]
-    dumps = n(f"{base}/dumps/verenigingen")
-    triples += [_t(cat, DCAT + "dataset", dumps), _t(dumps, RDF + "type", n(DCAT + "Dataset")),
-                _t(dumps, DCTERMS + "title", Literal("Alle verenigingen (volledige download)", language="nl"))]
-    for ext, media in (("nq", "application/n-quads"), ("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                       ("csv", "text/csv")):
-        dist = n(f"{base}/dumps/verenigingen.{ext}")
-        triples += [_t(dumps, DCAT + "distribution", dist), _t(dist, RDF + "type", n(DCAT + "Distribution")),
-                    _t(dist, DCAT + "downloadURL", dist), _t(dist, DCAT + "mediaType", Literal(media))]
-    return _respond(triples, "public, max-age=300")

@@ -56,3 +56,10 @@ def first_gemeente_sequence(store: Store, gemeente_key: NamedNode) -> int | None
     for quad in store.quads_for_pattern(gemeente_key, NamedNode(VRX + "sequentie"), None, G_SYSTEM):
         return int(quad.object.value)
     return None
+
+
+def timestamp(store: Store, version: NamedNode) -> str | None:
+    """A version's prov:generatedAtTime."""
+    for quad in store.quads_for_pattern(version, NamedNode(PROV + "generatedAtTime"), None, G_VPUB):
+        return quad.object.value
+    return None

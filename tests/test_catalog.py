@@ -1,0 +1,64 @@
+"""The DCAT catalog conforms to DCAT-AP (official SEMIC shapes), its IRIs resolve, its sizes and dates are true."""
+
+from __future__ import annotations
+
+import pyshacl
+import rdflib
+
+from app.paths import ROOT
+from tests.conftest import BASE, Keys, valid_body
+
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.namespace.DCTERMS
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SHAPES = ROOT / "shapes" / "external" / "dcat-ap-3.0.0-SHACL.jsonld"
+
+
+def catalog(client) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=client.get("/ldes", headers={"Accept": "text/turtle"}).data, format="turtle")
+
+
+def test_catalog_conforms_to_dcat_ap(client, post):
+    for naam in ("Schaakclub Gent", "Harmonie Aalst"):
+        assert post(valid_body(naam=naam)).status_code == 201
+    shapes = rdflib.Graph().parse(SHAPES, format="json-ld")
+    _, report, text = pyshacl.validate(catalog(client), shacl_graph=shapes, inference="none")
+    violations = list(report.subjects(SH.resultSeverity, SH.Violation))
+    assert not violations, text
+    graph = catalog(client)
+    assert len(set(graph.objects(None, DCAT.dataset))) == 3
+    for media in graph.objects(None, DCAT.mediaType):
+        assert str(media).startswith("https://www.iana.org/assignments/media-types/")
+    assert set(graph.objects(None, DCT.license)) == {
+        rdflib.URIRef("https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0")}
+
+
+def test_dataset_iris_resolve_and_sizes_and_dates_are_true(client, post, keys):
+    post(valid_body())
+    graph = catalog(client)
+    for dataset in graph.objects(None, DCAT.dataset):
+        answer = client.get(str(dataset)[len(BASE):], headers={
+            "Accept": "text/turtle", **Keys.auth(keys.reader)})
+        assert answer.status_code == 200, dataset
+        assert (dataset, None, None) in rdflib.Graph().parse(data=answer.data, format="turtle")
+    _check_sizes(client, graph)
+    client.patch("/verenigingen/V0001001", json={"naam": "Een veel langere naam dan eerst"},
+                 headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+    after = catalog(client)
+    _check_sizes(client, after)
+    history = rdflib.Graph().parse(data=client.get("/doc/vereniging/V0001001/historiek.ttl").data, format="turtle")
+    last = max(history.objects(None, rdflib.URIRef("http://www.w3.org/ns/prov#generatedAtTime")))
+    assert set(after.objects(None, DCT.modified)) == {last}
+
+
+def _check_sizes(client, graph: rdflib.Graph) -> None:
+    sizes = 0
+    for dist in graph.objects(None, DCAT.distribution):
+        size = graph.value(dist, DCAT.byteSize)
+        if size is None:
+            continue
+        url = str(graph.value(dist, DCAT.downloadURL))
+        body = client.get(url[url.index("/dumps/"):]).data
+        assert int(size) == len(body), url
+        sizes += 1
+    assert sizes == 4
