@@ -192,7 +192,7 @@ def full_history(base: str, key: str, register: Register) -> None:
     assert removed.status_code in (200, 204), removed.text
 
 
-@pytest.mark.parametrize("restricted", [False])
+@pytest.mark.parametrize("restricted", [False, True])
 def test_replicated_members_equal_the_version_documents(server, restricted):
     base, register, key = server
     full_history(base, key, register)
@@ -216,3 +216,30 @@ def test_replicated_members_equal_the_version_documents(server, restricted):
             "oprichting", "activiteit"} <= kinds
     if restricted:
         assert {"vertegenwoordiger", "bankrekeningnummer"} <= kinds
+
+
+def test_client_replicates_the_restricted_stream_with_basic_auth(server, tmp_path):
+    base, register, key = server
+    reader = add_key(register.settings.keys_path, "OVO000003", "Provincie Oost-Vlaanderen", ["lezer"])
+    for naam, postcode, gemeente in (("Schaakclub Gent", "9000", "Gent"), ("Harmonie Aalst", "9300", "Aalst")):
+        assert requests.post(base + "/verenigingen", json=body(naam, postcode, gemeente),
+                             headers=Keys.auth(key)).status_code == 201
+    auth_log = register.settings.data_dir / "audit.log"
+    before = auth_log.read_text().count('"ldes"') if auth_log.exists() else 0
+
+    restricted = subprocess.run([client_binary(), "--basic-auth", f"OVO000003:{reader}",
+                                 base + "/ldes/beheer/verenigingen"], capture_output=True, text=True, timeout=300,
+                                env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NO_COLOR": "1"})
+    assert restricted.returncode == 0, restricted.stderr[-3000:]
+    assert sorted(members(restricted.stdout).values()) == [f"{base}/id/vereniging/V000100{i}" for i in (1, 2)]
+    assert "85073003328" in restricted.stdout  # the restricted snapshot, personal data included
+    reads = [line for line in auth_log.read_text().splitlines() if '"ldes"' in line]
+    assert len(reads) > before and all('"OVO000003"' in line for line in reads[before:])
+
+    # Any user name is fine, an OVO code must be the key's own; a wrong password gets nothing.
+    assert len(replicate(base + "/ldes/beheer/verenigingen", "--basic-auth", f"replica:{reader}")) == 2
+    assert requests.get(base + "/ldes/beheer/verenigingen/tijd/1", auth=("OVO000001", reader)).status_code == 401
+    refused = subprocess.run([client_binary(), "--basic-auth", "OVO000003:fout", base + "/ldes/beheer/verenigingen"],
+                             capture_output=True, text=True, timeout=120,
+                             env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NO_COLOR": "1"})
+    assert "85073003328" not in refused.stdout and not members(refused.stdout)

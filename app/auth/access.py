@@ -1,36 +1,87 @@
-"""Who is calling: resolve the Bearer key of a request to a Principal (or anonymous)."""
+"""Who is calling: resolve the credential of a request to a Principal (or anonymous).
+
+Three ways to present a credential, accepted on every endpoint alike:
+
+- `Authorization: Bearer <API key>`: the register's own keys (keys.py);
+- `Authorization: Bearer <JWT>`: an OAuth2 access token of the Flemish ACM/IDM (oauth.py);
+- `Authorization: Basic base64(<user>:<API key or JWT>)`: for clients that can only send HTTP
+  Basic, such as the npm ldes-client (`--basic-auth`). The user name is free, but when it is an
+  OVO code it must be the key's own organisation.
+"""
 
 from __future__ import annotations
+
+import base64
+import binascii
 
 from flask import current_app, request
 
 from app.auth.keys import Principal
+from app.auth.oauth import CHALLENGE, OVO, OAuthSettings, TokenVerifier, looks_like_jwt
 from app.validation.errors import CommandRejected
 
 
 def _unauthorised(detail: str) -> CommandRejected:
     return CommandRejected(401, "niet-geauthenticeerd", "Niet geauthenticeerd", detail,
-                           extra={})
+                           headers={"WWW-Authenticate": CHALLENGE})
 
 
 def principal(required_role: str | None = None) -> Principal | None:
     """The caller's principal; None for an anonymous call when no role is required.
 
-    A malformed or unknown key is always 401 (never silently treated as anonymous), and a key
-    without the required role is 403.
+    A malformed or unknown credential is always 401 (never silently treated as anonymous), and a
+    caller without the required role is 403.
     """
     header = request.headers.get("Authorization")
     if not header:
         if required_role:
-            raise _unauthorised("Deze actie vereist een API-sleutel: 'Authorization: Bearer <sleutel>'.")
+            raise _unauthorised("Deze actie vereist een API-sleutel ('Authorization: Bearer <sleutel>' of HTTP "
+                                "Basic met de sleutel als wachtwoord) of een OAuth2-token.")
         return None
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise _unauthorised("De Authorization-header moet de vorm 'Bearer <sleutel>' hebben.")
-    found = current_app.extensions["vr"].keys.lookup(key.strip())
-    if found is None:
-        raise _unauthorised("Deze API-sleutel is niet gekend.")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        found = resolve(value.strip())
+    elif scheme.lower() == "basic" and value.strip():
+        found = _basic(value.strip())
+    else:
+        raise _unauthorised("De Authorization-header moet de vorm 'Bearer <sleutel of token>' of "
+                            "'Basic <base64(gebruiker:sleutel)>' hebben.")
     if required_role and not found.has(required_role):
         raise CommandRejected(403, "geen-toegang", "Geen toegang",
                               f"De organisatie {found.initiator.ovo} heeft de rol '{required_role}' niet.")
     return found
+
+
+def resolve(credential: str) -> Principal:
+    """An API key or an OAuth2 access token → the principal it stands for (401 when neither)."""
+    found = current_app.extensions["vr"].keys.lookup(credential)
+    if found is not None:
+        return found
+    if looks_like_jwt(credential):
+        verifier = token_verifier()
+        if verifier is None:
+            raise _unauthorised("Dit register aanvaardt geen OAuth2-tokens (geen VR_JWKS ingesteld).")
+        return verifier.principal(credential)
+    raise _unauthorised("Deze API-sleutel is niet gekend.")
+
+
+def _basic(encoded: str) -> Principal:
+    try:
+        user, sep, secret = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        sep, user, secret = "", "", ""
+    if not sep or not secret:
+        raise _unauthorised("HTTP Basic verwacht base64('<gebruiker>:<API-sleutel>'), met de sleutel als wachtwoord.")
+    found = resolve(secret)
+    if OVO.match(user) and user != found.initiator.ovo:
+        raise _unauthorised(f"De gebruikersnaam {user} is niet de organisatie van deze sleutel.")
+    return found
+
+
+def token_verifier() -> TokenVerifier | None:
+    """The app's token verifier, configured from the environment on first use (None: OAuth2 off)."""
+    extensions = current_app.extensions
+    if "vr.oauth" not in extensions:
+        settings = OAuthSettings.from_env()
+        extensions["vr.oauth"] = TokenVerifier(settings) if settings else None
+    return extensions["vr.oauth"]

@@ -37,6 +37,8 @@ def record(operation: str, caller: Principal | None, vcode: str | None = None, *
     event = {"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "ip": request.remote_addr,
              "initiator": caller.initiator.ovo, "endpoint": f"{request.method} {request.path}",
              "operatie": operation, "vCode": vcode, **details}
+    if caller.client:
+        event["client"] = caller.client  # the OAuth2 client acting for the organisation
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = _path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ ROLES = ("lezer", "initiator", "admin")
 class Principal:
     initiator: Initiator
     roles: frozenset[str]
+    client: str | None = None  # the OAuth2 client id, for callers that come with a token
 
     def has(self, role: str) -> bool:
         """Roles nest: admin ⊇ initiator ⊇ lezer."""

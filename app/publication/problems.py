@@ -58,7 +58,7 @@ def http_problem(status: int, detail: str, headers: dict | None = None, **extra)
 def install(app: Flask) -> None:
     @app.errorhandler(CommandRejected)
     def _rejected(exc: CommandRejected):
-        return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
+        return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=exc.headers, **exc.extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -27,6 +27,7 @@ class CommandRejected(Exception):
     detail: str
     errors: list[FieldError] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)  # e.g. WWW-Authenticate on a 401
 
     def __str__(self) -> str:
         return f"{self.status} {self.title}: {self.detail}"
