@@ -27,3 +27,43 @@ def test_restricted_reads_and_writes_are_logged_public_reads_are_not(client, key
 def test_only_admins_read_the_audit_log(client, keys):
     assert client.get("/audit").status_code == 401
     assert client.get("/audit", headers=Keys.auth(keys.initiator)).status_code == 403
+
+
+def _break_audit_log(settings) -> None:
+    """Make the log unwritable in a way that holds for root too: a directory where the file should be."""
+    path = settings.data_dir / "audit.log"
+    if path.exists():
+        path.rename(path.with_suffix(".bewaard"))
+    path.mkdir(parents=True)
+
+
+def _repair_audit_log(settings) -> None:
+    path = settings.data_dir / "audit.log"
+    path.rmdir()
+    if path.with_suffix(".bewaard").exists():
+        path.with_suffix(".bewaard").rename(path)
+
+
+def test_an_unwritable_audit_log_refuses_writes_and_commits_nothing(client, keys, settings, register):
+    from tests.conftest import dump
+
+    auth = Keys.auth(keys.initiator)
+    idem = {**auth, "Idempotency-Key": "k1"}
+    assert client.post("/verenigingen", json=valid_body(), headers=auth).status_code == 201
+    before = dump(register)
+    _break_audit_log(settings)
+    for response in (
+            client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=idem),
+            client.patch("/verenigingen/V0001001", json={"naam": "X"},
+                         headers={**auth, "Content-Type": "application/merge-patch+json"}),
+            client.get("/doc/vereniging/V0001001.ttl", headers=Keys.auth(keys.reader))):
+        assert response.status_code == 503 and response.mimetype == "application/problem+json"
+        assert response.get_json()["type"].endswith("/audit-onbeschikbaar")
+    assert dump(register) == before  # refused writes left no trace, and no restricted read went out
+    _repair_audit_log(settings)
+    retried = client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=idem)
+    assert retried.status_code == 201  # (the refused attempt's V-code stays unused, like any refusal's)
+    events = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"]
+    assert [(e["operatie"], e["vCode"]) for e in reversed(events)] == [("registratie", "V0001001"),
+                                                                     ("registratie", retried.get_json()["vCode"])]
+    assert events[0]["sequentie"] == register.handler.latest_sequence  # logged with the sequence it got

@@ -4,13 +4,20 @@ One JSON line per event (time, client IP, initiator, endpoint, operation, vcode)
 <data dir>/audit.log and fsync'd before the response leaves, so what was seen is on record. The
 log is a file outside the store: no SPARQL query, dump or stream can reach it. Admins read it
 through GET /audit.
+
+A write is logged just before its transaction (`before_commit`, with the sequence it will get),
+so a committed change always has its entry; when the log cannot be written the change is refused
+(503, nothing written) and a read of restricted data is refused too. An entry whose `sequentie`
+never appears in the register is a write whose transaction then failed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +25,10 @@ from flask import Blueprint, Response, current_app, request
 
 from app.auth.access import principal
 from app.auth.keys import Principal
+from app.validation.errors import CommandRejected
 
 bp = Blueprint("audit", __name__)
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
@@ -31,24 +40,50 @@ def record(operation: str, caller: Principal | None, vcode: str | None = None, *
     """Log one access to restricted data by `caller` (skipped for anonymous, public reads).
 
     `details` adds context where one vcode does not say enough (a SPARQL query and the vcodes in
-    its result)."""
+    its result). Raises a 503 CommandRejected when the log cannot be written: no unlogged reads."""
     if caller is None:
         return
+    _append(_event(operation, caller, vcode, details),
+            "Het auditlog kan nu niet geschreven worden; daarom worden geen beperkte gegevens getoond. "
+            "Probeer later opnieuw.")
+
+
+def before_commit(operation: str, caller: Principal) -> Callable[[str, int], None]:
+    """A Provenance.before_commit hook: logs the write (vcode, sequence) before its transaction."""
+    ip, endpoint = request.remote_addr, f"{request.method} {request.path}"
+
+    def hook(vcode: str, sequence: int) -> None:
+        event = _event(operation, caller, vcode, {"sequentie": sequence})
+        event.update(ip=ip, endpoint=endpoint)
+        _append(event, "Het auditlog kan nu niet geschreven worden; er werd niets gewijzigd. Probeer later opnieuw.")
+
+    return hook
+
+
+def _event(operation: str, caller: Principal, vcode: str | None, details: dict) -> dict:
     event = {"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "ip": request.remote_addr,
              "initiator": caller.initiator.ovo, "endpoint": f"{request.method} {request.path}",
              "operatie": operation, "vCode": vcode, **details}
     if caller.client:
         event["client"] = caller.client  # the OAuth2 client acting for the organisation
+    return event
+
+
+def _append(event: dict, refusal: str) -> None:
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            log.exception("audit log %s cannot be written", path)
+            raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar", refusal) from None
 
 
 def events() -> list[dict]:

@@ -217,6 +217,7 @@ class CommandHandler:
             meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
             history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted,
                                              places.gemeenten(state))
+            _before_commit(prov, vcode, sequence)
             self.store.insert(public + restricted + meta + history + system)
             self._sequence, self._timestamp = sequence, timestamp
             self._last_vcode = max(self._last_vcode, number)
@@ -291,7 +292,7 @@ class CommandHandler:
 
     def _commit_batch(self, valid: list, results: list) -> None:
         quads: list[Quad] = []
-        written: list[tuple[str, int]] = []
+        written: list[tuple[str, int, versions.Provenance]] = []
         keys_in_batch: set[NamedNode] = set()
         sequence, timestamp, last = self._sequence, self._timestamp, self._last_vcode
         before = self._timestamp
@@ -318,15 +319,17 @@ class CommandHandler:
             quads += public + restricted + meta + history + system
             last = max(last, number)
             results[index] = Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
-            written.append((vcode, sequence))
+            written.append((vcode, sequence, prov))
         try:
+            for vcode, seq, prov in written:
+                _before_commit(prov, vcode, seq)
             if quads:
                 self.store.insert(quads)
         except BaseException:
             self._timestamp = before
             raise
         self._sequence, self._timestamp, self._last_vcode = sequence, timestamp, last
-        for vcode, seq in written:
+        for vcode, seq, _ in written:
             self._notify(vcode, seq)
 
     def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
@@ -441,6 +444,7 @@ class CommandHandler:
             if highest + 1 != ids[kind]:
                 system_old.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", ids[kind]))
                 system_new.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", highest + 1))
+        _before_commit(prov, vcode, sequence)
         self.store.apply(delete=[*(old - new), *system_old], insert=[*(new - old), *history, *system_new])
         self._sequence, self._timestamp = sequence, timestamp
         self._notify(vcode, sequence)
@@ -459,6 +463,7 @@ class CommandHandler:
             timestamp = self._next_timestamp()
             tombstone = versions.tombstone_quads(vc_iri, version + 1, sequence, timestamp, prov,
                                                  places.gemeenten(state))
+            _before_commit(prov, vcode, sequence)
             self.store.apply(
                 delete=[*old, system_quad(vc, "versienummer", version)],
                 insert=[*tombstone, system_quad(vc, "versienummer", version + 1),
@@ -502,6 +507,12 @@ class CommandHandler:
 
 
 _G_SYSTEM = NamedNode(GRAPH_SYSTEM)
+
+
+def _before_commit(prov: versions.Provenance, vcode: str, sequence: int) -> None:
+    """The caller's last word before the transaction (its audit entry); raising keeps the store untouched."""
+    if prov.before_commit is not None:
+        prov.before_commit(vcode, sequence)
 
 
 def unique_keys(state: dict) -> list[NamedNode]:

@@ -11,7 +11,8 @@ the restricted version graph, so both streams come from the same record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -68,6 +69,10 @@ class Provenance:
     activity: str  # key of ACTIVITY_TYPES
     initiator: Initiator
     reason: str | None = None
+    # before_commit(vcode, sequence) runs just before the transaction, under the writer lock (the
+    # audit entry of an HTTP write): if it raises, nothing is written, so a change is never
+    # committed without its audit entry and never reported as failed after it was committed.
+    before_commit: Callable[[str, int], None] | None = field(default=None, compare=False, repr=False)
 
 
 def version_iri(vc_iri: str, number: int) -> str:

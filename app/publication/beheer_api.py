@@ -14,7 +14,6 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, request
 
-from app.auth import audit
 from app.auth.access import principal
 from app.auth.keys import Principal
 from app.domain import parse
@@ -55,7 +54,6 @@ def expected_version() -> int | None:
 
 
 def respond(outcome: Outcome, status: int = 200, location: str | None = None, item_id: int | None = None) -> Response:
-    audit.record(f"schrijven ({request.method})", principal("initiator"), outcome.vcode)
     body: dict = {"vCode": outcome.vcode, "versie": outcome.version, "gewijzigd": outcome.changed}
     if item_id is not None:
         body["id"] = item_id

@@ -76,4 +76,8 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return http_problem(500, "Er liep iets onverwacht mis; er werd niets gewijzigd.")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return http_problem(500, "Er liep iets onverwacht mis.")
+        # never claim "nothing changed": the failure may come after a commit
+        return http_problem(500, "Er liep iets onverwacht mis. Kijk na of de wijziging werd doorgevoerd voor u ze "
+                                 "opnieuw stuurt (met dezelfde Idempotency-Key wordt ze nooit dubbel uitgevoerd).")

@@ -74,7 +74,8 @@ def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
             raise _bad_request("reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.",
                                "reden")
         reason = reason.strip() or None
-    return Provenance(activity, caller.initiator, reason)
+    operation = "registratie" if request.path == "/verenigingen" else f"schrijven ({request.method})"
+    return Provenance(activity, caller.initiator, reason, before_commit=audit.before_commit(operation, caller))
 
 
 @bp.post("/verenigingen")
@@ -88,7 +89,6 @@ def register_vereniging() -> Response:
     iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
     body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
             "versie": outcome.version}
-    audit.record("registratie", caller, outcome.vcode)
     response = Response(json.dumps(body), status=201, mimetype="application/ld+json")
     response.headers["Location"] = f"/id/vereniging/{outcome.vcode}"
     response.headers["ETag"] = f'W/"{outcome.version}"'
