@@ -16,6 +16,7 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.domain import mapping
+from app.exchange.cells import safe_cell
 from app.namespaces import FV, GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES, RDF
 from app.publication import jsonld
 from app.store.oxigraph_store import RegisterStore
@@ -71,7 +72,7 @@ def stream(store: RegisterStore, fmt: str, restricted: bool, context_url: str) -
 
 def _csv_line(values: list) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv.writer(buffer).writerow([safe_cell(value) for value in values])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from app.exchange.cells import safe_cell
 from app.exchange.normalise import fold
 
 MESSAGES = ["Rij", "Sleutel", "Naam", "Soort", "Kolom", "Waarde", "Melding", "Oplossing"]
@@ -121,11 +122,7 @@ def _dress(sheet, header: list[str], lines: list[list]) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(lines) + 1)}"
 
 
-def _safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is written as text (leading apostrophe)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+_safe = safe_cell  # text that a spreadsheet would run as a formula is written as text
 
 
 class Feedback:

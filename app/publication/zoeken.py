@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request
 
 from app.domain import codelists
+from app.exchange.cells import safe_cell
 from app.index.search_index import FACETS, SORTS, Query
 from app.publication.problems import http_problem
 
@@ -160,5 +161,5 @@ def statistics_data(name: str, fmt: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["label", "aantal"])
-    writer.writerows(data)
+    writer.writerows([safe_cell(label), count] for label, count in data)
     return Response(buffer.getvalue(), mimetype="text/csv")
