@@ -150,3 +150,24 @@ def test_query_processes_cannot_reach_the_network(listener, offline):
         assert "error" in results and hits == []
     else:
         assert len(hits) == 1 and hits[0].startswith((b"POST", b"GET"))
+
+
+def test_the_check_only_pool_refuses_service_and_expands_escapes():
+    """For engines that evaluate elsewhere (the remote store server) the endpoint forwards only what a
+    checking worker returned: SERVICE refused there, escapes already expanded."""
+    from app.store.query_workers import QueryFailed, QueryWorkers
+
+    checker = QueryWorkers(None, workers=1, timeout=20)
+    try:
+        checked = checker.check("SELECT ?x WHERE { BIND('\\u0041' AS ?x) }")
+        assert checked.kind == "SELECT" and "'A'" in checked.text
+        for query in SERVICE_FORMS:
+            with pytest.raises(QueryFailed) as refused:
+                checker.check("ASK { " + query.format(url="http://127.0.0.1:9/x").replace("{{", "{")
+                              .replace("}}", "}") + " }")
+            assert refused.value.slug == "sparql-service", query
+        with pytest.raises(QueryFailed) as update:
+            checker.check("DELETE WHERE { ?s ?p ?o }")
+        assert update.value.slug == "sparql-alleen-lezen"
+    finally:
+        checker.close()

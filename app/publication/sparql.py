@@ -31,7 +31,7 @@ from app.namespaces import (
     GRAPH_VERSIONS_RESTRICTED,
 )
 from app.publication.problems import http_problem, problem
-from app.store.query_workers import QueryFailed, QueryJob
+from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers
 
 bp = Blueprint("sparql", __name__)
 
@@ -152,6 +152,17 @@ class RateLimit:
 _limits_lock = threading.Lock()
 
 
+def _checker(register) -> QueryWorkers:
+    """Offline processes that only parse and check queries, for engines that evaluate elsewhere."""
+    with _limits_lock:
+        pool = current_app.extensions.get("vr-sparql-checker")
+        if pool is None:
+            settings = register.settings
+            pool = QueryWorkers(None, settings.sparql_workers, settings.sparql_timeout, settings.sparql_waiting)
+            current_app.extensions["vr-sparql-checker"] = pool
+        return pool
+
+
 def _rate_limit(register) -> RateLimit:
     with _limits_lock:
         return current_app.extensions.setdefault("vr-sparql-rate", RateLimit(register.settings.sparql_rate_limit))
@@ -203,10 +214,15 @@ def _endpoint(restricted: bool) -> Response:
     limited = _too_many(caller)
     if limited is not None:
         return limited
-    job = QueryJob(query, default, named, _negotiate(SOLUTION_TYPES), _negotiate(GRAPH_TYPES),
-                   register.settings.sparql_max_rows, register.handler.latest_sequence)
     try:
-        key, body = register.query_workers().execute(job, started)
+        workers = register.query_workers()
+        if not getattr(workers, "checks_queries", False):
+            # an engine that evaluates elsewhere (the remote store server) gets the checked, escape-expanded
+            # text, so SERVICE is refused before anything is forwarded
+            query = _checker(register).check(query, started).text
+        job = QueryJob(query, default, named, _negotiate(SOLUTION_TYPES), _negotiate(GRAPH_TYPES),
+                       register.settings.sparql_max_rows, register.handler.latest_sequence)
+        key, body = workers.execute(job, started)
     except QueryFailed as exc:
         return _failed(exc)
     media = MEDIA[key]

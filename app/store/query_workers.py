@@ -64,6 +64,7 @@ class QueryJob:
     max_rows: int
     generation: int  # the register's sequence when the query arrived: the checkpoint must include it
     snapshot: str = ""  # set by QueryWorkers: the checkpoint directory to query
+    check_only: bool = False  # only parse and check (for engines that evaluate elsewhere): → CheckedQuery
 
 
 SOLUTION_FORMATS = {"json": QueryResultsFormat.JSON, "xml": QueryResultsFormat.XML, "csv": QueryResultsFormat.CSV,
@@ -83,12 +84,16 @@ def _evaluate(store: pyoxigraph.Store, text: str, job: QueryJob):
                        named_graphs=[NamedNode(g) for g in job.named_graphs])
 
 
-def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
-    """Check, evaluate and fully serialise; returns (format key, body)."""
+def _check(query: str) -> sparql_query.CheckedQuery:
     try:
-        checked = sparql_query.check(job.query)
+        return sparql_query.check(query)
     except sparql_query.QueryRefused as exc:
         raise QueryFailed(exc.status, exc.slug, exc.detail, exc.title) from None
+
+
+def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
+    """Check, evaluate and fully serialise; returns (format key, body)."""
+    checked = _check(job.query)
     fmt = job.result_format if checked.kind in ("SELECT", "ASK") else job.graph_format
     if fmt is None:
         raise QueryFailed(406, "niet-aanvaardbaar", f"Geen gevraagd formaat past bij een {checked.kind}-query.",
@@ -180,6 +185,9 @@ def _serve(connection) -> None:
             gc.collect()
             return
         try:
+            if job.check_only:
+                connection.send(("ok", _check(job.query)))
+                continue
             if store is None or job.snapshot != opened:
                 store = None  # release the old checkpoint's files first
                 store, opened = pyoxigraph.Store.read_only(job.snapshot), job.snapshot
@@ -269,8 +277,13 @@ class QueryWorkers:
     reported as such, not as a timeout.
     """
 
-    def __init__(self, snapshots: Snapshots, workers: int = 2, timeout: float = 10.0, waiting: int | None = None,
-                 offline: bool = True) -> None:
+    # The endpoint need not check queries first: these workers check each query before evaluating it.
+    checks_queries = True
+
+    def __init__(self, snapshots: Snapshots | None, workers: int = 2, timeout: float = 10.0,
+                 waiting: int | None = None, offline: bool = True) -> None:
+        """Without snapshots the pool only checks queries (QueryWorkers.check), for engines that
+        evaluate elsewhere (the remote store server)."""
         self.snapshots, self.timeout, self.offline = snapshots, timeout, offline
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -292,6 +305,8 @@ class QueryWorkers:
         if not self._admitted.acquire(blocking=False):
             raise busy()
         try:
+            if self.snapshots is None or job.check_only:
+                return self._execute(replace(job, check_only=True), deadline)
             snapshot = self.snapshots.acquire(job.generation)
             try:
                 return self._execute(replace(job, snapshot=snapshot), deadline)
@@ -300,7 +315,13 @@ class QueryWorkers:
         finally:
             self._admitted.release()
 
-    def _execute(self, job: QueryJob, deadline: float) -> tuple[str, bytes]:
+    def check(self, query: str, started: float | None = None) -> sparql_query.CheckedQuery:
+        """The query's form and the (escape-expanded) text to forward, checked in a worker within the
+        deadline; QueryFailed when refused."""
+        job = QueryJob(query, (), (), None, None, 0, 0, check_only=True)
+        return self.execute(job, started)  # type: ignore[return-value]
+
+    def _execute(self, job: QueryJob, deadline: float):
         try:
             worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:  # waited for a worker until the deadline
@@ -336,6 +357,8 @@ class QueryWorkers:
         self._prune()
 
     def _prune(self) -> None:
+        if self.snapshots is None:
+            return
         with self._lock:
             in_use = {w.snapshot for w in self._all if w.snapshot}
         self.snapshots.prune(in_use)
@@ -349,7 +372,8 @@ class QueryWorkers:
             except OSError:
                 pass
             worker.kill()
-        shutil.rmtree(self.snapshots.root, ignore_errors=True)
+        if self.snapshots is not None:
+            shutil.rmtree(self.snapshots.root, ignore_errors=True)
 
 
 class InProcessQueries:
@@ -357,6 +381,8 @@ class InProcessQueries:
     calling thread, one at a time. The deadline is checked after the fact — still an error status,
     never a truncated body — but a runaway query cannot be stopped here and nothing takes this
     thread off the network; deployments use QueryWorkers."""
+
+    checks_queries = True  # run() checks each query
 
     def __init__(self, store: pyoxigraph.Store, timeout: float = 10.0) -> None:
         self.store, self.timeout = store, timeout
