@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         dumps,
         historiek,
         openapi,
+        portal,
         problems,
         resources,
         sparql,
@@ -45,4 +46,5 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(resources.bp)
     app.register_blueprint(vocab.bp)
     app.register_blueprint(zoeken.bp)
+    app.register_blueprint(portal.bp)
     return app

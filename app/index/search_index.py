@@ -7,27 +7,40 @@ indexed sequence from the register's own sequence index, so a crash between a co
 update heals itself on the next start. Only the public graph is read.
 
 SQLite keeps the rows (persisted, with the last indexed sequence); facet filters and counts use one
-roaring bitmap of record numbers (the V-code's digits) per facet value, rebuilt in memory on open,
-so a facet count over a million records is a few set intersections instead of a GROUP BY.
+roaring bitmap of record numbers (the V-code's digits) per facet value, so a facet count over a
+million records is a few set intersections instead of a GROUP BY. The bitmaps are saved (serialised)
+on close with the sequence they reflect, so a normal start loads them instead of rebuilding; only a
+start after an unclean stop rebuilds them from the facet rows.
+
+The free text covers what a person means: names, descriptions, contact values, activity labels and
+codes, the place names of the address (deelgemeente), its gemeente and province, and the postcode.
+A search that finds nothing is retried once with each unknown word replaced by the closest indexed
+word (rapidfuzz, Levenshtein distance 1–2), which the portal shows as "Bedoelde u …?".
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import sqlite3
 import threading
+import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import NamedNode
 from pyroaring import BitMap
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
-from app.domain import mapping, places
+from app.domain import codelists, mapping, places
 from app.domain.versions import sequence_key
 from app.namespaces import GRAPH_PUBLIC, GRAPH_SYSTEM, VRX
 from app.store.oxigraph_store import RegisterStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS vereniging (
@@ -38,9 +51,15 @@ CREATE INDEX IF NOT EXISTS vereniging_naam ON vereniging (naam COLLATE NOCASE, i
 CREATE INDEX IF NOT EXISTS vereniging_start ON vereniging (startdatum, id);
 CREATE TABLE IF NOT EXISTS facet (id INTEGER, soort TEXT, waarde TEXT);
 CREATE INDEX IF NOT EXISTS facet_id ON facet (id);
-CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijving, contact, plaats,
+CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijving, contact, plaats, activiteit,
   tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
+CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
 """
+VOCABULARY_SECONDS = 60
+TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap")
+PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
+             "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
 FACETS = ("hoofdactiviteit", "gemeente", "postcode", "provincie", "type", "status")
 COUNTED = ("hoofdactiviteit", "gemeente", "provincie", "type", "status")  # facets whose counts are returned
 # sort key → (column of an index, descending)
@@ -72,15 +91,43 @@ class SearchIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            for table in ("meta", "vereniging", "facet", "tekst"):  # older layout: rebuilt by catch_up
+            for table in TABLES:  # older layout: rebuilt by catch_up
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.executescript(SCHEMA)
         self.bitmaps: dict[str, dict[str, BitMap]] = {}  # facet → value → record numbers
         self.all = BitMap()
-        self._load_bitmaps()
+        self._applied = self.last_sequence  # the sequence the in-memory bitmaps reflect
+        self.bitmaps_loaded = self._load_saved_bitmaps()
+        if not self.bitmaps_loaded:
+            self._rebuild_bitmaps()
+        self._vocabulary: tuple[float, list[str], dict[str, int]] | None = None
+        self._vocabulary_sequence = -1
 
-    def _load_bitmaps(self) -> None:
+    def _load_saved_bitmaps(self) -> bool:
+        """The bitmaps saved on the last clean close, if they reflect the current rows."""
+        saved = self.db.execute("SELECT value FROM meta WHERE key = 'bitmaps'").fetchone()
+        if saved is None or int(saved[0]) != self.last_sequence:
+            return False
+        for kind, value, data in self.db.execute("SELECT soort, waarde, data FROM bitmap"):
+            if kind == "*":
+                self.all = BitMap.deserialize(data)
+            else:
+                self.bitmaps.setdefault(kind, {})[value] = BitMap.deserialize(data)
+        return True
+
+    def _save_bitmaps(self) -> None:
+        self.db.execute("DELETE FROM bitmap")
+        self.db.executemany("INSERT INTO bitmap VALUES (?, ?, ?)", [("*", "", self.all.serialize())] + [
+            (kind, value, bitmap.serialize()) for kind, values in self.bitmaps.items()
+            for value, bitmap in values.items() if bitmap])
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('bitmaps', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(self._applied),))
+        self.db.commit()
+
+    def _rebuild_bitmaps(self) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = 'bitmaps'")  # saved ones are stale until the next close
+        self.db.commit()
         rows: dict[str, dict[str, list[int]]] = {}
         for number, kind, value in self.db.execute("SELECT id, soort, waarde FROM facet"):
             rows.setdefault(kind, {}).setdefault(value, []).append(number)
@@ -122,6 +169,7 @@ class SearchIndex:
         return len(vcodes)
 
     def _set_sequence(self, sequence: int) -> None:
+        self._applied = sequence
         self.db.execute("INSERT INTO meta (key, value) VALUES ('sequentie', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(sequence),))
 
@@ -152,6 +200,10 @@ class SearchIndex:
         names = sorted({a["gemeente"] for a in addresses})
         postcodes = sorted({a["postcode"] for a in addresses})
         contact = " ".join(c["waarde"] for c in state["contactgegevens"])
+        # a person searches for the gemeente (Gent) and the province as well as the deelgemeente (Oostakker)
+        places_text = " ".join(names + postcodes + sorted({_place_label(c) for c in codes})
+                               + sorted({PROVINCES.get(c[:4], "") for c in codes}))
+        activities = " ".join(f"{code} {_activity_label(code)}" for code in state["hoofdactiviteiten"])
         self.db.execute(
             "INSERT INTO vereniging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (number, vcode, state["naam"], state["korteNaam"], state["korteBeschrijving"], state["verenigingstype"],
@@ -164,10 +216,10 @@ class SearchIndex:
         for kind, value in facets:
             self.bitmaps.setdefault(kind, {}).setdefault(value, BitMap()).add(number)
         self.all.add(number)
-        self.db.execute("INSERT INTO tekst (rowid, naam, korte_naam, beschrijving, contact, plaats) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO tekst (rowid, naam, korte_naam, beschrijving, contact, plaats, activiteit) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (number, state["naam"], state["korteNaam"] or "", state["korteBeschrijving"] or "", contact,
-                         " ".join(names + postcodes)))
+                         places_text, activities))
 
     def commit(self) -> None:
         with self._lock:
@@ -178,7 +230,10 @@ class SearchIndex:
         filters = {k: v for k, v in (query.filters or {}).items() if k in FACETS and v}
         filters.setdefault("status", ["Actief"])
         with self._lock:
-            base = self._text(query.text)
+            base, suggestion = self._text(query.text), None
+            if query.text and not base:
+                suggestion = self.suggest(query.text)
+                base = self._text(suggestion) if suggestion else base
             chosen = {kind: self._union(kind, values) for kind, values in filters.items()}
             found = self._intersect(base, chosen.values())
             numbers = self._page(found, query.sort, query.offset, query.limit)
@@ -188,17 +243,52 @@ class SearchIndex:
                 scope = self._intersect(base, [b for k, b in chosen.items() if k != kind])  # without its own filter
                 facets[kind] = _counts(scope, self.bitmaps.get(kind, {}))
         return {"totaal": len(found), "offset": query.offset, "limit": query.limit,
+                "suggestie": suggestion, "verbeterd": bool(suggestion),
                 "verenigingen": [dict(zip(KEYS, row, strict=True)) for row in rows],
                 "facetten": {kind: [{"waarde": value, "aantal": count} for value, count in counts]
                              for kind, counts in facets.items()}}
 
     def _text(self, text: str) -> BitMap:
-        words = re.findall(r"\w+", text or "", re.UNICODE)
-        if not words:
+        """Every whitespace-separated part must match; 'Oost-Vlaanderen' is the phrase 'oost vlaanderen'."""
+        parts = [" ".join(re.findall(r"\w+", part, re.UNICODE)) for part in (text or "").split()]
+        parts = [part for part in parts if part]
+        if not parts:
             return self.all
-        match = " ".join(f'"{word}"*' for word in words)
+        match = " ".join(f'"{part}"*' for part in parts)
         return BitMap(number for (number,) in self.db.execute("SELECT rowid FROM tekst WHERE tekst MATCH ?",
                                                               (match,)))
+
+    def suggest(self, text: str) -> str | None:
+        """The text with each word that no indexed word starts with replaced by the closest indexed word."""
+        _, terms, frequency = self._words()
+        words, changed = [], False
+        for word in re.findall(r"\w+", text or "", re.UNICODE):
+            folded = _fold(word)
+            at = bisect.bisect_left(terms, folded)
+            if len(folded) < 4 or (at < len(terms) and terms[at].startswith(folded)):
+                words.append(word)
+                continue
+            limit = 1 if len(folded) <= 5 else 2
+            close = process.extract(folded, terms, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)
+            if not close:
+                words.append(word)
+                continue
+            best = min(close, key=lambda match: (match[1], -frequency[match[0]], match[0]))[0]
+            words.append(best)
+            changed = True
+        return " ".join(words) if changed else None
+
+    def _words(self) -> tuple[float, list[str], dict[str, int]]:
+        """Indexed words of four letters or more (no digits) with document counts, reread at most once a minute
+        after a change (a suggestion may miss a word added seconds ago; the search itself never does)."""
+        stale = self._vocabulary is None or (self._vocabulary_sequence != self._applied
+                                             and time.monotonic() - self._vocabulary[0] > VOCABULARY_SECONDS)
+        if stale:
+            rows = self.db.execute("SELECT term, doc FROM woorden WHERE length(term) >= 4 "
+                                   "AND term NOT GLOB '*[0-9]*'").fetchall()
+            self._vocabulary = (time.monotonic(), [term for term, _ in rows], dict(rows))
+            self._vocabulary_sequence = self._applied
+        return self._vocabulary
 
     def _union(self, kind: str, values: list[str]) -> BitMap:
         known = self.bitmaps.get(kind, {})
@@ -221,15 +311,20 @@ class SearchIndex:
             positions = range(end - offset, max(end - offset - limit, -1), -1) if descending else \
                 range(offset, min(offset + limit, len(found)))
             return [found[i] for i in positions]
-        order = f"{column} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+        direction = "DESC" if descending else "ASC"
+        order = f"{column} {direction}, id {direction}"
+        name = column.split()[0]
+        missing = f"({name} IS NULL OR {name} = '')"  # records without a value come last, either direction
         # Reading the sorted index costs about (offset + limit) * density⁻¹ rows; sorting the set costs its size.
         if (offset + limit) * len(self.all) / len(found) > len(found):
             ids = ",".join(map(str, found))
             return [n for (n,) in self.db.execute(
-                f"SELECT id FROM vereniging WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {order} "
+                f"SELECT id FROM vereniging WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {missing}, {order} "
                 "LIMIT ? OFFSET ?", (f"[{ids}]", limit, offset))]
         page, skipped = [], 0
-        for (number,) in self.db.execute(f"SELECT id FROM vereniging ORDER BY {order}"):
+        for (number,) in itertools.chain(
+                self.db.execute(f"SELECT id FROM vereniging WHERE NOT {missing} ORDER BY {order}"),
+                self.db.execute(f"SELECT id FROM vereniging WHERE {missing} ORDER BY id {direction}")):
             if number in found:
                 if skipped < offset:
                     skipped += 1
@@ -260,7 +355,9 @@ class SearchIndex:
                                    "ORDER BY maand").fetchall()
 
     def close(self) -> None:
+        """Save the bitmaps for the next start, then close."""
         with self._lock:
+            self._save_bitmaps()
             self.db.close()
 
 
@@ -268,3 +365,18 @@ def _counts(scope: BitMap, values: dict[str, BitMap]) -> list[tuple[str, int]]:
     """How many records of `scope` have each value, most first, zeros left out."""
     counts = [(value, scope.intersection_cardinality(bitmap)) for value, bitmap in values.items()]
     return sorted(((v, n) for v, n in counts if n), key=lambda item: (-item[1], item[0]))
+
+
+def _fold(word: str) -> str:
+    """Lower case without diacritics, as the FTS5 tokenizer (unicode61 remove_diacritics 2) folds."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
+
+
+def _activity_label(code: str) -> str:
+    found = codelists.get("hoofdactiviteiten").find(code)
+    return found.label if found else ""
+
+
+def _place_label(code: str) -> str:
+    found = codelists.get("werkingsgebieden").find(code)
+    return found.label if found else ""

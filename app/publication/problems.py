@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.namespaces import PROJECT
@@ -42,12 +42,25 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldE
     if errors is not None:
         body["errors"] = [e.as_dict() for e in errors]
     body.update(extra)
-    response = Response(json.dumps(body, ensure_ascii=False), status=status,
-                        mimetype="application/problem+json")
+    if wants_html():
+        response = Response(render_template("fout.html", problem=body), status=status, mimetype="text/html")
+    else:
+        response = Response(json.dumps(body, ensure_ascii=False), status=status,
+                            mimetype="application/problem+json")
+    response.headers["Vary"] = "Accept"
     response.headers["Content-Language"] = "nl"
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def wants_html() -> bool:
+    """A browser (text/html preferred over JSON) gets a readable page; API clients keep problem+json."""
+    if not request:
+        return False
+    accept = request.accept_mimetypes
+    best = accept.best_match(["application/problem+json", "application/json", "text/html"])
+    return best == "text/html" and accept["text/html"] > accept["application/json"]
 
 
 def http_problem(status: int, detail: str, headers: dict | None = None, **extra) -> Response:

@@ -15,18 +15,17 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.domain import codelists
 from app.exchange.cells import safe_cell
-from app.index.search_index import FACETS, SORTS, Query
+from app.index.search_index import FACETS, PROVINCES, SORTS, Query
 from app.publication.problems import http_problem
 
 bp = Blueprint("zoeken", __name__)
 
-SORT_LABELS = {"naam": "Naam (A–Z)", "-naam": "Naam (Z–A)", "vCode": "V-code (oudste eerst)",
-               "-vCode": "V-code (nieuwste eerst)", "startdatum": "Startdatum (oudste eerst)",
-               "-startdatum": "Startdatum (recentste eerst)"}
-FACET_TITLES = {"hoofdactiviteit": "Hoofdactiviteit", "gemeente": "Gemeente", "provincie": "Provincie", "type": "Type"}
+SORT_LABELS = {"naam": "Naam (A–Z)", "-naam": "Naam (Z–A)", "vCode": "Eerst ingeschreven in het register",
+               "-vCode": "Laatst ingeschreven in het register", "startdatum": "Opgericht (oudste eerst)",
+               "-startdatum": "Opgericht (recentste eerst)"}
+FACET_TITLES = {"hoofdactiviteit": "Hoofdactiviteit", "gemeente": "Gemeente", "provincie": "Provincie",
+                "type": "Soort vereniging"}
 MAX_WINDOW = 1000  # offset + limit, as in the official register
-PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
-             "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
 
 
 def _index():
@@ -54,7 +53,9 @@ def _query() -> Query | Response:
     except ValueError:
         return http_problem(400, "'offset' en 'limit' zijn gehele getallen.")
     if offset < 0 or limit < 1 or offset + limit > MAX_WINDOW:
-        return http_problem(400, f"'Limit' en 'Offset' mogen samen niet groter dan {MAX_WINDOW} zijn.")
+        return http_problem(400, f"U kunt enkel de eerste {MAX_WINDOW} resultaten van een zoekopdracht doorbladeren "
+                                 f"('offset' + 'limit' ten hoogste {MAX_WINDOW}, 'offset' niet negatief, 'limit' "
+                                 "minstens 1). Verfijn de zoekopdracht met een zoekterm of filter.")
     sort = request.args.get("sort", "naam")
     if sort not in SORTS:
         return http_problem(400, f"Onbekend sorteerveld '{sort}'. Kies uit: {', '.join(SORTS)}.")
@@ -98,7 +99,8 @@ def search_page():
         return "/zoeken?" + urlencode(merged, doseq=True)
 
     return render_template("zoeken.html", result=result, query=query, label=label, link=link,
-                           active=query.filters or {}, sorts=SORT_LABELS, facet_titles=FACET_TITLES)
+                           active=query.filters or {}, sorts=SORT_LABELS, facet_titles=FACET_TITLES,
+                           max_window=MAX_WINDOW)
 
 
 # -- statistics -----------------------------------------------------------------------------------------

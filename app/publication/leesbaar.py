@@ -1,0 +1,125 @@
+"""Readable Dutch for people: dates, times in Europe/Brussels, code labels, age ranges, history values.
+
+The data surfaces keep ISO dates, codes and JSON; the HTML pages pass them through these filters so a
+citizen reads "3 maart 2024", "Sport, Jeugdwerk" and "alle leeftijden" instead.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from app.domain import codelists
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+OLDEST = 150  # the register's default maximumleeftijd: no upper limit
+TYPE_EXPLANATIONS = {
+    "FV": "Feitelijke vereniging: een vereniging zonder rechtspersoonlijkheid, geregistreerd vóór de "
+          "overstap naar VZER. Ze is niet ingeschreven in de Kruispuntbank van Ondernemingen (KBO).",
+    "VZER": "Vereniging zonder eigen rechtspersoonlijkheid: een groep mensen die samen een doel nastreeft, "
+            "zonder vzw te zijn. Ze schrijft zich rechtstreeks in dit register in, niet in de KBO.",
+    "VZW": "Vereniging zonder winstoogmerk, met rechtspersoonlijkheid; de gegevens komen uit de KBO.",
+    "IVZW": "Internationale vereniging zonder winstoogmerk; de gegevens komen uit de KBO.",
+    "PS": "Private stichting; de gegevens komen uit de KBO.",
+    "SVON": "Stichting van openbaar nut; de gegevens komen uit de KBO.",
+}
+# history field label → code list whose labels replace the codes
+FIELD_SCHEMES = {"status": "verenigingstatus", "type": "verenigingstypes", "hoofdactiviteiten": "hoofdactiviteiten",
+                 "werkingsgebieden": "werkingsgebieden"}
+
+
+def datum(value: str | date | None) -> str:
+    """'2024-03-03' → '3 maart 2024'; anything that is not a date is returned as is."""
+    if not value:
+        return ""
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def datum_tijd(value: str | None) -> str:
+    """An ISO timestamp (UTC or with offset) as Dutch date and time in Belgian time."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    local = moment.astimezone(BRUSSELS)
+    return f"{datum(local.date())} om {local:%H:%M}"
+
+
+def label(scheme: str, code: str | None) -> str:
+    found = codelists.get(scheme).find(code) if code else None
+    return found.label if found else (code or "")
+
+
+def doelgroep(value: dict | None) -> str:
+    """{'minimumleeftijd': 0, 'maximumleeftijd': 150} → 'Alle leeftijden'."""
+    value = value or {}
+    low, high = int(value.get("minimumleeftijd") or 0), int(value.get("maximumleeftijd") or OLDEST)
+    if low <= 0 and high >= OLDEST:
+        return "Alle leeftijden"
+    if low <= 0:
+        return f"Tot en met {high} jaar"
+    if high >= OLDEST:
+        return f"Vanaf {low} jaar"
+    return f"Van {low} tot en met {high} jaar"
+
+
+def _adres(adres: dict) -> str:
+    street = " ".join(str(adres[k]) for k in ("straatnaam", "huisnummer") if adres.get(k))
+    if adres.get("busnummer"):
+        street += f" bus {adres['busnummer']}"
+    place = " ".join(str(adres[k]) for k in ("postcode", "gemeente") if adres.get(k))
+    return ", ".join(part for part in (street, place) if part)
+
+
+def _item(field: str, item: object) -> str:
+    if not isinstance(item, dict):
+        scheme = FIELD_SCHEMES.get(field)
+        return label(scheme, str(item)) if scheme else str(item)
+    if field == "locaties":
+        name = item.get("naam") or item.get("locatietype") or "Locatie"
+        where = _adres(item["adres"]) if isinstance(item.get("adres"), dict) else item.get("adresId", "")
+        return f"{name}: {where}" + (" (primair)" if item.get("isPrimair") else "") if where else name
+    if field == "contactgegevens":
+        kind = label("contactgegeventypes", item.get("contactgegeventype"))
+        return f"{kind}: {item.get('waarde', '')}" + (" (primair)" if item.get("isPrimair") else "")
+    if field == "vertegenwoordigers":
+        return " ".join(str(item.get(k) or "") for k in ("voornaam", "achternaam")).strip() or "Vertegenwoordiger"
+    parts = []
+    for key, value in item.items():
+        if value in (None, "", [], {}) or key == "id":
+            continue
+        parts.append(f"{key}: {datum(value) if 'datum' in key or key in ('van', 'tot') else value}")
+    return ", ".join(parts)
+
+
+def wijziging(field: str, text: str | None) -> list[str]:
+    """One 'voor' or 'na' value of the history (text or JSON) as readable lines."""
+    if text in (None, "", "—"):
+        return ["—"]
+    value: object = text
+    if isinstance(text, str) and text[:1] in "[{":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+    if field == "doelgroep" and isinstance(value, dict):
+        return [doelgroep(value)]
+    if isinstance(value, list):
+        return [_item(field, item) for item in value] or ["—"]
+    if isinstance(value, dict):
+        return [_item(field, value)]
+    if "datum" in field:
+        return [datum(str(value))]
+    scheme = FIELD_SCHEMES.get(field)
+    return [label(scheme, str(value)) if scheme else str(value)]
