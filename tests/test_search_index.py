@@ -17,8 +17,9 @@ CODES = ["SPRT", "JGDW", "KECU", "HOSP"]
 
 def generated(i: int, rng: random.Random, postcodes: list[str]) -> dict:
     state = empty_state("FV" if i % 2 else "VZER")
+    start = None if i % 5 == 0 else f"{rng.randint(1950, 2024)}-01-01"  # some without: they sort last
     state.update(naam=f"{rng.choice(WORDS)} {rng.choice('abcdefgh')}{i}", korteBeschrijving="Vereniging.",
-                 startdatum=f"{rng.randint(1950, 2024)}-01-01", status="Gestopt" if i % 7 == 0 else "Actief",
+                 startdatum=start, status="Gestopt" if i % 7 == 0 else "Actief",
                  hoofdactiviteiten=rng.sample(CODES, rng.randint(1, 2)))
     state["locaties"] = [{"id": 1, "locatietype": "Activiteiten", "isPrimair": True, "naam": None, "adresId": None,
                           "adres": {"straatnaam": "Kerkstraat", "huisnummer": "1", "postcode": rng.choice(postcodes),
@@ -41,10 +42,16 @@ def filled(tmp_path_factory):
 
 
 def brute_force(states: dict, sort: str, keep) -> list[str]:
+    """The expected order: by the sort key, records without a value last in either direction."""
     key = {"naam": lambda item: (item[1]["naam"].lower(), item[0]), "vCode": lambda item: item[0],
            "startdatum": lambda item: (item[1]["startdatum"], item[0])}[sort.lstrip("-")]
     chosen = [item for item in states.items() if item[1]["status"] == "Actief" and keep(item[1])]
-    return [vcode for vcode, _ in sorted(chosen, key=key, reverse=sort.startswith("-"))]
+    field = {"vCode": None}.get(sort.lstrip("-"), sort.lstrip("-"))
+    present = [item for item in chosen if field is None or item[1][field]]
+    missing = [item for item in chosen if field is not None and not item[1][field]]
+    descending = sort.startswith("-")
+    return [vcode for vcode, _ in sorted(present, key=key, reverse=descending)] + \
+        sorted((vcode for vcode, _ in missing), reverse=descending)
 
 
 @pytest.mark.parametrize("sort", list(SORTS))
@@ -87,14 +94,33 @@ def test_free_text_covers_names_and_places_with_prefixes(filled):
     assert by_postcode == index.search(Query("", {"gemeente": [gent]}, limit=1))["totaal"] > 0
 
 
-def test_reopening_rebuilds_the_bitmaps_from_disk(filled):
+def test_a_clean_close_saves_the_bitmaps_and_an_unclean_stop_rebuilds_them(filled):
     index, _, path = filled
-    again = SearchIndex(path, None, "http://test")
+    queries = (Query(), Query("toneel", {"type": ["FV"]}, "-startdatum", 20), Query("", {"provincie": ["BE23"]}))
+    rebuilt = SearchIndex(path, None, "http://test")  # `filled` was never closed: as after a crash
     try:
-        for query in (Query(), Query("toneel", {"type": ["FV"]}, "-startdatum", 20)):
-            assert again.search(query) == index.search(query)
+        assert not rebuilt.bitmaps_loaded
+        for query in queries:
+            assert rebuilt.search(query) == index.search(query)
     finally:
-        again.close()
+        rebuilt.close()  # a clean close saves the bitmaps with the sequence they reflect
+    loaded = SearchIndex(path, None, "http://test")
+    try:
+        assert loaded.bitmaps_loaded
+        for query in queries:
+            assert loaded.search(query) == index.search(query)
+    finally:
+        loaded.close()
+
+
+def test_typo_suggestions_come_from_the_indexed_words(filled):
+    index, states, _ = filled
+    result = index.search(Query("harmonei", limit=1000))
+    assert result["suggestie"] == "harmonie" and result["verbeterd"]
+    assert result["totaal"] == sum(s["naam"].startswith("Harmonie") and s["status"] == "Actief"
+                                   for s in states.values())
+    assert index.search(Query("harmonie", limit=1))["suggestie"] is None  # a word that matches is left alone
+    assert index.search(Query("xqzwv", limit=1))["suggestie"] is None  # nothing close: no suggestion
 
 
 def test_an_index_file_of_an_older_layout_is_dropped_and_rebuilt(tmp_path):

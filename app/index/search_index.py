@@ -65,9 +65,9 @@ COUNTED = ("hoofdactiviteit", "gemeente", "provincie", "type", "status")  # face
 # sort key → (column of an index, descending)
 SORTS = {"naam": ("naam COLLATE NOCASE", False), "-naam": ("naam COLLATE NOCASE", True), "vCode": ("id", False),
          "-vCode": ("id", True), "startdatum": ("startdatum", False), "-startdatum": ("startdatum", True)}
-COLUMNS = "vcode, naam, korte_naam, beschrijving, type, status, gemeenten, postcodes, activiteiten"
+COLUMNS = "vcode, naam, korte_naam, beschrijving, type, status, gemeenten, postcodes, activiteiten, startdatum"
 KEYS = ("vCode", "naam", "korteNaam", "korteBeschrijving", "verenigingstype", "status", "gemeenten", "postcodes",
-        "hoofdactiviteiten")
+        "hoofdactiviteiten", "startdatum")
 
 
 @dataclass

@@ -17,14 +17,15 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "november", "december")
 OLDEST = 150  # the register's default maximumleeftijd: no upper limit
 TYPE_EXPLANATIONS = {
-    "FV": "Feitelijke vereniging: een vereniging zonder rechtspersoonlijkheid, geregistreerd vóór de "
-          "overstap naar VZER. Ze is niet ingeschreven in de Kruispuntbank van Ondernemingen (KBO).",
-    "VZER": "Vereniging zonder eigen rechtspersoonlijkheid: een groep mensen die samen een doel nastreeft, "
-            "zonder vzw te zijn. Ze schrijft zich rechtstreeks in dit register in, niet in de KBO.",
-    "VZW": "Vereniging zonder winstoogmerk, met rechtspersoonlijkheid; de gegevens komen uit de KBO.",
-    "IVZW": "Internationale vereniging zonder winstoogmerk; de gegevens komen uit de KBO.",
-    "PS": "Private stichting; de gegevens komen uit de KBO.",
-    "SVON": "Stichting van openbaar nut; de gegevens komen uit de KBO.",
+    "FV": "Een vereniging zonder rechtspersoonlijkheid die zich vóór de overstap naar VZER inschreef; ze staat "
+          "niet in de Kruispuntbank van Ondernemingen (KBO).",
+    "VZER": "Een groep mensen die samen een doel nastreeft, zonder vzw te zijn. Ze schrijft zich rechtstreeks in "
+            "dit register in, niet in de Kruispuntbank van Ondernemingen (KBO).",
+    "VZW": "Een vereniging met rechtspersoonlijkheid; de gegevens komen uit de Kruispuntbank van Ondernemingen.",
+    "IVZW": "Een internationale vereniging met rechtspersoonlijkheid; de gegevens komen uit de Kruispuntbank van "
+            "Ondernemingen.",
+    "PS": "Een stichting met rechtspersoonlijkheid; de gegevens komen uit de Kruispuntbank van Ondernemingen.",
+    "SVON": "Een stichting met rechtspersoonlijkheid; de gegevens komen uit de Kruispuntbank van Ondernemingen.",
 }
 # history field label → code list whose labels replace the codes
 FIELD_SCHEMES = {"status": "verenigingstatus", "type": "verenigingstypes", "hoofdactiviteiten": "hoofdactiviteiten",
@@ -40,6 +41,15 @@ def datum(value: str | date | None) -> str:
     except ValueError:
         return str(value)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def maand(value: str) -> str:
+    """'2024-03' → 'maart 2024'."""
+    try:
+        year, month = str(value).split("-")[:2]
+        return f"{MONTHS[int(month) - 1]} {int(year)}"
+    except (ValueError, IndexError):
+        return str(value)
 
 
 def datum_tijd(value: str | None) -> str:

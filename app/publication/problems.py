@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.namespaces import PROJECT
@@ -56,7 +56,7 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldE
 
 def wants_html() -> bool:
     """A browser (text/html preferred over JSON) gets a readable page; API clients keep problem+json."""
-    if not request:
+    if not request or g.get("problem_json"):
         return False
     accept = request.accept_mimetypes
     best = accept.best_match(["application/problem+json", "application/json", "text/html"])

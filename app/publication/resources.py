@@ -20,7 +20,7 @@ from app.auth.access import principal
 from app.domain import codelists, mapping, versions
 from app.domain.vcode import parse_vcode
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED, PREFIXES
-from app.publication import jsonld, negotiation, representations
+from app.publication import jsonld, negotiation, portal, representations
 from app.publication.problems import http_problem
 from app.store import members
 
@@ -105,7 +105,7 @@ def document(code: str) -> Response:
     register = current_app.extensions["vr"]
     iri = mapping.vereniging_iri(register.settings.base, vcode)
     if register.handler.is_removed(vcode):
-        return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.")
+        return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.", **portal.removed_facts(register, vcode))
     if full:
         audit.record("lezen", caller, vcode)
     current = register.handler.version_of(vcode)
@@ -242,7 +242,10 @@ def view_model(state: dict, vcode: str, iri: str, quads) -> dict:
         "gewijzigd": rec.one(iri, "http://purl.org/dc/terms/modified"),
         "erkenningen": [dict(e, status=erkenning_status(e)) for e in state["erkenningen"]],
         "locaties": [dict(loc, adresvoorstelling=mapping.adresvoorstelling(loc["adres"]) if loc.get("adres")
-                          else loc.get("adresId")) for loc in state["locaties"]],
+                          else loc.get("adresId"), locatietype_label=label("locatietypes", loc.get("locatietype")))
+                     for loc in state["locaties"]],
+        "contactgegevens": [dict(c, type_label=label("contactgegeventypes", c.get("contactgegeventype")))
+                            for c in state["contactgegevens"]],
     })
     return model
 

@@ -30,6 +30,7 @@ from app.namespaces import (
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
 )
+from app.publication import sparql_page
 from app.publication.problems import http_problem, problem
 from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers
 
@@ -125,6 +126,8 @@ def _dataset(default: tuple[str, ...], named: tuple[str, ...]) -> tuple[tuple[st
 
 def _negotiate(offered: list[tuple[str, str]]) -> str | None:
     """The format key for one family of results (solutions or graphs); None when Accept rules all out."""
+    if request.args.get("format") == "html":  # the query page shows the first offered format as a table
+        return offered[0][1]
     if request.args.get("format") in dict(offered).values():
         return request.args["format"]
     if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", "text/html"):
@@ -274,6 +277,8 @@ def _service_description(restricted: bool) -> Response:
 
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def public_endpoint() -> Response:
+    if sparql_page.wanted():
+        return sparql_page.answer(lambda: _endpoint(restricted=False), EXAMPLES, restricted=False)
     return _endpoint(restricted=False)
 
 

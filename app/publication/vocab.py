@@ -11,12 +11,12 @@ import json
 from functools import cache
 
 import pyoxigraph
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 
 from app import paths
 from app.domain.codelists import SCHEMES, codelist_graph
 from app.namespaces import PREFIXES, PROJECT, PROV, RDF, SKOS
-from app.publication import jsonld, negotiation
+from app.publication import jsonld, negotiation, portal
 from app.publication.problems import http_problem
 from app.register import term
 
@@ -58,8 +58,7 @@ def _respond(triples: list[pyoxigraph.Triple], subject: str, title: str, extensi
         return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
                                  "application/n-triples, application/rdf+xml.")
     if rep.key == "html":
-        rows = sorted((str(t.subject.value), str(t.predicate.value), t.object) for t in triples)
-        body = render_template("resource.html", title=title, subject=subject, rows=rows, prefixes=PREFIXES)
+        body = portal.readable_terms(triples, subject, title)
     elif rep.key == "jsonld":
         body = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.JSON_LD)
     else:

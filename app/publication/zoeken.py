@@ -1,4 +1,4 @@
-"""Public portal: search with facets (HTML and JSON) and statistics with server-side SVG charts.
+"""Public portal: search with facets (HTML and JSON) and statistics with server-side SVG bar charts.
 
 Everything here reads the derived search index (public data only); only active verenigingen are
 listed unless the status facet says otherwise.
@@ -124,31 +124,17 @@ def chart_data(name: str) -> list[tuple[str, int]]:
     return [(label(kind, value), count) for value, count in rows]
 
 
-def svg_bars(title: str, data: list[tuple[str, int]]) -> str:
-    """A horizontal bar chart as inline SVG (no JavaScript, no CDN), with a text alternative."""
-    width, row, left = 640, 22, 230
-    height = max(1, len(data)) * row + 10
+def bars(data: list[tuple[str, int]]) -> list[tuple[str, int, float]]:
+    """(label, count, bar length in % of the largest): the page draws each bar as a scalable SVG next to its
+    label as HTML text, so labels wrap on a phone instead of being cut off."""
     top = max((count for _, count in data), default=1) or 1
-    bars = []
-    for i, (name, count) in enumerate(data):
-        y = i * row + 5
-        length = int((width - left - 60) * count / top)
-        bars.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{_xml(name)}</text>'
-                    f'<rect x="{left}" y="{y + 3}" width="{length}" height="{row - 8}" fill="#0055cc"/>'
-                    f'<text x="{left + length + 6}" y="{y + 15}">{count}</text>')
-    return (f'<svg role="img" aria-label="{_xml(title)}" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" font-size="13" font-family="sans-serif"><title>{_xml(title)}</title>'
-            + "".join(bars) + "</svg>")
-
-
-def _xml(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return [(name, count, round(100 * count / top, 1)) for name, count in data]
 
 
 @bp.get("/statistiek")
 def statistics() -> str:
     data = {name: chart_data(name) for name in CHARTS}
-    charts = [(name, title, svg_bars(title, data[name]), data[name]) for name, (title, _) in CHARTS.items()]
+    charts = [(name, title, bars(data[name]), data[name]) for name, (title, _) in CHARTS.items()]
     return render_template("statistiek.html", charts=charts)
 
 
