@@ -39,8 +39,9 @@ DEFAULT_SCOPES = {
 }
 OVO = re.compile(r"^OVO\d{6}$")
 LEEWAY_SECONDS = 30
-# RFC 9110 §11.6.1: a 401 names the schemes that would work.
-CHALLENGE = 'Bearer realm="verenigingsregister", Basic realm="verenigingsregister", charset="UTF-8"'
+# RFC 9110 §11.6.1: a 401 names the schemes that would work. Basic first: browsers read only the
+# first challenge of a header line, and then ask for the key (as password) to open the staff pages.
+CHALLENGE = 'Basic realm="verenigingsregister", charset="UTF-8", Bearer realm="verenigingsregister"'
 
 
 class TokenRejected(CommandRejected):
