@@ -40,6 +40,7 @@ class Register:
         register.index = SearchIndex(index_path, store, settings.base)
         register.index.catch_up(handler.latest_sequence)
         handler.listeners.append(register.index.changed)
+        handler.batch_forms[register.index.changed] = register.index.changed_many
         return register
 
     def query_workers(self) -> QueryWorkers | InProcessQueries:

@@ -1,18 +1,23 @@
-"""Import throughput: `vr import` of N generated rows vs raw Oxigraph bulk load of the result, in one run.
+"""Import throughput: `vr import` of N generated rows vs a raw Oxigraph bulk load of the result, in one run.
 
-    python bench/bench_import.py [--rows 100000] [--workers 2]
+    python bench/bench_import.py [--rows 100000] [--batch 500] [--engine turbo|pyshacl]
 
-1. Writes an N-row CSV in the import template, imports it through the one write path (parse, rules,
-   SHACL in worker processes, one transaction per association with its version) and measures rows/s
-   and the peak memory (RSS) of this process.
+1. Writes an N-row CSV in the department's own column names (Belgian dates, activity labels,
+   phone notations, real postcodes of every Flemish gemeente) and imports it through the one write
+   path: forgiving reading, parse, rules, duplicate search against the register and the file,
+   SHACL over each batch, ONE transaction per batch with every version member. Measures rows/s and
+   the peak RSS of this process (rows stream: the file is never in memory as a whole).
 2. Dumps the resulting store as N-Quads and bulk-loads it into a fresh store: the raw cost of the
-   same triples. Prints both rates and their ratio.
+   same quads. Prints both rates and their ratio (target: import ≥ 50 % of raw).
+Every row carries Actie=bevestig-nieuw: generated names in one gemeente look alike, and this keeps
+them from waiting for a decision; the duplicate search still runs for every row.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import resource
 import sys
 import tempfile
@@ -26,62 +31,93 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.domain.versions import Initiator  # noqa: E402
-from app.exchange.importer import Mapping, run_import  # noqa: E402
+from app.exchange.importer import run_import  # noqa: E402
 from app.register import Register  # noqa: E402
 
 WORDS = ["Zon", "Maan", "Ster", "Linde", "Eik", "Beuk", "Kastanje", "Vlinder", "Merel", "Reiger", "Molen", "Beek"]
-KINDS = [("Volleybalclub", "SPRT"), ("Toneelkring", "KECU"), ("Buurtcomité", "BWWC"), ("Schaakclub", "HOSP"),
-         ("Jeugdhuis", "JGDW"), ("Imkersbond", "NMDW")]
+KINDS = [("Volleybalclub", "Sport"), ("Toneelkring", "Kunst en cultuur"), ("Buurtcomité", "buurtwerking"),
+         ("Schaakclub", "Hobby & spel"), ("Jeugdhuis", "JGDW"), ("Imkersbond", "natuur")]
+HEADER = ["Id", "Naam vereniging", "Opgericht", "Activiteiten", "Straatnaam", "Nr", "Postcode", "Woonplaats",
+          "E-mailadres", "Telefoonnummer", "INSZ", "Voornaam contactpersoon", "Naam contactpersoon", "Actie"]
+
+
+def places() -> list[tuple[str, str]]:
+    seen: dict[str, tuple[str, str]] = {}
+    with (ROOT / "data" / "postcodes.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["code"][:4] in ("BE21", "BE22", "BE23", "BE24", "BE25") and row["gemeente"]:
+                seen.setdefault(row["gemeente"], (row["postcode"], row["gemeente"]))
+    return list(seen.values())
 
 
 def write_rows(path: Path, count: int) -> None:
-    columns = list(Mapping.load("verenigingen").columns)
+    where = places()
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
         for i in range(count):
-            kind, code = KINDS[i % len(KINDS)]
-            writer.writerow({
-                "Sleutel": f"BENCH-{i:07d}", "Naam": f"{kind} {WORDS[i % 12]} {WORDS[(i // 12) % 12]} {i}",
-                "Hoofdactiviteiten": code, "Straat": "Kerkstraat", "Huisnummer": str(i % 200 + 1),
-                "Postcode": str(10000 + i), "Gemeente": f"Benchgem {i}", "E-mail": f"info{i}@bench.be",
-                "Vertegenwoordiger INSZ": "85073003328", "Vertegenwoordiger voornaam": "An",
-                "Vertegenwoordiger achternaam": "Peeters",
-            })
+            kind, activity = KINDS[i % len(KINDS)]
+            postcode, gemeente = where[i % len(where)]
+            writer.writerow([
+                f"BENCH-{i:07d}", f"{kind} {WORDS[i % 12]} {WORDS[(i // 12) % 12]} {i}",
+                f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i % 70}", activity, "Kerkstraat", str(i % 200 + 1),
+                postcode, gemeente, f"info{i}@bench.be", f"09/2{i % 100:02d} {i % 90 + 10} {i % 80 + 10}",
+                "85073003328", "An", "Peeters", "bevestig-nieuw",
+            ])
+
+
+def transactional_load(nquads: Path, directory: Path, per_batch: int) -> float:
+    """Seconds to write the file's quads with Store.extend, `per_batch` quads per transaction."""
+    store = pyoxigraph.Store(str(directory))
+    quads = pyoxigraph.parse(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
+    spent = 0.0
+    while chunk := list(itertools.islice(quads, per_batch)):  # parsing is not timed
+        start = time.perf_counter()
+        store.extend(chunk)
+        spent += time.perf_counter() - start
+    start = time.perf_counter()
+    store.flush()
+    return spent + time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--engine", choices=["turbo", "pyshacl"], default="turbo")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "rows.csv"
         write_rows(source, args.rows)
-        settings = Settings(data_dir=work / "register", base_url="http://bench.test", shacl_workers=args.workers)
+        settings = Settings(data_dir=work / "register", base_url="http://bench.test")
         register = Register.open(settings)
         start = time.perf_counter()
         report = run_import(source, "verenigingen", register.handler, Initiator("OVO000001", "Benchmark"),
-                            dry_run=False, show_progress=False, threads=2 * args.workers)
+                            dry_run=False, engine=args.engine, batch_size=args.batch)
         import_s = time.perf_counter() - start
-        done = sum(r["actie"] == "geregistreerd" for r in report.results)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        done = sum(r.status == "geregistreerd" for r in report.results)
         register.close()
         nquads = work / "all.nq"
         register.store.store.dump(str(nquads), pyoxigraph.RdfFormat.N_QUADS)
-        triples = sum(1 for _ in nquads.open("rb"))
+        quads = sum(1 for _ in nquads.open("rb"))
         raw = pyoxigraph.Store(str(work / "raw"))
         start = time.perf_counter()
         raw.bulk_load(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
         raw.flush()
         raw_s = time.perf_counter() - start
-    assert done == args.rows, (done, report.errors[:3])
-    print(f"validated import   : {done} rows in {import_s:.1f} s = {done / import_s:8.1f} rows/s "
-          f"(SHACL workers {args.workers}; peak RSS of the importing process {peak_mb:.0f} MB)")
-    print(f"raw bulk load      : {triples} quads in {raw_s:.2f} s = {triples / raw_s:8.0f} quads/s "
+        extend_s = transactional_load(nquads, work / "extend", quads // max(1, -(-done // args.batch)))
+    assert done == args.rows, (done, report.counts(), [(f.row, f.column, f.message) for f in report.errors[:3]])
+    print(f"validated import : {done} rows in {import_s:.1f} s = {done / import_s:8.1f} rows/s "
+          f"(SHACL {args.engine}, {args.batch} rows per batch and transaction; "
+          f"peak RSS of the importing process {peak_mb:.0f} MB)")
+    print(f"raw bulk load    : {quads} quads in {raw_s:.2f} s = {quads / raw_s:8.0f} quads/s "
           f"= {done / raw_s:8.1f} associations/s")
-    print(f"ratio import/raw   : {(done / import_s) / (done / raw_s):.1%}")
+    print(f"transactional    : the same quads as Store.extend per batch ({-(-done // args.batch)} transactions) "
+          f"{extend_s:.2f} s = {quads / extend_s:8.0f} quads/s = {raw_s / extend_s:.1%} of raw (the ceiling of any "
+          "import that writes one transaction per batch)")
+    print(f"ratio import/raw : {(done / import_s) / (done / raw_s):.1%}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,8 @@ class CommandHandler:
         # Called as listener(vcode, sequence) right after each commit, still under the writer lock,
         # so derived indexes see changes in sequence order. They must not write to the store.
         self.listeners: list[Callable[[str, int], None]] = []
+        # listener → its form for a batch of commits [(vcode, sequence), …] (one index transaction per batch)
+        self.batch_forms: dict[Callable, Callable[[list[tuple[str, int]]], None]] = {}
         self._restore_counters()
 
     # -- register-wide counters: derived from the data itself, never stored separately ---------
@@ -325,12 +327,12 @@ class CommandHandler:
                 _before_commit(prov, vcode, seq)
             if quads:
                 self.store.insert(quads)
+                self.store.flush()  # Oxigraph keeps big transactions in memory until flushed: bounded RSS
         except BaseException:
             self._timestamp = before
             raise
         self._sequence, self._timestamp, self._last_vcode = sequence, timestamp, last
-        for vcode, seq, _ in written:
-            self._notify(vcode, seq)
+        self._notify_many([(vcode, seq) for vcode, seq, _ in written])
 
     def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
         token = duplicates.confirmation_token(state, self.secret)
@@ -474,6 +476,21 @@ class CommandHandler:
         return Outcome(vcode, version + 1, sequence)
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _notify_many(self, changes: list[tuple[str, int]]) -> None:
+        """A batch of commits: listeners with a batch form (see `batch_forms`) get them at once."""
+        if not changes:
+            return
+        for listener in self.listeners:
+            many = self.batch_forms.get(listener)
+            try:
+                if many is not None:
+                    many(changes)
+                else:
+                    for vcode, sequence in changes:
+                        listener(vcode, sequence)
+            except Exception:  # a derived index must never undo or fail a committed change
+                log.exception("listener failed after sequence %s; it catches up from the versions", changes[-1][1])
+
     def _notify(self, vcode: str, sequence: int) -> None:
         for listener in self.listeners:
             try:

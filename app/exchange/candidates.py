@@ -73,18 +73,25 @@ class _Names:
 
 
 def name_key(naam: str, area: str | None) -> str:
+    """duplicates.normalise_name with the place names of the whole gemeente (one cached pattern per gemeente)."""
     for pattern, replacement in ABBREVIATIONS:
         naam = pattern.sub(replacement, naam)
-    return duplicates.normalise_name(naam, _places(area) if area else set())
+    words = [duplicates.SYNONYMS.get(word, word) for word in duplicates.fold(naam).split()]
+    text = " ".join(words)
+    if area:
+        text = _places(area).sub(" ", text)
+    kept = [word for word in text.split() if word not in duplicates.STOP_WORDS]
+    return " ".join(kept) or " ".join(words)
 
 
 @cache
-def _places(area: str) -> set[str]:
-    """The gemeente and all its deelgemeente names: they are dropped from names before comparing."""
+def _places(area: str) -> re.Pattern:
+    """The gemeente and all its deelgemeente names as one pattern: dropped from names before comparing."""
     places = {area}
     for postcode in quality.postcodes_by_gemeente().get(area, ()):
         places |= quality.place_names(postcode)
-    return places
+    words = sorted({duplicates.fold(place) for place in places} - {""}, key=len, reverse=True)
+    return re.compile(r"(?:^| )(?:" + "|".join(re.escape(word) for word in words) + r")(?= |$)")
 
 
 class Candidates:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from rapidfuzz import fuzz, process
 
@@ -138,7 +139,7 @@ def _concept(raw: str, codelist: str, aliases: dict[str, str], quiet: bool = Fal
     if (found := items.find(raw)) is not None:
         return found.code, None if found.code == raw else warning(f"Code '{raw}' gelezen als '{found.code}'.")
     key = fold(raw)
-    labels = {fold(concept.label): concept for concept in items.concepts}
+    labels = _labels(codelist)
     concept = labels.get(key) or items.find(aliases.get(key, "")) or _by_word_prefixes(key, labels)
     if concept is not None:
         return concept.code, warning(f"'{raw}' gelezen als {concept.code} ({concept.label}).")
@@ -148,6 +149,11 @@ def _concept(raw: str, codelist: str, aliases: dict[str, str], quiet: bool = Fal
     hint = ", ".join(f"{labels[label].code} ({labels[label].label})" for label, _, _ in best)
     return None, error(f"'{raw}' is geen gekende waarde voor {WHAT[codelist]}.",
                        f"Kies een code uit het werkblad 'Codelijsten'{'; bedoelt u ' + hint if hint else ''}.")
+
+
+@cache
+def _labels(codelist: str) -> dict[str, codelists.Concept]:
+    return {fold(concept.label): concept for concept in codelists.get(codelist).concepts}
 
 
 def _by_word_prefixes(key: str, labels: dict) -> codelists.Concept | None:

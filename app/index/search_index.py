@@ -151,6 +151,17 @@ class SearchIndex:
             self._set_sequence(sequence)
             self.db.commit()
 
+    def changed_many(self, changes: list[tuple[str, int]]) -> None:
+        """A batch of commits (imports), indexed in one transaction."""
+        with self._lock:
+            if changes[0][1] != self.last_sequence + 1:
+                self._catch_up(changes[-1][1])
+                return
+            for vcode, _ in changes:
+                self._index(vcode)
+            self._set_sequence(changes[-1][1])
+            self.db.commit()
+
     def catch_up(self, latest: int) -> int:
         """Index every vereniging changed after the last indexed sequence, up to `latest`."""
         with self._lock:
