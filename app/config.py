@@ -22,6 +22,9 @@ class Settings:
     sparql_timeout: float = field(default_factory=lambda: float(os.environ.get("VR_SPARQL_TIMEOUT", 10)))
     sparql_max_rows: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_MAX_ROWS", 10000)))
     sparql_workers: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WORKERS", 2)))
+    # Personal data of removed verenigingen and of vertegenwoordigers who left is erased from the
+    # restricted history this many days after the removal (vr wissen retentie / POST /beheer/wissing/retentie).
+    retention_days: int = field(default_factory=lambda: int(os.environ.get("VR_RETENTION_DAYS", 365)))
     # Queries that may wait for a free worker; beyond workers + this, /sparql answers 503 at once.
     sparql_waiting: int = field(default_factory=lambda: int(os.environ.get("VR_SPARQL_WAITING", 2)))
     # Per client (IP, or API key on /sparql/beheer), moving windows; "" switches the limit off.

@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         beheer_api,
         catalog,
         dumps,
+        erasure_api,
         historiek,
         openapi,
         portal,
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     problems.install(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
+    app.register_blueprint(erasure_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(historiek.bp)

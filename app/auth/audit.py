@@ -60,6 +60,25 @@ def before_commit(operation: str, caller: Principal) -> Callable[[str, int], Non
     return hook
 
 
+def before_erasure(operation: str, caller: Principal | None, reason: str, data_dir: Path | None = None,
+                   endpoint: str | None = None) -> Callable:
+    """An erasure.Announce hook: logs what will be erased (verenigingen, counts; never the person's data)
+    before the erasure's transaction. Outside a request (the CLI) pass data_dir and endpoint."""
+    ip = request.remote_addr if request else None
+    endpoint = endpoint or f"{request.method} {request.path}"
+    path = (data_dir / "audit.log") if data_dir is not None else _path()
+
+    def hook(erasure) -> None:
+        event = {"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "ip": ip,
+                 "initiator": caller.initiator.ovo if caller is not None else "beheerder (vr)", "endpoint": endpoint,
+                 "operatie": operation, "vCode": erasure.vcodes[0] if len(erasure.vcodes) == 1 else None,
+                 "vCodes": erasure.vcodes, "gewisteTriples": erasure.quads, "reden": reason}
+        _append(event, "Het auditlog kan nu niet geschreven worden; er werd niets gewist. Probeer later opnieuw.",
+                path)
+
+    return hook
+
+
 def _event(operation: str, caller: Principal, vcode: str | None, details: dict) -> dict:
     event = {"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "ip": request.remote_addr,
              "initiator": caller.initiator.ovo, "endpoint": f"{request.method} {request.path}",
@@ -69,9 +88,9 @@ def _event(operation: str, caller: Principal, vcode: str | None, details: dict) 
     return event
 
 
-def _append(event: dict, refusal: str) -> None:
+def _append(event: dict, refusal: str, path: Path | None = None) -> None:
     line = json.dumps(event, ensure_ascii=False) + "\n"
-    path = _path()
+    path = path or _path()
     with _lock:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from app import paths
+from app.cli import erasure as erasure_cli
 from app.config import Settings
 
 DEMO_INITIATOR = ("OVO002949", "Digitaal Vlaanderen (demogegevens)")
@@ -213,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--beheer", action="store_true", help="met afgeschermde gegevens (vertegenwoordigers, IBAN)")
     exp.add_argument("-o", "--output", help="bestand (standaard stdout)")
     exp.set_defaults(func=cmd_export)
+
+    erasure_cli.add_parser(sub, common)
 
     demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
     common(demo)

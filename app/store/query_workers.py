@@ -253,6 +253,11 @@ class Snapshots:
             self._leases[self._current] += 1
             return self._current
 
+    def invalidate(self) -> None:
+        """The next query gets a new checkpoint (after an erasure: no query may see erased data)."""
+        with self._lock:
+            self._current, self._generation = "", None
+
     def release(self, path: str) -> None:
         with self._lock:
             self._leases[path] -= 1
@@ -355,6 +360,21 @@ class QueryWorkers:
             self._all.discard(worker)
         self._add(_Worker(self._context, self.offline))
         self._prune()
+
+    def refresh(self) -> None:
+        """After an erasure: new checkpoints from now on, idle workers restarted (they had old ones
+        open) and old checkpoints removed as soon as no query uses them."""
+        if self.snapshots is None:
+            return
+        self.snapshots.invalidate()
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in idle:
+            self._replace(worker)
 
     def _prune(self) -> None:
         if self.snapshots is None:
