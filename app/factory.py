@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         dumps,
         erasure_api,
         historiek,
+        import_api,
         openapi,
         portal,
         problems,
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
     app.register_blueprint(erasure_api.bp)
+    app.register_blueprint(import_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(historiek.bp)

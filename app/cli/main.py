@@ -92,6 +92,11 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.register:
+        return _import_remote(args)
+    if not args.ovo or not args.naam:
+        print("Geef --ovo en --naam (het bestuur dat importeert), of --register en --key-file.", file=sys.stderr)
+        return 2
     from tqdm import tqdm
 
     from app.domain.versions import Initiator
@@ -124,6 +129,54 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
           f"terugkoppeling voor het bestuur: {feedback}")
     return 1 if report.errors and args.dry_run else 0
+
+
+def _import_remote(args: argparse.Namespace) -> int:
+    """The same import through a running register's HTTP import endpoint (POST /imports)."""
+    import time
+
+    import requests
+
+    if not args.key_file:
+        print("--register vraagt ook --key-file (bestand met de API-sleutel van het bestuur).", file=sys.stderr)
+        return 2
+    base = args.register.rstrip("/")
+    headers = {"Authorization": "Bearer " + Path(args.key_file).read_text(encoding="utf-8").strip()}
+    source = Path(args.file)
+    with source.open("rb") as handle:
+        answer = requests.post(f"{base}/imports", headers=headers, timeout=300,
+                               files={"bestand": (source.name, handle)},
+                               data={"soort": args.soort, "proef": "ja" if args.dry_run else "nee",
+                                     "reden": args.reden or ""})
+    if answer.status_code != 202:
+        print(f"Import geweigerd ({answer.status_code}): {_problem_text(answer)}", file=sys.stderr)
+        return 2
+    location = base + answer.headers["Location"]
+    while True:
+        status = requests.get(location, headers=headers, timeout=60).json()
+        if not args.quiet:
+            print(f"import: {status.get('rijen', 0)}rij", file=sys.stderr, flush=True)
+        if status["status"] != "bezig":
+            break
+        time.sleep(0.5)
+    if status["status"] != "klaar":
+        print(f"Bestand geweigerd, er werd niets geschreven: {status.get('reden', status['status'])}", file=sys.stderr)
+        return 2
+    report_dir = Path(args.report or f"importrapport-{source.stem}")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for name, link in status["downloads"].items():
+        target = report_dir / (f"terugkoppeling-{source.stem}.xlsx" if name == "terugkoppeling.xlsx" else name)
+        target.write_bytes(requests.get(base + link, headers=headers, timeout=300).content)
+    print(status["tekst"])
+    print(f"Rapporten in {report_dir}/")
+    return 1 if status.get("fouten") and args.dry_run else 0
+
+
+def _problem_text(answer) -> str:
+    try:
+        return answer.json().get("detail", answer.text)
+    except ValueError:
+        return answer.text[:500]
 
 
 def cmd_kbo_sync(args: argparse.Namespace) -> int:
@@ -195,8 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="verenigingen = feitelijke verenigingen/VZER, kbo = verenigingen met rechtspersoonlijkheid")
     imp.add_argument("--dry-run", action="store_true",
                      help="ronde 1: enkel nakijken en rapporteren (met terugkoppelingsbestand), niets schrijven")
-    imp.add_argument("--ovo", required=True, help="OVO-code van het bestuur dat importeert")
-    imp.add_argument("--naam", required=True, help="naam van het bestuur")
+    imp.add_argument("--ovo", help="OVO-code van het bestuur dat importeert (rechtstreeks in de opslag)")
+    imp.add_argument("--naam", help="naam van het bestuur")
+    imp.add_argument("--register", help="URL van een draaiend register: importeer via zijn import-endpoint")
+    imp.add_argument("--key-file", help="bestand met de API-sleutel van het bestuur (met --register)")
     imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
     imp.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")

@@ -119,7 +119,8 @@ class Item:
 
 class Importer:
     def __init__(self, handler: CommandHandler, initiator: Initiator, mapping: Mapping, columns: dict[int, str], *,
-                 dry_run: bool, reason: str | None = None, engine: str = "turbo") -> None:
+                 dry_run: bool, reason: str | None = None, engine: str = "turbo",
+                 before_commit: Callable[[str, int], None] | None = None) -> None:
         self.handler = handler
         self.columns = columns
         self.initiator = initiator
@@ -128,8 +129,8 @@ class Importer:
         self.engine = engine
         self.candidates = Candidates(handler.store)
         self.keys: dict[str, int] = {}
-        self.prov = Provenance("registratie", initiator, reason or "Import")
-        self.change_prov = Provenance("wijziging", initiator, reason or "Import")
+        self.prov = Provenance("registratie", initiator, reason or "Import", before_commit=before_commit)
+        self.change_prov = Provenance("wijziging", initiator, reason or "Import", before_commit=before_commit)
 
     # -- one row ---------------------------------------------------------------------------------
     def prepare(self, row: Row) -> Item:
@@ -280,7 +281,8 @@ class Importer:
 
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
                reason: str | None = None, progress: Callable[[int], None] | None = None,
-               feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH) -> Report:
+               feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH,
+               before_commit: Callable[[str, int], None] | None = None) -> Report:
     """Import a file; rows stream through in batches. `feedback` is where the terugkoppeling workbook
     goes (written row by row), `progress` receives the number of rows done so far."""
     from app.exchange.reports import Feedback
@@ -292,7 +294,8 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                                   "wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een kolom "
                                   "van het sjabloon.") for name in table.ignored]
     report.file_notes += [Finding(1, "waarschuwing", "", "", note, "") for note in table.notes]
-    importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine)
+    importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
+                        before_commit=before_commit)
     workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
     sink = (lambda result: workbook.add(result, report.link)) if workbook else None
     done = 0

@@ -1,0 +1,149 @@
+"""Imports through the running register: upload a list, follow its progress, download the reports.
+
+    POST /imports                    multipart: bestand (.xlsx/.csv), soort (verenigingen|kbo),
+                                     proef (ja = round 1, writes nothing), reden      → 202 + Location
+    GET  /imports/<id>               status, rows done, summary, download links (JSON)
+    GET  /imports/<id>/<bestand>     importrapport.xlsx, meldingen.csv, dubbels.csv, resultaat.csv,
+                                     terugkoppeling.xlsx
+
+Only initiators, and each only sees its own imports. The import runs in a thread of the server
+process through the same CommandHandler as every other write (batches of register_batch/change,
+each write audited like an HTTP write). Status lives in a file next to the upload, so every
+server process can answer for it. `vr import --register URL --key-file F` is a client of this.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from flask import Blueprint, Response, copy_current_request_context, current_app, request, send_file
+
+from app.auth import audit
+from app.auth.access import principal
+from app.domain.versions import Initiator
+from app.exchange.importer import outcome_summary, run_import
+from app.exchange.spreadsheet import FileRejected
+from app.validation import formats
+from app.validation.errors import CommandRejected
+
+bp = Blueprint("import_api", __name__)
+log = logging.getLogger(__name__)
+MAX_UPLOAD = int(os.environ.get("VR_MAX_IMPORT_BYTES", 50 * 1024 * 1024))
+SUFFIXES = (".xlsx", ".csv")
+DOWNLOADS = ("importrapport.xlsx", "meldingen.csv", "dubbels.csv", "resultaat.csv", "terugkoppeling.xlsx")
+
+
+def _directory() -> Path:
+    return current_app.extensions["vr"].settings.data_dir / "imports"
+
+
+def _problem(status: int, slug: str, title: str, detail: str) -> CommandRejected:
+    return CommandRejected(status, slug, title, detail)
+
+
+@bp.post("/imports")
+def start_import() -> Response:
+    caller = principal("initiator")
+    request.max_content_length = MAX_UPLOAD
+    upload = request.files.get("bestand")
+    if upload is None or not upload.filename:
+        raise _problem(400, "bestand-ontbreekt", "Bestand ontbreekt",
+                       "Stuur het bestand als multipart/form-data in het veld 'bestand' (.xlsx of .csv).")
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise _problem(415, "bestandstype", "Bestandstype niet ondersteund",
+                       f"Een import is een .xlsx- of .csv-bestand, niet '{suffix or upload.filename}'.")
+    soort = request.form.get("soort", "verenigingen")
+    if soort not in ("verenigingen", "kbo"):
+        raise _problem(400, "soort", "Onbekende soort", "'soort' is 'verenigingen' of 'kbo'.")
+    proef = request.form.get("proef", "ja").strip().lower() in ("ja", "true", "1", "yes")
+    reden = (request.form.get("reden") or "").strip() or None
+    if reden and (formats.contains_html(reden) or len(reden) > 500):
+        raise _problem(400, "reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.")
+    job = secrets.token_hex(8)
+    folder = _directory() / job
+    folder.mkdir(parents=True)
+    source = folder / f"upload{suffix}"
+    upload.save(source)
+    stem = Path(upload.filename).stem[:80]
+    status = {"id": job, "ovo": caller.initiator.ovo, "bestand": upload.filename, "soort": soort, "proef": proef,
+              "status": "bezig", "rijen": 0, "gestart": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _save(folder, status)
+    register = current_app.extensions["vr"]
+    hook = audit.before_commit("import", caller) if not proef else None
+    # the thread keeps a copy of this request's context: the audit hook logs the caller, IP and endpoint
+    worker = threading.Thread(target=copy_current_request_context(_run), name=f"import-{job}", daemon=True,
+                              args=(register, folder, source, stem, status, caller.initiator, reden, hook))
+    worker.start()
+    response = Response(json.dumps(_public(status)), status=202, mimetype="application/json")
+    response.headers["Location"] = f"/imports/{job}"
+    return response
+
+
+def _run(register, folder: Path, source: Path, stem: str, status: dict, initiator: Initiator, reden, hook) -> None:
+    def progress(done: int) -> None:
+        status["rijen"] = done
+        _save(folder, status)
+
+    try:
+        report = run_import(source, status["soort"], register.handler, initiator, dry_run=status["proef"],
+                            reason=reden, progress=progress, feedback=folder / "terugkoppeling.xlsx",
+                            before_commit=hook)
+        report.write(folder, Path(status["bestand"]))
+        status.update(status="klaar", samenvatting=report.counts(), fouten=len(report.errors),
+                      tekst=outcome_summary(report), rijen=len(report.results))
+    except FileRejected as exc:
+        status.update(status="geweigerd", reden=str(exc))
+    except Exception as exc:  # the job must end with a status, whatever happened
+        log.exception("import %s failed", status["id"])
+        status.update(status="mislukt", reden=f"De import liep vast ({type(exc).__name__}); wat al geschreven "
+                                              "werd, blijft staan. Start de import opnieuw.")
+    finally:
+        status["klaar"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        _save(folder, status)
+        source.unlink(missing_ok=True)
+
+
+def _save(folder: Path, status: dict) -> None:
+    temporary = folder / "status.json.tmp"
+    temporary.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(folder / "status.json")
+
+
+def _load(job: str) -> tuple[Path, dict]:
+    caller = principal("initiator")
+    folder = _directory() / job
+    if not job.isalnum() or not (folder / "status.json").exists():
+        raise _problem(404, "niet-gevonden", "Niet gevonden", f"Import '{job}' is niet gekend.")
+    status = json.loads((folder / "status.json").read_text(encoding="utf-8"))
+    if status["ovo"] != caller.initiator.ovo:
+        raise _problem(404, "niet-gevonden", "Niet gevonden", f"Import '{job}' is niet gekend.")
+    return folder, status
+
+
+def _public(status: dict) -> dict:
+    body = {key: value for key, value in status.items() if key != "ovo"}
+    if status["status"] == "klaar":
+        body["downloads"] = {name: f"/imports/{status['id']}/{name}" for name in DOWNLOADS}
+    return body
+
+
+@bp.get("/imports/<job>")
+def import_status(job: str) -> Response:
+    _, status = _load(job)
+    return Response(json.dumps(_public(status), ensure_ascii=False), mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/imports/<job>/<name>")
+def import_download(job: str, name: str) -> Response:
+    folder, status = _load(job)
+    if name not in DOWNLOADS or status["status"] != "klaar":
+        raise _problem(404, "niet-gevonden", "Niet gevonden", f"'{name}' is geen rapport van deze import.")
+    return send_file(folder / name, as_attachment=True, download_name=name)

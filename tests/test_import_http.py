@@ -1,0 +1,130 @@
+"""Imports while the register serves: the HTTP import endpoint and `vr import --register` as its client,
+and the .xlsx templates a bestuur starts from."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from openpyxl import load_workbook
+
+from app.domain import codelists
+from app.exchange import templates
+from app.exchange.rows import Mapping
+from tests.conftest import Keys, dump
+from tests.test_import import rows, write_csv
+from tests.test_import_rounds import HEADER, messy_rows, write_xlsx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait(server: str, location: str, key: str) -> dict:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = requests.get(server + location, headers=Keys.auth(key), timeout=30).json()
+        if status["status"] != "bezig":
+            return status
+        time.sleep(0.2)
+    raise AssertionError("import did not finish")
+
+
+def test_dry_run_over_http_writes_nothing_and_offers_the_reports(tmp_path, register, keys, live_server):
+    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    before = dump(register)
+    with path.open("rb") as handle:
+        answer = requests.post(live_server + "/imports", headers=Keys.auth(keys.initiator),
+                               files={"bestand": ("lijst.xlsx", handle)}, data={"proef": "ja"}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    status = wait(live_server, answer.headers["Location"], keys.initiator)
+    assert status["status"] == "klaar" and status["proef"] is True and status["rijen"] == 10
+    assert status["samenvatting"]["beslissing nodig"] == 1 and "ovo" not in status
+    assert dump(register) == before
+    feedback = requests.get(live_server + status["downloads"]["terugkoppeling.xlsx"],
+                            headers=Keys.auth(keys.initiator), timeout=30)
+    sheet = load_workbook(io.BytesIO(feedback.content)).active
+    assert [c.value for c in sheet[1]][:len(HEADER)] == HEADER
+    report = requests.get(live_server + status["downloads"]["importrapport.xlsx"],
+                          headers=Keys.auth(keys.initiator), timeout=30)
+    assert load_workbook(io.BytesIO(report.content)).sheetnames[0] == "Samenvatting"
+    # another organisation does not see it; nobody without a key does
+    other = requests.get(live_server + answer.headers["Location"], headers=Keys.auth(keys.other_initiator), timeout=30)
+    assert other.status_code == 404 and other.headers["Content-Type"].startswith("application/problem+json")
+    assert requests.get(live_server + answer.headers["Location"], timeout=30).status_code == 401
+
+
+def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, keys, live_server):
+    auth = Keys.auth(keys.initiator)
+    cases = [
+        ({"files": {"bestand": ("lijst.pdf", b"%PDF-1.4")}}, 415),
+        ({"data": {"soort": "verenigingen"}}, 400),
+        ({"files": {"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, "data": {"soort": "alles"}}, 400),
+    ]
+    for kwargs, expected in cases:
+        answer = requests.post(live_server + "/imports", headers=auth, timeout=30, **kwargs)
+        assert answer.status_code == expected, answer.text
+        assert answer.json()["detail"]
+    reader = requests.post(live_server + "/imports", headers=Keys.auth(keys.reader), timeout=30,
+                           files={"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")})
+    assert reader.status_code == 403
+    refused = requests.post(live_server + "/imports", headers=auth, timeout=30,
+                            files={"bestand": ("lijst.csv", b"Wat;Anders\n1;2\n")}, data={"proef": "nee"})
+    assert wait(live_server, refused.headers["Location"], keys.initiator)["status"] == "geweigerd"
+
+
+def test_cli_imports_through_the_running_register_while_it_serves(tmp_path, register, keys, live_server):
+    path = write_csv(tmp_path / "lijst.csv", rows(60))
+    key_file = tmp_path / "sleutel.txt"
+    key_file.write_text(keys.initiator + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "app.cli.main", "import", str(path), "--register", live_server,
+               "--key-file", str(key_file), "--report", str(tmp_path / "rapport")]
+    process = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    served = 0
+    while process.poll() is None:  # the register keeps answering while the import runs
+        assert requests.get(live_server + "/verenigingen", timeout=30).status_code < 500
+        served += 1
+        time.sleep(0.05)
+    out, err = process.communicate()
+    assert process.returncode == 0, err[-2000:]
+    assert "60 geregistreerd" in out and served > 0
+    assert (tmp_path / "rapport" / "terugkoppeling-lijst.xlsx").exists()
+    assert (tmp_path / "rapport" / "importrapport.xlsx").exists()
+    events = [e for e in _audit(register) if e.get("operatie") == "import"]
+    assert len(events) == 60 and all(e["initiator"] == "OVO000001" for e in events)
+    # round 2 with the same file changes nothing
+    again = subprocess.run(command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0 and "60 ongewijzigd" in again.stdout, again.stderr[-2000:]
+
+
+def _audit(register) -> list[dict]:
+    import json
+
+    path = register.settings.data_dir / "audit.log"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def test_templates_have_drop_downs_code_lists_and_import_cleanly(tmp_path, register):
+    from app.domain.versions import Initiator
+    from app.exchange.importer import run_import
+
+    for kind in ("verenigingen", "kbo"):
+        path = templates.TARGET / f"import-{kind}.xlsx"
+        workbook = load_workbook(path)
+        assert workbook.sheetnames == ["Verenigingen", "Codelijsten", "Uitleg"]
+        sheet = workbook["Verenigingen"]
+        assert [c.value for c in sheet[1]] == [c.kolom for c in Mapping.load(kind).columns.values()]
+        fresh = templates.build(kind)["Verenigingen"]
+        assert [[c.value for c in row] for row in sheet.iter_rows()] == \
+            [[c.value for c in row] for row in fresh.iter_rows()], "run: python -m app.exchange.templates"
+        lists = {v.formula1 for v in sheet.data_validations.dataValidation}
+        assert any("Codelijsten!" in f for f in lists) and '"nieuw,bevestig-nieuw"' in lists
+        codes = [cell for row in workbook["Codelijsten"].iter_rows(min_row=2, values_only=True) for cell in row]
+        assert {c.code for c in codelists.get("hoofdactiviteiten").concepts} <= set(codes)
+        report = run_import(path, kind, register.handler, Initiator("OVO000001", "Gent"), dry_run=True)
+        assert [r.status for r in report.results] == ["wordt geregistreerd"], report.findings
