@@ -91,7 +91,7 @@ def _summary(sheet, report, source: Path | None) -> None:
                           "terugkoppelingsbestand; stuur dat bestand terug voor ronde 2."],
     ]
     for row in rows:
-        sheet.append([_safe(cell) for cell in row])
+        _append(sheet, [_safe(cell) for cell in row])
     sheet["A1"].font = sheet["A9"].font = Font(bold=True)
     sheet.column_dimensions["A"].width = 30
     sheet.column_dimensions["B"].width = 60
@@ -100,8 +100,16 @@ def _summary(sheet, report, source: Path | None) -> None:
 def _sheet(sheet, header: list[str], lines: list[list]) -> None:
     sheet.append(header)
     for line in lines:
-        sheet.append([_safe(cell) for cell in line])
+        _append(sheet, [_safe(cell) for cell in line])
     _dress(sheet, header, lines)
+
+
+def _append(sheet, line: list) -> None:
+    """A row of values: text starting with '=' is stored as text, never as a formula."""
+    sheet.append(line)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 def _dress(sheet, header: list[str], lines: list[list]) -> None:
@@ -151,8 +159,9 @@ class Feedback:
         notes = "\n".join(f"[{f.level}] {f.column + ': ' if f.column else ''}{f.message} {f.fix}".strip()
                           for f in result.findings)
         candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
-        line = [_safe(c) for c in cells] + [result.status, _safe(notes), _safe(candidates), result.vcode or None]
-        self.sheet.append(line)
+        # the bestuur's own cells go back unchanged (as text cells, never formulas) so round 2 reads the same
+        line = [*cells, result.status, _safe(notes), _safe(candidates), result.vcode or None]
+        _append(self.sheet, line)
         if len(self.lines) < 2000:
             self.lines.append(line)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from app.exchange.cells import FORMULA_STARTS
 from app.exchange.normalise import fold
 
 
@@ -117,7 +118,10 @@ def text(cell: object) -> str:
         return cell.isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).strip()
+    value = str(cell).strip()
+    if value.startswith("'") and value[1:2] in FORMULA_STARTS:  # '+32 …: text marked as not-a-formula
+        value = value[1:]
+    return value
 
 
 def _csv(path: Path, notes: list[str]) -> tuple[Iterator[list[str]], object]:
