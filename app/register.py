@@ -49,7 +49,8 @@ class Register:
             if self._query_workers is None and self.settings.in_memory:
                 self._query_workers = InProcessQueries(self.store.store, self.settings.sparql_timeout)
             if self._query_workers is None:
-                snapshots = Snapshots(self.store.store, self.settings.data_dir / "sparql-checkpoints",
+                snapshots = Snapshots(lambda path: self.store.store.backup(path),
+                                      self.settings.data_dir / "sparql-checkpoints",
                                       self.settings.sparql_max_lag)
                 self._query_workers = QueryWorkers(snapshots, self.settings.sparql_workers,
                                                    self.settings.sparql_timeout, self.settings.sparql_waiting)

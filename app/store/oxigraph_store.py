@@ -26,6 +26,7 @@ from app.namespaces import (
     VRX,
     XSD,
 )
+from app.store.recovery import Recovering
 
 G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 
@@ -34,11 +35,14 @@ class RegisterStore:
     def __init__(self, path: str | Path | None) -> None:
         if path is not None:
             Path(path).mkdir(parents=True, exist_ok=True)
-            self.store = Store(str(path))
-        else:
-            self.store = Store()
+        # A failed write (full disk) reopens the database before the next one: see recovery.py.
+        self._engine = Recovering(Path(path) if path is not None else None)
         # Serialises writers within this process; readers never wait for it.
         self.write_lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        return self._engine.store
 
     # -- writing ------------------------------------------------------------------------------
     def insert(self, quads: Sequence[Quad]) -> None:
@@ -46,7 +50,8 @@ class RegisterStore:
         for quad in quads:
             if isinstance(quad.graph_name, DefaultGraph):
                 raise ValueError("the register never writes to the default graph")
-        self.store.extend(quads)
+        with self._engine.writing():
+            self.store.extend(quads)
 
     def apply(self, delete: Iterable[Quad], insert: Iterable[Quad]) -> None:
         """Remove and add quads in one transaction (one SPARQL update): all of it or nothing."""
@@ -57,12 +62,14 @@ class RegisterStore:
         if insert_block:
             parts.append(f"INSERT DATA {{ {insert_block} }}")
         if parts:
-            self.store.update(" ;\n".join(parts))
+            with self._engine.writing():
+                self.store.update(" ;\n".join(parts))
 
     def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
         """Reference data (code lists) only: replace a whole graph in one transaction."""
         target = NamedNode(graph)
-        self.store.update(f"DROP SILENT GRAPH {target} ;\nINSERT DATA {{ {_data_block(quads)} }}")
+        with self._engine.writing():
+            self.store.update(f"DROP SILENT GRAPH {target} ;\nINSERT DATA {{ {_data_block(quads)} }}")
 
     # -- reading ------------------------------------------------------------------------------
     def graph_quads(self, graph: str) -> list[Quad]:
@@ -119,7 +126,9 @@ class RegisterStore:
         return any(True for _ in self.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_CODELISTS)))
 
     def flush(self) -> None:
-        self.store.flush()
+        """Write the memtable to disk. What was committed is already in the write-ahead log, so a
+        failure here (full disk) is logged and repaired by the next write, never reported as a failed commit."""
+        self._engine.flush()
 
 
 def system_quad(subject: NamedNode, predicate: str, value: str | int, datatype: str = "integer") -> Quad:

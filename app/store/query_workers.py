@@ -33,6 +33,7 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -218,8 +219,11 @@ class _Worker:
 class Snapshots:
     """Immutable checkpoints of the live store, one per register generation that was queried."""
 
-    def __init__(self, store: pyoxigraph.Store, root: Path, max_lag: float = 0.0) -> None:
-        self.store, self.root, self.max_lag = store, root, max_lag
+    def __init__(self, store: pyoxigraph.Store | Callable[[str], None], root: Path, max_lag: float = 0.0) -> None:
+        """`store`: the store, or a function that writes a checkpoint of it to a path — better, as it
+        holds no reference to one Store object (the store can be reopened after a full disk)."""
+        self.backup: Callable[[str], None] = store.backup if hasattr(store, "backup") else store
+        self.root, self.max_lag = root, max_lag
         shutil.rmtree(root, ignore_errors=True)  # leftovers of an earlier run
         root.mkdir(parents=True)
         self._lock = threading.Lock()
@@ -238,7 +242,7 @@ class Snapshots:
             if not fresh_enough:
                 path = self.root / f"{generation}-{next(self._names)}"
                 try:
-                    self.store.backup(str(path))
+                    self.backup(str(path))
                 except OSError:  # e.g. a full disk: answer from the last checkpoint rather than not at all
                     shutil.rmtree(path, ignore_errors=True)
                     if not self._current:

@@ -1,0 +1,100 @@
+"""A full disk: writes are refused cleanly (503, nothing half-written), reads and SPARQL keep answering, and
+once space is freed writes and SPARQL work again without a restart.
+
+The register's data directory is put on a small tmpfs of its own (mounted here; needs root, as in CI),
+which is then really filled with a file — the same ENOSPC RocksDB meets on a full production disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.factory import create_app
+from app.register import Register
+from tests.conftest import BASE, Keys, valid_body
+
+COUNT = "SELECT (COUNT(?v) AS ?n) WHERE { ?v a <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging> }"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    mount = tmp_path / f"schijf-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill the filesystem, then give back `leave` bytes."""
+    filler = disk / "vuller"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for block in (1 << 20, 4096):
+            try:
+                while True:
+                    os.write(fd, b"\0" * block)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def _count(client) -> int:
+    response = client.get("/sparql", query_string={"query": COUNT},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return int(response.get_json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_full_disk_refuses_writes_keeps_reads_and_recovers_without_restart(small_disk):
+    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
+    keys = Keys(settings.keys_path)
+    register = Register.open(settings)
+    client = create_app(register=register).test_client()
+    auth = Keys.auth(keys.initiator)
+    try:
+        first = client.post("/verenigingen", json=valid_body(), headers=auth)
+        assert first.status_code == 201
+        vcode = first.get_json()["vCode"]
+        assert _count(client) == 1  # a SPARQL checkpoint exists
+        filler = _fill(small_disk, leave=12 * 1024)  # room for an audit line, not for a record's transaction
+        refusals, committed = [], 1
+        for attempt in range(4):
+            response = client.post("/verenigingen", json=valid_body(naam=f"Club {attempt}"), headers=auth)
+            if response.status_code == 201:  # a reopen can free space (RocksDB drops obsolete files)
+                committed += 1
+                continue
+            assert response.status_code == 503 and response.mimetype == "application/problem+json", \
+                response.get_data(as_text=True)
+            assert "Retry-After" in response.headers
+            refusals.append(response.get_json()["type"].rsplit("/", 1)[-1])
+        assert "opslag-onbeschikbaar" in refusals, refusals  # the store itself met the full disk
+        more = _fill(small_disk / "var", leave=0)  # now really nothing left
+        # reads keep working while the disk is full
+        assert client.get(f"/doc/vereniging/{vcode}", headers={"Accept": "text/turtle"}).status_code == 200
+        assert 1 <= _count(client) <= committed  # from the last checkpoint that could be made
+        assert client.get("/zoeken", query_string={"q": "Smashers"}).status_code == 200
+        refused = client.post("/verenigingen", json=valid_body(naam="Club vol"), headers=auth)
+        assert refused.status_code == 503 and refused.mimetype == "application/problem+json"
+        # space comes back: writes and SPARQL recover without a restart
+        filler.unlink()
+        more.unlink()
+        again = client.post("/verenigingen", json=valid_body(naam="Club na de opruiming"), headers=auth)
+        assert again.status_code == 201, again.get_data(as_text=True)
+        assert _count(client) == committed + 1
+        assert client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"},
+                            headers={**auth, "Content-Type": "application/merge-patch+json"}).status_code == 200
+    finally:
+        register.close()
