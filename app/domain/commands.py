@@ -371,7 +371,10 @@ class CommandHandler:
         body = hashlib.sha256(repr(payload).encode()).hexdigest()
         return NamedNode(f"urn:vr:idempotentie:{digest}"), body
 
-    def _replay(self, idem: tuple[NamedNode, str]) -> Outcome | None:
+    def _replay(self, idem: tuple[NamedNode, str] | None) -> Outcome | None:
+        """The first outcome of a request retried with the same Idempotency-Key, or None."""
+        if idem is None:
+            return None
         node, body = idem
         found = {q.predicate.value: q.object.value
                  for q in self.store.store.quads_for_pattern(node, None, None, _G_SYSTEM)}
@@ -381,26 +384,40 @@ class CommandHandler:
             raise CommandRejected(422, "idempotentie-sleutel", "Idempotency-Key hergebruikt",
                                   "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
         vcode = found[VRX + "vereniging"].rsplit("/", 1)[-1]
-        return Outcome(vcode, self.version_of(vcode) or 1, None, created=True, replayed=True)
+        version = int(found.get(VRX + "versienummer") or self.version_of(vcode) or 1)
+        item_id = int(found[VRX + "itemId"]) if VRX + "itemId" in found else None
+        return Outcome(vcode, version, None, created=VRX + "versienummer" not in found, item_id=item_id,
+                       replayed=True)
 
     @staticmethod
-    def _idempotency_quads(idem: tuple[NamedNode, str], vc: NamedNode) -> list[Quad]:
+    def _idempotency_quads(idem: tuple[NamedNode, str], vc: NamedNode, version: int | None = None,
+                           item_id: int | None = None) -> list[Quad]:
         node, body = idem
-        return [Quad(node, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM),
-                Quad(node, NamedNode(VRX + "verzoekHash"), Literal(body), _G_SYSTEM)]
+        quads = [Quad(node, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM),
+                 Quad(node, NamedNode(VRX + "verzoekHash"), Literal(body), _G_SYSTEM)]
+        for predicate, value in (("versienummer", version), ("itemId", item_id)):
+            if value is not None:
+                quads.append(Quad(node, NamedNode(VRX + predicate), Literal(str(value)), _G_SYSTEM))
+        return quads
 
     # -- changes to an existing vereniging ------------------------------------------------------
     def change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
-               expected_version: int | None = None) -> Outcome:
+               expected_version: int | None = None, *, idempotency_key: str | None = None,
+               payload: object = None) -> Outcome:
         """Apply `mutate` (state → new state, may raise CommandRejected) as one new version.
 
-        A mutation that changes nothing writes nothing (Outcome.changed is False).
+        A mutation that changes nothing writes nothing (Outcome.changed is False). With an
+        Idempotency-Key, a retry of the same request (same `payload`) returns the first outcome.
         """
+        idem = self._idempotency(prov, idempotency_key, (vcode, payload))
         with self._record_locks[hash(vcode) % len(self._record_locks)]:
-            return self._change(vcode, mutate, prov, expected_version)
+            replay = self._replay(idem)
+            if replay is not None:
+                return replay
+            return self._change(vcode, mutate, prov, expected_version, idem)
 
     def _change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
-                expected_version: int | None) -> Outcome:
+                expected_version: int | None, idem: tuple[NamedNode, str] | None = None) -> Outcome:
         for _ in range(MAX_ATTEMPTS):
             current, version = self.load(vcode)
             if expected_version is not None and expected_version != version:
@@ -416,13 +433,17 @@ class CommandHandler:
             self._validate(public + restricted, vc_iri)
             with self.store.write_lock:
                 if self.version_of(vcode) != version:
+                    replay = self._replay(idem)  # another process may have run this very request
+                    if replay is not None:
+                        return replay
                     continue  # somebody else committed first: recompute on the new state
-                return self._commit_change(vcode, version, current, new, public, restricted, prov)
+                return self._commit_change(vcode, version, current, new, public, restricted, prov, idem)
         raise CommandRejected(503, "te-druk", "Te veel gelijktijdige wijzigingen",
                               "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
     def _commit_change(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
-                       restricted: list[Quad], prov: versions.Provenance) -> Outcome:
+                       restricted: list[Quad], prov: versions.Provenance,
+                       idem: tuple[NamedNode, str] | None = None) -> Outcome:
         vc_iri = self.iri(vcode)
         vc = NamedNode(vc_iri)
         old = set(self.store.record_quads(vc_iri, RECORD_GRAPHS))
@@ -447,10 +468,13 @@ class CommandHandler:
                 system_old.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", ids[kind]))
                 system_new.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", highest + 1))
         _before_commit(prov, vcode, sequence)
+        item_id = _added_item(old_state, new_state)
+        if idem is not None:
+            system_new += self._idempotency_quads(idem, vc, number, item_id)
         self.store.apply(delete=[*(old - new), *system_old], insert=[*(new - old), *history, *system_new])
         self._sequence, self._timestamp = sequence, timestamp
         self._notify(vcode, sequence)
-        return Outcome(vcode, number, sequence)
+        return Outcome(vcode, number, sequence, item_id=item_id)
 
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
         """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
@@ -530,6 +554,14 @@ def _before_commit(prov: versions.Provenance, vcode: str, sequence: int) -> None
     """The caller's last word before the transaction (its audit entry); raising keeps the store untouched."""
     if prov.before_commit is not None:
         prov.before_commit(vcode, sequence)
+def _added_item(old: dict, new: dict) -> int | None:
+    """The id of the sub-resource a change added (for Location and idempotent replays), if any."""
+    for kind in KINDS:
+        before = {item["id"] for item in old[kind]}
+        added = [item["id"] for item in new[kind] if item["id"] not in before]
+        if added:
+            return added[0]
+    return None
 
 
 def unique_keys(state: dict) -> list[NamedNode]:

@@ -16,6 +16,8 @@ from app.validation import formats
 from app.validation.errors import FieldErrors
 
 TEXT_MAX = 128  # beschrijving / locatie naam, as in the official register
+# The official register has no limits here (reference §10); ours keep pages and streams sane.
+NAAM_MAX, KORTE_NAAM_MAX, KORTE_BESCHRIJVING_MAX = 250, 100, 1000
 
 REGISTRATION_KINDS = ("locaties", "contactgegevens", "vertegenwoordigers", "lidmaatschappen", "bankrekeningnummers")
 REGISTRATION_FIELDS = {
@@ -110,7 +112,13 @@ class Parser:
         return value
 
     def code(self, value: Any, path: str, codelist: str, message: str) -> str | None:
-        concept = codelists.get(codelist).find(value) if isinstance(value, str) else None
+        if value is None:
+            self.errors.add(path, "verplicht", f"'{_leaf(path)}' is verplicht.")
+            return None
+        if not isinstance(value, str):
+            self.errors.add(path, "geen-tekst", f"'{_leaf(path)}' moet een tekst (een code) zijn.")
+            return None
+        concept = codelists.get(codelist).find(value)
         if concept is None:
             self.errors.add(path, "onbekende-code", message.format(value=value))
             return None
@@ -120,7 +128,8 @@ class Parser:
         if value is None:
             return []
         if not isinstance(value, list):
-            value = [value]
+            self.errors.add(path, "geen-lijst", f"'{path}' moet een lijst van codes zijn.")
+            return []
         result: list[str] = []
         for index, item in enumerate(value):
             code = self.code(item, f"{path}[{index}]", codelist, message)
@@ -135,8 +144,6 @@ class Parser:
     def objects(self, value: Any, path: str) -> list[tuple[str, dict]]:
         if value is None:
             return []
-        if isinstance(value, dict):
-            value = [value]
         if not isinstance(value, list):
             self.errors.add(path, "geen-lijst", f"'{path}' moet een lijst van objecten zijn.")
             return []
@@ -170,6 +177,10 @@ class Parser:
         adres = {}
         for key in ADRES_FIELDS:
             text = self.text(value.get(key), f"{path}.{key}", required=key in ADRES_REQUIRED)
+            check = {"postcode": formats.postcode, "huisnummer": formats.huisnummer,
+                     "busnummer": formats.huisnummer}.get(key)
+            if text is not None and check is not None:
+                text = self.checked(check, text, f"{path}.{key}")
             if text is not None:
                 adres[key] = text
         return adres
@@ -196,7 +207,7 @@ class Parser:
         if has_id:
             adres_id = item["adresId"]
             if not isinstance(adres_id, str) or not adres_id.startswith(ADRES_REGISTER) \
-                    or not adres_id[len(ADRES_REGISTER):].isdigit():
+                    or not formats.is_digits(adres_id[len(ADRES_REGISTER):]):
                 self.errors.add(f"{path}.adresId", "adresid-formaat",
                                 f"Een adresId moet een adres uit het Adressenregister zijn ({ADRES_REGISTER}<id>).")
             else:
@@ -224,10 +235,14 @@ class Parser:
             "Website": formats.web_address,
             "SocialMedia": formats.web_address,
         }[kind]
+        return self.checked(check, value, path)
+
+    def checked(self, check: Any, value: str, path: str, code: str = "formaat") -> str | None:
+        """`check(value)` from formats.py, its ValueError recorded at `path`."""
         try:
             return check(value)
         except ValueError as exc:
-            self.errors.add(path, "formaat", str(exc))
+            self.errors.add(path, code, str(exc))
             return None
 
     def vertegenwoordiger(self, item: dict, path: str) -> dict:
@@ -259,8 +274,6 @@ class Parser:
         self.unknown_keys(item, LIDMAATSCHAP_FIELDS, path)
         other = item.get("andereVereniging")
         code = parse_vcode(other) if isinstance(other, str) else None
-        if other is not None and isinstance(other, str) and "/id/vereniging/" in other:
-            code = parse_vcode(other.rsplit("/", 1)[-1])
         if code is None:
             self.errors.add(f"{path}.andereVereniging", "vcode",
                             "'andereVereniging' moet de V-code van een vereniging zijn (formaat V0000000).")
@@ -275,7 +288,7 @@ class Parser:
     def erkenning(self, item: dict, path: str) -> dict:
         self.unknown_keys(item, ERKENNING_FIELDS, path)
         nummer = self.text(item.get("ipdcProductNummer"), f"{path}.ipdcProductNummer", required=True)
-        if nummer and not nummer.isdigit():
+        if nummer and not formats.is_digits(nummer):
             self.errors.add(f"{path}.ipdcProductNummer", "ipdc-formaat", "Een IPDC-productnummer bestaat uit cijfers.")
             nummer = None
         url = self.text(item.get("hernieuwingsUrl"), f"{path}.hernieuwingsUrl")
@@ -306,7 +319,9 @@ class Parser:
                 self.errors.add(f"{path}.iban", "iban", str(exc))
         holders = item.get("titularissen")
         titularissen: list[str] = []
-        if not isinstance(holders, list) or not holders:
+        if holders is not None and not isinstance(holders, list):
+            self.errors.add(f"{path}.titularissen", "geen-lijst", "'titularissen' moet een lijst van namen zijn.")
+        elif not holders:
             self.errors.add(f"{path}.titularissen", "verplicht", "Er is minstens één titularis nodig.")
         else:
             for index, holder in enumerate(holders):
@@ -325,10 +340,10 @@ class Parser:
     def basis(self, doc: dict, state: dict) -> None:
         """Parse the basisgegevens present in `doc` into `state` (registration and PATCH)."""
         if "naam" in doc:
-            state["naam"] = self.text(doc["naam"], "naam", required=True)
-        for key in ("korteNaam", "korteBeschrijving"):
+            state["naam"] = self.text(doc["naam"], "naam", required=True, max_len=NAAM_MAX)
+        for key, limit in (("korteNaam", KORTE_NAAM_MAX), ("korteBeschrijving", KORTE_BESCHRIJVING_MAX)):
             if key in doc:
-                state[key] = self.text(doc[key], key)
+                state[key] = self.text(doc[key], key, max_len=limit)
         if "startdatum" in doc:
             state["startdatum"] = self.date(doc["startdatum"], "startdatum")
         if "doelgroep" in doc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_VCODE = re.compile(r"^[Vv](\d{7})$")
+_VCODE = re.compile(r"^[Vv]([0-9]{7})$")  # ASCII digits only: \d also matches '０'
 
 
 def format_vcode(number: int) -> str:

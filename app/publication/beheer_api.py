@@ -20,12 +20,13 @@ from app.domain import parse
 from app.domain.commands import Outcome
 from app.domain.parse import KINDS
 from app.domain.vcode import parse_vcode
-from app.publication.write_api import provenance, read_body
+from app.publication.write_api import once, provenance, read_body
 from app.validation.errors import CommandRejected, FieldError
 
 bp = Blueprint("beheer_api", __name__)
 
-_ETAG = re.compile(r'^(?:W/)?"(\d+)"$')
+# Our ETags are weak (W/"<versie>"); a strong "2" is not one we sent, as in the official register.
+_ETAG = re.compile(r'^W/"([0-9]{1,18})"$')
 KBO_TYPES = {"VZW", "IVZW", "PS", "SVON"}
 KBO_ITEM_EDITABLE = {"beschrijving", "isPrimair", "naam"}
 
@@ -48,8 +49,9 @@ def expected_version() -> int | None:
         return None
     match = _ETAG.match(header.strip())
     if not match:
-        raise CommandRejected(412, "voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
-                              "Etag header bevat een ongeldige waarde, gelieve formaat 'W/\"[0-9]*\"' te gebruiken.")
+        detail = "Etag header bevat een ongeldige waarde, gelieve formaat 'W/\"[0-9]*\"' te gebruiken."
+        raise CommandRejected(412, "ongeldige-etag", "Ongeldige ETag", detail,
+                              [FieldError("If-Match", "ongeldige-etag", detail)])
     return int(match.group(1))
 
 
@@ -61,6 +63,8 @@ def respond(outcome: Outcome, status: int = 200, location: str | None = None, it
     response.headers["ETag"] = f'W/"{outcome.version}"'
     if location:
         response.headers["Location"] = location
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -74,12 +78,9 @@ def _reject(status: int, slug: str, detail: str, path: str = "") -> CommandRejec
 def register_kbo() -> Response:
     caller = principal("initiator")
     state = parse.parse_kbo_registration(read_body())
-    key = request.headers.get("Idempotency-Key")
+    key = once()["idempotency_key"]
     outcome = _handler().register(state, provenance("registratie", caller), idempotency_key=key)
-    response = respond(outcome, 201 if outcome.created else 200, f"/id/vereniging/{outcome.vcode}")
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return respond(outcome, 201 if outcome.created else 200, f"/id/vereniging/{outcome.vcode}")
 
 
 # -- basisgegevens -----------------------------------------------------------------------------------
@@ -118,7 +119,8 @@ def stop(code: str) -> Response:
         state["status"], state["einddatum"] = "Gestopt", end
         return state
 
-    return respond(_handler().change(vcode, mutate, provenance("stopzetting", caller), expected_version()))
+    return respond(_handler().change(vcode, mutate, provenance("stopzetting", caller), expected_version(),
+                                     **once(end)))
 
 
 @bp.post("/verenigingen/<code>/heractivering")
@@ -133,7 +135,8 @@ def reactivate(code: str) -> Response:
         state["status"], state["einddatum"] = "Actief", None
         return state
 
-    return respond(_handler().change(vcode, mutate, provenance("correctie-stopzetting", caller), expected_version()))
+    return respond(_handler().change(vcode, mutate, provenance("correctie-stopzetting", caller), expected_version(),
+                                     **once()))
 
 
 @bp.delete("/verenigingen/<code>")
@@ -187,19 +190,17 @@ def add_item(code: str, kind: str) -> Response:
     caller = principal("initiator")
     vcode, kind = _vcode(code), _kind(kind)
     item = parse.parse_item(kind, read_body())
-    assigned: dict[str, int] = {}
 
     def mutate(state: dict) -> dict:
         _guard(state, kind, caller, None, adding=True, removing=False)
         new_item = dict(item, id=_handler().next_item_id(vcode, kind, state))
         if kind == "erkenningen":
             new_item["geregistreerdDoor"] = caller.initiator.ovo
-        assigned["id"] = new_item["id"]
         state[kind].append(new_item)
         return state
 
-    outcome = _handler().change(vcode, mutate, provenance("wijziging", caller), expected_version())
-    return respond(outcome, 201, f"/verenigingen/{vcode}/{kind}/{assigned['id']}", assigned["id"])
+    outcome = _handler().change(vcode, mutate, provenance("wijziging", caller), expected_version(), **once(item))
+    return respond(outcome, 201, f"/verenigingen/{vcode}/{kind}/{outcome.item_id}", outcome.item_id)
 
 
 @bp.patch("/verenigingen/<code>/<kind>/<int:item_id>")

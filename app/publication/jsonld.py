@@ -152,3 +152,35 @@ def compact_record(quads: list[pyoxigraph.Quad], root: str, context_url: str) ->
     compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
     compacted["@context"] = context_url
     return compacted
+
+
+REFERENCE_KEYS = ("andereVereniging",)
+
+
+def local_references(doc: Any, base: str, path: str = "") -> Any:
+    """References to other verenigingen become V-codes; one to another register is refused.
+
+    A body may name the other vereniging by V-code or by its IRI (JSON-LD and Turtle bodies do);
+    only IRIs of this register (`{base}/id/vereniging/…`, or that path alone) are accepted.
+    """
+    if isinstance(doc, list):
+        return [local_references(item, base, f"{path}[{index}]") for index, item in enumerate(doc)]
+    if not isinstance(doc, dict):
+        return doc
+    result = {}
+    for key, value in doc.items():
+        where = f"{path}.{key}" if path else key
+        if key in REFERENCE_KEYS and isinstance(value, str) and ("/" in value or ":" in value):
+            value = _local_vcode(value, base, where)
+        result[key] = local_references(value, base, where)
+    return result
+
+
+def _local_vcode(value: str, base: str, path: str) -> str:
+    for prefix in (base.rstrip("/") + "/id/vereniging/", "/id/vereniging/"):
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    detail = (f"'{path}' verwijst naar een vereniging buiten dit register ({value[:200]}); gebruik de V-code of "
+              f"een IRI van de vorm {base.rstrip('/')}/id/vereniging/V0000000.")
+    raise CommandRejected(400, "andere-register", "Ongeldige verwijzing", detail, [FieldError(path, "andere-register",
+                                                                                              detail)])

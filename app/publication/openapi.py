@@ -131,14 +131,18 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
 REDEN = {"name": "VR-Reden", "in": "header", "required": False, "schema": {"type": "string"},
          "description": "Waarom deze wijziging; komt in de provenance van de versie."}
 MERGE = ("application/merge-patch+json",)
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
+               "description": "Een herhaalde POST met dezelfde sleutel (per organisatie) geeft het eerste resultaat "
+                              "terug in plaats van opnieuw uit te voeren; dezelfde sleutel voor een andere aanvraag "
+                              "geeft 422."}
 
 
 def document() -> dict:
     paths: dict = {
         "/verenigingen": {"post": {
             "summary": "Registreer een feitelijke vereniging / VZER", "operationId": "registreer",
-            "parameters": [REDEN,
-                           {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}},
+            "parameters": [REDEN, IDEMPOTENCY,
                            {"name": "VR-BevestigingsToken", "in": "header", "required": False,
                             "schema": {"type": "string"}, "description": "Token uit een 409-antwoord"}],
             "requestBody": _body("Registratie"),
@@ -146,7 +150,7 @@ def document() -> dict:
                           **_problems(400, 401, 403, 409, 413, 415, 422)}}},
         "/verenigingen/kbo": {"post": {
             "summary": "Registreer een vereniging met rechtspersoonlijkheid (KBO)", "operationId": "registreerKbo",
-            "parameters": [REDEN], "requestBody": _body("KboRegistratie"),
+            "parameters": [REDEN, IDEMPOTENCY], "requestBody": _body("KboRegistratie"),
             "responses": {**_ok(201, "Geregistreerd"), **_ok(200, "KBO-nummer was al geregistreerd"),
                           **_problems(400, 401, 403, 413, 415)}}},
         "/verenigingen/{vCode}": {
@@ -159,17 +163,19 @@ def document() -> dict:
                            "schema": {"$ref": "#/components/schemas/Verwijdering"}}}},
                        "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
         "/verenigingen/{vCode}/stop": {"post": {
-            "summary": "Stop een vereniging", "operationId": "stop", "parameters": [VCODE, IF_MATCH, REDEN],
+            "summary": "Stop een vereniging", "operationId": "stop",
+            "parameters": [VCODE, IF_MATCH, REDEN, IDEMPOTENCY],
             "requestBody": _body("Stopzetting"), "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
         "/verenigingen/{vCode}/heractivering": {"post": {
             "summary": "Corrigeer een verkeerde stopzetting", "operationId": "heractiveer",
-            "parameters": [VCODE, IF_MATCH, REDEN],
+            "parameters": [VCODE, IF_MATCH, REDEN, IDEMPOTENCY],
             "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
     }
     for kind in KINDS:
         schema = _schema_name(kind)
         paths[f"/verenigingen/{{vCode}}/{kind}"] = {"post": {
-            "summary": f"Voeg toe: {kind}", "operationId": f"voegToe_{kind}", "parameters": [VCODE, IF_MATCH, REDEN],
+            "summary": f"Voeg toe: {kind}", "operationId": f"voegToe_{kind}",
+            "parameters": [VCODE, IF_MATCH, REDEN, IDEMPOTENCY],
             "requestBody": _body(schema),
             "responses": {**_ok(201, "Toegevoegd; Location wijst naar het nieuwe item"),
                           **_problems(400, 401, 403, 404, 410, 412, 413, 415)}}}

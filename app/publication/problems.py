@@ -39,9 +39,16 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldE
         "detail": detail,
         "instance": request.path if request else None,
     }
+    if status == 400 and not errors:
+        # Clients read `errors`; a 400 always says at least what the detail says.
+        errors = [FieldError("", slug, detail)]
     if errors is not None:
         body["errors"] = [e.as_dict() for e in errors]
     body.update(extra)
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a message quoting refused input (a lone surrogate): shown as '?'
+        body = json.loads(json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"))
     if wants_html():
         response = Response(render_template("fout.html", problem=body), status=status, mimetype="text/html")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, current_app, request
 
@@ -12,7 +13,7 @@ from app.domain import parse
 from app.domain.versions import Provenance
 from app.namespaces import FV
 from app.publication import jsonld
-from app.validation import formats
+from app.validation import formats, json_body
 from app.validation.errors import CommandRejected, FieldError
 
 bp = Blueprint("write_api", __name__)
@@ -27,6 +28,7 @@ def _bad_request(slug: str, title: str, detail: str, path: str = "") -> CommandR
 
 
 MERGE_PATCH = "application/merge-patch+json"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
@@ -51,19 +53,36 @@ def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
     except (UnicodeDecodeError, LookupError):
         raise _bad_request("codering", "Ongeldige tekencodering", "De body is geen geldige UTF-8 tekst.") from None
     if media_type in TURTLE_TYPES:
-        return jsonld.turtle_to_doc(text, request.base_url, ROOT_TYPES)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _bad_request("ongeldige-json", "Ongeldige JSON",
-                           "Request kon niet correct behandeld worden. Controleer het formaat en probeer het "
-                           f"opnieuw. (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
+        try:
+            doc = json_body.clean(jsonld.turtle_to_doc(text, request.base_url, ROOT_TYPES))
+        except RecursionError:
+            raise json_body.refused("", "te-diep", "De Turtle is te diep genest.") from None
+        return jsonld.local_references(doc, register.settings.base)
+    doc = json_body.decode(text)
     if media_type == MERGE_PATCH or (media_type == "application/json" and MERGE_PATCH in media_types):
         if isinstance(doc, dict) and "@context" in doc and not jsonld.is_own_context(doc["@context"]):
             raise _bad_request("context", "Andere context", "Een merge patch gebruikt de context van het register.",
                                "@context")
-        return {k: v for k, v in doc.items() if k != "@context"} if isinstance(doc, dict) else doc
-    return jsonld.normalise(doc)
+        doc = {k: v for k, v in doc.items() if k != "@context"} if isinstance(doc, dict) else doc
+        return jsonld.local_references(doc, register.settings.base)
+    try:
+        doc = jsonld.normalise(doc)
+    except RecursionError:
+        raise json_body.refused("", "te-diep", "De JSON-LD is te diep genest.") from None
+    return jsonld.local_references(doc, register.settings.base)
+
+
+def once(payload: object = None) -> dict:
+    """Keyword arguments that make a POST idempotent under its `Idempotency-Key` header.
+
+    The key is scoped to the caller's organisation and bound to this endpoint and body: a retry
+    returns the first outcome, the same key with another request is refused (422).
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise _bad_request("idempotency-key", "Ongeldige Idempotency-Key",
+                           "Een Idempotency-Key bestaat uit 1 tot 200 zichtbare ASCII-tekens.", "Idempotency-Key")
+    return {"idempotency_key": key, "payload": (request.method, request.path, payload)}
 
 
 def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
@@ -73,7 +92,7 @@ def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
         if not isinstance(reason, str) or formats.contains_html(reason) or len(reason) > 500:
             raise _bad_request("reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.",
                                "reden")
-        reason = reason.strip() or None
+        reason = json_body.check_text(reason, "reden").strip() or None
     operation = "registratie" if request.path == "/verenigingen" else f"schrijven ({request.method})"
     return Provenance(activity, caller.initiator, reason, before_commit=audit.before_commit(operation, caller))
 
@@ -85,7 +104,7 @@ def register_vereniging() -> Response:
     register = current_app.extensions["vr"]
     outcome = register.handler.register(
         state, provenance("registratie", caller), confirmation=request.headers.get("VR-BevestigingsToken"),
-        idempotency_key=request.headers.get("Idempotency-Key"))
+        idempotency_key=once()["idempotency_key"])
     iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
     body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
             "versie": outcome.version}

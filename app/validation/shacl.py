@@ -25,6 +25,7 @@ from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH, XSD
 
 from app import paths
+from app.validation import shacl_paths
 from app.validation.errors import FieldError
 
 _XSD_STRING = str(XSD.string)
@@ -94,7 +95,7 @@ def check(quads: Sequence[Quad], root: str, context: Iterable[Quad] = ()) -> lis
     conforms, report = run_pyshacl(graph)
     if conforms:
         return []
-    return _field_errors(report, results(report), root)
+    return _field_errors(results(report), root, (str(s) for s in graph.subjects()))
 
 
 class Result(NamedTuple):
@@ -116,19 +117,18 @@ def results(report: rdflib.Graph) -> list[Result]:
         found.append(Result(str(report.value(result, SH.focusNode)),
                             str(path) if isinstance(path, rdflib.URIRef) else None,
                             str(report.value(result, SH.sourceConstraintComponent)),
-                            str(report.value(result, SH.resultMessage) or "Voldoet niet aan de SHACL-vorm."),
+                            str(report.value(result, SH.resultMessage) or ""),
                             str(report.value(top, SH.focusNode))))
     return found
 
 
-def _field_errors(report: rdflib.Graph, found: list[Result], root: str) -> list[FieldError]:
-    errors = []
-    for focus, path, _, message, _ in found:
-        where = focus[len(root):].lstrip("/").replace("/", ".") if focus.startswith(root) else focus
-        if path is not None:
-            short = report.namespace_manager.normalizeUri(rdflib.URIRef(path))
-            where = f"{where}:{short}" if where else short
-        errors.append(FieldError(where or "vereniging", "shacl", message))
+def _field_errors(found: list[Result], root: str, subjects: Iterable[str]) -> list[FieldError]:
+    """Results as the client's field paths (`contactgegevens[4].waarde`) with a Dutch message each."""
+    positions = shacl_paths.item_positions(subjects, root)
+    errors = set()
+    for focus, path, component, message, _ in found:
+        where = shacl_paths.api_path(focus, path, root, positions)
+        errors.add(FieldError(where, "shacl", shacl_paths.message(message or None, component, where)))
     return sorted(errors, key=lambda e: (e.path, e.message))
 
 
@@ -177,7 +177,8 @@ def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable
         owner = _owner(found.top, roots)
         for index in [owner] if owner is not None else _referring(found.top, records):
             per_record[index].append(found)
-    return [_field_errors(report, found, records[i][1]) if found else [] for i, found in enumerate(per_record)]
+    return [_field_errors(found, records[i][1], (q.subject.value for q in records[i][0])) if found else []
+            for i, found in enumerate(per_record)]
 
 
 def _referring(focus: str, records: Sequence[tuple[Sequence[Quad], str]]) -> list[int]:
