@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         portal,
         problems,
         resources,
+        security_txt,
         sparql,
         streams,
         vocab,
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
     app.register_blueprint(erasure_api.bp)
+    app.register_blueprint(security_txt.bp)
     app.register_blueprint(import_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(dumps.bp)

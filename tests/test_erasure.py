@@ -151,3 +151,4 @@ def _prov(activity: str):
     from app.domain.versions import Initiator, Provenance
 
     return Provenance(activity, Initiator("OVO002949", "Digitaal Vlaanderen"), "test")
+
