@@ -87,6 +87,16 @@ def test_every_page_type_fits_a_phone_and_a_desktop_without_serious_axe_violatio
     assert (ARTIFACTS / "portal-telefoon-zoeken.png").stat().st_size > 10_000
 
 
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours (1.4.11 asks ≥ 3:1 for a focus indicator)."""
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def _tab_to(page, predicate: str, limit: int = 120) -> None:
     """Press Tab until the focused element satisfies a JavaScript predicate on `el`."""
     for _ in range(limit):
@@ -108,6 +118,9 @@ def test_search_filter_detail_and_history_by_keyboard_alone(portal, device):
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Naar de inhoud"
         _tab_to(page, "el.id === 'q'")
+        ring = page.evaluate("(s => [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor])"
+                             "(getComputedStyle(document.activeElement))")
+        assert ring[0] == "solid" and ring[1] >= 3 and _contrast(ring[2], "rgb(255, 255, 255)") >= 3, ring
         page.keyboard.type("Wereldwinkl")  # a typo: the portal suggests and shows "wereldwinkel"
         page.keyboard.press("Enter")
         page.wait_for_url("**/zoeken?**")
