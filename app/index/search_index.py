@@ -103,6 +103,7 @@ class SearchIndex:
             self._rebuild_bitmaps()
         self._vocabulary: tuple[float, list[str], dict[str, int]] | None = None
         self._vocabulary_sequence = -1
+        self._closed = False
 
     def _load_saved_bitmaps(self) -> bool:
         """The bitmaps saved on the last clean close, if they reflect the current rows."""
@@ -366,8 +367,11 @@ class SearchIndex:
                                    "ORDER BY maand").fetchall()
 
     def close(self) -> None:
-        """Save the bitmaps for the next start, then close."""
+        """Save the bitmaps for the next start, then close (a second close does nothing)."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             self._save_bitmaps()
             self.db.close()
 

@@ -2,7 +2,7 @@
 // On a narrow screen the search filters start folded under their "Filters" button.
 document.addEventListener("DOMContentLoaded", function () {
   var filters = document.querySelector("details.facetten");
-  if (filters && window.matchMedia("(max-width: 47.99rem)").matches && !filters.hasAttribute("data-open")) {
+  if (filters && window.matchMedia("(max-width: 47.99rem)").matches) {
     filters.removeAttribute("open");
   }
 });
