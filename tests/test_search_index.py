@@ -133,3 +133,18 @@ def test_an_index_file_of_an_older_layout_is_dropped_and_rebuilt(tmp_path):
         assert index.last_sequence == 0  # so catch_up replays everything into the new layout
     finally:
         index.close()
+
+
+def test_words_of_records_added_later_are_suggested_too(tmp_path):
+    index = SearchIndex(tmp_path / "index.sqlite3", None, "http://test")
+    try:
+        rng = random.Random(5)
+        index.add("V0001001", generated(1, rng, ["9000"]), "2026-01")
+        assert index.search(Query("kantklosers"))["suggestie"] is None  # the word list is read now
+        later = generated(2, rng, ["9000"])
+        later["naam"] = "Kantklossers Ter Beke"
+        index.add("V0001002", later, "2026-01")
+        found = index.search(Query("kantklosers"))
+        assert found["suggestie"] == "kantklossers" and found["totaal"] == 1
+    finally:
+        index.close()

@@ -25,7 +25,6 @@ import itertools
 import re
 import sqlite3
 import threading
-import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijvi
 CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
 CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
 """
-VOCABULARY_SECONDS = 60
 TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap")
 PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
              "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
@@ -101,8 +99,7 @@ class SearchIndex:
         self.bitmaps_loaded = self._load_saved_bitmaps()
         if not self.bitmaps_loaded:
             self._rebuild_bitmaps()
-        self._vocabulary: tuple[float, list[str], dict[str, int]] | None = None
-        self._vocabulary_sequence = -1
+        self._vocabulary: tuple[list[str], dict[str, int]] | None = None  # sorted words, document counts
         self._closed = False
 
     def _load_saved_bitmaps(self) -> bool:
@@ -232,6 +229,7 @@ class SearchIndex:
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (number, state["naam"], state["korteNaam"] or "", state["korteBeschrijving"] or "", contact,
                          places_text, activities))
+        self._learn(state["naam"], state["korteNaam"], state["korteBeschrijving"], contact, places_text, activities)
 
     def commit(self) -> None:
         with self._lock:
@@ -246,6 +244,7 @@ class SearchIndex:
             if query.text and not base:
                 suggestion = self.suggest(query.text)
                 base = self._text(suggestion) if suggestion else base
+                suggestion = suggestion if base else None
             chosen = {kind: self._union(kind, values) for kind, values in filters.items()}
             found = self._intersect(base, chosen.values())
             numbers = self._page(found, query.sort, query.offset, query.limit)
@@ -272,7 +271,7 @@ class SearchIndex:
 
     def suggest(self, text: str) -> str | None:
         """The text with each word that no indexed word starts with replaced by the closest indexed word."""
-        _, terms, frequency = self._words()
+        terms, frequency = self._words()
         words, changed = [], False
         for word in re.findall(r"\w+", text or "", re.UNICODE):
             folded = _fold(word)
@@ -290,17 +289,25 @@ class SearchIndex:
             changed = True
         return " ".join(words) if changed else None
 
-    def _words(self) -> tuple[float, list[str], dict[str, int]]:
-        """Indexed words of four letters or more (no digits) with document counts, reread at most once a minute
-        after a change (a suggestion may miss a word added seconds ago; the search itself never does)."""
-        stale = self._vocabulary is None or (self._vocabulary_sequence != self._applied
-                                             and time.monotonic() - self._vocabulary[0] > VOCABULARY_SECONDS)
-        if stale:
+    def _words(self) -> tuple[list[str], dict[str, int]]:
+        """Indexed words of four letters or more (no digits) with document counts: read once from the FTS5
+        vocabulary, then kept up to date by `add` (a removed record's words stay: a suggestion that finds
+        nothing is not shown)."""
+        if self._vocabulary is None:
             rows = self.db.execute("SELECT term, doc FROM woorden WHERE length(term) >= 4 "
                                    "AND term NOT GLOB '*[0-9]*'").fetchall()
-            self._vocabulary = (time.monotonic(), [term for term, _ in rows], dict(rows))
-            self._vocabulary_sequence = self._applied
+            self._vocabulary = ([term for term, _ in rows], dict(rows))
         return self._vocabulary
+
+    def _learn(self, *texts: str) -> None:
+        if self._vocabulary is None:
+            return
+        terms, frequency = self._vocabulary
+        for word in {_fold(w) for text in texts for w in re.findall(r"\w+", text or "", re.UNICODE)}:
+            if len(word) >= 4 and not any(ch.isdigit() for ch in word):
+                if word not in frequency:
+                    bisect.insort(terms, word)
+                frequency[word] = frequency.get(word, 0) + 1
 
     def _union(self, kind: str, values: list[str]) -> BitMap:
         known = self.bitmaps.get(kind, {})
