@@ -80,6 +80,11 @@ PROPERTY_NAMES = {
     "http://www.w3.org/2000/01/rdf-schema#seeAlso": "Zie ook",
     "http://www.w3.org/2004/02/skos/core#hasTopConcept": None, "http://www.w3.org/2004/02/skos/core#topConceptOf": None,
 }
+CLASS_NAMES = {"http://www.w3.org/2004/02/skos/core#Concept": "Begrip",
+               "http://www.w3.org/2004/02/skos/core#ConceptScheme": "Begrippenlijst",
+               "http://www.w3.org/2002/07/owl#Class": "Klasse", "http://www.w3.org/2002/07/owl#ObjectProperty":
+               "Eigenschap (verwijst naar iets)", "http://www.w3.org/2002/07/owl#DatatypeProperty":
+               "Eigenschap (waarde)", "http://www.w3.org/2002/07/owl#Ontology": "Vocabularium"}
 SEARCH_FILTERS = {"hoofdactiviteit": "hoofdactiviteit", "werkingsgebied": "gemeente", "verenigingstype": "type"}
 
 
@@ -98,10 +103,16 @@ def readable_terms(triples, subject: str, title: str) -> str:
         by_subject.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
 
     def name_of(iri: str) -> str:
+        from app.namespaces import PROJECT
+        if iri in CLASS_NAMES:
+            return CLASS_NAMES[iri]
+        if not iri.startswith(PROJECT):
+            return iri  # another publisher's IRI: shown as it is
         props = by_subject.get(iri, {})
         found = next((_text_of(props[p]) for p in LABELS if p in props), "")
         concept = codelists.concept_by_iri(iri)
-        return found or (concept.label if concept else iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri)
+        local = iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
+        return found or (concept.label if concept else local[:1].upper() + local[1:])
 
     def link_of(iri: str) -> str | None:
         from app.namespaces import PROJECT
