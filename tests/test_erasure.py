@@ -152,3 +152,21 @@ def _prov(activity: str):
 
     return Provenance(activity, Initiator("OVO002949", "Digitaal Vlaanderen"), "test")
 
+
+
+def test_serve_applies_the_retention_period_by_itself(client, post, keys, register):
+    from app.cli.erasure import daily_retention
+
+    vcode = _register(post, register)
+    assert client.delete(f"/verenigingen/{vcode}", headers=Keys.auth(keys.admin)).status_code == 200
+    register.settings.retention_days = 0
+    thread = daily_retention(register, interval=3600, first=0.1)
+    try:
+        for _ in range(100):
+            if erasures(client, keys):
+                break
+            thread.stop.wait(0.1)
+    finally:
+        thread.stop.set()
+    assert erasures(client, keys)[0]["endpoint"] == "vr serve (dagelijks)"
+    assert AN not in restricted_surfaces(client, keys, vcode)

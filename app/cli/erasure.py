@@ -1,10 +1,15 @@
-"""`vr wissen persoon INSZ --reden …` (GDPR art. 17) and `vr wissen retentie --reden …` (run it daily, e.g. from
-cron): the same erasure as the admin API, with an audit entry written before the transaction."""
+"""`vr wissen persoon INSZ --reden …` (GDPR art. 17) and `vr wissen retentie --reden …`: the same erasure as
+the admin API, with an audit entry written before the transaction. `vr serve` also applies the retention
+period by itself once a day (`daily_retention`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import threading
+
+log = logging.getLogger(__name__)
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -47,3 +52,30 @@ def add_parser(sub, common) -> None:
     erase.add_argument("insz", nargs="?", help="INSZ van de persoon (bij 'persoon')")
     erase.add_argument("--reden", required=True, help="reden of kenmerk van het verzoek (komt in het auditlog)")
     erase.set_defaults(func=cmd_erase)
+
+
+def daily_retention(register, interval: float = 86400.0, first: float = 60.0) -> threading.Thread:
+    """Apply the retention period now and then every `interval` seconds, in a daemon thread."""
+    from app.auth import audit
+    from app.publication.erasure_api import refresh_queries
+    from app.store import erasure
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        wait = first
+        while not stop.wait(wait):
+            wait = interval
+            days = register.settings.retention_days
+            try:
+                announce = audit.before_erasure(f"wissing (retentie {days} dagen)", None, "dagelijkse retentie",
+                                                data_dir=register.settings.data_dir, endpoint="vr serve (dagelijks)")
+                if erasure.expired(register.store, days, announce=announce).quads:
+                    refresh_queries(register)
+            except Exception:  # noqa: BLE001 - tried again tomorrow; the log says why
+                log.exception("daily retention failed")
+
+    thread = threading.Thread(target=loop, name="retentie", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread

@@ -61,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_key.write_text(key + "\n", encoding="utf-8")
         print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
     app = create_app(register=register)
+    erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
     print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
     # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
