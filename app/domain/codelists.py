@@ -23,6 +23,7 @@ SCHEMES = {
     "verenigingstatus": "verenigingstatus",
     "locatietypes": "locatietype",
     "contactgegeventypes": "contactgegeventype",
+    "rollen": "rol",
     "werkingsgebieden": "werkingsgebied",
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import codelists
+from app.domain import codelists, oslo
 from app.namespaces import (
     ADMS,
     ADRES,
@@ -258,7 +258,7 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
             r(account, VRX + "titularis", Literal(holder))
     if state["bankrekeningnummers"]:
         r(vc, FV + "bankrekeningnummer", Literal(state["bankrekeningnummers"][0]["iban"].replace(" ", "")))
-    return pub, res
+    return oslo.complete(pub), oslo.complete(res)
 
 
 def _period(add, subject: NamedNode, predicate: str, start: str | None, end: str | None) -> None:

@@ -106,6 +106,9 @@ def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
 # References that are not the place where a node is described: never embed through them.
 NO_EMBED = {"http://www.w3.org/ns/org#hasPrimarySite",
             "https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#isPositieIn"}
+# Second paths to a node described elsewhere (the OSLO site-address path to a locatie's address):
+# followed last, so the node is embedded where the record's own mapping puts it.
+LATE = {"http://www.w3.org/ns/org#siteAddress"}
 
 
 def embed(flat: list[dict], root: str, below: str | None = None) -> dict:
@@ -119,7 +122,7 @@ def embed(flat: list[dict], root: str, below: str | None = None) -> dict:
 
     def inline(node_id: str) -> dict:
         node = dict(nodes.get(node_id, {"@id": node_id}))
-        for key in sorted(node, key=lambda k: k in NO_EMBED):
+        for key in sorted(node, key=lambda k: (k in NO_EMBED, k in LATE)):
             if key.startswith("@"):
                 continue
             out = []

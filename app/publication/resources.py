@@ -20,7 +20,7 @@ from app.auth.access import principal
 from app.domain import codelists, mapping, versions
 from app.domain.vcode import parse_vcode
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED, PREFIXES
-from app.publication import jsonld, negotiation, portal, representations
+from app.publication import jsonld, negotiation, portal, representations, vocab
 from app.publication.problems import http_problem
 from app.store import members
 
@@ -204,7 +204,8 @@ def version_document(code: str, name: str) -> Response:
 def _render(rep: negotiation.Representation, quads, iri: str, vcode: str, full: bool, register) -> bytes | str:
     if rep.rdf_format is not None:
         triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
-        return pyoxigraph.serialize(triples, format=rep.rdf_format, prefixes=PREFIXES)
+        context = vocab.referenced(triples, lambda agent: members.agent_label(register.store.store, agent))
+        return pyoxigraph.serialize(triples + context, format=rep.rdf_format, prefixes=PREFIXES)
     if rep.key == "jsonld":
         doc = jsonld.compact_record(quads, iri, register.settings.base + jsonld.CONTEXT_PATH)
         return json.dumps(doc, ensure_ascii=False, indent=2)

@@ -8,6 +8,7 @@ which is where the persistent w3id redirect points.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 
 import pyoxigraph
@@ -15,7 +16,7 @@ from flask import Blueprint, Response, request
 
 from app import paths
 from app.domain.codelists import SCHEMES, codelist_graph
-from app.namespaces import PREFIXES, PROJECT, PROV, RDF, SKOS
+from app.namespaces import FV, M8G, ORG, PREFIXES, PROJECT, PROV, RDF, SKOS
 from app.publication import jsonld, negotiation, portal
 from app.publication.problems import http_problem
 from app.register import term
@@ -76,7 +77,53 @@ def vocabulary(ext: str | None = None) -> Response:
     return _respond(_vocabulary(), PROJECT + "ns#", "Uitbreidingsvocabularium van het Verenigingsregister", ext)
 
 
+@cache
+def _oslo_terms() -> list[pyoxigraph.Triple]:
+    return list(pyoxigraph.parse(path=str(paths.ONTOLOGY / "oslo-terms.ttl"), format=pyoxigraph.RdfFormat.TURTLE))
+
+
+@bp.get("/ns/oslo-terms")
+@bp.get("/ns/oslo-terms.<ext>")
+def oslo_terms(ext: str | None = None) -> Response:
+    """The OSLO, W3C and schema.org terms the register writes, and how it uses each."""
+    return _respond(_oslo_terms(), PROJECT + "ns/oslo-terms", "Hergebruikte termen (OSLO en andere)", ext)
+
+
+@cache
+def _concepts_by_iri() -> dict[str, list[pyoxigraph.Triple]]:
+    found: dict[str, list[pyoxigraph.Triple]] = {}
+    for triple in _codelist_triples():
+        if triple.predicate.value in (RDF + "type", SKOS + "prefLabel", SKOS + "inScheme", SKOS + "notation"):
+            found.setdefault(triple.subject.value, []).append(triple)
+    return found
+
+
+def referenced(triples: list[pyoxigraph.Triple],
+               label_of: Callable[[str], str | None] = lambda iri: None) -> list[pyoxigraph.Triple]:
+    """What a reader of a record needs about the things it points to, to label and validate it:
+    each referenced concept (type, label, scheme) and the type of an erkenning's issuing authority."""
+    out: list[pyoxigraph.Triple] = []
+    seen: set[str] = set()
+    for triple in triples:
+        target = triple.object
+        if not isinstance(target, pyoxigraph.NamedNode) or target.value in seen:
+            continue
+        seen.add(target.value)
+        if triple.predicate.value == FV + "toegekenddoor":
+            out += [pyoxigraph.Triple(target, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(kind))
+                    for kind in (M8G + "PublicOrganisation", ORG + "Organization")]
+            name = label_of(target.value) or f"Organisatie {target.value.rsplit('/', 1)[-1]}"
+            out.append(pyoxigraph.Triple(target, pyoxigraph.NamedNode(SKOS + "prefLabel"),
+                                         pyoxigraph.Literal(name, language="nl")))
+        elif target.value.startswith(IPDC_CONCEPT):
+            out += _ipdc_concept(target.value[len(IPDC_CONCEPT):])
+        else:
+            out += _concepts_by_iri().get(target.value, [])
+    return out
+
+
 IPDC_SCHEME = f"{PROJECT}conceptscheme/ipdcproducten"
+IPDC_CONCEPT = f"{PROJECT}concept/ipdcproduct/"
 
 
 def _ipdc_scheme() -> list[pyoxigraph.Triple]:

@@ -16,6 +16,7 @@ from app.namespaces import GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX
 G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 G_VPUB = NamedNode(GRAPH_VERSIONS_PUBLIC)
 ASSOCIATED = PROV + "wasAssociatedWith"
+SKOS_PREFLABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 
 
 def member_triples(store: Store, version: NamedNode, graphs: Sequence[str]) -> list[Triple]:
@@ -61,5 +62,12 @@ def first_gemeente_sequence(store: Store, gemeente_key: NamedNode) -> int | None
 def timestamp(store: Store, version: NamedNode) -> str | None:
     """A version's prov:generatedAtTime."""
     for quad in store.quads_for_pattern(version, NamedNode(PROV + "generatedAtTime"), None, G_VPUB):
+        return quad.object.value
+    return None
+
+
+def agent_label(store: Store, agent: str) -> str | None:
+    """The name an organisation was recorded with when it acted on the register (from the versions)."""
+    for quad in store.quads_for_pattern(NamedNode(agent), NamedNode(SKOS_PREFLABEL), None, G_VPUB):
         return quad.object.value
     return None
