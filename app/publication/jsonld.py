@@ -187,3 +187,12 @@ def _local_vcode(value: str, base: str, path: str) -> str:
               f"een IRI van de vorm {base.rstrip('/')}/id/vereniging/V0000000.")
     raise CommandRejected(400, "andere-register", "Ongeldige verwijzing", detail, [FieldError(path, "andere-register",
                                                                                               detail)])
+
+
+def compact_nodes(triples: list[pyoxigraph.Triple]) -> list[dict]:
+    """Nodes outside the record (e.g. the concepts it references), compacted with our context."""
+    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
+    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+    compacted = jsonld.compact({"@graph": flat}, context(), {"documentLoader": _loader})
+    compacted.pop("@context", None)
+    return compacted.get("@graph", [compacted])

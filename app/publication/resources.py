@@ -202,12 +202,15 @@ def version_document(code: str, name: str) -> Response:
 
 
 def _render(rep: negotiation.Representation, quads, iri: str, vcode: str, full: bool, register) -> bytes | str:
+    triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
+    # What the record points to (concepts, the issuing authority), so it labels and validates on its own.
+    context = vocab.referenced(triples, lambda agent: members.agent_label(register.store.store, agent))
     if rep.rdf_format is not None:
-        triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
-        context = vocab.referenced(triples, lambda agent: members.agent_label(register.store.store, agent))
         return pyoxigraph.serialize(triples + context, format=rep.rdf_format, prefixes=PREFIXES)
     if rep.key == "jsonld":
         doc = jsonld.compact_record(quads, iri, register.settings.base + jsonld.CONTEXT_PATH)
+        if context:
+            doc["@included"] = jsonld.compact_nodes(context)
         return json.dumps(doc, ensure_ascii=False, indent=2)
     state = mapping.quads_to_state(quads, iri)
     return render_template("vereniging.html", v=view_model(state, vcode, iri, quads), full=full,
