@@ -108,10 +108,10 @@ def copy_records(register: Register, templates: int, count: int) -> None:
 def template_text(register: Register, sequence: int) -> tuple[str, str, str]:
     """One record (state, version 1, its system entries) as N-Quads with SEQ/VNUM placeholders."""
     store = register.store.store
-    version = members.version_at(store, sequence_key(sequence))
+    version = members.version_at(register.store, sequence_key(sequence))
     vc_iri = version.value.rsplit("/versie/", 1)[0]
     vcode = vc_iri.rsplit("/", 1)[1]
-    stamp = members.timestamp(store, version)
+    stamp = members.timestamp(register.store, version)
     quads = register.store.record_quads(vc_iri, [GRAPH_PUBLIC, GRAPH_RESTRICTED])
     quads += register.store.record_quads(version.value, [GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED])
     quads += [q for q in store.quads_for_pattern(pyoxigraph.NamedNode(vc_iri), None, None, G_SYSTEM)]
@@ -208,7 +208,7 @@ def serve_files(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def wait_until_up(base: str, timeout: float = 120) -> None:
+def wait_until_up(base: str, timeout: float = 1800) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -52,8 +52,8 @@ class Catalog:
 
     def _last_change(self) -> Literal | None:
         latest = self.register.handler.latest_sequence
-        version = members.version_at(self.register.store.store, sequence_key(latest)) if latest else None
-        stamp = members.timestamp(self.register.store.store, version) if version else None
+        version = members.version_at(self.register.store, sequence_key(latest)) if latest else None
+        stamp = members.timestamp(self.register.store, version) if version else None
         return Literal(stamp, datatype=NamedNode(XSD + "dateTime")) if stamp else None
 
     def add(self, s, p: str, o) -> None:

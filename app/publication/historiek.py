@@ -34,6 +34,7 @@ from app.namespaces import (
 from app.publication import negotiation, representations
 from app.publication.problems import http_problem
 from app.publication.representations import RenderCache
+from app.store import members
 from app.store.oxigraph_store import RegisterStore
 
 bp = Blueprint("historiek", __name__)
@@ -96,21 +97,18 @@ def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, la
 def _entry(register_store: RegisterStore, vc_iri: str, version: str, number: int, graphs: list[str],
            previous: dict | None, full: bool) -> tuple[dict, dict | None] | None:
     """The history entry of one version and the state it leaves (the next entry's 'before')."""
-    store = register_store.store
-    header = {q.predicate.value: q.object for q in store.quads_for_pattern(
-        NamedNode(version), None, None, NamedNode(GRAPH_VERSIONS_PUBLIC))}
+    header = {q.predicate.value: q.object for q in members.about(register_store, NamedNode(version))}
     if not header:
         return None
     activity = header[PROV + "wasGeneratedBy"]
     act: dict[str, list] = {}
-    for quad in store.quads_for_pattern(activity, None, None, NamedNode(GRAPH_VERSIONS_PUBLIC)):
+    for quad in members.about(register_store, activity):
         act.setdefault(quad.predicate.value, []).append(quad.object)
     kind = next((t.value for t in act.get(RDF + "type", []) if t.value.startswith(VRX)), "")
     agent = act[PROV + "wasAssociatedWith"][0]
-    agent_name = next((q.object.value for q in store.quads_for_pattern(
-        agent, NamedNode(SKOS + "prefLabel"), None, NamedNode(GRAPH_VERSIONS_PUBLIC))), agent.value)
-    tombstone = any(q.object.value == AS + "Tombstone" for q in store.quads_for_pattern(
-        NamedNode(version), NamedNode(RDF + "type"), None, NamedNode(GRAPH_VERSIONS_PUBLIC)))
+    agent_name = members.agent_label(register_store, agent.value) or agent.value
+    tombstone = any(q.object.value == AS + "Tombstone" for q in members.about(register_store, NamedNode(version),
+                                                                               RDF + "type"))
     state = None if tombstone else _state_at(register_store, vc_iri, version, graphs)
     entry = {
         "iri": version, "versie": number, "tijdstip": header[PROV + "generatedAtTime"].value,

@@ -59,7 +59,7 @@ def part(code: str, part: str) -> Response:
         target, graphs = f"/doc/vereniging/{vcode}/versie/{int(segments[1])}", _version_graphs(principal())
     else:
         target, graphs = f"/doc/vereniging/{vcode}", _record_graphs(principal())
-    if not members.describes(register.store.store, iri, graphs):
+    if not members.describes(register.store, iri, graphs):
         return http_problem(404, f"'{iri}' is niet gekend in het register.")
     return _see_other(target)
 
@@ -185,7 +185,7 @@ def version_document(code: str, name: str) -> Response:
         audit.record("lezen", caller, vcode)
 
     def render() -> bytes:
-        triples = members.member_triples(register.store.store, NamedNode(version), _version_graphs(caller))
+        triples = members.member_triples(register.store, NamedNode(version), _version_graphs(caller))
         return _encode(_render_version(rep, triples, version)) if triples else b""
 
     body = render() if caller is not None else representations.cache().get_or_render((version, rep.key), render)
@@ -204,7 +204,7 @@ def version_document(code: str, name: str) -> Response:
 def _render(rep: negotiation.Representation, quads, iri: str, vcode: str, full: bool, register) -> bytes | str:
     triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
     # What the record points to (concepts, the issuing authority), so it labels and validates on its own.
-    context = vocab.referenced(triples, lambda agent: members.agent_label(register.store.store, agent))
+    context = vocab.referenced(triples, lambda agent: members.agent_label(register.store, agent))
     if rep.rdf_format is not None:
         return pyoxigraph.serialize(triples + context, format=rep.rdf_format, prefixes=PREFIXES)
     if rep.key == "jsonld":

@@ -31,7 +31,6 @@ from app.domain import codelists
 from app.domain.versions import AS, gemeente_key, sequence_key
 from app.namespaces import (
     DCTERMS,
-    GRAPH_SYSTEM,
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
     PREFIXES,
@@ -80,7 +79,7 @@ class Stream:
         self.path = path
         self.restricted = STREAMS[path]
         register = current_app.extensions["vr"]
-        self.store = register.store.store
+        self.store = register.store
         self.base = register.settings.base
         self.iri = f"{self.base}/ldes/{path}"
         self.latest = register.handler.latest_sequence
@@ -88,18 +87,16 @@ class Stream:
 
     # -- membership ---------------------------------------------------------------------------------
     def version_at(self, sequence: int) -> NamedNode | None:
-        for quad in self.store.quads_for_pattern(sequence_key(sequence), n(VRX + "versie"), None, n(GRAPH_SYSTEM)):
-            return quad.object
-        return None
+        return members.version_at(self.store, sequence_key(sequence))
 
     def gemeente_sequences(self, code: str) -> list[int]:
-        return sorted(int(q.object.value) for q in self.store.quads_for_pattern(
-            gemeente_key(code), n(VRX + "sequentie"), None, n(GRAPH_SYSTEM)))
+        return members.gemeente_sequences(self.store, gemeente_key(code))
 
     def timestamp(self, version: NamedNode) -> str:
-        for quad in self.store.quads_for_pattern(version, n(PROV + "generatedAtTime"), None, n(GRAPH_VERSIONS_PUBLIC)):
-            return quad.object.value
-        raise LookupError(version)
+        found = members.timestamp(self.store, version)
+        if found is None:
+            raise LookupError(version)
+        return found
 
     def member_triples(self, version: NamedNode) -> list[Triple]:
         return members.member_triples(self.store, version, [g.value for g in self.graphs])
