@@ -28,7 +28,8 @@ def test_a_stopped_vereniging_is_published_with_its_status_and_not_searched(clie
     assert "Deze vereniging is gestopt" in client.get(f"/doc/vereniging/{vcode}").get_data(as_text=True)
     assert client.get(f"/doc/vereniging/{vcode}.jsonld").get_json()["status"] == "Gestopt"
 
-    query = f"ASK {{ <http://register.test/id/vereniging/{vcode}> <http://www.w3.org/ns/regorg#orgStatus> <{GESTOPT}> }}"
+    query = (f"ASK {{ <http://register.test/id/vereniging/{vcode}> "
+             f"<http://www.w3.org/ns/regorg#orgStatus> <{GESTOPT}> }}")
     assert client.get("/sparql?query=" + quote(query), headers={"Accept": "application/sparql-results+json"}
                       ).get_json()["boolean"] is True
     for dump in ("/dumps/verenigingen.nq", "/dumps/verenigingen.csv"):
