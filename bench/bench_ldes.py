@@ -212,7 +212,7 @@ def wait_until_up(base: str, timeout: float = 1800) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(base + "/ldes", timeout=5):
+            with urllib.request.urlopen(base + "/ldes/verenigingen/tijd", timeout=30):
                 return
         except OSError:
             time.sleep(0.2)

@@ -52,6 +52,9 @@ def test_dataset_iris_resolve_and_sizes_and_dates_are_true(client, post, keys):
 
 
 def _check_sizes(client, graph: rdflib.Graph) -> None:
+    for fmt in ("nq", "ttl", "jsonld", "csv"):  # the dumps of the current state exist once asked for
+        assert client.get(f"/dumps/verenigingen.{fmt}").status_code == 200
+    graph = catalog(client)
     sizes = 0
     for dist in graph.objects(None, DCAT.distribution):
         size = graph.value(dist, DCAT.byteSize)

@@ -3,7 +3,8 @@
 Conforms to DCAT-AP 3 (validated in the tests against the official SEMIC SHACL shapes, see
 shapes/external/README.md): catalog and datasets with title, description and publisher; every
 distribution with an access URL, an IANA media-type IRI and the licence; `dct:modified` is the
-time of the last accepted change, and the byte sizes are those of the dump files served.
+time of the last accepted change, and the byte sizes are those of the dump files served (given once
+the dump of the current state is written).
 Every dataset IRI resolves: the streams to their event stream, the dumps to this description.
 """
 
@@ -146,7 +147,8 @@ class Catalog:
             dist = self.distribution(node, f"{self.base}/dumps/verenigingen.{fmt}", media,
                                      f"Alle verenigingen ({fmt})", download=True)
             size = dumps.public_size(fmt)
-            self.add(dist, DCAT + "byteSize", Literal(str(size), datatype=NamedNode(XSD + "nonNegativeInteger")))
+            if size is not None:  # unknown until the dump of the current state is written: never a wrong size
+                self.add(dist, DCAT + "byteSize", Literal(str(size), datatype=NamedNode(XSD + "nonNegativeInteger")))
         return node
 
 

@@ -3,7 +3,7 @@
 
 A public dump is written once per state of the register (its last sequence number) into a file
 under the data directory and then served as a file (length, ranges, Last-Modified), so the
-DCAT catalog can state its exact size. Restricted dumps are streamed and never kept on disk.
+DCAT catalog can state its exact size (once written). Restricted dumps are streamed and never kept on disk.
 """
 
 from __future__ import annotations
@@ -46,8 +46,21 @@ def public_file(fmt: str) -> Path:
     return target
 
 
-def public_size(fmt: str) -> int:
-    return public_file(fmt).stat().st_size
+def public_size(fmt: str) -> int | None:
+    """The size of the current public dump, or None while it is not written yet; then it is written
+    in the background, so a large register's catalog never waits for a whole dump."""
+    register = current_app.extensions["vr"]
+    target = register.settings.data_dir / "downloads" / f"verenigingen-{register.handler.latest_sequence}.{fmt}"
+    if target.exists():
+        return target.stat().st_size
+    app = current_app._get_current_object()
+
+    def write() -> None:
+        with app.app_context():
+            public_file(fmt)
+
+    threading.Thread(target=write, name=f"dump-{fmt}", daemon=True).start()
+    return None
 
 
 def _dump(fmt: str, restricted: bool) -> Response:
