@@ -83,7 +83,8 @@ def seeds(app, vcodes: list[str]) -> set[str]:
 
 # Values for route arguments, so routes with parameters are fetched even before anything links to them.
 ARGUMENTS = {"fmt": ["nq", "ttl", "jsonld", "csv", "json", "nt"], "ext": ["ttl", "jsonld", "nt", "rdf", "html"],
-             "stream": ["verenigingen"], "k": ["1", "2"], "name": ["hoofdactiviteiten"]}
+             "stream": ["verenigingen"], "k": ["1", "2"], "name": ["hoofdactiviteiten"],
+             "job": ["onbekende-taak"]}
 
 
 def filled_rules(app, vcodes: list[str]) -> set[str]:
