@@ -101,6 +101,8 @@ def test_browsers_get_html_error_pages_and_api_clients_problem_json(client, demo
     text = gone.get_data(as_text=True)
     assert gone.status_code == 410 and gone.mimetype == "text/html"
     assert "werd verwijderd" in text and first["naam"] in text and "historiek" in text
+    history = client.get(f"/doc/vereniging/{first['vCode']}/historiek", headers=BROWSER)
+    assert history.status_code == 200 and "Vereniging werd verwijderd" in history.get_data(as_text=True)
     problem = client.get(f"/doc/vereniging/{first['vCode']}").get_json()
     assert problem["status"] == 410 and problem["naam"] == first["naam"] and problem["verwijderdOp"]
 
