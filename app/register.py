@@ -57,6 +57,7 @@ class Register:
             return self._query_workers
 
     def close(self) -> None:
+        self.index.close()  # saves the facet bitmaps, so the next start loads instead of rebuilding
         self.handler.validator.close()
         if self._query_workers is not None:
             self._query_workers.close()

@@ -106,7 +106,8 @@ def test_a_clean_close_saves_the_bitmaps_and_an_unclean_stop_rebuilds_them(fille
         rebuilt.close()  # a clean close saves the bitmaps with the sequence they reflect
     loaded = SearchIndex(path, None, "http://test")
     try:
-        assert loaded.bitmaps_loaded
+        assert loaded.bitmaps_loaded and loaded._vocabulary is not None  # the typo word list came along
+        assert loaded.search(Query("harmonei"))["suggestie"] == "harmonie"
         for query in queries:
             assert loaded.search(query) == index.search(query)
     finally:
@@ -148,3 +149,25 @@ def test_words_of_records_added_later_are_suggested_too(tmp_path):
         assert found["suggestie"] == "kantklossers" and found["totaal"] == 1
     finally:
         index.close()
+
+
+def test_a_register_closed_cleanly_starts_with_its_saved_bitmaps(settings):
+    import gc
+
+    from app.cli.main import load_demo
+    from app.register import Register
+
+    register = Register.open(settings)
+    try:
+        load_demo(register, quiet=True)
+        before = register.index.search(Query("", {"provincie": ["BE23"]}))
+    finally:
+        register.close()
+    del register
+    gc.collect()  # releases the Oxigraph lock
+    again = Register.open(settings)
+    try:
+        assert again.index.bitmaps_loaded  # a normal start: no rebuild
+        assert again.index.search(Query("", {"provincie": ["BE23"]})) == before
+    finally:
+        again.close()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
+import logging
 import re
 import sqlite3
 import threading
@@ -39,6 +41,8 @@ from app.domain.versions import sequence_key
 from app.namespaces import GRAPH_PUBLIC, GRAPH_SYSTEM, VRX
 from app.store.oxigraph_store import RegisterStore
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -55,6 +59,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijvi
 CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
 CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
 """
+WORDS = "#woorden"  # the bitmap row that holds the saved word list
 TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap")
 PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
              "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
@@ -93,14 +98,16 @@ class SearchIndex:
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.executescript(SCHEMA)
+        # typo suggestions: indexed words (sorted) and their document counts; saved with the bitmaps
+        self._vocabulary: tuple[list[str], dict[str, int]] | None = None
+        self._closed = False
         self.bitmaps: dict[str, dict[str, BitMap]] = {}  # facet → value → record numbers
         self.all = BitMap()
         self._applied = self.last_sequence  # the sequence the in-memory bitmaps reflect
         self.bitmaps_loaded = self._load_saved_bitmaps()
-        if not self.bitmaps_loaded:
+        if not self.bitmaps_loaded:  # a new index, or a start after an unclean stop
             self._rebuild_bitmaps()
-        self._vocabulary: tuple[list[str], dict[str, int]] | None = None  # sorted words, document counts
-        self._closed = False
+            self._words()  # read once; from now on `add` keeps it up to date and `close` saves it
 
     def _load_saved_bitmaps(self) -> bool:
         """The bitmaps saved on the last clean close, if they reflect the current rows."""
@@ -108,7 +115,10 @@ class SearchIndex:
         if saved is None or int(saved[0]) != self.last_sequence:
             return False
         for kind, value, data in self.db.execute("SELECT soort, waarde, data FROM bitmap"):
-            if kind == "*":
+            if kind == WORDS:
+                words = json.loads(data)
+                self._vocabulary = (sorted(words), words)
+            elif kind == "*":
                 self.all = BitMap.deserialize(data)
             else:
                 self.bitmaps.setdefault(kind, {})[value] = BitMap.deserialize(data)
@@ -119,6 +129,8 @@ class SearchIndex:
         self.db.executemany("INSERT INTO bitmap VALUES (?, ?, ?)", [("*", "", self.all.serialize())] + [
             (kind, value, bitmap.serialize()) for kind, values in self.bitmaps.items()
             for value, bitmap in values.items() if bitmap])
+        if self._vocabulary is not None:
+            self.db.execute("INSERT INTO bitmap VALUES (?, '', ?)", (WORDS, json.dumps(self._vocabulary[1])))
         self.db.execute("INSERT INTO meta (key, value) VALUES ('bitmaps', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(self._applied),))
         self.db.commit()
@@ -379,7 +391,10 @@ class SearchIndex:
             if self._closed:
                 return
             self._closed = True
-            self._save_bitmaps()
+            try:
+                self._save_bitmaps()
+            except sqlite3.Error:  # e.g. a full disk: the next start rebuilds them instead
+                log.warning("facet bitmaps not saved; the next start rebuilds them", exc_info=True)
             self.db.close()
 
 
