@@ -29,13 +29,13 @@ def load_demo(register, path: Path = paths.DATA / "demo" / "verenigingen.json", 
     """Register the demo associations through the normal write path."""
     from tqdm import tqdm
 
-    from app.domain.parse import parse_registration
-    from app.domain.versions import Initiator, Provenance
+    from app.domain.named_commands import Register
+    from app.domain.versions import Initiator
 
     bodies = json.loads(path.read_text(encoding="utf-8"))
-    prov = Provenance("registratie", Initiator(*DEMO_INITIATOR), "Demogegevens bij eerste start")
+    initiator = Initiator(*DEMO_INITIATOR)
     for body in tqdm(bodies, desc="demogegevens", unit="vereniging", disable=quiet):
-        register.handler.register(parse_registration(body), prov)
+        register.handler.run(Register.from_body(body), initiator, reason="Demogegevens bij eerste start")
     return len(bodies)
 
 

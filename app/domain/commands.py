@@ -2,7 +2,7 @@
 
 parse (by the caller, see parse.py) → domain rules → RDF state → SHACL on that record →
 ONE Oxigraph transaction writing the new public state, the restricted state, the version
-record with its provenance and the bookkeeping together. Any rejection raises CommandRejected
+record with its provenance and the bookkeeping together. Any rejection raises a DomainError
 before the transaction, so a refused command leaves the store untouched.
 
 Validation runs outside the writer lock (in worker processes when configured), so concurrent
@@ -24,11 +24,22 @@ from datetime import UTC, datetime, timedelta
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain import duplicates, mapping, places, rules, versions
+from app.domain.errors import (
+    Busy,
+    DomainError,
+    FieldError,
+    Gone,
+    Invalid,
+    KeyReused,
+    NotFound,
+    PossibleDuplicates,
+    VersionMismatch,
+    invalid,
+)
 from app.domain.parse import KINDS
 from app.domain.vcode import format_vcode
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX, XSD
 from app.store.oxigraph_store import RegisterStore, system_quad
-from app.validation.errors import CommandRejected, FieldError, invalid
 from app.validation.shacl import ShaclPool
 
 FIRST_VCODE_NUMBER = 1001
@@ -63,17 +74,16 @@ def _max(store: RegisterStore, query: str) -> str | None:
     return None
 
 
-def not_found(vcode: str) -> CommandRejected:
-    return CommandRejected(404, "niet-gevonden", "Niet gevonden",
-                           f"Vereniging '{vcode}' is niet gekend in het register.")
+def not_found(vcode: str) -> NotFound:
+    return NotFound("niet-gevonden", "Niet gevonden", f"Vereniging '{vcode}' is niet gekend in het register.")
 
 
-def gone(vcode: str) -> CommandRejected:
-    return CommandRejected(410, "verwijderd", "Verwijderd", f"Vereniging '{vcode}' werd verwijderd.")
+def gone(vcode: str) -> Gone:
+    return Gone("verwijderd", "Verwijderd", f"Vereniging '{vcode}' werd verwijderd.")
 
 
-def stale(expected: int, actual: int) -> CommandRejected:
-    return CommandRejected(412, "voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
+def stale(expected: int, actual: int) -> VersionMismatch:
+    return VersionMismatch("voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
                            f"De gevraagde vereniging heeft niet de verwachte sequentiewaarde (verwacht {expected}, "
                            f"huidig {actual}).", extra={"huidigeVersie": actual})
 
@@ -164,6 +174,34 @@ class CommandHandler:
         return {kind: int(self.store.system_value(vc, f"volgende{spec.segment.capitalize()}Id") or 1)
                 for kind, spec in KINDS.items()}
 
+    # -- the entry point: a named command (named_commands.py) --------------------------------------------
+    def run(self, command, actor: versions.Initiator, *, reason: str | None = None,
+            expected_version: int | None = None, idempotency_key: str | None = None,
+            before_commit: Callable[[str, int], None] | None = None) -> Outcome:
+        """Run one named command for `actor`: its guards and `apply` on the current state, then one commit.
+
+        `before_commit(vcode, sequence)` runs just before the transaction (the audit entry); with an
+        Idempotency-Key a retry of the same command returns the first outcome.
+        """
+        prov = versions.Provenance(command.activity, actor, reason, before_commit=before_commit)
+        vcode = getattr(command, "vcode", None)
+        if vcode is None:
+            return self.register(command.apply(None, actor), prov, confirmation=getattr(command, "confirmation", None),
+                                 idempotency_key=idempotency_key)
+        if getattr(command, "removes", False):
+            return self.remove(vcode, prov, expected_version, guard=lambda state: command.apply(state, actor))
+        return self.change(vcode, lambda state: command.apply(state, actor), prov, expected_version,
+                           idempotency_key=idempotency_key, payload=repr(command))
+
+    def run_batch(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
+                  engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None
+                  ) -> list[Outcome | DomainError]:
+        """Run many Register commands as one batch (register_batch): the importer's write path."""
+        items = [(command.apply(None, actor),
+                  versions.Provenance(command.activity, actor, reason, before_commit=before_commit),
+                  command.confirmation) for command in commands]
+        return self.register_batch(items, engine)
+
     # -- registration -----------------------------------------------------------------------------
     def check(self, state: dict) -> None:
         """Everything registration checks except duplicates, without writing (import dry runs)."""
@@ -194,8 +232,6 @@ class CommandHandler:
         for kind in KINDS:
             for index, item in enumerate(state[kind], start=1):
                 item["id"] = index
-                if kind == "erkenningen":
-                    item["geregistreerdDoor"] = prov.initiator.ovo
         number, vcode = self._reserve_vcode()
         vc_iri = self.iri(vcode)
         public, restricted = mapping.state_to_quads(state, self.base, vcode)
@@ -235,7 +271,7 @@ class CommandHandler:
             try:
                 rules.check(state)
                 self._check_references(state, None)
-            except CommandRejected as exc:
+            except DomainError as exc:
                 errors[index] = exc.errors or [FieldError("", exc.slug, exc.detail)]
                 continue
             trial = copy.deepcopy(state)
@@ -252,11 +288,11 @@ class CommandHandler:
         return errors
 
     def register_batch(self, items: list[tuple[dict, versions.Provenance, str | None]],
-                       engine: str = "turbo") -> list[Outcome | CommandRejected]:
+                       engine: str = "turbo") -> list[Outcome | DomainError]:
         """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
         the whole batch at once, and every accepted one is written in ONE store transaction (state,
         version member, provenance and keys together), so a crash leaves all of the batch or none."""
-        results: list[Outcome | CommandRejected | None] = [None] * len(items)
+        results: list[Outcome | DomainError | None] = [None] * len(items)
         accepted = []
         for index, (state, prov, confirmation) in enumerate(items):
             try:
@@ -268,14 +304,12 @@ class CommandHandler:
                     continue
                 if not state.get("kboNummer"):
                     self._check_duplicates(state, confirmation)
-            except CommandRejected as exc:
+            except DomainError as exc:
                 results[index] = exc
                 continue
             for kind in KINDS:
                 for number, item in enumerate(state[kind], start=1):
                     item["id"] = number
-                    if kind == "erkenningen":
-                        item["geregistreerdDoor"] = prov.initiator.ovo
             number, vcode = self._reserve_vcode()
             public, restricted = mapping.state_to_quads(state, self.base, vcode)
             accepted.append((index, state, prov, number, vcode, public, restricted))
@@ -338,13 +372,13 @@ class CommandHandler:
         token = duplicates.confirmation_token(state, self.secret)
         if confirmation is not None:
             if confirmation != token:
-                raise CommandRejected(400, "bevestigingstoken", "Ongeldig bevestigingstoken",
-                                      "Het bevestigingstoken is niet geldig voor deze request.")
+                raise Invalid("bevestigingstoken", "Ongeldig bevestigingstoken",
+                              "Het bevestigingstoken is niet geldig voor deze request.")
             return
         candidates = duplicates.find_candidates(self.store, state)
         if candidates:
-            raise CommandRejected(
-                409, "mogelijke-dubbels", "Mogelijke dubbele verenigingen",
+            raise PossibleDuplicates(
+                "mogelijke-dubbels", "Mogelijke dubbele verenigingen",
                 "Er bestaan al actieve verenigingen met een gelijkaardige naam in dezelfde gemeente. Stuur "
                 "dezelfde aanvraag opnieuw met de header 'VR-BevestigingsToken' om toch te registreren.",
                 extra={"bevestigingsToken": token, "mogelijkeDuplicateVerenigingen": candidates})
@@ -381,8 +415,8 @@ class CommandHandler:
         if not found:
             return None
         if found.get(VRX + "verzoekHash") != body:
-            raise CommandRejected(422, "idempotentie-sleutel", "Idempotency-Key hergebruikt",
-                                  "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
+            raise KeyReused("idempotentie-sleutel", "Idempotency-Key hergebruikt",
+                            "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
         vcode = found[VRX + "vereniging"].rsplit("/", 1)[-1]
         version = int(found.get(VRX + "versienummer") or self.version_of(vcode) or 1)
         item_id = int(found[VRX + "itemId"]) if VRX + "itemId" in found else None
@@ -404,7 +438,7 @@ class CommandHandler:
     def change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
                expected_version: int | None = None, *, idempotency_key: str | None = None,
                payload: object = None) -> Outcome:
-        """Apply `mutate` (state → new state, may raise CommandRejected) as one new version.
+        """Apply `mutate` (state → new state, may raise DomainError) as one new version.
 
         A mutation that changes nothing writes nothing (Outcome.changed is False). With an
         Idempotency-Key, a retry of the same request (same `payload`) returns the first outcome.
@@ -423,6 +457,7 @@ class CommandHandler:
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)
             new = mutate(copy.deepcopy(current))
+            self._number_new_items(vcode, current, new)
             if new == current:
                 return Outcome(vcode, version, None)
             rules.check(new)
@@ -438,8 +473,8 @@ class CommandHandler:
                         return replay
                     continue  # somebody else committed first: recompute on the new state
                 return self._commit_change(vcode, version, current, new, public, restricted, prov, idem)
-        raise CommandRejected(503, "te-druk", "Te veel gelijktijdige wijzigingen",
-                              "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
+        raise Busy("te-druk", "Te veel gelijktijdige wijzigingen",
+                   "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
     def _commit_change(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
                        restricted: list[Quad], prov: versions.Provenance,
@@ -476,12 +511,15 @@ class CommandHandler:
         self._notify(vcode, sequence)
         return Outcome(vcode, number, sequence, item_id=item_id)
 
-    def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None) -> Outcome:
+    def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None,
+               guard: Callable[[dict], object] | None = None) -> Outcome:
         """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
         with self._record_locks[hash(vcode) % len(self._record_locks)], self.store.write_lock:
             state, version = self.load(vcode)
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)
+            if guard is not None:
+                guard(state)
             vc_iri = self.iri(vcode)
             vc = NamedNode(vc_iri)
             old = self.store.record_quads(vc_iri, RECORD_GRAPHS)
@@ -523,6 +561,20 @@ class CommandHandler:
                 log.exception("listener failed after sequence %s (%s); it catches up from the versions", sequence,
                               vcode)
 
+    def _number_new_items(self, vcode: str, current: dict, new: dict) -> None:
+        """Give items a command added (they have no id) the next ids, in item order; ids are never reused.
+
+        Items are kept in id order, so a command that only reorders them changes nothing.
+        """
+        for kind in KINDS:
+            if any("id" not in item for item in new[kind]):
+                next_id = max(self.next_item_id(vcode, kind, current),
+                              max((item["id"] + 1 for item in new[kind] if "id" in item), default=1))
+                for item in new[kind]:
+                    if "id" not in item:
+                        item["id"], next_id = next_id, next_id + 1
+            new[kind].sort(key=lambda item: item["id"])
+
     def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
         """Child ids are never reused: max(existing + 1, the counter kept for this vereniging)."""
         counter = self._next_ids(NamedNode(self.iri(vcode)))[kind]
@@ -554,6 +606,8 @@ def _before_commit(prov: versions.Provenance, vcode: str, sequence: int) -> None
     """The caller's last word before the transaction (its audit entry); raising keeps the store untouched."""
     if prov.before_commit is not None:
         prov.before_commit(vcode, sequence)
+
+
 def _added_item(old: dict, new: dict) -> int | None:
     """The id of the sub-resource a change added (for Location and idempotent replays), if any."""
     for kind in KINDS:
@@ -571,4 +625,4 @@ def unique_keys(state: dict) -> list[NamedNode]:
     return keys
 
 
-__all__ = ["CommandHandler", "CommandRejected", "Outcome"]
+__all__ = ["CommandHandler", "DomainError", "Outcome"]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import codelists, oslo
+from app.domain import codelists, model, oslo
 from app.namespaces import (
     ADMS,
-    ADRES,
     CONCEPT,
     DCTERMS,
     FOAF,
@@ -29,10 +28,7 @@ from app.namespaces import (
     LOCN,
     M8G,
     ORG,
-    ORGANISATIE,
-    PERSOON,
     RDF,
-    RDFS,
     REGORG,
     SCHEMA,
     SKOS,
@@ -79,7 +75,6 @@ CONTACT_PREDICATES = {
     "Website": (FOAF + "page", True),
     "SocialMedia": (VRX + "socialMedia", True),
 }
-KBO_TYPES = {"VZW", "IVZW", "PS", "SVON"}
 OVO_BASE = "https://data.vlaanderen.be/id/organisatie/"
 
 
@@ -91,20 +86,117 @@ def adresvoorstelling(adres: dict) -> str:
     return f"{street}, {adres['postcode']} {adres['gemeente']}, {adres['land']}"
 
 
-def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list[Quad]]:
-    """Public and restricted quads for one vereniging state (what SHACL validates)."""
-    vc_iri = vereniging_iri(base, vcode)
-    vc = n(vc_iri)
+# -- state → RDF, driven by the description (model.py) ----------------------------------------------
+Emit = Callable[[NamedNode, str, object], None]
+
+
+def _term(f: model.Field, value, base: str):
+    """The RDF term of one value of field `f`."""
+    kind = f.datatype
+    if kind == model.TEXT_NL:
+        return _nl(value)
+    if kind in (model.DATE, model.DATETIME):
+        return _typed(value, kind)
+    if kind == model.DAY:
+        return _typed(value + "T00:00:00", "dateTime")
+    if kind == model.BOOLEAN:
+        return _bool(value)
+    if kind == model.INTEGER:
+        return _int(value)
+    if kind == model.CODE:
+        return concept(codelists.SCHEMES[f.codelist], value)
+    if kind == model.IRI:
+        return n(value)
+    if kind == model.VCODE:
+        return n(vereniging_iri(base, value))
+    if kind == model.OVO:
+        return n(OVO_BASE + value)
+    return Literal(value)
+
+
+def _present(value) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def write_fields(emit: Emit, subject: NamedNode, fields: tuple[model.Field, ...], values: dict, base: str) -> None:
+    """The triples of `values` on `subject`, field by field (nested objects and periods get their own node)."""
+    nodes: dict[str, NamedNode] = {}
+    for f in fields:
+        value = values.get(f.key)
+        if f.derived or not (_present(value) or f.always):
+            continue
+        target = subject
+        if f.via is not None:
+            target = nodes.get(f.via.segment) or _node(emit, subject, f.via)
+            nodes[f.via.segment] = target
+        if f.datatype == model.OBJECT:
+            defaults = {sub.key: sub.default for sub in f.fields}
+            write_fields(emit, _node(emit, subject, f.node), f.fields, {**defaults, **(value or {})}, base)
+        else:
+            for one in value if f.many else [value]:
+                emit(target, f.iri, _term(f, one, base))
+
+
+def _node(emit: Emit, subject: NamedNode, node: model.Node) -> NamedNode:
+    target = n(f"{subject.value}/{node.segment}")
+    emit(subject, model.iri(node.predicate), target)
+    for cls in node.types:
+        emit(target, RDF + "type", n(model.iri(cls)))
+    return target
+
+
+def state_to_quads(state: dict, base: str, vcode: str,
+                   description: model.Model = model.MODEL) -> tuple[list[Quad], list[Quad]]:
+    """Public and restricted quads for one vereniging state (what SHACL validates).
+
+    Restricted fields and parts go to the restricted graph by construction.
+    """
+    vc = n(vereniging_iri(base, vcode))
     pub: list[Quad] = []
     res: list[Quad] = []
 
-    def p(s: NamedNode, pred: str, o) -> None:
+    def public(s: NamedNode, pred: str, o) -> None:
         pub.append(Quad(s, n(pred), o, G_PUB))
 
-    def r(s: NamedNode, pred: str, o) -> None:
+    def restricted(s: NamedNode, pred: str, o) -> None:
         res.append(Quad(s, n(pred), o, G_RES))
 
-    kind = state["verenigingstype"]
+    for cls in description.root_types:
+        public(vc, RDF + "type", n(model.iri(cls)))
+    for f in description.fields:
+        write_fields(restricted if f.restricted else public, vc, (f,), state, base)
+    for part in description.parts:
+        emit = restricted if part.restricted else public
+        for item in state.get(part.kind, []):
+            node = n(f"{vc.value}/{part.segment}/{item['id']}")
+            emit(vc, model.iri(part.link), node)
+            for cls in part.types:
+                emit(node, RDF + "type", n(model.iri(cls)))
+            write_fields(emit, node, part.fields, item, base)
+            for hook in ITEM_FACTS.get(part.kind, ()):
+                hook(emit, vc, node, item)
+    _vereniging_facts(public, restricted, vc, state, base, vcode)
+    return oslo.complete(pub), oslo.complete(res)
+
+
+# -- what a description cannot say: facts computed from the state -------------------------------------
+def _vereniging_facts(public: Emit, restricted: Emit, vc: NamedNode, state: dict, base: str, vcode: str) -> None:
+    kbo_type = state["verenigingstype"] in model.KBO_TYPES
+    public(vc, RDF + "type", n(REGORG + "RegisteredOrganization" if kbo_type else FV + "FeitelijkeVereniging"))
+    public(vc, DCTERMS + "identifier", Literal(vcode))
+    _identifiers(public, vc, state, base, vcode)
+    if state.get("startdatum"):
+        founding = n(f"{vc.value}/oprichting")
+        public(vc, ORG + "resultedFrom", founding)
+        public(founding, RDF + "type", n(M8G + "FoundationEvent"))
+        public(founding, DCTERMS + "date", _typed(state["startdatum"] + "T00:00:00", "dateTime"))
+    if state.get("bankrekeningnummers"):
+        restricted(vc, FV + "bankrekeningnummer", Literal(state["bankrekeningnummers"][0]["iban"].replace(" ", "")))
+
+
+def _identifiers(p: Emit, vc: NamedNode, state: dict, base: str, vcode: str) -> None:
+    """The V-code, the KBO number and a bestuur's own keys as adms:Identifier nodes."""
+    vc_iri = vc.value
     if state.get("kboNummer"):
         kbo = n(f"{vc_iri}/identificator/kbo")
         p(vc, ADMS + "identifier", kbo)
@@ -120,10 +212,6 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
         p(node, SKOS + "notation", Literal(sleutel["waarde"]))
         p(node, DCTERMS + "creator", n(OVO_BASE + sleutel["bron"]))
         p(node, ADMS + "schemaAgency", Literal(f"Eigen sleutel van {sleutel['bron']}"))
-    for cls in (FV + "Vereniging", ORG + "Organization"):
-        p(vc, RDF + "type", n(cls))
-    p(vc, RDF + "type", n(REGORG + "RegisteredOrganization" if kind in KBO_TYPES else FV + "FeitelijkeVereniging"))
-    p(vc, DCTERMS + "identifier", Literal(vcode))
     ident = n(f"{vc_iri}/identificator/vcode")
     p(vc, ADMS + "identifier", ident)
     p(ident, RDF + "type", n(ADMS + "Identifier"))
@@ -135,143 +223,42 @@ def state_to_quads(state: dict, base: str, vcode: str) -> tuple[list[Quad], list
     p(structured, GENERIEK + "naamruimte", Literal(f"{base}/id/vereniging/"))
     p(structured, GENERIEK + "lokaleIdentificator", Literal(vcode))
 
-    p(vc, ORG + "classification", concept("verenigingstype", kind))
-    p(vc, REGORG + "orgStatus", concept("verenigingstatus", state["status"]))
-    p(vc, SKOS + "prefLabel", _nl(state["naam"]))
-    if state.get("korteNaam"):
-        p(vc, SKOS + "altLabel", _nl(state["korteNaam"]))
-    if state.get("korteBeschrijving"):
-        p(vc, DCTERMS + "description", _nl(state["korteBeschrijving"]))
-    if state.get("startdatum"):
-        p(vc, SCHEMA + "foundingDate", _typed(state["startdatum"], "date"))
-        founding = n(f"{vc_iri}/oprichting")
-        p(vc, ORG + "resultedFrom", founding)
-        p(founding, RDF + "type", n(M8G + "FoundationEvent"))
-        p(founding, DCTERMS + "date", _typed(state["startdatum"] + "T00:00:00", "dateTime"))
-    if state.get("einddatum"):
-        r(vc, SCHEMA + "dissolutionDate", _typed(state["einddatum"], "date"))
-    audience = n(f"{vc_iri}/doelgroep")
-    p(vc, SCHEMA + "audience", audience)
-    p(audience, RDF + "type", n(SCHEMA + "PeopleAudience"))
-    p(audience, SCHEMA + "suggestedMinAge", _int(state["doelgroep"]["minimumleeftijd"]))
-    p(audience, SCHEMA + "suggestedMaxAge", _int(state["doelgroep"]["maximumleeftijd"]))
-    for code in state["hoofdactiviteiten"]:
-        p(vc, REGORG + "orgActivity", concept("hoofdactiviteit", code))
-    for code in state["werkingsgebieden"]:
-        p(vc, DCTERMS + "spatial", concept("werkingsgebied", code))
 
-    for loc in state["locaties"]:
-        site = n(f"{vc_iri}/locatie/{loc['id']}")
-        p(vc, ORG + "hasSite", site)
-        if loc["isPrimair"]:
-            p(vc, ORG + "hasPrimarySite", site)
-        p(site, RDF + "type", n(ORG + "Site"))
-        p(site, DCTERMS + "type", concept("locatietype", loc["locatietype"]))
-        p(site, VRX + "isPrimair", _bool(loc["isPrimair"]))
-        if loc.get("bron"):
-            p(site, VRX + "bron", Literal(loc["bron"]))
-        if loc.get("naam"):
-            p(site, RDFS + "label", _nl(loc["naam"]))
-        if loc.get("adresId"):
-            p(site, ADRES + "verwijstNaar", n(loc["adresId"]))
-        if loc.get("adres"):
-            adres = loc["adres"]
-            node = n(f"{vc_iri}/locatie/{loc['id']}/adres")
-            p(site, LOCN + "address", node)
-            p(node, RDF + "type", n(LOCN + "Address"))
-            p(node, LOCN + "thoroughfare", _nl(adres["straatnaam"]))
-            p(node, ADRES + "Adresvoorstelling.huisnummer", Literal(adres["huisnummer"]))
-            if adres.get("busnummer"):
-                p(node, ADRES + "Adresvoorstelling.busnummer", Literal(adres["busnummer"]))
-            p(node, LOCN + "postCode", Literal(adres["postcode"]))
-            p(node, ADRES + "gemeentenaam", _nl(adres["gemeente"]))
-            p(node, ADRES + "land", _nl(adres["land"]))
-            p(node, LOCN + "fullAddress", _nl(adresvoorstelling(adres)))
-
-    for item in state["contactgegevens"]:
-        cp = n(f"{vc_iri}/contactgegeven/{item['id']}")
-        p(vc, SCHEMA + "contactPoint", cp)
-        p(cp, RDF + "type", n(SCHEMA + "ContactPoint"))
-        p(cp, SCHEMA + "contactType", concept("contactgegeventype", item["contactgegeventype"]))
-        p(cp, RDF + "value", Literal(item["waarde"]))
-        predicate, is_iri = CONTACT_PREDICATES[item["contactgegeventype"]]
-        p(cp, predicate, n(item["waarde"]) if is_iri else Literal(item["waarde"]))
-        if item.get("beschrijving"):
-            p(cp, DCTERMS + "description", Literal(item["beschrijving"]))
-        p(cp, VRX + "isPrimair", _bool(item["isPrimair"]))
-        if item.get("bron"):
-            p(cp, VRX + "bron", Literal(item["bron"]))
-
-    for item in state["vertegenwoordigers"]:
-        agent = n(f"{vc_iri}/vertegenwoordiger/{item['id']}")
-        r(vc, FV + "heeftVertegenwoordiger", agent)
-        r(agent, RDF + "type", n(ORGANISATIE + "Hoedanigheid"))
-        r(agent, RDF + "type", n(DCTERMS + "Agent"))
-        r(agent, FV + "isPositieIn", vc)
-        r(agent, VRX + "insz", Literal(item["insz"]))
-        r(agent, FOAF + "givenName", Literal(item["voornaam"]))
-        r(agent, FOAF + "familyName", Literal(item["achternaam"]))
-        r(agent, VRX + "isPrimair", _bool(item["isPrimair"]))
-        for key, predicate, is_iri in (
-            ("roepnaam", PERSOON + "gebruikteVoornaam", False), ("rol", VRX + "rol", False),
-            ("email", SCHEMA + "email", False), ("telefoon", SCHEMA + "telephone", False),
-            ("mobiel", VRX + "mobiel", False), ("socialMedia", VRX + "socialMedia", True),
-        ):
-            if item.get(key):
-                r(agent, predicate, n(item[key]) if is_iri else Literal(item[key]))
-
-    for item in state["lidmaatschappen"]:
-        membership = n(f"{vc_iri}/lidmaatschap/{item['id']}")
-        p(vc, ORG + "hasMembership", membership)
-        p(membership, RDF + "type", n(ORG + "Membership"))
-        p(membership, ORG + "member", vc)
-        p(membership, ORG + "organization", n(vereniging_iri(base, item["andereVereniging"])))
-        _period(p, membership, ORG + "memberDuring", item["van"], item["tot"])
-        if item.get("identificatie"):
-            p(membership, DCTERMS + "identifier", Literal(item["identificatie"]))
-        if item.get("beschrijving"):
-            p(membership, DCTERMS + "description", Literal(item["beschrijving"]))
-
-    for item in state["erkenningen"]:
-        erkenning = n(f"{vc_iri}/erkenning/{item['id']}")
-        p(vc, FV + "heeftErkenning", erkenning)
-        p(erkenning, RDF + "type", n(FV + "Erkenning"))
-        p(erkenning, DCTERMS + "type", concept("ipdcproduct", item["ipdcProductNummer"]))
-        p(erkenning, VRX + "ipdcProductNummer", Literal(item["ipdcProductNummer"]))
-        if item.get("ipdcProductNaam"):
-            p(erkenning, DCTERMS + "title", _nl(item["ipdcProductNaam"]))
-        p(erkenning, FV + "toegekenddoor", n(OVO_BASE + item["geregistreerdDoor"]))
-        _period(p, erkenning, FV + "geldigheidsperiode", item["startdatum"], item["einddatum"])
-        if item.get("hernieuwingsdatum"):
-            p(erkenning, VRX + "hernieuwingsdatum", _typed(item["hernieuwingsdatum"], "date"))
-        if item.get("hernieuwingsUrl"):
-            p(erkenning, FOAF + "page", n(item["hernieuwingsUrl"]))
-
-    for item in state["bankrekeningnummers"]:
-        account = n(f"{vc_iri}/bankrekeningnummer/{item['id']}")
-        r(vc, VRX + "bankrekening", account)
-        r(account, RDF + "type", n(SCHEMA + "BankAccount"))
-        r(account, SCHEMA + "identifier", Literal(item["iban"]))
-        if item.get("doel"):
-            r(account, DCTERMS + "description", Literal(item["doel"]))
-        for holder in item["titularissen"]:
-            r(account, VRX + "titularis", Literal(holder))
-    if state["bankrekeningnummers"]:
-        r(vc, FV + "bankrekeningnummer", Literal(state["bankrekeningnummers"][0]["iban"].replace(" ", "")))
-    return oslo.complete(pub), oslo.complete(res)
+def _primary_site(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    if item["isPrimair"]:
+        emit(vc, ORG + "hasPrimarySite", node)
 
 
-def _period(add, subject: NamedNode, predicate: str, start: str | None, end: str | None) -> None:
-    """An m8g:PeriodOfTime; dates are stored as the start of the day (the AP's range is xsd:dateTime)."""
-    if not start and not end:
-        return
-    period = n(subject.value + "/periode")
-    add(subject, predicate, period)
-    add(period, RDF + "type", n(M8G + "PeriodOfTime"))
-    if start:
-        add(period, M8G + "startTime", _typed(start + "T00:00:00", "dateTime"))
-    if end:
-        add(period, M8G + "endTime", _typed(end + "T00:00:00", "dateTime"))
+def _full_address(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    if item.get("adres"):
+        emit(n(node.value + "/adres"), LOCN + "fullAddress", _nl(adresvoorstelling(item["adres"])))
+
+
+def _contact_channel(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    """The value again under the predicate of its type (schema:email, foaf:page, …)."""
+    predicate, is_iri = CONTACT_PREDICATES[item["contactgegeventype"]]
+    emit(node, predicate, n(item["waarde"]) if is_iri else Literal(item["waarde"]))
+
+
+def _position_in(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    emit(node, FV + "isPositieIn", vc)
+
+
+def _member(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    emit(node, ORG + "member", vc)
+
+
+def _ipdc_product(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    emit(node, DCTERMS + "type", concept("ipdcproduct", item["ipdcProductNummer"]))
+
+
+ITEM_FACTS: dict[str, tuple[Callable[[Emit, NamedNode, NamedNode, dict], None], ...]] = {
+    "locaties": (_primary_site, _full_address),
+    "contactgegevens": (_contact_channel,),
+    "vertegenwoordigers": (_position_in,),
+    "lidmaatschappen": (_member,),
+    "erkenningen": (_ipdc_product,),
+}
 
 
 def sleutel_segment(sleutel: dict) -> str:
@@ -320,112 +307,61 @@ def _code(iri: str | None) -> str | None:
     return found.code if found else iri.rsplit("/", 1)[-1]
 
 
-def _flag(value: str | None) -> bool:
-    return value == "true"
+def _value(f: model.Field, term) -> object:
+    """One RDF term back to the state's value of field `f`."""
+    kind, text = f.datatype, term.value
+    if kind == model.DAY:
+        return text[:10]
+    if kind == model.BOOLEAN:
+        return text == "true"
+    if kind == model.INTEGER:
+        return int(text)
+    if kind == model.CODE:
+        return _code(text)
+    if kind in (model.VCODE, model.OVO):
+        return text.rsplit("/", 1)[-1]
+    return text
 
 
-def quads_to_state(quads: Iterable[Quad], vc_iri: str) -> dict:
+def read_fields(rec: Record, subject: str, fields: tuple[model.Field, ...], *, nested: bool = False) -> dict:
+    """The state values of `fields` on `subject`. Absent: None (lists: []), booleans False; nested objects
+    and `omit_absent` fields (bron) leave absent keys out, as their parsed form does."""
+    values: dict = {}
+    for f in fields:
+        if f.derived:
+            continue
+        holder = subject
+        if f.via is not None:
+            holder = rec.one(subject, model.iri(f.via.predicate))
+        found = rec.all(holder, f.iri) if holder else []
+        if f.datatype == model.OBJECT:
+            node = found[0].value if found else None
+            defaults = {sub.key: sub.default for sub in f.fields if sub.default is not None}
+            value = ({**defaults, **read_fields(rec, node, f.fields, nested=True)} if node
+                     else (defaults or None) if f.always else None)
+        elif f.many:
+            value = [_value(f, o) for o in found]
+            if f.datatype != model.CODE:
+                value.sort()
+        elif found:
+            value = _value(f, found[0])
+        else:
+            value = f.default if f.default is not None else False if f.datatype == model.BOOLEAN else None
+        if value is None and (nested or f.omit_absent):
+            continue
+        values[f.key] = value
+    return values
+
+
+def quads_to_state(quads: Iterable[Quad], vc_iri: str, description: model.Model = model.MODEL) -> dict:
     """Rebuild the state dict from the vereniging's public + restricted quads."""
     rec = Record(quads)
-    audience = rec.one(vc_iri, SCHEMA + "audience")
-    state = {
-        "verenigingstype": _code(rec.one(vc_iri, ORG + "classification")),
-        "status": _code(rec.one(vc_iri, REGORG + "orgStatus")),
-        "naam": rec.one(vc_iri, SKOS + "prefLabel"),
-        "korteNaam": rec.one(vc_iri, SKOS + "altLabel"),
-        "korteBeschrijving": rec.one(vc_iri, DCTERMS + "description"),
-        "startdatum": rec.one(vc_iri, SCHEMA + "foundingDate"),
-        "einddatum": rec.one(vc_iri, SCHEMA + "dissolutionDate"),
-        "doelgroep": {
-            "minimumleeftijd": int(rec.one(audience, SCHEMA + "suggestedMinAge") or 0),
-            "maximumleeftijd": int(rec.one(audience, SCHEMA + "suggestedMaxAge") or 150),
-        },
-        "hoofdactiviteiten": [_code(o.value) for o in rec.all(vc_iri, REGORG + "orgActivity")],
-        "werkingsgebieden": [_code(o.value) for o in rec.all(vc_iri, DCTERMS + "spatial")],
-        "kboNummer": rec.one(f"{vc_iri}/identificator/kbo", SKOS + "notation"),
-        "sleutels": _sleutels(rec, vc_iri),
-        "locaties": [],
-        "contactgegevens": [],
-        "vertegenwoordigers": [],
-        "lidmaatschappen": [],
-        "erkenningen": [],
-        "bankrekeningnummers": [],
-    }
-    for site in rec.iris(vc_iri, ORG + "hasSite"):
-        node = rec.one(site, LOCN + "address")
-        adres = None
-        if node:
-            adres = {
-                "straatnaam": rec.one(node, LOCN + "thoroughfare"),
-                "huisnummer": rec.one(node, ADRES + "Adresvoorstelling.huisnummer"),
-                "postcode": rec.one(node, LOCN + "postCode"),
-                "gemeente": rec.one(node, ADRES + "gemeentenaam"),
-                "land": rec.one(node, ADRES + "land"),
-            }
-            bus = rec.one(node, ADRES + "Adresvoorstelling.busnummer")
-            if bus:
-                adres["busnummer"] = bus
-        state["locaties"].append({
-            "id": int(site.rsplit("/", 1)[1]),
-            "locatietype": _code(rec.one(site, DCTERMS + "type")),
-            "isPrimair": _flag(rec.one(site, VRX + "isPrimair")),
-            **_bron(rec, site),
-            "naam": rec.one(site, RDFS + "label"),
-            "adres": adres,
-            "adresId": rec.one(site, ADRES + "verwijstNaar"),
-        })
-    for cp in rec.iris(vc_iri, SCHEMA + "contactPoint"):
-        state["contactgegevens"].append({
-            "id": int(cp.rsplit("/", 1)[1]),
-            "contactgegeventype": _code(rec.one(cp, SCHEMA + "contactType")),
-            "waarde": rec.one(cp, RDF + "value"),
-            "beschrijving": rec.one(cp, DCTERMS + "description"),
-            "isPrimair": _flag(rec.one(cp, VRX + "isPrimair")),
-            **_bron(rec, cp),
-        })
-    for agent in rec.iris(vc_iri, FV + "heeftVertegenwoordiger"):
-        state["vertegenwoordigers"].append({
-            "id": int(agent.rsplit("/", 1)[1]),
-            "insz": rec.one(agent, VRX + "insz"),
-            "voornaam": rec.one(agent, FOAF + "givenName"),
-            "achternaam": rec.one(agent, FOAF + "familyName"),
-            "roepnaam": rec.one(agent, PERSOON + "gebruikteVoornaam"),
-            "rol": rec.one(agent, VRX + "rol"),
-            "isPrimair": _flag(rec.one(agent, VRX + "isPrimair")),
-            "email": rec.one(agent, SCHEMA + "email"),
-            "telefoon": rec.one(agent, SCHEMA + "telephone"),
-            "mobiel": rec.one(agent, VRX + "mobiel"),
-            "socialMedia": rec.one(agent, VRX + "socialMedia"),
-        })
-    for membership in rec.iris(vc_iri, ORG + "hasMembership"):
-        period = rec.one(membership, ORG + "memberDuring")
-        state["lidmaatschappen"].append({
-            "id": int(membership.rsplit("/", 1)[1]),
-            "andereVereniging": (rec.one(membership, ORG + "organization") or "").rsplit("/", 1)[-1],
-            "van": _day(rec.one(period, M8G + "startTime")) if period else None,
-            "tot": _day(rec.one(period, M8G + "endTime")) if period else None,
-            "identificatie": rec.one(membership, DCTERMS + "identifier"),
-            "beschrijving": rec.one(membership, DCTERMS + "description"),
-        })
-    for erkenning in rec.iris(vc_iri, FV + "heeftErkenning"):
-        period = rec.one(erkenning, FV + "geldigheidsperiode")
-        state["erkenningen"].append({
-            "id": int(erkenning.rsplit("/", 1)[1]),
-            "ipdcProductNummer": rec.one(erkenning, VRX + "ipdcProductNummer"),
-            "ipdcProductNaam": rec.one(erkenning, DCTERMS + "title"),
-            "geregistreerdDoor": (rec.one(erkenning, FV + "toegekenddoor") or "").rsplit("/", 1)[-1],
-            "startdatum": _day(rec.one(period, M8G + "startTime")) if period else None,
-            "einddatum": _day(rec.one(period, M8G + "endTime")) if period else None,
-            "hernieuwingsdatum": rec.one(erkenning, VRX + "hernieuwingsdatum"),
-            "hernieuwingsUrl": rec.one(erkenning, FOAF + "page"),
-        })
-    for account in rec.iris(vc_iri, VRX + "bankrekening"):
-        state["bankrekeningnummers"].append({
-            "id": int(account.rsplit("/", 1)[1]),
-            "iban": rec.one(account, SCHEMA + "identifier"),
-            "doel": rec.one(account, DCTERMS + "description"),
-            "titularissen": sorted(o.value for o in rec.all(account, VRX + "titularis")),
-        })
+    state = read_fields(rec, vc_iri, description.fields)
+    state["kboNummer"] = rec.one(f"{vc_iri}/identificator/kbo", SKOS + "notation")
+    state["sleutels"] = _sleutels(rec, vc_iri)
+    for part in description.parts:
+        state[part.kind] = [{"id": int(node.rsplit("/", 1)[1]), **read_fields(rec, node, part.fields)}
+                            for node in rec.iris(vc_iri, model.iri(part.link))]
     return state
 
 
@@ -437,16 +373,6 @@ def _sleutels(rec: Record, vc_iri: str) -> list[dict]:
         if creator:
             found.append({"bron": creator.rsplit("/", 1)[-1], "waarde": rec.one(ident, SKOS + "notation")})
     return sorted(found, key=lambda k: (k["bron"], k["waarde"]))
-
-
-def _bron(rec: Record, node: str) -> dict:
-    """Items that came from the KBO say so; initiator items carry no 'bron' key."""
-    bron = rec.one(node, VRX + "bron")
-    return {"bron": bron} if bron else {}
-
-
-def _day(value: str | None) -> str | None:
-    return value[:10] if value else None
 
 
 def referenced_facts(quads: Iterable[Quad]) -> list[Quad]:

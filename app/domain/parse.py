@@ -7,47 +7,34 @@ they also hold for states reached by later changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from app.domain import codelists
+from app.domain import codelists, model
+from app.domain.errors import FieldErrors
+from app.domain.model import MODEL, REGISTERABLE_TYPES
 from app.domain.vcode import parse_vcode
 from app.validation import formats
-from app.validation.errors import FieldErrors
 
-TEXT_MAX = 128  # beschrijving / locatie naam, as in the official register
-# The official register has no limits here (reference §10); ours keep pages and streams sane.
-NAAM_MAX, KORTE_NAAM_MAX, KORTE_BESCHRIJVING_MAX = 250, 100, 1000
-
-REGISTRATION_KINDS = ("locaties", "contactgegevens", "vertegenwoordigers", "lidmaatschappen", "bankrekeningnummers")
-REGISTRATION_FIELDS = {
-    "verenigingstype", "naam", "korteNaam", "korteBeschrijving", "startdatum", "doelgroep",
-    "hoofdactiviteiten", "werkingsgebieden", *REGISTRATION_KINDS,
-}
-KBO_REGISTRATION_FIELDS = {"kboNummer", "verenigingstype", "naam", "korteNaam", "korteBeschrijving", "startdatum",
-                           "doelgroep", "hoofdactiviteiten", "werkingsgebieden", "locaties", "contactgegevens"}
-READ_ONLY_FIELDS = {"id", "vCode", "status", "einddatum", "aangemaakt", "gewijzigd"}
+BASIS_FIELDS = set(MODEL.basis_keys())
+KBO_OWNED = set(MODEL.kbo_owned())
 JSONLD_KEYWORDS = {"@context", "@type", "type"}
 ACCEPTED_TYPES = {"Vereniging", "FeitelijkeVereniging", "fv:Vereniging", "fv:FeitelijkeVereniging"}
-
-LOCATIE_FIELDS = {"locatietype", "isPrimair", "naam", "adres", "adresId"}
-ADRES_FIELDS = {"straatnaam", "huisnummer", "busnummer", "postcode", "gemeente", "land"}
-ADRES_REQUIRED = ("straatnaam", "huisnummer", "postcode", "gemeente", "land")
-CONTACT_FIELDS = {"contactgegeventype", "waarde", "beschrijving", "isPrimair"}
-VERTEGENWOORDIGER_FIELDS = {
-    "insz", "voornaam", "achternaam", "roepnaam", "rol", "isPrimair", "email", "telefoon", "mobiel",
-    "socialMedia",
-}
 ADRES_REGISTER = "https://data.vlaanderen.be/id/adres/"
-REGISTERABLE_TYPES = ("FV", "VZER")
+KINDS = MODEL.by_kind
+# format checks a field can name (model.Field.check): function, error code
+FORMAT_CHECKS = {"email": (formats.email, "formaat"), "telephone": (formats.telephone, "formaat"),
+                 "web_address": (formats.web_address, "formaat"), "insz": (formats.insz, "insz"),
+                 "iban": (formats.belgian_iban, "iban"), "postcode": (formats.postcode, "formaat"),
+                 "huisnummer": (formats.huisnummer, "formaat")}
 
 
 class Parser:
     """Parses one body; `errors` collects every problem found."""
 
-    def __init__(self, kbo_source: bool = False) -> None:
+    def __init__(self, kbo_source: bool = False, description: model.Model = MODEL) -> None:
         self.errors = FieldErrors()
         self.kbo_source = kbo_source  # data from the KBO itself may use KBO-only values
+        self.model = description
 
     # -- generic values -------------------------------------------------------------------
     def unknown_keys(self, obj: dict, allowed: set[str], path: str) -> None:
@@ -55,7 +42,7 @@ class Parser:
             if key in allowed or key in JSONLD_KEYWORDS:
                 continue
             where = f"{path}.{key}" if path else key
-            if key in READ_ONLY_FIELDS and not path:
+            if key in self.model.read_only and not path:
                 self.errors.add(where, "alleen-lezen",
                                 f"'{key}' wordt door het register bepaald en kan niet opgegeven worden.")
             else:
@@ -156,86 +143,33 @@ class Parser:
             result.append((item_path, item))
         return result
 
-    # -- entities -------------------------------------------------------------------------
-    def doelgroep(self, value: Any, path: str = "doelgroep") -> dict[str, int]:
-        if value is None:
-            return {"minimumleeftijd": 0, "maximumleeftijd": 150}
-        if not isinstance(value, dict):
-            self.errors.add(path, "geen-object", "'doelgroep' moet een object zijn.")
-            return {"minimumleeftijd": 0, "maximumleeftijd": 150}
-        self.unknown_keys(value, {"minimumleeftijd", "maximumleeftijd"}, path)
-        return {
-            "minimumleeftijd": self.age(value.get("minimumleeftijd"), f"{path}.minimumleeftijd", 0),
-            "maximumleeftijd": self.age(value.get("maximumleeftijd"), f"{path}.maximumleeftijd", 150),
-        }
+    # -- fields of the description (model.py) ----------------------------------------------------
+    def fields(self, fields: tuple[model.Field, ...], doc: dict, path: str) -> dict:
+        """Every input field of `fields` from `doc` (absent ones as None / their default)."""
+        return {f.key: self.value(f, doc.get(f.key), _join(path, f.key)) for f in fields
+                if f.writable and not f.derived}
 
-    def adres(self, value: Any, path: str) -> dict[str, str] | None:
-        if not isinstance(value, dict):
-            self.errors.add(path, "geen-object", "'adres' moet een object zijn.")
-            return None
-        self.unknown_keys(value, ADRES_FIELDS, path)
-        adres = {}
-        for key in ADRES_FIELDS:
-            text = self.text(value.get(key), f"{path}.{key}", required=key in ADRES_REQUIRED)
-            check = {"postcode": formats.postcode, "huisnummer": formats.huisnummer,
-                     "busnummer": formats.huisnummer}.get(key)
-            if text is not None and check is not None:
-                text = self.checked(check, text, f"{path}.{key}")
-            if text is not None:
-                adres[key] = text
-        return adres
+    def value(self, f: model.Field, value: Any, path: str) -> Any:
+        if f.check and hasattr(self, f.check):  # a check that reads the raw value itself
+            return getattr(self, f.check)(value, path)
+        if f.datatype == model.OBJECT:
+            return self.object(f, value, path)
+        if f.datatype == model.CODE:
+            if f.many:
+                return self.codes(value, path, f.codelist, f.message or _unknown(f), f.duplicate)
+            return self.code(value, path, f.codelist, f.message or _unknown(f))
+        if f.datatype in (model.DATE, model.DAY):
+            return self.date(value, path)
+        if f.datatype == model.BOOLEAN:
+            return self.boolean(value, path) if value is not None else f.default or False
+        if f.datatype == model.INTEGER:
+            return self.age(value, path, f.default)
+        text = self.text(value, path, required=f.required, max_len=f.max_len, letters=f.letters)
+        return self.format(f.check, text, path) if text and f.check else text
 
-    def locatie(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, LOCATIE_FIELDS, path)
-        locatietype = self.code(item.get("locatietype"), f"{path}.locatietype", "locatietypes",
-                                "Het opgegeven locatietype is niet gekend: \"{value}\".")
-        if locatietype == "MaatschappelijkeZetelVolgensKBO" and not self.kbo_source:
-            self.errors.add(f"{path}.locatietype", "kbo-locatietype",
-                            "Het locatietype 'Maatschappelijke zetel volgens KBO' kan enkel uit de KBO komen.")
-        locatie = {
-            "locatietype": locatietype,
-            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
-            "naam": self.text(item.get("naam"), f"{path}.naam", max_len=TEXT_MAX),
-            "adres": None,
-            "adresId": None,
-        }
-        has_adres, has_id = item.get("adres") is not None, item.get("adresId") is not None
-        if has_adres == has_id:
-            self.errors.add(path, "adres-of-adresid", "'Locatie' moet of een adres of een adresId bevatten.")
-        if has_adres:
-            locatie["adres"] = self.adres(item["adres"], f"{path}.adres")
-        if has_id:
-            adres_id = item["adresId"]
-            if not isinstance(adres_id, str) or not adres_id.startswith(ADRES_REGISTER) \
-                    or not formats.is_digits(adres_id[len(ADRES_REGISTER):]):
-                self.errors.add(f"{path}.adresId", "adresid-formaat",
-                                f"Een adresId moet een adres uit het Adressenregister zijn ({ADRES_REGISTER}<id>).")
-            else:
-                locatie["adresId"] = adres_id
-        return locatie
-
-    def contactgegeven(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, CONTACT_FIELDS, path)
-        kind = self.code(item.get("contactgegeventype"), f"{path}.contactgegeventype", "contactgegeventypes",
-                         "Het opgegeven contactgegeventype is niet gekend: \"{value}\".")
-        waarde = self.text(item.get("waarde"), f"{path}.waarde", required=True)
-        if kind and waarde:
-            waarde = self.contact_value(kind, waarde, f"{path}.waarde")
-        return {
-            "contactgegeventype": kind,
-            "waarde": waarde,
-            "beschrijving": self.text(item.get("beschrijving"), f"{path}.beschrijving", max_len=TEXT_MAX),
-            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
-        }
-
-    def contact_value(self, kind: str, value: str, path: str) -> str | None:
-        check = {
-            "E-mail": formats.email,
-            "Telefoon": formats.telephone,
-            "Website": formats.web_address,
-            "SocialMedia": formats.web_address,
-        }[kind]
-        return self.checked(check, value, path)
+    def format(self, check: str, text: str, path: str) -> str | None:
+        function, code = FORMAT_CHECKS[check]
+        return self.checked(function, text, path, code)
 
     def checked(self, check: Any, value: str, path: str, code: str = "formaat") -> str | None:
         """`check(value)` from formats.py, its ValueError recorded at `path`."""
@@ -245,155 +179,90 @@ class Parser:
             self.errors.add(path, code, str(exc))
             return None
 
-    def vertegenwoordiger(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, VERTEGENWOORDIGER_FIELDS, path)
-        insz = None
-        if item.get("insz") in (None, ""):
-            self.errors.add(f"{path}.insz", "verplicht", "'insz' is verplicht.")
-        else:
-            try:
-                insz = formats.insz(item["insz"])
-            except ValueError as exc:
-                self.errors.add(f"{path}.insz", "insz", str(exc))
-        result: dict[str, Any] = {
-            "insz": insz,
-            "voornaam": self.text(item.get("voornaam"), f"{path}.voornaam", required=True, letters=True),
-            "achternaam": self.text(item.get("achternaam"), f"{path}.achternaam", required=True, letters=True),
-            "roepnaam": self.text(item.get("roepnaam"), f"{path}.roepnaam"),
-            "rol": self.text(item.get("rol"), f"{path}.rol"),
-            "isPrimair": self.boolean(item.get("isPrimair"), f"{path}.isPrimair"),
-        }
-        for key, kind in (("email", "E-mail"), ("telefoon", "Telefoon"), ("mobiel", "Telefoon"),
-                          ("socialMedia", "SocialMedia")):
-            text = self.text(item.get(key), f"{path}.{key}")
-            result[key] = self.contact_value(kind, text, f"{path}.{key}") if text else None
-        return result
+    def object(self, f: model.Field, value: Any, path: str) -> dict | None:
+        defaults = {sub.key: sub.default for sub in f.fields if sub.default is not None}
+        if value is None:
+            return defaults or None
+        if not isinstance(value, dict):
+            self.errors.add(path, "geen-object", f"'{f.key}' moet een object zijn.")
+            return defaults or None
+        self.unknown_keys(value, {sub.key for sub in f.fields}, path)
+        return {k: v for k, v in self.fields(f.fields, value, path).items() if v is not None}
 
+    def item(self, part: model.Part, doc: dict, path: str) -> dict:
+        """One item of `part`: its fields, then the part's cross-field checks (a method named part.parser)."""
+        self.unknown_keys(doc, {f.key for f in part.input_fields}, path)
+        item = self.fields(part.fields, doc, path)
+        if part.parser:
+            getattr(self, part.parser)(item, doc, path)
+        return item
 
-    def lidmaatschap(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, LIDMAATSCHAP_FIELDS, path)
-        other = item.get("andereVereniging")
-        code = parse_vcode(other) if isinstance(other, str) else None
+    # -- checks the description names -----------------------------------------------------------
+    def adres_id(self, value: Any, path: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith(ADRES_REGISTER) \
+                or not formats.is_digits(value[len(ADRES_REGISTER):]):
+            self.errors.add(path, "adresid-formaat",
+                            f"Een adresId moet een adres uit het Adressenregister zijn ({ADRES_REGISTER}<id>).")
+            return None
+        return value
+
+    def vcode(self, value: Any, path: str) -> str | None:
+        code = parse_vcode(value) if isinstance(value, str) else None
         if code is None:
-            self.errors.add(f"{path}.andereVereniging", "vcode",
-                            "'andereVereniging' moet de V-code van een vereniging zijn (formaat V0000000).")
-        return {
-            "andereVereniging": code,
-            "van": self.date(item.get("van"), f"{path}.van"),
-            "tot": self.date(item.get("tot"), f"{path}.tot"),
-            "identificatie": self.text(item.get("identificatie"), f"{path}.identificatie", max_len=TEXT_MAX),
-            "beschrijving": self.text(item.get("beschrijving"), f"{path}.beschrijving", max_len=TEXT_MAX),
-        }
+            self.errors.add(path, "vcode",
+                            f"'{_leaf(path)}' moet de V-code van een vereniging zijn (formaat V0000000).")
+        return code
 
-    def erkenning(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, ERKENNING_FIELDS, path)
-        nummer = self.text(item.get("ipdcProductNummer"), f"{path}.ipdcProductNummer", required=True)
-        if nummer and not formats.is_digits(nummer):
-            self.errors.add(f"{path}.ipdcProductNummer", "ipdc-formaat", "Een IPDC-productnummer bestaat uit cijfers.")
-            nummer = None
-        url = self.text(item.get("hernieuwingsUrl"), f"{path}.hernieuwingsUrl")
-        if url:
-            try:
-                url = formats.web_address(url)
-            except ValueError as exc:
-                self.errors.add(f"{path}.hernieuwingsUrl", "formaat", str(exc))
-                url = None
-        return {
-            "ipdcProductNummer": nummer,
-            "ipdcProductNaam": self.text(item.get("ipdcProductNaam"), f"{path}.ipdcProductNaam", max_len=TEXT_MAX),
-            "startdatum": self.date(item.get("startdatum"), f"{path}.startdatum"),
-            "einddatum": self.date(item.get("einddatum"), f"{path}.einddatum"),
-            "hernieuwingsdatum": self.date(item.get("hernieuwingsdatum"), f"{path}.hernieuwingsdatum"),
-            "hernieuwingsUrl": url,
-        }
+    def digits(self, value: Any, path: str) -> str | None:
+        text = self.text(value, path, required=True)
+        if text and not formats.is_digits(text):
+            self.errors.add(path, "ipdc-formaat", "Een IPDC-productnummer bestaat uit cijfers.")
+            return None
+        return text
 
-    def bankrekeningnummer(self, item: dict, path: str) -> dict:
-        self.unknown_keys(item, BANKREKENING_FIELDS, path)
-        iban = None
-        if item.get("iban") in (None, ""):
-            self.errors.add(f"{path}.iban", "verplicht", "'iban' is verplicht.")
-        else:
-            try:
-                iban = formats.belgian_iban(item["iban"])
-            except ValueError as exc:
-                self.errors.add(f"{path}.iban", "iban", str(exc))
-        holders = item.get("titularissen")
+    def titularissen(self, value: Any, path: str) -> list[str]:
         titularissen: list[str] = []
-        if holders is not None and not isinstance(holders, list):
-            self.errors.add(f"{path}.titularissen", "geen-lijst", "'titularissen' moet een lijst van namen zijn.")
-        elif not holders:
-            self.errors.add(f"{path}.titularissen", "verplicht", "Er is minstens één titularis nodig.")
-        else:
-            for index, holder in enumerate(holders):
-                text = self.text(holder, f"{path}.titularissen[{index}]", required=True, max_len=TEXT_MAX)
-                if text and text.casefold() in {t.casefold() for t in titularissen}:
-                    self.errors.add(f"{path}.titularissen[{index}]", "dubbele-waarde",
-                                    "Elke titularis mag slechts één keer voorkomen.")
-                elif text:
-                    titularissen.append(text)
-        return {
-            "iban": iban,
-            "doel": self.text(item.get("doel"), f"{path}.doel", max_len=TEXT_MAX),
-            "titularissen": sorted(titularissen),
-        }
+        if value is not None and not isinstance(value, list):
+            self.errors.add(path, "geen-lijst", "'titularissen' moet een lijst van namen zijn.")
+            return titularissen
+        if not value:
+            self.errors.add(path, "verplicht", "Er is minstens één titularis nodig.")
+            return titularissen
+        for index, holder in enumerate(value):
+            text = self.text(holder, f"{path}[{index}]", required=True, max_len=model.TEXT_MAX)
+            if text and text.casefold() in {t.casefold() for t in titularissen}:
+                self.errors.add(f"{path}[{index}]", "dubbele-waarde", "Elke titularis mag slechts één keer voorkomen.")
+            elif text:
+                titularissen.append(text)
+        return sorted(titularissen)
+
+    # -- cross-field checks per part (model.Part.parser) --------------------------------------------
+    def locatie(self, item: dict, doc: dict, path: str) -> None:
+        if item["locatietype"] == "MaatschappelijkeZetelVolgensKBO" and not self.kbo_source:
+            self.errors.add(f"{path}.locatietype", "kbo-locatietype",
+                            "Het locatietype 'Maatschappelijke zetel volgens KBO' kan enkel uit de KBO komen.")
+        if (doc.get("adres") is not None) == (doc.get("adresId") is not None):
+            self.errors.add(path, "adres-of-adresid", "'Locatie' moet of een adres of een adresId bevatten.")
+
+    def contactgegeven(self, item: dict, doc: dict, path: str) -> None:
+        if item["contactgegeventype"] and item["waarde"]:
+            item["waarde"] = self.contact_value(item["contactgegeventype"], item["waarde"], f"{path}.waarde")
+
+    def contact_value(self, kind: str, value: str, path: str) -> str | None:
+        check = {"E-mail": "email", "Telefoon": "telephone", "Website": "web_address", "SocialMedia": "web_address"}
+        return self.format(check[kind], value, path)
 
     def basis(self, doc: dict, state: dict) -> None:
         """Parse the basisgegevens present in `doc` into `state` (registration and PATCH)."""
-        if "naam" in doc:
-            state["naam"] = self.text(doc["naam"], "naam", required=True, max_len=NAAM_MAX)
-        for key, limit in (("korteNaam", KORTE_NAAM_MAX), ("korteBeschrijving", KORTE_BESCHRIJVING_MAX)):
+        for key in self.model.basis_keys():
             if key in doc:
-                state[key] = self.text(doc[key], key, max_len=limit)
-        if "startdatum" in doc:
-            state["startdatum"] = self.date(doc["startdatum"], "startdatum")
-        if "doelgroep" in doc:
-            state["doelgroep"] = self.doelgroep(doc["doelgroep"])
-        if "hoofdactiviteiten" in doc:
-            state["hoofdactiviteiten"] = self.codes(
-                doc["hoofdactiviteiten"], "hoofdactiviteiten", "hoofdactiviteiten",
-                "De opgegeven hoofdactiviteit is niet gekend: \"{value}\".",
-                "Een waarde in de hoofdactiviteitenLijst mag slechts 1 maal voorkomen.")
-        if "werkingsgebieden" in doc:
-            state["werkingsgebieden"] = self.codes(
-                doc["werkingsgebieden"], "werkingsgebieden", "werkingsgebieden",
-                "Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
-                "Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen.")
+                state[key] = self.value(self.model.inputs[key], doc[key], key)
 
     def collection(self, doc: dict, kind: str) -> list[dict]:
-        method = getattr(self, KINDS[kind].parser)
-        return [method(item, path) for path, item in self.objects(doc.get(kind), kind)]
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A sub-resource collection of a vereniging."""
-
-    parser: str  # Parser method for one item
-    segment: str  # IRI segment of one item: {vereniging}/{segment}/{id}
-    fields: frozenset[str]
-    immutable: frozenset[str] = frozenset()  # may not change once created
-    restricted: bool = False
-
-
-LIDMAATSCHAP_FIELDS = {"andereVereniging", "van", "tot", "identificatie", "beschrijving"}
-ERKENNING_FIELDS = {"ipdcProductNummer", "ipdcProductNaam", "startdatum", "einddatum", "hernieuwingsdatum",
-                    "hernieuwingsUrl"}
-BANKREKENING_FIELDS = {"iban", "doel", "titularissen"}
-KINDS = {
-    "locaties": Kind("locatie", "locatie", frozenset(LOCATIE_FIELDS)),
-    "contactgegevens": Kind("contactgegeven", "contactgegeven", frozenset(CONTACT_FIELDS),
-                            frozenset({"contactgegeventype"})),
-    "vertegenwoordigers": Kind("vertegenwoordiger", "vertegenwoordiger", frozenset(VERTEGENWOORDIGER_FIELDS),
-                               frozenset({"insz", "voornaam", "achternaam"}), restricted=True),
-    "lidmaatschappen": Kind("lidmaatschap", "lidmaatschap", frozenset(LIDMAATSCHAP_FIELDS),
-                            frozenset({"andereVereniging"})),
-    "erkenningen": Kind("erkenning", "erkenning", frozenset(ERKENNING_FIELDS), frozenset({"ipdcProductNummer"})),
-    "bankrekeningnummers": Kind("bankrekeningnummer", "bankrekeningnummer", frozenset(BANKREKENING_FIELDS),
-                                frozenset({"iban"}), restricted=True),
-}
-BASIS_FIELDS = {"naam", "korteNaam", "korteBeschrijving", "startdatum", "doelgroep", "hoofdactiviteiten",
-                "werkingsgebieden"}
-KBO_OWNED = {"naam", "korteNaam", "startdatum"}
+        part = self.model.part(kind)
+        return [self.item(part, item, path) for path, item in self.objects(doc.get(kind), kind)]
 
 
 def _require_object(parser: Parser, doc: Any, what: str) -> dict:
@@ -403,24 +272,25 @@ def _require_object(parser: Parser, doc: Any, what: str) -> dict:
     return doc
 
 
-def empty_state(verenigingstype: str) -> dict:
-    state: dict[str, Any] = {
-        "verenigingstype": verenigingstype, "status": "Actief", "naam": None, "korteNaam": None,
-        "korteBeschrijving": None, "startdatum": None, "einddatum": None, "kboNummer": None, "sleutels": [],
-        "doelgroep": {"minimumleeftijd": 0, "maximumleeftijd": 150}, "hoofdactiviteiten": [], "werkingsgebieden": [],
-    }
-    state.update({kind: [] for kind in KINDS})
+def empty_state(verenigingstype: str, description: model.Model = MODEL) -> dict:
+    """A new vereniging before its fields are parsed: every described field empty (or its default)."""
+    state: dict[str, Any] = {f.key: [] if f.many else None for f in description.fields if not f.derived}
+    for f in description.fields:
+        if f.datatype == model.OBJECT and f.always:
+            state[f.key] = {sub.key: sub.default for sub in f.fields}
+    state.update({"verenigingstype": verenigingstype, "status": "Actief", "kboNummer": None, "sleutels": []})
+    state.update({part.kind: [] for part in description.parts})
     return state
 
 
-def parse_registration(doc: Any) -> dict:
+def parse_registration(doc: Any, description: model.Model = MODEL) -> dict:
     """Validate a registration body (FV/VZER) field by field and return the new vereniging's state.
 
-    Raises CommandRejected (400) listing every field error.
+    Raises errors.Invalid listing every field error.
     """
-    parser = Parser()
+    parser = Parser(description=description)
     doc = _require_object(parser, doc, "één vereniging")
-    parser.unknown_keys(doc, REGISTRATION_FIELDS, "")
+    parser.unknown_keys(doc, description.registration_fields(kbo=False), "")
     declared = doc.get("@type", doc.get("type"))
     for item in declared if isinstance(declared, list) else [declared] if declared else []:
         if item not in ACCEPTED_TYPES:
@@ -434,23 +304,24 @@ def parse_registration(doc: Any) -> dict:
             parser.errors.add("verenigingstype", "kbo-type",
                               f"Een vereniging van type '{verenigingstype}' wordt geregistreerd via haar "
                               "KBO-nummer (POST /verenigingen/kbo), niet met dit formulier.")
-    state = empty_state(verenigingstype)
-    parser.basis({"naam": doc.get("naam"), **{k: v for k, v in doc.items() if k in BASIS_FIELDS}}, state)
-    for kind in REGISTRATION_KINDS:
-        state[kind] = parser.collection(doc, kind)
+    state = empty_state(verenigingstype, description)
+    parser.basis({"naam": doc.get("naam"), **doc}, state)
+    for part in description.parts:
+        if part.registration:
+            state[part.kind] = parser.collection(doc, part.kind)
     parser.errors.raise_if_any()
     return state
 
 
-def parse_kbo_registration(doc: Any) -> dict:
+def parse_kbo_registration(doc: Any, description: model.Model = MODEL) -> dict:
     """A vereniging with legal personality, identified by its KBO number.
 
     Until the KBO synchronisation feeds these fields, the initiator supplies the KBO data
     (naam, rechtsvorm, …) once; afterwards those fields are read-only for initiators.
     """
-    parser = Parser()
+    parser = Parser(description=description)
     doc = _require_object(parser, doc, "één KBO-vereniging")
-    parser.unknown_keys(doc, KBO_REGISTRATION_FIELDS, "")
+    parser.unknown_keys(doc, description.registration_fields(kbo=True), "")
     kbo = None
     try:
         kbo = formats.kbo_number(doc.get("kboNummer") or "")
@@ -461,12 +332,21 @@ def parse_kbo_registration(doc: Any) -> dict:
     if kind and kind in REGISTERABLE_TYPES:
         parser.errors.add("verenigingstype", "geen-kbo-type",
                           "Er werd voor dit KBO-nummer geen geldige vereniging gevonden: enkel VZW, IVZW, PS en SVON.")
-    state = empty_state(kind or "VZW")
+    state = empty_state(kind or "VZW", description)
     state["kboNummer"] = kbo
-    parser.basis({"naam": doc.get("naam"), **{k: v for k, v in doc.items() if k in BASIS_FIELDS}}, state)
-    for kind_name in ("locaties", "contactgegevens"):
-        state[kind_name] = parser.collection(doc, kind_name)
+    parser.basis({"naam": doc.get("naam"), **doc}, state)
+    for part in description.parts:
+        if part.kbo_registration:
+            state[part.kind] = parser.collection(doc, part.kind)
     parser.errors.raise_if_any()
+    return state
+
+
+def parse_import_row(doc: Any, *, kbo: bool, owner: str, key: str) -> dict:
+    """A spreadsheet row: a registration body, plus the bestuur's own key for the vereniging (if any)."""
+    state = parse_kbo_registration(doc) if kbo else parse_registration(doc)
+    if key:
+        state["sleutels"] = [{"bron": owner, "waarde": key}]
     return state
 
 
@@ -493,10 +373,22 @@ def parse_basis_patch(doc: Any, state: dict) -> dict:
     return new
 
 
+def parse_stop(doc: Any) -> str:
+    """The einddatum of a stop request {"einddatum": "yyyy-MM-dd"}."""
+    parser = Parser()
+    doc = _require_object(parser, doc, "{\"einddatum\": \"yyyy-MM-dd\"}")
+    parser.unknown_keys(doc, {"einddatum"}, "")
+    end = parser.date(doc.get("einddatum"), "einddatum")
+    if end is None and "einddatum" not in [e.path for e in parser.errors.items]:
+        parser.errors.add("einddatum", "verplicht", "'einddatum' is verplicht.")
+    parser.errors.raise_if_any()
+    return end
+
+
 def parse_item(kind: str, doc: Any, current: dict | None = None) -> dict:
     """One sub-resource item: a new one (POST) or `current` with a merge patch applied (PATCH)."""
     parser = Parser(kbo_source=bool(current and current.get("bron") == "KBO"))
-    spec = KINDS[kind]
+    spec = MODEL.part(kind)
     doc = _require_object(parser, doc, "één item")
     if current is not None:
         if not doc:
@@ -506,9 +398,9 @@ def parse_item(kind: str, doc: Any, current: dict | None = None) -> dict:
                 parser.errors.add(key, "onwijzigbaar",
                                   f"'{key}' kan niet gewijzigd worden; verwijder het item en voeg een nieuw toe.")
         parser.errors.raise_if_any()
-        base = {k: v for k, v in current.items() if k in spec.fields and v is not None}
+        base = {k: v for k, v in current.items() if k in spec.by_key and spec.by_key[k].writable and v is not None}
         doc = merge_patch(base, doc)
-    item = getattr(parser, spec.parser)(doc, kind)
+    item = parser.item(spec, doc, kind)
     parser.errors.raise_if_any()
     if current is not None:
         item["id"] = current["id"]
@@ -526,6 +418,14 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _unknown(f: model.Field) -> str:
+    return f"Het opgegeven {f.key} is niet gekend: \"{{value}}\"."
 
 
 def _leaf(path: str) -> str:

@@ -11,14 +11,14 @@ import re
 import unicodedata
 from datetime import date
 
+from app.domain.errors import FieldErrors
 from app.validation import formats
-from app.validation.errors import FieldErrors
 
 MAX_HOOFDACTIVITEITEN = 3
 
 
 def check(state: dict, today: date | None = None) -> None:
-    """Raise CommandRejected (400) if the state breaks any invariant."""
+    """Raise errors.Invalid if the state breaks any invariant."""
     today = today or date.today()
     errors = FieldErrors()
     _basis(state, today, errors)

@@ -16,15 +16,18 @@ import pyoxigraph
 from pyoxigraph import NamedNode, Quad, Triple
 
 from app.domain import mapping
+from app.domain.model import MODEL
 from app.exchange.cells import safe_cell
 from app.namespaces import FV, GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES, RDF
 from app.publication import jsonld
 from app.store.oxigraph_store import RegisterStore
 
 FORMATS = {"nq": "application/n-quads", "ttl": "text/turtle", "jsonld": "application/ld+json", "csv": "text/csv"}
-PUBLIC_COLUMNS = ["vCode", "naam", "korteNaam", "verenigingstype", "status", "startdatum", "hoofdactiviteiten",
-                  "werkingsgebieden", "doelgroep", "postcodes", "gemeenten", "e-mail", "telefoon", "website"]
-RESTRICTED_COLUMNS = ["einddatum", "vertegenwoordigers", "bankrekeningnummers"]
+EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
+SUMMARISED = [p for p in MODEL.parts if p.summary]
+PLACES_AND_CONTACTS = ["postcodes", "gemeenten", "e-mail", "telefoon", "website"]
+PUBLIC_COLUMNS = ["vCode", *(f.key for f in EXPORTED if not f.restricted), *PLACES_AND_CONTACTS]
+RESTRICTED_COLUMNS = [*(f.key for f in EXPORTED if f.restricted), *(p.kind for p in SUMMARISED if p.restricted)]
 
 
 def graphs(restricted: bool) -> list[str]:
@@ -76,18 +79,26 @@ def _csv_line(values: list) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "-".join(str(v) for v in value.values())
+    return str(value)
+
+
 def _row(state: dict, iri: str, restricted: bool) -> list[str]:
+    """One CSV row: the described fields, then where it is and how to reach it (public), then the rest."""
     def contact(kind: str) -> str:
         return " | ".join(c["waarde"] for c in state["contactgegevens"] if c["contactgegeventype"] == kind)
 
     adressen = [loc["adres"] for loc in state["locaties"] if loc.get("adres")]
-    row = [iri.rsplit("/", 1)[-1], state["naam"], state["korteNaam"] or "", state["verenigingstype"], state["status"],
-           state["startdatum"] or "", " ".join(state["hoofdactiviteiten"]), " ".join(state["werkingsgebieden"]),
-           f"{state['doelgroep']['minimumleeftijd']}-{state['doelgroep']['maximumleeftijd']}",
+    row = [iri.rsplit("/", 1)[-1], *(_cell(state[f.key]) for f in EXPORTED if not f.restricted),
            " ".join(sorted({a["postcode"] for a in adressen})), " | ".join(sorted({a["gemeente"] for a in adressen})),
            contact("E-mail"), contact("Telefoon"), contact("Website")]
     if restricted:
-        row += [state["einddatum"] or "",
-                " | ".join(f"{p['voornaam']} {p['achternaam']} ({p['insz']})" for p in state["vertegenwoordigers"]),
-                " | ".join(b["iban"] for b in state["bankrekeningnummers"])]
+        row += [_cell(state[f.key]) for f in EXPORTED if f.restricted]
+        row += [" | ".join(p.summary.format(**item) for item in state[p.kind]) for p in SUMMARISED if p.restricted]
     return row

@@ -22,14 +22,15 @@ from pathlib import Path
 
 from app.domain import duplicates, parse
 from app.domain.commands import CommandHandler, unique_keys
+from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
+from app.domain.named_commands import ImportRow, Register
 from app.domain.vcode import parse_vcode
-from app.domain.versions import Initiator, Provenance
-from app.exchange import messages, rows, updates
+from app.domain.versions import Initiator
+from app.exchange import messages, rows
 from app.exchange.candidates import Candidate, Candidates, Probe
 from app.exchange.normalise import fold
 from app.exchange.rows import Mapping
 from app.exchange.spreadsheet import FileRejected, Row, read_rows, row_values, text
-from app.validation.errors import CommandRejected, FieldError
 
 BATCH = 500
 STATUS = {  # (dry run, commit)
@@ -129,8 +130,8 @@ class Importer:
         self.engine = engine
         self.candidates = Candidates(handler.store)
         self.keys: dict[str, int] = {}
-        self.prov = Provenance("registratie", initiator, reason or "Import", before_commit=before_commit)
-        self.change_prov = Provenance("wijziging", initiator, reason or "Import", before_commit=before_commit)
+        self.reason = reason or "Import"
+        self.before_commit = before_commit
 
     # -- one row ---------------------------------------------------------------------------------
     def prepare(self, row: Row) -> Item:
@@ -147,12 +148,9 @@ class Importer:
         for column, value, note in item.read.notes:
             item.add(note.level, column, value, note.message, note.fix)
         try:
-            body = item.read.body
-            state = parse.parse_kbo_registration(body) if self.mapping.kind == "kbo" else parse.parse_registration(body)
-            if key:
-                state["sleutels"] = [{"bron": self.initiator.ovo, "waarde": key}]
-            item.state = state
-        except CommandRejected as exc:
+            item.state = parse.parse_import_row(item.read.body, kbo=self.mapping.kind == "kbo",
+                                                owner=self.initiator.ovo, key=key)
+        except DomainError as exc:
             self._errors(item, exc)
         if key and not item.has_errors:
             item.owner = self.handler.owner_of(unique_keys({"sleutels": [{"bron": self.initiator.ovo,
@@ -173,7 +171,7 @@ class Importer:
             item.add("fout", "Actie", actie, f"'{actie}' is geen gekende actie.",
                      "Laat 'Actie' leeg, of schrijf 'nieuw', 'bevestig-nieuw' of 'koppel:V0001030' (met de V-code).")
 
-    def _errors(self, item: Item, exc: CommandRejected) -> None:
+    def _errors(self, item: Item, exc: DomainError) -> None:
         assert item.read is not None
         for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
             column = self.mapping.column_for(error.path, item.read.origin)
@@ -213,9 +211,11 @@ class Importer:
             for item, errors in zip(new, self.handler.check_batch([i.state for i in new], self.engine), strict=True):
                 self._settle(item, errors)
         else:
-            batch = [(i.state, self.prov, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
-            for item, outcome in zip(new, self.handler.register_batch(batch, self.engine), strict=True):
-                if isinstance(outcome, CommandRejected):
+            batch = [Register(i.state, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
+            outcomes = self.handler.run_batch(batch, self.initiator, reason=self.reason, engine=self.engine,
+                                              before_commit=self.before_commit)
+            for item, outcome in zip(new, outcomes, strict=True):
+                if isinstance(outcome, DomainError):
                     self._settle(item, outcome.errors or [FieldError("", outcome.slug, outcome.detail)])
                 else:
                     item.result.vcode = outcome.vcode
@@ -245,7 +245,7 @@ class Importer:
 
     def _settle(self, item: Item, errors: list[FieldError]) -> None:
         if errors:
-            self._errors(item, CommandRejected(400, "validatie", "", "", errors))
+            self._errors(item, invalid(errors))
             self._status(item, "fout")
         else:
             self._status(item, "nieuw")
@@ -255,20 +255,16 @@ class Importer:
 
     def _update(self, item: Item, vcode: str, route: str) -> None:
         assert item.state is not None and item.read is not None
-        state, body = item.state, item.read.body
-
-        def mutate(current: dict) -> dict:
-            return updates.apply_row(current, state, body,
-                                     lambda kind: self.handler.next_item_id(vcode, kind, current))
-
+        command = ImportRow(vcode, item.state, item.read.body)
         try:
             if self.dry_run:
                 current, _ = self.handler.load(vcode)
-                changed = mutate(current) != current
+                changed = command.apply(current, self.initiator) != current
             else:
-                changed = self.handler.change(vcode, mutate, self.change_prov).changed
-        except CommandRejected as exc:
-            if exc.status in (404, 410):
+                changed = self.handler.run(command, self.initiator, reason=self.reason,
+                                           before_commit=self.before_commit).changed
+        except DomainError as exc:
+            if isinstance(exc, (NotFound, Gone)):
                 item.add("fout", "Actie", item.result.actie, f"Vereniging {vcode} bestaat niet (meer) in het register.",
                          "Controleer de V-code in kolom 'Actie'.")
             else:

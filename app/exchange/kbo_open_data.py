@@ -10,7 +10,6 @@ maatschappelijke zetel, KBO contactgegevens) is replaced from the dump; what ini
 
 from __future__ import annotations
 
-import copy
 import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from pathlib import Path
 
 from app.domain import parse
 from app.domain.commands import CommandHandler, unique_keys
-from app.domain.versions import KBO_AGENT, Provenance
-from app.validation.errors import CommandRejected
+from app.domain.errors import DomainError
+from app.domain.named_commands import KboFacts, KboSync, RegisterFromKbo
+from app.domain.versions import KBO_AGENT
 
 LEGAL_FORMS = {"017": "VZW", "125": "IVZW", "026": "PS", "029": "SVON"}
 LANGUAGE_NL, LANGUAGE_FR = "2", "1"
@@ -115,34 +115,12 @@ def kbo_items(entry: dict, report: SyncReport) -> tuple[list[dict], list[dict]]:
     return locaties, contacts
 
 
-def apply_kbo(state: dict, entry: dict, locaties: list[dict], contacts: list[dict], next_ids) -> dict:
-    """`state` with the KBO-owned fields replaced by the dump's values."""
-    new = copy.deepcopy(state)
-    new["verenigingstype"] = entry["type"]
-    new["naam"] = _name(entry, NAME) or state.get("naam")
-    new["korteNaam"] = _name(entry, ABBREVIATION)
-    new["startdatum"] = entry["startdatum"]
-    for kind, fresh in (("locaties", locaties), ("contactgegevens", contacts)):
-        kept = [item for item in new[kind] if item.get("bron") != "KBO"]
-        old = {_identity(item): item for item in new[kind] if item.get("bron") == "KBO"}
-        merged = []
-        for item in fresh:
-            previous = old.get(_identity(item))
-            if previous is not None:  # keep the id and what initiators may edit
-                item = dict(item, id=previous["id"], isPrimair=previous["isPrimair"],
-                            beschrijving=previous.get("beschrijving"), naam=previous.get("naam"))
-                item = {k: v for k, v in item.items() if k in previous or k == "bron"}
-            else:
-                item = dict(item, id=next_ids(kind))
-            merged.append(item)
-        new[kind] = sorted(kept + merged, key=lambda item: item.get("id", 0))
-    return new
-
-
-def _identity(item: dict) -> tuple:
-    if "adres" in item:
-        return ("locatie", tuple(sorted((item.get("adres") or {}).items())))
-    return ("contact", item["contactgegeventype"], item["waarde"])
+def facts(entry: dict, report: SyncReport) -> KboFacts:
+    """What the KBO says about one association, as the domain's KboSync command takes it."""
+    locaties, contacts = kbo_items(entry, report)
+    return KboFacts(kbo_nummer=entry["kbo"], verenigingstype=entry["type"], naam=_name(entry, NAME),
+                    korte_naam=_name(entry, ABBREVIATION), startdatum=entry["startdatum"],
+                    active=entry["status"] == "AC", locaties=locaties, contactgegevens=contacts)
 
 
 def sync(directory: Path, handler: CommandHandler, today: date | None = None) -> SyncReport:
@@ -152,49 +130,28 @@ def sync(directory: Path, handler: CommandHandler, today: date | None = None) ->
         if not _name(entry, NAME):
             report.skipped.append((number, "geen naam in de KBO"))
             continue
-        state = parse.empty_state(entry["type"])
-        state["kboNummer"] = number
-        existing = handler.owner_of(unique_keys(state)[0])
+        key = unique_keys({"kboNummer": number})[0]
+        existing = handler.owner_of(key)
         try:
             if existing is None:
-                _register(handler, state, entry, report)
+                _register(handler, entry, report)
             else:
                 _update(handler, existing, entry, report, today or date.today())
-        except CommandRejected as exc:
+        except DomainError as exc:
             report.skipped.append((number, exc.detail))
     return report
 
 
-def _register(handler: CommandHandler, state: dict, entry: dict, report: SyncReport) -> None:
+def _register(handler: CommandHandler, entry: dict, report: SyncReport) -> None:
     if entry["status"] != "AC":
         report.skipped.append((entry["kbo"], "niet actief in de KBO"))
         return
-    locaties, contacts = kbo_items(entry, report)
-    new = apply_kbo(state, entry, locaties, contacts, lambda kind: 0)
-    for kind in ("locaties", "contactgegevens"):
-        for item in new[kind]:
-            item.pop("id", None)  # registration numbers the items
-    handler.register(new, Provenance("registratie", KBO_AGENT, "KBO open data"))
+    handler.run(RegisterFromKbo(facts(entry, report)), KBO_AGENT, reason="KBO open data")
     report.registered.append(entry["kbo"])
 
 
 def _update(handler: CommandHandler, vcode: str, entry: dict, report: SyncReport, today: date) -> None:
-    locaties, contacts = kbo_items(entry, report)
-    active = entry["status"] == "AC"
-
-    def mutate(current: dict) -> dict:
-        issued: dict[str, int] = {}
-
-        def next_id(kind: str) -> int:
-            issued[kind] = issued.get(kind, handler.next_item_id(vcode, kind, current) - 1) + 1
-            return issued[kind]
-
-        new = apply_kbo(current, entry, locaties, contacts, next_id)
-        if not active and new["status"] != "Gestopt":
-            new["status"], new["einddatum"] = "Gestopt", today.isoformat()
-        return new
-
-    outcome = handler.change(vcode, mutate, Provenance("wijziging" if active else "stopzetting", KBO_AGENT,
-                                                       "KBO open data"))
-    target = report.unchanged if not outcome.changed else report.updated if active else report.stopped
+    command = KboSync(vcode, facts(entry, report), today)
+    outcome = handler.run(command, KBO_AGENT, reason="KBO open data")
+    target = report.unchanged if not outcome.changed else report.updated if command.facts.active else report.stopped
     target.append(entry["kbo"])

@@ -37,6 +37,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from app.domain import codelists, mapping, places
+from app.domain.model import MODEL
 from app.domain.versions import sequence_key
 from app.namespaces import GRAPH_PUBLIC, GRAPH_SYSTEM, VRX
 from app.store.oxigraph_store import RegisterStore
@@ -230,9 +231,9 @@ class SearchIndex:
             (number, vcode, state["naam"], state["korteNaam"], state["korteBeschrijving"], state["verenigingstype"],
              state["status"], state["startdatum"], month, " ".join(postcodes), " | ".join(names),
              " ".join(state["hoofdactiviteiten"])))
-        facets = {("hoofdactiviteit", a) for a in state["hoofdactiviteiten"]} | {("gemeente", c) for c in codes} \
-            | {("postcode", p) for p in postcodes} | {("provincie", c[:4]) for c in codes} \
-            | {("type", state["verenigingstype"]), ("status", state["status"])}
+        facets = {(f.facet, value) for f in MODEL.facets() for value in (state[f.key] if f.many else [state[f.key]])} \
+            | {("gemeente", c) for c in codes} | {("postcode", p) for p in postcodes} \
+            | {("provincie", c[:4]) for c in codes}
         self.db.executemany("INSERT INTO facet VALUES (?, ?, ?)", [(number, kind, value) for kind, value in facets])
         for kind, value in facets:
             self.bitmaps.setdefault(kind, {}).setdefault(value, BitMap()).add(number)

@@ -1,24 +1,23 @@
 """Decentraal beheer: the management API of a gegevensinitiator.
 
-Every endpoint turns its request into a mutation of the vereniging's state and hands it to the
-one write path (CommandHandler.change / remove). Rules: ../shared/reference/association-registry.md
-§1–§4 and §7. Concurrency: `If-Match: W/"<versie>"` pins the version (412 on mismatch); every
-write answers with the new `ETag`; a request that changes nothing answers 200 without a new version.
+Every endpoint only builds a named command (app/domain/named_commands.py) and hands it to the
+one write path (CommandHandler.run); the rules live in the commands. Concurrency:
+`If-Match: W/"<versie>"` pins the version (412 on mismatch); every write answers with the new
+`ETag`; a request that changes nothing answers 200 without a new version.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
 
 from flask import Blueprint, Response, current_app, request
 
 from app.auth.access import principal
-from app.auth.keys import Principal
-from app.domain import parse
+from app.domain import named_commands as cmd
 from app.domain.commands import Outcome
-from app.domain.parse import KINDS
+from app.domain.errors import not_found, refused
+from app.domain.model import MODEL
 from app.domain.vcode import parse_vcode
 from app.publication.write_api import once, provenance, read_body
 from app.validation.errors import CommandRejected, FieldError
@@ -27,19 +26,20 @@ bp = Blueprint("beheer_api", __name__)
 
 # Our ETags are weak (W/"<versie>"); a strong "2" is not one we sent, as in the official register.
 _ETAG = re.compile(r'^W/"([0-9]{1,18})"$')
-KBO_TYPES = {"VZW", "IVZW", "PS", "SVON"}
-KBO_ITEM_EDITABLE = {"beschrijving", "isPrimair", "naam"}
 
 
-def _handler():
-    return current_app.extensions["vr"].handler
+def _run(command, caller, reason: str | None = None) -> Outcome:
+    """Run a command for the caller: its reason, If-Match, Idempotency-Key and audit entry from the request."""
+    prov = provenance(command.activity, caller, reason)
+    return current_app.extensions["vr"].handler.run(
+        command, prov.initiator, reason=prov.reason, expected_version=expected_version(),
+        idempotency_key=once()["idempotency_key"], before_commit=prov.before_commit)
 
 
 def _vcode(code: str) -> str:
     vcode = parse_vcode(code)
     if vcode is None:
-        raise CommandRejected(404, "niet-gevonden", "Niet gevonden",
-                              "Formaat van de VCode moet 'V0000000' zijn en groter dan V0001000.")
+        raise not_found("Formaat van de VCode moet 'V0000000' zijn en groter dan V0001000.")
     return vcode
 
 
@@ -68,18 +68,11 @@ def respond(outcome: Outcome, status: int = 200, location: str | None = None, it
     return response
 
 
-def _reject(status: int, slug: str, detail: str, path: str = "") -> CommandRejected:
-    title = {400: "Ongeldige aanvraag", 403: "Geen toegang", 404: "Niet gevonden"}[status]
-    return CommandRejected(status, slug, title, detail, [FieldError(path, slug, detail)] if status == 400 else [])
-
-
 # -- KBO registration --------------------------------------------------------------------------------
 @bp.post("/verenigingen/kbo")
 def register_kbo() -> Response:
     caller = principal("initiator")
-    state = parse.parse_kbo_registration(read_body())
-    key = once()["idempotency_key"]
-    outcome = _handler().register(state, provenance("registratie", caller), idempotency_key=key)
+    outcome = _run(cmd.Register.from_body(read_body(), kbo=True), caller)
     return respond(outcome, 201 if outcome.created else 200, f"/id/vereniging/{outcome.vcode}")
 
 
@@ -89,9 +82,7 @@ def patch_basis(code: str) -> Response:
     caller = principal("initiator")
     vcode = _vcode(code)
     body = read_body(("application/merge-patch+json", "application/json"))
-    outcome = _handler().change(vcode, lambda state: parse.parse_basis_patch(body, state),
-                                provenance("wijziging", caller), expected_version())
-    return respond(outcome)
+    return respond(_run(cmd.ChangeBasisgegevens(vcode, body), caller))
 
 
 # -- stop / correct a stop / remove --------------------------------------------------------------------
@@ -99,44 +90,14 @@ def patch_basis(code: str) -> Response:
 def stop(code: str) -> Response:
     caller = principal("initiator")
     vcode = _vcode(code)
-    body = read_body()
-    parser = parse.Parser()
-    if not isinstance(body, dict):
-        raise _reject(400, "geen-object", "De body moet een object {\"einddatum\": \"yyyy-MM-dd\"} zijn.")
-    parser.unknown_keys(body, {"einddatum"}, "")
-    end = parser.date(body.get("einddatum"), "einddatum")
-    if end is None and "einddatum" not in [e.path for e in parser.errors.items]:
-        parser.errors.add("einddatum", "verplicht", "'einddatum' is verplicht.")
-    parser.errors.raise_if_any()
-
-    def mutate(state: dict) -> dict:
-        if state["verenigingstype"] in KBO_TYPES:
-            raise _reject(400, "kbo", "Een KBO-vereniging kan niet gestopt worden; dat gebeurt in de KBO.")
-        if date.fromisoformat(end) > date.today():
-            raise _reject(400, "toekomst", "Einddatum mag niet in de toekomst liggen.", "einddatum")
-        if state["startdatum"] and end < state["startdatum"]:
-            raise _reject(400, "voor-startdatum", "Einddatum moet na startdatum liggen.", "einddatum")
-        state["status"], state["einddatum"] = "Gestopt", end
-        return state
-
-    return respond(_handler().change(vcode, mutate, provenance("stopzetting", caller), expected_version(),
-                                     **once(end)))
+    return respond(_run(cmd.Stop.from_body(vcode, read_body()), caller))
 
 
 @bp.post("/verenigingen/<code>/heractivering")
 def reactivate(code: str) -> Response:
     """Correct a vereniging that was stopped by mistake: active again, einddatum removed."""
     caller = principal("initiator")
-    vcode = _vcode(code)
-
-    def mutate(state: dict) -> dict:
-        if state["status"] != "Gestopt":
-            raise _reject(400, "niet-gestopt", "Deze vereniging is niet gestopt.")
-        state["status"], state["einddatum"] = "Actief", None
-        return state
-
-    return respond(_handler().change(vcode, mutate, provenance("correctie-stopzetting", caller), expected_version(),
-                                     **once()))
+    return respond(_run(cmd.Reactivate(_vcode(code)), caller))
 
 
 @bp.delete("/verenigingen/<code>")
@@ -147,59 +108,23 @@ def remove(code: str) -> Response:
     if request.get_data():
         body = read_body()
         if not isinstance(body, dict) or set(body) - {"reden"}:
-            raise _reject(400, "onbekende-eigenschap", "De body mag enkel {\"reden\": \"…\"} bevatten.")
+            raise refused("onbekende-eigenschap", "De body mag enkel {\"reden\": \"…\"} bevatten.")
         reason = body.get("reden")
-    state, version = _handler().load(vcode)
-    if state["verenigingstype"] in KBO_TYPES:
-        raise _reject(400, "kbo", "Een KBO-vereniging kan niet verwijderd worden.")
-    outcome = _handler().remove(vcode, provenance("verwijdering", caller, reason), expected_version())
-    return respond(outcome)
+    return respond(_run(cmd.Remove(vcode), caller, reason))
 
 
 # -- sub-resources ------------------------------------------------------------------------------------
 def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise CommandRejected(404, "niet-gevonden", "Niet gevonden", f"'{kind}' is geen onderdeel van een vereniging.")
+    if kind not in MODEL.by_kind:
+        raise not_found(f"'{kind}' is geen onderdeel van een vereniging.")
     return kind
-
-
-def _find(state: dict, kind: str, item_id: int) -> dict:
-    for item in state[kind]:
-        if item["id"] == item_id:
-            return item
-    label = KINDS[kind].segment.capitalize()
-    raise CommandRejected(404, "niet-gevonden", "Niet gevonden", f"{label} met id '{item_id}' is niet gekend.")
-
-
-def _guard(state: dict, kind: str, caller: Principal, item: dict | None, adding: bool, removing: bool,
-           patch: dict | None = None) -> None:
-    """Who may touch what: KBO-owned data and erkenningen of other organisations are off limits."""
-    if kind == "vertegenwoordigers" and state["verenigingstype"] in KBO_TYPES and (adding or removing):
-        raise _reject(400, "kbo", "Aan een KBO vereniging kunnen geen vertegenwoordigers toegevoegd of verwijderd "
-                                  "worden; die komen uit de KBO.")
-    if item is not None and item.get("bron") == "KBO" and (removing or set(patch or {}) - KBO_ITEM_EDITABLE):
-        raise _reject(400, "kbo", "Dit gegeven komt uit de KBO: enkel "
-                                  f"{', '.join(sorted(KBO_ITEM_EDITABLE))} kan hier gewijzigd worden.")
-    if kind == "erkenningen" and item is not None and item.get("geregistreerdDoor") != caller.initiator.ovo:
-        raise _reject(403, "geen-machtiging", "Deze OVOCode heeft geen machtiging om deze actie uit te voeren: "
-                                              "enkel de organisatie die de erkenning registreerde.")
 
 
 @bp.post("/verenigingen/<code>/<kind>")
 def add_item(code: str, kind: str) -> Response:
     caller = principal("initiator")
     vcode, kind = _vcode(code), _kind(kind)
-    item = parse.parse_item(kind, read_body())
-
-    def mutate(state: dict) -> dict:
-        _guard(state, kind, caller, None, adding=True, removing=False)
-        new_item = dict(item, id=_handler().next_item_id(vcode, kind, state))
-        if kind == "erkenningen":
-            new_item["geregistreerdDoor"] = caller.initiator.ovo
-        state[kind].append(new_item)
-        return state
-
-    outcome = _handler().change(vcode, mutate, provenance("wijziging", caller), expected_version(), **once(item))
+    outcome = _run(cmd.AddItem.from_body(vcode, kind, read_body()), caller)
     return respond(outcome, 201, f"/verenigingen/{vcode}/{kind}/{outcome.item_id}", outcome.item_id)
 
 
@@ -208,30 +133,11 @@ def patch_item(code: str, kind: str, item_id: int) -> Response:
     caller = principal("initiator")
     vcode, kind = _vcode(code), _kind(kind)
     body = read_body(("application/merge-patch+json", "application/json"))
-
-    def mutate(state: dict) -> dict:
-        current = _find(state, kind, item_id)
-        _guard(state, kind, caller, current, adding=False, removing=False, patch=body if isinstance(body, dict) else {})
-        updated = parse.parse_item(kind, body, current)
-        if current.get("bron"):
-            updated["bron"] = current["bron"]
-        if kind == "erkenningen":
-            updated["geregistreerdDoor"] = current["geregistreerdDoor"]
-        state[kind] = [updated if item["id"] == item_id else item for item in state[kind]]
-        return state
-
-    return respond(_handler().change(vcode, mutate, provenance("wijziging", caller), expected_version()))
+    return respond(_run(cmd.ChangeItem(vcode, kind, item_id, body), caller))
 
 
 @bp.delete("/verenigingen/<code>/<kind>/<int:item_id>")
 def delete_item(code: str, kind: str, item_id: int) -> Response:
     caller = principal("initiator")
     vcode, kind = _vcode(code), _kind(kind)
-
-    def mutate(state: dict) -> dict:
-        current = _find(state, kind, item_id)
-        _guard(state, kind, caller, current, adding=False, removing=True)
-        state[kind] = [item for item in state[kind] if item["id"] != item_id]
-        return state
-
-    return respond(_handler().change(vcode, mutate, provenance("wijziging", caller), expected_version()))
+    return respond(_run(cmd.RemoveItem(vcode, kind, item_id), caller))

@@ -17,6 +17,7 @@ from pyoxigraph import NamedNode, Quad, Triple
 from app.auth import audit
 from app.auth.access import principal
 from app.domain import mapping
+from app.domain.model import MODEL
 from app.domain.vcode import parse_vcode
 from app.domain.versions import AS, version_iri
 from app.namespaces import (
@@ -39,13 +40,8 @@ from app.store.oxigraph_store import RegisterStore
 
 bp = Blueprint("historiek", __name__)
 
-FIELD_LABELS = {
-    "naam": "naam", "korteNaam": "korte naam", "korteBeschrijving": "korte beschrijving", "startdatum": "startdatum",
-    "einddatum": "einddatum", "status": "status", "verenigingstype": "type", "doelgroep": "doelgroep",
-    "hoofdactiviteiten": "hoofdactiviteiten", "werkingsgebieden": "werkingsgebieden", "locaties": "locaties",
-    "contactgegevens": "contactgegevens", "vertegenwoordigers": "vertegenwoordigers",
-    "lidmaatschappen": "lidmaatschappen", "erkenningen": "erkenningen", "bankrekeningnummers": "bankrekeningnummers",
-}
+FIELD_LABELS = MODEL.labels()
+RESTRICTED_PARTS = {part.kind for part in MODEL.parts if part.restricted}
 
 
 def _label(activity_class: str) -> str:
@@ -145,7 +141,7 @@ def _diff(before: dict | None, after: dict | None, full: bool) -> list[dict]:
         return [{"veld": "vereniging", "voor": "bestaat", "na": "verwijderd"}]
     changes = []
     for key, label in FIELD_LABELS.items():
-        if key in ("vertegenwoordigers", "bankrekeningnummers") and not full:
+        if key in RESTRICTED_PARTS and not full:
             continue
         old = _mask((before or {}).get(key)) if before else None
         new = _mask(after.get(key))

@@ -1,93 +1,89 @@
 """OpenAPI 3 description of the write API, served at /openapi.json, with a docs page at /docs/api.
 
-Built from the same tables the parser uses (parse.KINDS and its field sets), so a field added to
-the API cannot be forgotten here; tests/test_openapi.py runs schemathesis against it.
+The request schemas are generated from the one description of a vereniging (app/domain/model.py),
+so a field added there appears here; tests/test_openapi.py runs schemathesis against it.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
-from app.domain import codelists
-from app.domain.parse import KINDS
+from app.domain import codelists, model
+from app.domain.model import MODEL
 
 bp = Blueprint("openapi", __name__)
 
 TEXT = {"type": "string", "minLength": 1}
-DATE = {"type": "string", "format": "date", "example": "2015-09-01"}
 BOOL = {"type": "boolean"}
+LARGE_CODELIST = 50  # longer code lists get an example instead of an enum
 
 
-def _codes(name: str) -> dict:
-    return {"type": "string", "enum": [c.code for c in codelists.get(name).concepts]}
+def field_schema(f: model.Field) -> dict:
+    """The JSON schema of one field's value, from its datatype and constraints."""
+    if f.datatype == model.OBJECT:
+        return object_schema(f.fields)
+    if f.datatype == model.CODE:
+        codes = [c.code for c in codelists.get(f.codelist).concepts if c.code not in f.api_excludes]
+        one = {"type": "string", "enum": codes} if len(codes) <= LARGE_CODELIST else \
+            {"type": "string", "example": codes[0]}
+    elif f.datatype in (model.DATE, model.DAY):
+        one = {"type": "string", "format": "date", "example": "2015-09-01"}
+    elif f.datatype == model.BOOLEAN:
+        one = dict(BOOL)
+    elif f.datatype == model.INTEGER:
+        one = {"type": "integer", "minimum": 0, "maximum": 150}
+    elif f.datatype == model.IRI:
+        one = {"type": "string", "format": "uri"}
+    elif f.datatype == model.VCODE:
+        one = {"type": "string", "pattern": "^V[0-9]{7}$"}
+    else:
+        one = dict(TEXT, **({"maxLength": f.max_len} if f.max_len else {}))
+    one.update(dict(f.api))
+    if not f.many:
+        return one
+    array = {"type": "array", "items": one}
+    if f.datatype == model.CODE:
+        array["uniqueItems"] = True
+    if f.required:
+        array["minItems"] = 1
+    if f.max_items:
+        array["maxItems"] = f.max_items
+    return array
 
 
-def schemas() -> dict:
-    adres = {"type": "object", "additionalProperties": False,
-             "required": ["straatnaam", "huisnummer", "postcode", "gemeente", "land"],
-             "properties": {key: TEXT for key in ("straatnaam", "huisnummer", "busnummer", "postcode", "gemeente",
-                                                  "land")}}
-    items = {
-        "Locatie": {"type": "object", "additionalProperties": False, "required": ["locatietype"],
-                    "properties": {"locatietype": {"type": "string", "enum": ["Activiteiten", "Correspondentie"]},
-                                   "isPrimair": BOOL, "naam": {"type": "string", "maxLength": 128},
-                                   "adres": {"$ref": "#/components/schemas/Adres"},
-                                   "adresId": {"type": "string", "pattern": "^https://data\\.vlaanderen\\.be/id/adres/[0-9]+$"}}},
-        "Contactgegeven": {"type": "object", "additionalProperties": False,
-                           "required": ["contactgegeventype", "waarde"],
-                           "properties": {"contactgegeventype": _codes("contactgegeventypes"), "waarde": TEXT,
-                                          "beschrijving": {"type": "string", "maxLength": 128}, "isPrimair": BOOL}},
-        "Vertegenwoordiger": {"type": "object", "additionalProperties": False,
-                              "required": ["insz", "voornaam", "achternaam"],
-                              "properties": {"insz": {"type": "string", "pattern": "^[0-9. -]{11,15}$"},
-                                             "voornaam": TEXT, "achternaam": TEXT, "roepnaam": TEXT, "rol": TEXT,
-                                             "isPrimair": BOOL, "email": {"type": "string", "format": "email"},
-                                             "telefoon": TEXT, "mobiel": TEXT, "socialMedia": {"type": "string",
-                                                                                               "format": "uri"}}},
-        "Lidmaatschap": {"type": "object", "additionalProperties": False, "required": ["andereVereniging"],
-                         "properties": {"andereVereniging": {"type": "string", "pattern": "^V[0-9]{7}$"},
-                                        "van": DATE, "tot": DATE, "identificatie": TEXT, "beschrijving": TEXT}},
-        "Erkenning": {"type": "object", "additionalProperties": False, "required": ["ipdcProductNummer"],
-                      "properties": {"ipdcProductNummer": {"type": "string", "pattern": "^[0-9]+$"},
-                                     "ipdcProductNaam": TEXT, "startdatum": DATE, "einddatum": DATE,
-                                     "hernieuwingsdatum": DATE,
-                                     "hernieuwingsUrl": {"type": "string", "format": "uri"}}},
-        "Bankrekeningnummer": {"type": "object", "additionalProperties": False, "required": ["iban", "titularissen"],
-                               "properties": {"iban": {"type": "string", "example": "BE71 0961 2345 6769"},
-                                              "doel": {"type": "string", "maxLength": 128},
-                                              "titularissen": {"type": "array", "minItems": 1, "items": TEXT}}},
-    }
-    basis = {
-        "naam": TEXT, "korteNaam": TEXT, "korteBeschrijving": TEXT, "startdatum": DATE,
-        "doelgroep": {"type": "object", "additionalProperties": False,
-                      "properties": {"minimumleeftijd": {"type": "integer", "minimum": 0, "maximum": 150},
-                                     "maximumleeftijd": {"type": "integer", "minimum": 0, "maximum": 150}}},
-        "hoofdactiviteiten": {"type": "array", "maxItems": 3, "uniqueItems": True,
-                              "items": _codes("hoofdactiviteiten")},
-        "werkingsgebieden": {"type": "array", "uniqueItems": True,
-                             "items": {"type": "string", "example": "BE23444021"}},
-    }
-    collections = {kind: {"type": "array", "items": {"$ref": f"#/components/schemas/{_schema_name(kind)}"}}
-                   for kind in ("locaties", "contactgegevens", "vertegenwoordigers", "lidmaatschappen",
-                                "bankrekeningnummers")}
+def object_schema(fields: tuple[model.Field, ...]) -> dict:
+    inputs = [f for f in fields if f.writable and not f.derived]
+    schema: dict = {"type": "object", "additionalProperties": False,
+                    "properties": {f.key: field_schema(f) for f in inputs}}
+    required = [f.key for f in inputs if f.required and not (f.many and f.datatype == model.CODE)]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def schemas(description: model.Model = MODEL) -> dict:
+    basis = {key: field_schema(description.field(key)) for key in description.basis_keys()}
+    collections = {p.kind: {"type": "array", "items": {"$ref": f"#/components/schemas/{p.schema}"}}
+                   for p in description.parts}
+    kbo_types = sorted(model.KBO_TYPES)
     return {
-        "Adres": adres,
-        **items,
+        **{p.schema: object_schema(p.fields) for p in description.parts},
         "Registratie": {"type": "object", "additionalProperties": False, "required": ["naam"],
                         "properties": {"@context": {"type": "string"},
-                                       "verenigingstype": {"type": "string", "enum": ["FV", "VZER"]},
-                                       **basis, **collections}},
+                                       "verenigingstype": {"type": "string", "enum": list(model.REGISTERABLE_TYPES)},
+                                       **basis, **{p.kind: collections[p.kind] for p in description.parts
+                                                   if p.registration}}},
         "KboRegistratie": {"type": "object", "additionalProperties": False,
                            "required": ["kboNummer", "verenigingstype", "naam"],
                            "properties": {"kboNummer": {"type": "string", "example": "0202.239.951"},
-                                          "verenigingstype": {"type": "string", "enum": ["VZW", "IVZW", "PS", "SVON"]},
-                                          **basis, "locaties": collections["locaties"],
-                                          "contactgegevens": collections["contactgegevens"]}},
+                                          "verenigingstype": {"type": "string", "enum": kbo_types},
+                                          **basis, **{p.kind: collections[p.kind] for p in description.parts
+                                                      if p.kbo_registration}}},
         "Basisgegevens": {"type": "object", "minProperties": 1, "additionalProperties": False,
                           "description": "JSON merge patch (RFC 7386): null verwijdert een optioneel veld.",
                           "properties": {key: {**value, "nullable": True} for key, value in basis.items()}},
         "Stopzetting": {"type": "object", "additionalProperties": False, "required": ["einddatum"],
-                        "properties": {"einddatum": DATE}},
+                        "properties": {"einddatum": {"type": "string", "format": "date", "example": "2024-01-01"}}},
         "Verwijdering": {"type": "object", "additionalProperties": False, "properties": {"reden": TEXT}},
         "Resultaat": {"type": "object", "properties": {"vCode": {"type": "string"}, "versie": {"type": "integer"},
                                                        "gewijzigd": BOOL, "id": {"type": "integer"}}},
@@ -99,10 +95,6 @@ def schemas() -> dict:
                                        "path": {"type": "string"}, "code": {"type": "string"},
                                        "message": {"type": "string"}}}}}},
     }
-
-
-def _schema_name(kind: str) -> str:
-    return KINDS[kind].parser.capitalize() if kind != "bankrekeningnummers" else "Bankrekeningnummer"
 
 
 def _problems(*codes: int) -> dict:
@@ -171,8 +163,8 @@ def document() -> dict:
             "parameters": [VCODE, IF_MATCH, REDEN, IDEMPOTENCY],
             "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
     }
-    for kind in KINDS:
-        schema = _schema_name(kind)
+    for part in MODEL.parts:
+        kind, schema = part.kind, part.schema
         paths[f"/verenigingen/{{vCode}}/{kind}"] = {"post": {
             "summary": f"Voeg toe: {kind}", "operationId": f"voegToe_{kind}",
             "parameters": [VCODE, IF_MATCH, REDEN, IDEMPOTENCY],

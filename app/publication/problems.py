@@ -8,6 +8,7 @@ import logging
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.domain import errors as domain
 from app.namespaces import PROJECT
 from app.validation.errors import CommandRejected, FieldError
 
@@ -28,6 +29,23 @@ HTTP_TITLES = {
     415: ("mediatype-niet-ondersteund", "Mediatype niet ondersteund"),
     500: ("interne-fout", "Interne fout"),
 }
+
+
+# The one place where the domain's refusals get an HTTP status.
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.Invalid: 400,
+    domain.NotPermitted: 403,
+    domain.NotFound: 404,
+    domain.PossibleDuplicates: 409,
+    domain.Gone: 410,
+    domain.VersionMismatch: 412,
+    domain.KeyReused: 422,
+    domain.Busy: 503,
+}
+
+
+def domain_status(exc: domain.DomainError) -> int:
+    return next(status for kind, status in DOMAIN_STATUS.items() if isinstance(exc, kind))
 
 
 def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldError] | None = None,
@@ -79,6 +97,10 @@ def install(app: Flask) -> None:
     @app.errorhandler(CommandRejected)
     def _rejected(exc: CommandRejected):
         return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers=exc.headers, **exc.extra)
+
+    @app.errorhandler(domain.DomainError)
+    def _refused(exc: domain.DomainError):
+        return problem(domain_status(exc), exc.slug, exc.title, exc.detail, exc.errors, **exc.extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

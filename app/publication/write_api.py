@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, request
 
 from app.auth import audit
 from app.auth.access import principal
-from app.domain import parse
+from app.domain.named_commands import Register
 from app.domain.versions import Provenance
 from app.namespaces import FV
 from app.publication import jsonld
@@ -100,11 +100,11 @@ def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
 @bp.post("/verenigingen")
 def register_vereniging() -> Response:
     caller = principal("initiator")
-    state = parse.parse_registration(read_body())
+    command = Register.from_body(read_body(), confirmation=request.headers.get("VR-BevestigingsToken"))
     register = current_app.extensions["vr"]
-    outcome = register.handler.register(
-        state, provenance("registratie", caller), confirmation=request.headers.get("VR-BevestigingsToken"),
-        idempotency_key=once()["idempotency_key"])
+    prov = provenance(command.activity, caller)
+    outcome = register.handler.run(command, prov.initiator, reason=prov.reason,
+                                   idempotency_key=once()["idempotency_key"], before_commit=prov.before_commit)
     iri = f"{register.settings.base}/id/vereniging/{outcome.vcode}"
     body = {"@context": register.settings.base + jsonld.CONTEXT_PATH, "id": iri, "vCode": outcome.vcode,
             "versie": outcome.version}

@@ -1,22 +1,22 @@
-"""A row applied to a vereniging that already exists (re-import by Sleutel, or `koppel:V…`).
+"""A spreadsheet row applied to a vereniging that already exists (named_commands.ImportRow).
 
 Only what the row fills in is applied, and only what the bestuur may change: fields the KBO owns
 (naam, korte naam, startdatum of a KBO vereniging) and items that came from the KBO (bron KBO, e.g.
 the maatschappelijke zetel) are never touched, so a re-import after `vr kbo-sync` keeps them.
 Lists are compared as sets and items by their content, so a row that says what the register
-already says gives an identical state: the write path then writes no version at all.
+already says gives an identical state: the write path then writes no version at all. New items
+carry no id: the write path numbers them.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 
 from app.domain import parse
 from app.validation import formats
 
 
-def apply_row(current: dict, fresh: dict, body: dict, next_id: Callable[[str], int]) -> dict:
+def apply_row(current: dict, fresh: dict, body: dict) -> dict:
     """The current state with the row (`fresh` = the parsed row, `body` = what the row filled in)."""
     new = copy.deepcopy(current)
     kbo = bool(current.get("kboNummer"))
@@ -33,38 +33,24 @@ def apply_row(current: dict, fresh: dict, body: dict, next_id: Callable[[str], i
     for sleutel in fresh.get("sleutels", []):
         if sleutel not in new["sleutels"]:
             new["sleutels"] = sorted([*new["sleutels"], sleutel], key=lambda k: (k["bron"], k["waarde"]))
-    ids = _Ids(next_id)
     for locatie in fresh["locaties"] if "locaties" in body else []:
-        _locatie(new["locaties"], locatie, ids)
+        _locatie(new["locaties"], locatie)
     for item in fresh["contactgegevens"]:
-        _contact(new["contactgegevens"], item, ids)
+        _contact(new["contactgegevens"], item)
     if not kbo:
         for person in fresh["vertegenwoordigers"]:
-            _person(new["vertegenwoordigers"], person, ids)
+            _person(new["vertegenwoordigers"], person)
     return new
 
 
-class _Ids:
-    """Fresh item ids per kind, never reused (the write path's counters)."""
-
-    def __init__(self, first: Callable[[str], int]) -> None:
-        self.first = first
-        self.given: dict[str, int] = {}
-
-    def __call__(self, kind: str) -> int:
-        number = self.given.get(kind) or self.first(kind)
-        self.given[kind] = number + 1
-        return number
-
-
-def _locatie(items: list[dict], fresh: dict, ids: _Ids) -> None:
+def _locatie(items: list[dict], fresh: dict) -> None:
     if any(_same_place(item, fresh) for item in items):
         return
     own = [item for item in items if item.get("bron") != "KBO" and item["locatietype"] == fresh["locatietype"]]
     if own:
         own[0].update({k: v for k, v in fresh.items() if k not in ("isPrimair", "naam") or v})
         return
-    items.append({**fresh, "id": ids("locaties"), "isPrimair": not any(item["isPrimair"] for item in items)})
+    items.append({**fresh, "isPrimair": not any(item["isPrimair"] for item in items)})
 
 
 def _same_place(item: dict, fresh: dict) -> bool:
@@ -74,7 +60,7 @@ def _same_place(item: dict, fresh: dict) -> bool:
                for part in ("straatnaam", "huisnummer", "busnummer", "postcode"))
 
 
-def _contact(items: list[dict], fresh: dict, ids: _Ids) -> None:
+def _contact(items: list[dict], fresh: dict) -> None:
     kind = fresh["contactgegeventype"]
     if any(item["contactgegeventype"] == kind and _value(kind, item["waarde"]) == _value(kind, fresh["waarde"])
            for item in items):
@@ -84,8 +70,7 @@ def _contact(items: list[dict], fresh: dict, ids: _Ids) -> None:
     if primary is not None:
         primary["waarde"] = fresh["waarde"]
         return
-    items.append({**fresh, "id": ids("contactgegevens"),
-                  "isPrimair": not any(i["isPrimair"] for i in items if i["contactgegeventype"] == kind)})
+    items.append({**fresh, "isPrimair": not any(i["isPrimair"] for i in items if i["contactgegeventype"] == kind)})
 
 
 def _value(kind: str, value: str) -> str:
@@ -97,11 +82,10 @@ def _value(kind: str, value: str) -> str:
     return value.casefold()
 
 
-def _person(items: list[dict], fresh: dict, ids: _Ids) -> None:
+def _person(items: list[dict], fresh: dict) -> None:
     same = next((item for item in items if item["insz"] == fresh["insz"]), None)
     if same is None:
-        items.append({**fresh, "id": ids("vertegenwoordigers"),
-                      "isPrimair": not any(item["isPrimair"] for item in items)})
+        items.append({**fresh, "isPrimair": not any(item["isPrimair"] for item in items)})
         return
     for key in ("email", "telefoon", "roepnaam", "rol"):
         if fresh.get(key):
