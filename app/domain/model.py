@@ -262,6 +262,8 @@ MODEL = Model(
                  Field("adresId", "adres:verwijstNaar", IRI, "adres uit het Adressenregister", check="adres_id",
                        api=(("pattern", "^https://data\\.vlaanderen\\.be/id/adres/[0-9]+$"),)),
                  Field("adresvoorstelling", "locn:fullAddress", TEXT_NL, "adresvoorstelling", derived=True),
+                 # oslo.py: the profile's path to the address (a contact point holding locn:address)
+                 Field("vestigingsadres", "org:siteAddress", TEXT, "vestigingsadres", derived=True),
                  _BRON,
              )),
         Part("contactgegevens", "contactgegeven", "Contactgegeven", "Contactgegeven", "schema:contactPoint",
@@ -277,6 +279,7 @@ MODEL = Model(
                  Field("telefoon", "schema:telephone", TEXT, "telefoon", derived=True),
                  Field("website", "foaf:page", ANY_URI, "website", derived=True),  # typed as the OSLO profile asks
                  Field("socialMedia", "vrx:socialMedia", IRI, "sociale media", derived=True),
+                 Field("url", "schema:url", IRI, "link", derived=True),  # oslo.py: the website as a link
              )),
         Part("vertegenwoordigers", "vertegenwoordiger", "Vertegenwoordiger", "Vertegenwoordiger",
              "fv:heeftVertegenwoordiger", ("organisatie:Hoedanigheid", "dcterms:Agent"), restricted=True,
