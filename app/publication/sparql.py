@@ -15,6 +15,7 @@ import math
 import re
 import threading
 import time
+from dataclasses import replace
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
@@ -32,7 +33,7 @@ from app.namespaces import (
 )
 from app.publication import sparql_page
 from app.publication.problems import http_problem, problem
-from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers
+from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers, busy
 
 bp = Blueprint("sparql", __name__)
 
@@ -155,6 +156,24 @@ class RateLimit:
 _limits_lock = threading.Lock()
 
 
+def _forward(register, engine, job: QueryJob, started: float) -> tuple[str, bytes]:
+    """For an engine that evaluates elsewhere (the remote store server): the query is checked first by an
+    offline worker and only the checked, escape-expanded text is forwarded, so SERVICE never reaches the
+    server; and no more queries are in flight than the embedded engine allows (workers + waiting), so
+    SPARQL cannot hold every web thread while the server is busy."""
+    settings = register.settings
+    with _limits_lock:
+        admitted = current_app.extensions.setdefault(
+            "vr-sparql-admitted", threading.BoundedSemaphore(settings.sparql_workers + settings.sparql_waiting))
+    if not admitted.acquire(blocking=False):
+        raise busy()
+    try:
+        checked = _checker(register).check(job.query, started)
+        return engine.execute(replace(job, query=checked.text), started)
+    finally:
+        admitted.release()
+
+
 def _checker(register) -> QueryWorkers:
     """Offline processes that only parse and check queries, for engines that evaluate elsewhere."""
     with _limits_lock:
@@ -219,13 +238,10 @@ def _endpoint(restricted: bool) -> Response:
         return limited
     try:
         workers = register.query_workers()
-        if not getattr(workers, "checks_queries", False):
-            # an engine that evaluates elsewhere (the remote store server) gets the checked, escape-expanded
-            # text, so SERVICE is refused before anything is forwarded
-            query = _checker(register).check(query, started).text
         job = QueryJob(query, default, named, _negotiate(SOLUTION_TYPES), _negotiate(GRAPH_TYPES),
                        register.settings.sparql_max_rows, register.handler.latest_sequence)
-        key, body = workers.execute(job, started)
+        key, body = workers.execute(job, started) if getattr(workers, "checks_queries", False) \
+            else _forward(register, workers, job, started)
     except QueryFailed as exc:
         return _failed(exc)
     media = MEDIA[key]
