@@ -104,6 +104,7 @@ class Result(NamedTuple):
     component: str
     message: str
     top: str  # focus node of the top-level result this one is a detail of (itself when top-level)
+    value: str = ""  # sh:value: the node that failed a sh:node/sh:class check, for instance
 
 
 def results(report: rdflib.Graph) -> list[Result]:
@@ -118,7 +119,7 @@ def results(report: rdflib.Graph) -> list[Result]:
                             str(path) if isinstance(path, rdflib.URIRef) else None,
                             str(report.value(result, SH.sourceConstraintComponent)),
                             str(report.value(result, SH.resultMessage) or ""),
-                            str(report.value(top, SH.focusNode))))
+                            str(report.value(top, SH.focusNode)), str(report.value(result, SH.value) or "")))
     return found
 
 
@@ -126,7 +127,7 @@ def _field_errors(found: list[Result], root: str, subjects: Iterable[str]) -> li
     """Results as the client's field paths (`contactgegevens[4].waarde`) with a Dutch message each."""
     positions = shacl_paths.item_positions(subjects, root)
     errors = set()
-    for focus, path, component, message, _ in found:
+    for focus, path, component, message, *_ in found:
         where = shacl_paths.api_path(focus, path, root, positions)
         errors.add(FieldError(where, "shacl", shacl_paths.message(message or None, component, where)))
     return sorted(errors, key=lambda e: (e.path, e.message))
@@ -173,9 +174,18 @@ def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable
         return [[] for _ in records]
     roots = {root: index for index, (_, root) in enumerate(records)}
     per_record: list[list[Result]] = [[] for _ in records]
+    unowned: list[Result] = []
+    failed_values: dict[str, set[int]] = {}  # node → records whose sh:class/sh:node check it failed
     for found in results(report):
         owner = _owner(found.top, roots)
-        for index in [owner] if owner is not None else _referring(found.top, records):
+        if owner is None:
+            unowned.append(found)
+            continue
+        per_record[owner].append(found)
+        if found.component.endswith(("#ClassConstraintComponent", "#NodeConstraintComponent")):
+            failed_values.setdefault(found.value, set()).add(owner)
+    for found in unowned:  # a detail about a referenced node (engines differ in linking it to its parent)
+        for index in sorted(failed_values.get(found.top, ())) or _referring(found.top, records):
             per_record[index].append(found)
     return [_field_errors(found, records[i][1], (q.subject.value for q in records[i][0])) if found else []
             for i, found in enumerate(per_record)]
