@@ -171,3 +171,17 @@ def test_a_register_closed_cleanly_starts_with_its_saved_bitmaps(settings):
         assert again.index.search(Query("", {"provincie": ["BE23"]})) == before
     finally:
         again.close()
+
+
+def test_the_start_page_facet_counts_follow_every_change(tmp_path):
+    index = SearchIndex(tmp_path / "index.sqlite3", None, "http://test")
+    try:
+        rng = random.Random(9)
+        first = generated(1, rng, ["9000"])
+        index.add("V0001001", first, "2026-01")
+        before = {f["waarde"]: f["aantal"] for f in index.search(Query())["facetten"]["type"]}
+        index.add("V0001002", generated(2, rng, ["9000"]), "2026-01")
+        after = {f["waarde"]: f["aantal"] for f in index.search(Query())["facetten"]["type"]}
+        assert sum(after.values()) == sum(before.values()) + 1
+    finally:
+        index.close()

@@ -102,6 +102,8 @@ class SearchIndex:
         # typo suggestions: indexed words (sorted) and their document counts; saved with the bitmaps
         self._vocabulary: tuple[list[str], dict[str, int]] | None = None
         self._closed = False
+        self._edits = 0  # changes to the bitmaps in this process (keys the start page's facet counts)
+        self._start_facets: tuple[tuple, dict] = ((), {})
         self.bitmaps: dict[str, dict[str, BitMap]] = {}  # facet → value → record numbers
         self.all = BitMap()
         self._applied = self.last_sequence  # the sequence the in-memory bitmaps reflect
@@ -138,6 +140,7 @@ class SearchIndex:
 
     def _rebuild_bitmaps(self) -> None:
         self.db.execute("DELETE FROM meta WHERE key = 'bitmaps'")  # saved ones are stale until the next close
+        self._edits += 1
         self.db.commit()
         rows: dict[str, dict[str, list[int]]] = {}
         for number, kind, value in self.db.execute("SELECT id, soort, waarde FROM facet"):
@@ -207,6 +210,7 @@ class SearchIndex:
         self.add(vcode, state, created[:7])
 
     def _forget(self, number: int) -> None:
+        self._edits += 1
         for kind, value in self.db.execute("SELECT soort, waarde FROM facet WHERE id = ?", (number,)).fetchall():
             self.bitmaps.get(kind, {}).get(value, BitMap()).discard(number)
         self.all.discard(number)
@@ -216,6 +220,7 @@ class SearchIndex:
 
     def add(self, vcode: str, state: dict, month: str) -> None:
         """Index one public state (also used by the benchmark to fill a large index quickly; commit after)."""
+        self._edits += 1
         number = record_number(vcode)
         codes = places.gemeenten(state)
         addresses = [loc["adres"] for loc in state["locaties"] if loc.get("adres")]
@@ -262,10 +267,15 @@ class SearchIndex:
             found = self._intersect(base, chosen.values())
             numbers = self._page(found, query.sort, query.offset, query.limit)
             rows = self._rows(numbers)
-            facets = {}
-            for kind in COUNTED:
+            # the facets of the start page (no text, no filter) are the same for everyone until something changes
+            plain = not query.text and set(filters) == {"status"}
+            start_page = (self._edits, self._applied, tuple(filters["status"])) if plain else None
+            facets = self._start_facets[1] if start_page and self._start_facets[0] == start_page else {}
+            for kind in COUNTED if not facets else ():
                 scope = self._intersect(base, [b for k, b in chosen.items() if k != kind])  # without its own filter
                 facets[kind] = _counts(scope, self.bitmaps.get(kind, {}))
+            if start_page:
+                self._start_facets = (start_page, facets)
         return {"totaal": len(found), "offset": query.offset, "limit": query.limit,
                 "suggestie": suggestion, "verbeterd": bool(suggestion),
                 "verenigingen": [dict(zip(KEYS, row, strict=True)) for row in rows],
