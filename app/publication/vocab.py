@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 from app import paths
 from app.domain.codelists import SCHEMES, codelist_graph
 from app.namespaces import FV, M8G, ORG, PREFIXES, PROJECT, PROV, RDF, SKOS
+from app.namespaces import SCHEMA as SCHEMA_ORG
 from app.publication import jsonld, negotiation, portal
 from app.publication.problems import http_problem
 from app.register import term
@@ -101,7 +102,8 @@ def _concepts_by_iri() -> dict[str, list[pyoxigraph.Triple]]:
 def referenced(triples: list[pyoxigraph.Triple],
                label_of: Callable[[str], str | None] = lambda iri: None) -> list[pyoxigraph.Triple]:
     """What a reader of a record needs about the things it points to, to label and validate it:
-    each referenced concept (type, label, scheme) and the type of an erkenning's issuing authority."""
+    each referenced concept (type, label, scheme), the type of an erkenning's issuing authority and
+    of a locatie's vestigingsadres (OSLO Contactinfo)."""
     out: list[pyoxigraph.Triple] = []
     seen: set[str] = set()
     for triple in triples:
@@ -109,7 +111,10 @@ def referenced(triples: list[pyoxigraph.Triple],
         if not isinstance(target, pyoxigraph.NamedNode) or target.value in seen:
             continue
         seen.add(target.value)
-        if triple.predicate.value == FV + "toegekenddoor":
+        if triple.predicate.value == ORG + "siteAddress":  # the profile's vestigingsadres is a Contactinfo
+            out.append(pyoxigraph.Triple(target, pyoxigraph.NamedNode(RDF + "type"),
+                                         pyoxigraph.NamedNode(SCHEMA_ORG + "ContactPoint")))
+        elif triple.predicate.value == FV + "toegekenddoor":
             out += [pyoxigraph.Triple(target, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(kind))
                     for kind in (M8G + "PublicOrganisation", ORG + "Organization")]
             name = label_of(target.value) or f"Organisatie {target.value.rsplit('/', 1)[-1]}"
