@@ -25,6 +25,8 @@ class Settings:
     # Personal data of removed verenigingen and of vertegenwoordigers who left is erased from the
     # restricted history this many days after the removal (vr wissen retentie / POST /beheer/wissing/retentie).
     retention_days: int = field(default_factory=lambda: int(os.environ.get("VR_RETENTION_DAYS", 365)))
+    # The organisation authorised to mark verenigingen 'in stopzetting' (the official register: OVO000067).
+    stopzetting_ovo: str = field(default_factory=lambda: os.environ.get("VR_STOPZETTING_OVO", "OVO000067"))
     # Where to report a vulnerability (mailto: or https: URI), published in /.well-known/security.txt.
     security_contact: str = field(default_factory=lambda: os.environ.get("VR_SECURITY_CONTACT", ""))
     # Queries that may wait for a free worker; beyond workers + this, /sparql answers 503 at once.

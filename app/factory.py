@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         security_txt,
         sparql,
         streams,
+        toezicht_api,
         vocab,
         write_api,
         zoeken,
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     problems.install(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
+    app.register_blueprint(toezicht_api.bp)
     app.register_blueprint(erasure_api.bp)
     app.register_blueprint(security_txt.bp)
     app.register_blueprint(import_api.bp)

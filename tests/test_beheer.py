@@ -224,7 +224,8 @@ def test_erkenning_rules(api, vcode, keys):
     api.rejected("PATCH", f"{base}/1", {"einddatum": "2026-06-30"}, status=403, key=keys.other_initiator,
                  content_type="application/merge-patch+json")
     api.rejected("DELETE", f"{base}/1", status=403, key=keys.other_initiator)
-    api.ok("PATCH", f"{base}/1", {"einddatum": "2026-06-30"}, content_type="application/merge-patch+json")
+    api.ok("PATCH", f"{base}/1", {"einddatum": "2026-06-30", "redenVanWijziging": "verlengd"},
+           content_type="application/merge-patch+json")
     api.ok("DELETE", f"{base}/3", key=keys.other_initiator)
 
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from app.domain.model import MODEL
 from tests.conftest import Keys, valid_body
 
 EXAMPLES = {
@@ -33,6 +34,11 @@ EXAMPLES = {
     "Lidmaatschap": {"andereVereniging": "V0001002", "van": "2020-01-01"},
     "Erkenning": {"ipdcProductNummer": "1234", "startdatum": "2020-01-01"},
     "Bankrekeningnummer": {"iban": "BE68 5390 0754 7034", "titularissen": ["Penningmeester"]},
+    "ErkenningWijziging": {"einddatum": "2030-12-31", "redenVanWijziging": "verlengd"},
+    "Schorsing": {"redenSchorsing": "onderzoek", "tot": "2030-01-01"},
+    "SchorsingCorrectie": {"redenSchorsing": "onderzoek naar klacht"},
+    "InStopzetting": {"inStopzetting": True, "reden": "ontbinding", "datum": "2024-01-01"},
+    "Validatie": {"document": "bankattest"},
 }
 
 ODD_TEXT = st.sampled_from([
@@ -123,6 +129,9 @@ def test_hostile_bodies_never_cause_a_server_error(app, keys):
     auth = Keys.auth(keys.admin)
     for naam in ("Eerste vereniging", "Tweede club"):  # V0001001 and V0001002 exist, with items 1 and 2
         assert client.post("/verenigingen", json=valid_body(naam=naam), headers=auth).status_code == 201
+    for kind in ("erkenningen", "bankrekeningnummers"):  # items the schorsing and validatie operations act on
+        assert client.post(f"/verenigingen/V0001001/{kind}", json=EXAMPLES[MODEL.part(kind).schema],
+                           headers=auth).status_code == 201
     operations = _operations(client)
     assert len(operations) >= 15
     failures: list[str] = []

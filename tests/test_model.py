@@ -85,8 +85,11 @@ def test_mapping_round_trips_every_part():
                                  "identificatie": "L-1", "beschrijving": None}]
     state["erkenningen"] = [{"id": 1, "ipdcProductNummer": "1502", "ipdcProductNaam": "Erkenning",
                              "geregistreerdDoor": "OVO000001", "startdatum": "2020-01-01", "einddatum": None,
-                             "hernieuwingsdatum": None, "hernieuwingsUrl": "https://example.be/hernieuw"}]
-    state["bankrekeningnummers"] = [{"id": 1, "iban": "BE71 0961 2345 6769", "doel": None, "titularissen": ["An"]}]
+                             "hernieuwingsdatum": None, "hernieuwingsUrl": "https://example.be/hernieuw",
+                             "status": "Actief", "schorsing": {"reden": "onderzoek", "van": "2025-01-01"}}]
+    state["bankrekeningnummers"] = [{"id": 1, "iban": "BE71 0961 2345 6769", "doel": None, "titularissen": ["An"],
+                                     "validaties": [{"door": "OVO000001", "tijdstip": "2025-01-01T10:00:00Z",
+                                                     "document": "bankattest"}]}]
     state["locaties"][1]["bron"] = "KBO"
     public, restricted = mapping.state_to_quads(state, BASE, "V0001001")
     assert mapping.quads_to_state(public + restricted, VC) == state

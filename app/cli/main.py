@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app import paths
 from app.cli import erasure as erasure_cli
+from app.cli import erkenningen as erkenningen_cli
 from app.config import Settings
 
 DEMO_INITIATOR = ("OVO002949", "Digitaal Vlaanderen (demogegevens)")
@@ -62,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
     app = create_app(register=register)
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
+    erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
     print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
     # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -272,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=cmd_export)
 
     erasure_cli.add_parser(sub, common)
+    erkenningen_cli.add_parser(sub, common)
 
     demo = sub.add_parser("load-demo", help="registreer de demoverenigingen uit data/demo/")
     common(demo)

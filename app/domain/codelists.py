@@ -21,6 +21,7 @@ SCHEMES = {
     "hoofdactiviteiten": "hoofdactiviteit",
     "verenigingstypes": "verenigingstype",
     "verenigingstatus": "verenigingstatus",
+    "erkenningstatus": "erkenningstatus",
     "locatietypes": "locatietype",
     "contactgegeventypes": "contactgegeventype",
     "rollen": "rol",

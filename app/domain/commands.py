@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import duplicates, mapping, places, rules, versions
+from app.domain import duplicates, erkenningen, mapping, places, rules, versions
 from app.domain.errors import (
     Busy,
     DomainError,
@@ -458,6 +458,7 @@ class CommandHandler:
                 raise stale(expected_version, version)
             new = mutate(copy.deepcopy(current))
             self._number_new_items(vcode, current, new)
+            new = erkenningen.refresh(new, self.clock().date())  # every write stores today's erkenning statuses
             if new == current:
                 return Outcome(vcode, version, None)
             rules.check(new)

@@ -123,6 +123,8 @@ def write_fields(emit: Emit, subject: NamedNode, fields: tuple[model.Field, ...]
     nodes: dict[str, NamedNode] = {}
     for f in fields:
         value = values.get(f.key)
+        if value is None and f.default is not None and not f.many:
+            value = f.default  # a flag with a default (isErkend, inStopzetting) is always stated
         if f.derived or not (_present(value) or f.always):
             continue
         target = subject
@@ -131,14 +133,17 @@ def write_fields(emit: Emit, subject: NamedNode, fields: tuple[model.Field, ...]
             nodes[f.via.segment] = target
         if f.datatype == model.OBJECT:
             defaults = {sub.key: sub.default for sub in f.fields}
-            write_fields(emit, _node(emit, subject, f.node), f.fields, {**defaults, **(value or {})}, base)
+            for one in value if f.many else [value]:
+                node = _node(emit, subject, f.node, one.get(f.key_field) if f.many else None)
+                write_fields(emit, node, f.fields, {**defaults, **(one or {})}, base)
         else:
             for one in value if f.many else [value]:
                 emit(target, f.iri, _term(f, one, base))
 
 
-def _node(emit: Emit, subject: NamedNode, node: model.Node) -> NamedNode:
-    target = n(f"{subject.value}/{node.segment}")
+def _node(emit: Emit, subject: NamedNode, node: model.Node, key: str | None = None) -> NamedNode:
+    """The node `{subject}/{segment}` (`…/{segment}/{key}` for one of many) with its link and types."""
+    target = n(f"{subject.value}/{node.segment}" + (f"/{key}" if key is not None else ""))
     emit(subject, model.iri(node.predicate), target)
     for cls in node.types:
         emit(target, RDF + "type", n(model.iri(cls)))
@@ -334,7 +339,9 @@ def read_fields(rec: Record, subject: str, fields: tuple[model.Field, ...], *, n
         if f.via is not None:
             holder = rec.one(subject, model.iri(f.via.predicate))
         found = rec.all(holder, f.iri) if holder else []
-        if f.datatype == model.OBJECT:
+        if f.datatype == model.OBJECT and f.many:
+            value = [read_fields(rec, node, f.fields, nested=True) for node in sorted(o.value for o in found)]
+        elif f.datatype == model.OBJECT:
             node = found[0].value if found else None
             defaults = {sub.key: sub.default for sub in f.fields if sub.default is not None}
             value = ({**defaults, **read_fields(rec, node, f.fields, nested=True)} if node

@@ -81,6 +81,7 @@ class Field:
     via: Node | None = None  # stored on an intermediate node (a period)
     node: Node | None = None  # OBJECT: the node holding `fields`
     fields: tuple[Field, ...] = ()  # OBJECT: its fields
+    key_field: str | None = None  # OBJECT with many: the sub-field naming each node `{segment}/{value}`
     always: bool = False  # OBJECT: written even when empty (doelgroep)
     derived: bool = False  # in the published RDF and the context only (computed by a mapping hook)
     omit_absent: bool = False  # state leaves the key out when there is no value (bron: only KBO items have it)
@@ -247,6 +248,17 @@ MODEL = Model(
         Field("werkingsgebieden", "dcterms:spatial", CODE, "werkingsgebieden", codelist="werkingsgebieden",
               many=True, message="Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
               duplicate="Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen."),
+        Field("roepnaam", "schema:alternateName", TEXT_NL, "roepnaam", max_len=NAAM_MAX, export=False,
+              description="De naam waaronder een vereniging met rechtspersoonlijkheid bekend is, naast haar "
+                          "KBO-naam; enkel voor VZW, IVZW, PS en SVON."),
+        Field("isErkend", "vrx:isErkend", BOOLEAN, "erkend", writable=False, default=False, export=False),
+        Field("inStopzetting", "vrx:inStopzetting", BOOLEAN, "in stopzetting", writable=False, default=False,
+              export=False),
+        Field("stopzettingsmelding", "vrx:stopzettingsmelding", OBJECT, "melding van stopzetting", writable=False,
+              export=False, node=Node("vrx:stopzettingsmelding", "stopzetting", ("vrx:Stopzettingsmelding",)),
+              fields=(Field("datum", "dcterms:date", DATE, "in stopzetting sinds"),
+                      Field("reden", "dcterms:description", TEXT, "reden van stopzetting"),
+                      Field("door", "prov:wasAttributedTo", OVO, "gemeld door"))),
         Field("vCode", "dcterms:identifier", TEXT, "V-code", derived=True),
         Field("aangemaakt", "dcterms:created", DATETIME, "aangemaakt", derived=True),
         Field("gewijzigd", "dcterms:modified", DATETIME, "gewijzigd", derived=True),
@@ -315,6 +327,12 @@ MODEL = Model(
                  *_period("fv:geldigheidsperiode", "geldigheidsperiode", "startdatum", "einddatum", "erkend"),
                  Field("hernieuwingsdatum", "vrx:hernieuwingsdatum", DATE, "hernieuwingsdatum"),
                  Field("hernieuwingsUrl", "foaf:page", IRI, "hernieuwings-URL", check="web_address"),
+                 Field("status", "adms:status", CODE, "status", codelist="erkenningstatus", writable=False),
+                 Field("schorsing", "vrx:schorsing", OBJECT, "schorsing", writable=False,
+                       node=Node("vrx:schorsing", "schorsing", ("vrx:Schorsing", "m8g:PeriodOfTime")),
+                       fields=(Field("reden", "dcterms:description", TEXT, "reden van schorsing"),
+                               Field("van", "m8g:startTime", DAY, "geschorst vanaf"),
+                               Field("tot", "m8g:endTime", DAY, "geschorst tot"))),
              )),
         Part("bankrekeningnummers", "bankrekeningnummer", "Bankrekeningnummer", "Bankrekeningnummer",
              "vrx:bankrekening", ("schema:BankAccount",), restricted=True, summary="{iban}", fields=(
@@ -323,6 +341,11 @@ MODEL = Model(
                  Field("doel", "dcterms:description", TEXT, "doel", max_len=TEXT_MAX),
                  Field("titularissen", "vrx:titularis", TEXT, "titularissen", many=True, required=True,
                        max_len=TEXT_MAX, check="titularissen"),
+                 Field("validaties", "vrx:validatie", OBJECT, "validaties", many=True, writable=False,
+                       key_field="door", node=Node("vrx:validatie", "validatie", ("vrx:Bankrekeningvalidatie",)),
+                       fields=(Field("door", "prov:wasAssociatedWith", OVO, "gevalideerd door"),
+                               Field("tijdstip", "prov:endedAtTime", DATETIME, "gevalideerd op"),
+                               Field("document", "vrx:document", TEXT, "document"))),
              )),
     ),
 )

@@ -25,6 +25,7 @@ from app.domain.versions import Initiator
 
 KBO_ITEM_EDITABLE = frozenset({"beschrijving", "isPrimair", "naam"})  # what initiators may edit on KBO items
 KBO_SOURCE = "KBO"
+NOT_IN_STOPZETTING = {"inStopzetting": False, "stopzettingsmelding": None}  # a real stop ends the winding-down
 
 
 class Command(Protocol):
@@ -99,6 +100,10 @@ class ChangeBasisgegevens:
     activity: ClassVar[str] = "wijziging"
 
     def apply(self, state: dict, actor: Initiator) -> dict:
+        if isinstance(self.patch, dict) and self.patch.get("roepnaam") is not None and not _kbo_vereniging(state):
+            raise refused("geen-kbo-vereniging", "Een roepnaam is er enkel voor een vereniging met "
+                                                 "rechtspersoonlijkheid (VZW, IVZW, PS, SVON); een feitelijke "
+                                                 "vereniging wijzigt haar naam zelf.", "roepnaam")
         return parse.parse_basis_patch(self.patch, state)
 
 
@@ -120,7 +125,7 @@ class Stop:
             raise refused("toekomst", "Einddatum mag niet in de toekomst liggen.", "einddatum")
         if state["startdatum"] and self.einddatum < state["startdatum"]:
             raise refused("voor-startdatum", "Einddatum moet na startdatum liggen.", "einddatum")
-        return dict(state, status="Gestopt", einddatum=self.einddatum)
+        return dict(state, status="Gestopt", einddatum=self.einddatum, **NOT_IN_STOPZETTING)
 
 
 @dataclass(frozen=True)
@@ -197,9 +202,11 @@ class ChangeItem(_OnItem):
         if _from_kbo(current) and keys - KBO_ITEM_EDITABLE:
             raise _kbo_item_refused()
         updated = parse.parse_item(self.kind, self.patch, current)
-        for kept in ("bron", "geregistreerdDoor"):
-            if current.get(kept) is not None:
-                updated[kept] = current[kept]
+        for f in MODEL.part(self.kind).fields:  # what the register set (bron, issuer, status, validaties) stays
+            if not f.writable and current.get(f.key) is not None:
+                updated[f.key] = current[f.key]
+        if updated.get("validaties") and updated.get("titularissen") != current.get("titularissen"):
+            updated["validaties"] = []  # a validation vouched for the old holders, not for the new ones
         items = [updated if item["id"] == self.item_id else item for item in state[self.kind]]
         return dict(state, **{self.kind: items})
 
@@ -211,6 +218,9 @@ class RemoveItem(_OnItem):
         _guard_kbo_representatives(self.kind, state)
         if _from_kbo(current):
             raise _kbo_item_refused()
+        if current.get("status") == "Geschorst":
+            raise refused("geschorst", "Een geschorste erkenning kan niet verwijderd worden; "
+                                       "hef eerst de schorsing op.")
         return dict(state, **{self.kind: [item for item in state[self.kind] if item["id"] != self.item_id]})
 
 
@@ -306,4 +316,5 @@ class KboSync:
         new = _merge_kbo(state, self.facts)
         if not self.facts.active and new["status"] != "Gestopt":
             new["status"], new["einddatum"] = "Gestopt", (self.today or date.today()).isoformat()
+            new.update(NOT_IN_STOPZETTING)
         return new

@@ -195,6 +195,9 @@ class Parser:
         item = self.fields(part.fields, doc, path)
         if part.parser:
             getattr(self, part.parser)(item, doc, path)
+        for f in part.fields:  # what commands set (status, schorsing, validaties): empty, as read back
+            if not (f.writable or f.derived or f.omit_absent or f.key in item):
+                item[f.key] = [] if f.many else f.default
         return item
 
     # -- checks the description names -----------------------------------------------------------
@@ -274,7 +277,7 @@ def _require_object(parser: Parser, doc: Any, what: str) -> dict:
 
 def empty_state(verenigingstype: str, description: model.Model = MODEL) -> dict:
     """A new vereniging before its fields are parsed: every described field empty (or its default)."""
-    state: dict[str, Any] = {f.key: [] if f.many else None for f in description.fields if not f.derived}
+    state: dict[str, Any] = {f.key: [] if f.many else f.default for f in description.fields if not f.derived}
     for f in description.fields:
         if f.datatype == model.OBJECT and f.always:
             state[f.key] = {sub.key: sub.default for sub in f.fields}

@@ -44,6 +44,15 @@ ACTIVITY_TYPES = {
     "stopzetting": "VerenigingWerdGestopt",
     "correctie-stopzetting": "StopzettingWerdGecorrigeerd",
     "verwijdering": "VerenigingWerdVerwijderd",
+    "wijziging-erkenning": "ErkenningWerdGewijzigd",
+    "schorsing": "ErkenningWerdGeschorst",
+    "correctie-schorsing": "ErkenningRedenVanSchorsingWerdGecorrigeerd",
+    "opheffing-schorsing": "SchorsingVanErkenningWerdOpgeheven",
+    "erkenningsstatus": "ErkenningsstatusWerdBijgewerkt",
+    "in-stopzetting": "VerenigingWerdInStopzettingGeplaatst",
+    "uit-stopzetting": "VerenigingWerdUitStopzettingGehaald",
+    "validatie-bankrekening": "BankrekeningnummerWerdGevalideerd",
+    "ongedaan-validatie": "ValidatieBankrekeningnummerWerdOngedaanGemaakt",
 }
 AS = "https://www.w3.org/ns/activitystreams#"
 

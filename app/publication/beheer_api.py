@@ -14,6 +14,7 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from app.auth.access import principal
+from app.domain import erkenningen
 from app.domain import named_commands as cmd
 from app.domain.commands import Outcome
 from app.domain.errors import not_found, refused
@@ -133,6 +134,9 @@ def patch_item(code: str, kind: str, item_id: int) -> Response:
     caller = principal("initiator")
     vcode, kind = _vcode(code), _kind(kind)
     body = read_body(("application/merge-patch+json", "application/json"))
+    if kind == "erkenningen":  # the official rule: an erkenning changes only with a reason
+        command = erkenningen.WijzigErkenning.from_body(vcode, item_id, body)
+        return respond(_run(command, caller, command.valid_reason))
     return respond(_run(cmd.ChangeItem(vcode, kind, item_id, body), caller))
 
 

@@ -85,6 +85,7 @@ def schemas(description: model.Model = MODEL) -> dict:
         "Stopzetting": {"type": "object", "additionalProperties": False, "required": ["einddatum"],
                         "properties": {"einddatum": {"type": "string", "format": "date", "example": "2024-01-01"}}},
         "Verwijdering": {"type": "object", "additionalProperties": False, "properties": {"reden": TEXT}},
+        **TOEZICHT_SCHEMAS,
         "Resultaat": {"type": "object", "properties": {"vCode": {"type": "string"}, "versie": {"type": "integer"},
                                                        "gewijzigd": BOOL, "id": {"type": "integer"}}},
         "Problem": {"type": "object", "description": "RFC 9457 problem details",
@@ -178,6 +179,8 @@ def document() -> dict:
             "delete": {"summary": f"Verwijder: {kind}", "operationId": f"verwijder_{kind}",
                        "parameters": [VCODE, ITEM_ID, IF_MATCH, REDEN],
                        "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}}
+    paths.update(_toezicht_paths())
+    paths["/verenigingen/{vCode}/erkenningen/{id}"]["patch"]["requestBody"] = _body("ErkenningWijziging", MERGE)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Verenigingsregister – beheer-API", "version": "1.0.0",
@@ -186,7 +189,67 @@ def document() -> dict:
         "servers": [{"url": current_app.extensions["vr"].settings.base}],
         "security": [{"apiKey": []}],
         "paths": paths,
-        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}, "schemas": schemas()},
+        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+                       "schemas": _with_change_reason(schemas())},
+    }
+
+
+REASON = {"type": "string", "minLength": 1, "maxLength": 500}
+TOEZICHT_SCHEMAS = {
+    "Schorsing": {"type": "object", "additionalProperties": False, "required": ["redenSchorsing"],
+                  "properties": {"redenSchorsing": REASON,
+                                 "van": {"type": "string", "format": "date", "description": "standaard vandaag"},
+                                 "tot": {"type": "string", "format": "date", "description": "open einde als leeg"}}},
+    "SchorsingCorrectie": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                           "properties": {"redenSchorsing": REASON, "tot": {"type": "string", "format": "date",
+                                                                           "nullable": True}}},
+    "InStopzetting": {"type": "object", "additionalProperties": False, "required": ["inStopzetting"],
+                      "properties": {"inStopzetting": BOOL, "reden": REASON,
+                                     "datum": {"type": "string", "format": "date",
+                                               "description": "sinds wanneer; standaard vandaag, niet later"}}},
+    "Validatie": {"type": "object", "additionalProperties": False, "required": ["document"],
+                  "properties": {"document": {**REASON, "description": "het document waarop de validatie steunt"}}},
+}
+
+
+def _with_change_reason(found: dict) -> dict:
+    """An erkenning's merge patch: its fields plus the required `redenVanWijziging` (the official rule)."""
+    erkenning = found["Erkenning"]
+    found["ErkenningWijziging"] = {
+        **erkenning, "required": ["redenVanWijziging"],
+        "description": "Merge patch op een erkenning; 'redenVanWijziging' is verplicht (zoals in het officiële "
+                       "register) en komt in de provenance van de versie.",
+        "properties": {**erkenning["properties"], "redenVanWijziging": REASON}}
+    return found
+
+
+def _toezicht_paths() -> dict:
+    """Schorsing of an erkenning, in stopzetting, validation of a bankrekeningnummer (toezicht_api.py)."""
+    common = [VCODE, IF_MATCH, REDEN]
+    item = [VCODE, ITEM_ID, IF_MATCH, REDEN]
+    refused = _problems(400, 401, 403, 404, 410, 412, 413, 415)
+    return {
+        "/verenigingen/{vCode}/erkenningen/{id}/schorsingen": {
+            "post": {"summary": "Schors een erkenning (enkel de organisatie die ze toekende)",
+                     "operationId": "schorsErkenning", "parameters": [*item, IDEMPOTENCY],
+                     "requestBody": _body("Schorsing"), "responses": {**_ok(201, "Geschorst"), **refused}},
+            "patch": {"summary": "Corrigeer de reden of het einde van een schorsing",
+                      "operationId": "corrigeerSchorsing",
+                      "parameters": item, "requestBody": _body("SchorsingCorrectie", MERGE),
+                      "responses": {**_ok(), **refused}},
+            "delete": {"summary": "Hef de schorsing van een erkenning op", "operationId": "hefSchorsingOp",
+                       "parameters": item, "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
+        "/verenigingen/{vCode}/in-stopzetting": {"post": {
+            "summary": "Plaats een vereniging in stopzetting of haal ze eruit (enkel de gemachtigde organisatie, "
+                       "VR_STOPZETTING_OVO)", "operationId": "inStopzetting", "parameters": [*common, IDEMPOTENCY],
+            "requestBody": _body("InStopzetting"), "responses": {**_ok(), **refused}}},
+        "/verenigingen/{vCode}/bankrekeningnummers/{id}/validaties": {
+            "post": {"summary": "Bevestig een bankrekeningnummer op basis van een document (afgeschermd)",
+                     "operationId": "valideerBankrekeningnummer", "parameters": [*item, IDEMPOTENCY],
+                     "requestBody": _body("Validatie"), "responses": {**_ok(201, "Gevalideerd"), **refused}},
+            "delete": {"summary": "Maak de eigen validatie van een bankrekeningnummer ongedaan",
+                       "operationId": "maakValidatieOngedaan", "parameters": item,
+                       "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}},
     }
 
 

@@ -17,7 +17,7 @@ from pyoxigraph import NamedNode
 
 from app.auth import audit
 from app.auth.access import principal
-from app.domain import codelists, mapping, versions
+from app.domain import codelists, erkenningen, mapping, versions
 from app.domain.vcode import parse_vcode
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED, PREFIXES
 from app.publication import jsonld, negotiation, portal, representations, vocab
@@ -244,7 +244,7 @@ def view_model(state: dict, vcode: str, iri: str, quads) -> dict:
         "hoofdactiviteiten_labels": [(c, label("hoofdactiviteiten", c)) for c in state["hoofdactiviteiten"]],
         "werkingsgebieden_labels": [(c, label("werkingsgebieden", c)) for c in state["werkingsgebieden"]],
         "gewijzigd": rec.one(iri, "http://purl.org/dc/terms/modified"),
-        "erkenningen": [dict(e, status=erkenning_status(e)) for e in state["erkenningen"]],
+        "erkenningen": [_erkenning(e, label) for e in state["erkenningen"]],
         "locaties": [dict(loc, adresvoorstelling=mapping.adresvoorstelling(loc["adres"]) if loc.get("adres")
                           else loc.get("adresId"), locatietype_label=label("locatietypes", loc.get("locatietype")))
                      for loc in state["locaties"]],
@@ -254,14 +254,10 @@ def view_model(state: dict, vcode: str, iri: str, quads) -> dict:
     return model
 
 
-def erkenning_status(erkenning: dict, today: date | None = None) -> str:
-    """InAanvraag before the start, Verlopen after the end, Actief in between (reference §1.4.6)."""
-    today_text = (today or date.today()).isoformat()
-    if erkenning.get("startdatum") and erkenning["startdatum"] > today_text:
-        return "InAanvraag"
-    if erkenning.get("einddatum") and erkenning["einddatum"] < today_text:
-        return "Verlopen"
-    return "Actief"
+def _erkenning(item: dict, label) -> dict:
+    """An erkenning with its status as stored (kept current by RefreshErkenningen) and its label."""
+    status = item.get("status") or erkenningen.status(item, date.today())
+    return dict(item, status=status, status_label=label("erkenningstatus", status))
 
 
 def _not_found(code: str) -> Response:

@@ -122,6 +122,13 @@ class RegisterStore:
         return [{name: (row[name].value if row[name] is not None else "") for name in
                  ("code", "naam", "straat", "nummer", "postcode", "gemeente")} for row in rows]
 
+    def verenigingen_met_erkenningen(self) -> list[str]:
+        """V-codes of the verenigingen that have at least one erkenning (their status follows the calendar)."""
+        query = """SELECT DISTINCT ?code WHERE {
+            ?v <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#heeftErkenning> ?e ;
+               <http://purl.org/dc/terms/identifier> ?code } ORDER BY ?code"""
+        return [row["code"].value for row in self.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])]
+
     def has_codelists(self) -> bool:
         return any(True for _ in self.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_CODELISTS)))
 

@@ -22,6 +22,9 @@ PROPERTIES = {
     "HoofdactiviteitWaarde": ("regorg:orgActivity", "hoofdactiviteiten", 0, 3,
                               "Een vereniging heeft hoogstens 3 gekende hoofdactiviteiten."),
     "LocatietypeWaarde": ("dcterms:type", "locatietypes", 1, 1, "Een locatie heeft precies één gekend locatietype."),
+    "ErkenningstatusWaarde": ("adms:status", "erkenningstatus", 1, 1,
+                              "Een erkenning heeft precies één gekende status (InAanvraag, Actief, Verlopen, "
+                              "Geschorst)."),
     "ContactgegeventypeWaarde": ("schema:contactType", "contactgegeventypes", 1, 1,
                                  "Een contactgegeven heeft precies één gekend contactgegeventype."),
 }
@@ -36,6 +39,7 @@ def build() -> str:
         "@prefix regorg: <http://www.w3.org/ns/regorg#> .",
         "@prefix dcterms: <http://purl.org/dc/terms/> .",
         "@prefix schema: <http://schema.org/> .",
+        "@prefix adms: <http://www.w3.org/ns/adms#> .",
         "@prefix vrs: <https://w3id.org/verenigingsregister/shapes#> .",
         "",
     ]

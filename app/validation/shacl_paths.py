@@ -37,6 +37,9 @@ EXTRA = {
 }
 # Sub-nodes whose fields belong to their parent in the body (a period is `van`/`tot` on the item).
 FLATTENED = {"periode", "oprichting"}
+# Node segments whose body term differs (the term names the collection, the segment one node of it).
+RENAMED = {"stopzetting": "stopzettingsmelding", "validatie": "validaties"}
+KEYED = {"validatie"}  # …/validatie/{OVO-code}
 _ITEM = re.compile(r"^(?P<segment>[a-z]+)/(?P<id>[0-9]+)(?:/(?P<rest>.*))?$")
 
 
@@ -106,10 +109,15 @@ def api_path(focus: str, predicate: str | None, root: str, positions: dict[tuple
         return ".".join(parts + ["startdatum"])
     if relative.startswith("identificator"):
         return ".".join(parts + ["kboNummer" if relative.endswith("/kbo") else "sleutels"])
-    for segment in filter(None, relative.split("/")):
-        scope = f"{scope}.{segment}" if scope else segment
-        if segment not in FLATTENED:
-            parts.append(segment)
+    segments = [s for s in relative.split("/") if s]
+    while segments:
+        segment = segments.pop(0)
+        name = RENAMED.get(segment, segment)
+        scope = f"{scope}.{name}" if scope else name
+        if segment in KEYED and segments:  # one of many nested nodes: `validaties[OVO000001]`
+            parts.append(f"{name}[{segments.pop(0)}]")
+        elif segment not in FLATTENED:
+            parts.append(name)
     field = _name(scope, predicate)
     if field is not None:
         parts.append(field)

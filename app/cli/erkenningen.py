@@ -1,0 +1,58 @@
+"""`vr erkenningen`: bring erkenning statuses up to date now; `vr serve` does it once a day by itself.
+
+An erkenning becomes Actief on its startdatum and Verlopen after its einddatum (the official
+register's scheduled ErkenningWerdGeactiveerd / ErkenningWerdVerlopen); its stored status and the
+vereniging's isErkend follow through a RefreshErkenningen command per vereniging, so the change is
+a version in the history and the change stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from app.cli.main import _settings
+    from app.domain import erkenningen
+    from app.register import Register
+
+    register = Register.open(_settings(args))
+    try:
+        print(json.dumps({"bijgewerkt": erkenningen.refresh_all(register.handler)}, ensure_ascii=False))
+        return 0
+    finally:
+        register.close()
+
+
+def add_parser(sub, common) -> None:
+    refresh = sub.add_parser("erkenningen", help="werk de status van erkenningen bij (actief, verlopen)")
+    common(refresh)
+    refresh.set_defaults(func=cmd_refresh)
+
+
+def daily_refresh(register, interval: float = 86400.0, first: float = 30.0) -> threading.Thread:
+    """Refresh erkenning statuses now and then every `interval` seconds, in a daemon thread."""
+    from app.domain import erkenningen
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        wait = first
+        while not stop.wait(wait):
+            wait = interval
+            try:
+                changed = erkenningen.refresh_all(register.handler)
+                if changed:
+                    log.info("erkenningsstatus bijgewerkt voor %s", ", ".join(changed))
+            except Exception:  # noqa: BLE001 - tried again tomorrow; the log says why
+                log.exception("daily erkenning refresh failed")
+
+    thread = threading.Thread(target=loop, name="erkenningen", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
