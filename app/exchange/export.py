@@ -19,10 +19,10 @@ from app.domain import mapping
 from app.domain.model import MODEL
 from app.exchange.cells import safe_cell
 from app.namespaces import FV, GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES, RDF
-from app.publication import jsonld
+from app.publication import jsonld, negotiation
 from app.store.oxigraph_store import RegisterStore
 
-FORMATS = {"nq": "application/n-quads", "ttl": "text/turtle", "jsonld": "application/ld+json", "csv": "text/csv"}
+FORMATS = {key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}  # dump formats
 EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
 SUMMARISED = [p for p in MODEL.parts if p.summary]
 PLACES_AND_CONTACTS = ["postcodes", "gemeenten", "e-mail", "telefoon", "website"]

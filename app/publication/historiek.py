@@ -194,8 +194,7 @@ def historiek(code: str, ext: str | None = None) -> Response:
     except KeyError:
         return http_problem(404, f"Onbekende extensie '.{ext}'.")
     except negotiation.NotAcceptable:
-        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
-                                 "application/n-triples, application/rdf+xml.")
+        return http_problem(406, negotiation.not_acceptable_detail(negotiation.RECORD))
     caller = principal()
     full = caller is not None
     audit.record("historiek", caller, vcode)

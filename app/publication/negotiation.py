@@ -1,8 +1,13 @@
-"""Content negotiation for RDF resources: extension > ?format= > Accept."""
+"""Content negotiation for every surface: one format registry and one function that chooses.
+
+Records, history and vocabulary pages, LDES pages, SPARQL results, small RDF descriptions
+(VoID) and dumps all pick their representation here: extension > ?format= > Accept, among the
+formats that surface offers, in its order of preference.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Request
 from pyoxigraph import RdfFormat
@@ -12,51 +17,82 @@ from pyoxigraph import RdfFormat
 class Representation:
     key: str
     media_type: str
-    rdf_format: RdfFormat | None  # None: rendered by us (HTML, compact JSON-LD)
+    rdf_format: RdfFormat | None  # None: rendered by us (HTML, compact JSON-LD, SPARQL results, CSV)
+    aliases: tuple[str, ...] = ()  # other names for ?format= and extensions
+    other_media: tuple[str, ...] = field(default=())  # other media types a client may ask this by
 
 
-REPRESENTATIONS = {
-    "html": Representation("html", "text/html", None),
-    "ttl": Representation("ttl", "text/turtle", RdfFormat.TURTLE),
-    "jsonld": Representation("jsonld", "application/ld+json", None),
-    "nt": Representation("nt", "application/n-triples", RdfFormat.N_TRIPLES),
-    "rdf": Representation("rdf", "application/rdf+xml", RdfFormat.RDF_XML),
-}
-ALIASES = {"turtle": "ttl", "json": "jsonld", "json-ld": "jsonld", "ntriples": "nt", "xml": "rdf",
-           "rdfxml": "rdf", "htm": "html"}
-# Media types we answer, in order of preference when the client does not care.
-OFFERED = [
-    ("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
-    ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"), ("application/json", "jsonld"),
-    ("application/xhtml+xml", "html"), ("application/x-turtle", "ttl"), ("text/plain", "nt"),
-]
+# The one format registry.
+FORMATS: dict[str, Representation] = {r.key: r for r in (
+    Representation("html", "text/html", None, ("htm",), ("application/xhtml+xml",)),
+    Representation("ttl", "text/turtle", RdfFormat.TURTLE, ("turtle",), ("application/x-turtle",)),
+    Representation("jsonld", "application/ld+json", None, ("json", "json-ld"), ("application/json",)),
+    Representation("nt", "application/n-triples", RdfFormat.N_TRIPLES, ("ntriples",), ("text/plain",)),
+    Representation("rdf", "application/rdf+xml", RdfFormat.RDF_XML, ("xml", "rdfxml")),
+    Representation("nq", "application/n-quads", RdfFormat.N_QUADS, ("nquads",)),
+    Representation("trig", "application/trig", RdfFormat.TRIG),
+    Representation("csv", "text/csv", None),
+    Representation("tsv", "text/tab-separated-values", None),
+    # SPARQL results (keys as the query workers name them; only offered by /sparql)
+    Representation("json", "application/sparql-results+json", None, (), ("application/json",)),
+    Representation("xml", "application/sparql-results+xml", None),
+)}
+RECORD = ("html", "ttl", "jsonld", "nt", "rdf")  # records, history, vocabulary pages
+REPRESENTATIONS = {key: FORMATS[key] for key in RECORD}
 
 
 class NotAcceptable(Exception):
     pass
 
 
-def by_key(key: str) -> Representation | None:
-    key = ALIASES.get(key.lower(), key.lower())
-    return REPRESENTATIONS.get(key)
+def by_key(key: str, offered: tuple[str, ...] = RECORD) -> Representation | None:
+    key = key.lower()
+    return next((FORMATS[k] for k in offered if k == key or key in FORMATS[k].aliases), None)
 
 
-def choose(request: Request, extension: str | None) -> Representation:
-    """Pick a representation; raise NotAcceptable (→ 406) or KeyError (unknown extension → 404)."""
+def negotiate(request: Request, offered: tuple[str, ...], extension: str | None = None, *,
+              default: str | None = None, lenient: bool = False) -> Representation:
+    """The representation of `offered` (keys of FORMATS, most preferred first) this request asks for.
+
+    Raises KeyError for an unknown extension (→ 404) and NotAcceptable when nothing offered fits
+    (→ 406). Without an Accept header the `default` (else the first offered) is served; `lenient`
+    also serves it to a browser or a client that takes anything (`*/*`, `?format=html`).
+    """
+    fallback = FORMATS[default or offered[0]]
     if extension:
-        found = by_key(extension)
+        found = by_key(extension, offered)
         if found is None:
             raise KeyError(extension)
         return found
     wanted = request.args.get("format")
     if wanted:
-        found = by_key(wanted) or next((REPRESENTATIONS[k] for m, k in OFFERED if m == wanted), None)
-        if found is None:
+        if lenient and wanted == "html" and "html" not in offered:
+            return fallback
+        found = by_key(wanted, offered) or dict(_media_types(offered)).get(wanted)
+        if found is not None:
+            return found
+        if not lenient:  # a lenient surface offers several families: another family's format is not ours
             raise NotAcceptable(wanted)
-        return found
-    if not request.accept_mimetypes:
-        return REPRESENTATIONS["html"]
-    best = request.accept_mimetypes.best_match([media for media, _ in OFFERED])
+    accept = request.accept_mimetypes
+    if not accept or (lenient and accept.best in ("*/*", "text/html")):
+        return fallback
+    best = accept.best_match([media for media, _ in _media_types(offered)])
     if best is None:
         raise NotAcceptable(request.headers.get("Accept", ""))
-    return REPRESENTATIONS[dict(OFFERED)[best]]
+    return dict(_media_types(offered))[best]
+
+
+def _media_types(offered: tuple[str, ...]) -> list[tuple[str, Representation]]:
+    """(media type, representation), main types first in offered order, then the other names."""
+    found = [(FORMATS[key].media_type, FORMATS[key]) for key in offered]
+    return found + [(media, FORMATS[key]) for key in offered for media in FORMATS[key].other_media
+                    if media not in dict(found)]
+
+
+def choose(request: Request, extension: str | None) -> Representation:
+    """A record-like resource: HTML for browsers and clients that do not say, RDF otherwise."""
+    return negotiate(request, RECORD, extension)
+
+
+def not_acceptable_detail(offered: tuple[str, ...]) -> str:
+    return "Beschikbare formaten: " + ", ".join(FORMATS[key].media_type for key in offered) + "."

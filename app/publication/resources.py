@@ -29,8 +29,7 @@ bp = Blueprint("resources", __name__)
 
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Link, Location, Content-Location, Vary"}
-FORMATS_TEXT = ("Beschikbare formaten: text/html, text/turtle, application/ld+json, application/n-triples, "
-                "application/rdf+xml.")
+FORMATS_TEXT = negotiation.not_acceptable_detail(negotiation.RECORD)
 
 
 @bp.get("/id/vereniging/<code>")

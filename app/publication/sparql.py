@@ -31,7 +31,7 @@ from app.namespaces import (
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
 )
-from app.publication import sparql_page
+from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
 from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers, busy
 
@@ -42,13 +42,8 @@ PUBLIC_DEFAULT = (GRAPH_PUBLIC, GRAPH_CODELISTS)
 PUBLIC_NAMED = (GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC, GRAPH_CODELISTS)
 RESTRICTED_DEFAULT = PUBLIC_DEFAULT + (GRAPH_RESTRICTED,)
 RESTRICTED_NAMED = PUBLIC_NAMED + (GRAPH_RESTRICTED, GRAPH_VERSIONS_RESTRICTED)
-SOLUTION_TYPES = [("application/sparql-results+json", "json"), ("application/sparql-results+xml", "xml"),
-                  ("text/csv", "csv"), ("text/tab-separated-values", "tsv"), ("application/json", "json")]
-GRAPH_TYPES = [("text/turtle", "ttl"), ("application/n-triples", "nt"), ("application/ld+json", "jsonld"),
-               ("application/rdf+xml", "rdf")]
-MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
-         "tsv": "text/tab-separated-values", "ttl": "text/turtle", "nt": "application/n-triples",
-         "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
+SOLUTIONS = ("json", "xml", "csv", "tsv")  # keys of negotiation.FORMATS, preferred first
+GRAPHS = ("ttl", "nt", "jsonld", "rdf")
 VCODE = re.compile(r"/id/vereniging/(V\d{7})")
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary, Link, Content-Location"}
@@ -125,16 +120,15 @@ def _dataset(default: tuple[str, ...], named: tuple[str, ...]) -> tuple[tuple[st
     return tuple(wanted_default), tuple(wanted_named)
 
 
-def _negotiate(offered: list[tuple[str, str]]) -> str | None:
-    """The format key for one family of results (solutions or graphs); None when Accept rules all out."""
-    if request.args.get("format") == "html":  # the query page shows the first offered format as a table
-        return offered[0][1]
-    if request.args.get("format") in dict(offered).values():
-        return request.args["format"]
-    if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", "text/html"):
-        return offered[0][1]
-    best = request.accept_mimetypes.best_match([media for media, _ in offered])
-    return dict(offered)[best] if best else None
+def _negotiate(offered: tuple[str, ...]) -> str | None:
+    """The format key for one family of results (solutions or graphs); None when Accept rules all out.
+
+    A browser (or `?format=html`, the query page) gets the first offered format.
+    """
+    try:
+        return negotiation.negotiate(request, offered, lenient=True).key
+    except negotiation.NotAcceptable:
+        return None
 
 
 class RateLimit:
@@ -203,8 +197,7 @@ def _too_many(caller) -> Response | None:
 
 def _failed(exc: QueryFailed) -> Response:
     if exc.status == 406:
-        return http_problem(406, exc.message + " Beschikbaar: " + ", ".join(
-            m for m, _ in SOLUTION_TYPES + GRAPH_TYPES if m != "application/json") + ".")
+        return http_problem(406, exc.message + " " + negotiation.not_acceptable_detail(SOLUTIONS + GRAPHS))
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
     return problem(exc.status, exc.slug, exc.title, exc.message, headers=headers)
 
@@ -238,13 +231,13 @@ def _endpoint(restricted: bool) -> Response:
         return limited
     try:
         workers = register.query_workers()
-        job = QueryJob(query, default, named, _negotiate(SOLUTION_TYPES), _negotiate(GRAPH_TYPES),
+        job = QueryJob(query, default, named, _negotiate(SOLUTIONS), _negotiate(GRAPHS),
                        register.settings.sparql_max_rows, register.handler.latest_sequence)
         key, body = workers.execute(job, started) if getattr(workers, "checks_queries", False) \
             else _forward(register, workers, job, started)
     except QueryFailed as exc:
         return _failed(exc)
-    media = MEDIA[key]
+    media = negotiation.FORMATS[key].media_type
     if restricted:
         vcodes = sorted(set(VCODE.findall(body.decode("utf-8", "replace"))))
         audit.record("sparql", caller, vcodes[0] if len(vcodes) == 1 else None, vCodes=vcodes[:1000],
@@ -319,21 +312,17 @@ def _public_triples(register) -> int:
         return known[1]
 
 
-RDF_OFFERED = [("text/turtle", pyoxigraph.RdfFormat.TURTLE), ("application/n-triples", pyoxigraph.RdfFormat.N_TRIPLES),
-               ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD),
-               ("application/rdf+xml", pyoxigraph.RdfFormat.RDF_XML)]
-
-
 def _rdf(turtle: str) -> Response:
     """A small description written in Turtle, served in the RDF syntax the client asks for."""
-    media = request.accept_mimetypes.best_match([m for m, _ in RDF_OFFERED]) if request.accept_mimetypes else None
-    if request.accept_mimetypes and media is None and request.accept_mimetypes.best not in ("*/*", "text/html"):
-        return http_problem(406, "Beschikbare formaten: " + ", ".join(m for m, _ in RDF_OFFERED) + ".")
-    media = media or "text/turtle"
+    try:
+        rep = negotiation.negotiate(request, GRAPHS, lenient=True)
+    except negotiation.NotAcceptable:
+        return http_problem(406, negotiation.not_acceptable_detail(GRAPHS))
+    media = rep.media_type
     body: str | bytes = turtle
-    if media != "text/turtle":
+    if rep.key != "ttl":
         triples = pyoxigraph.parse(turtle, format=pyoxigraph.RdfFormat.TURTLE)
-        body = pyoxigraph.serialize(triples, format=dict(RDF_OFFERED)[media])
+        body = pyoxigraph.serialize(triples, format=rep.rdf_format or pyoxigraph.RdfFormat.JSON_LD)
     response = Response(body, mimetype=media)
     response.headers["Vary"] = "Accept"
     return response

@@ -39,7 +39,7 @@ from app.namespaces import (
     VRX,
     XSD,
 )
-from app.publication import representations
+from app.publication import negotiation, representations
 from app.publication.member_shape import shape_triples
 from app.publication.problems import http_problem
 from app.store import members
@@ -52,9 +52,7 @@ TREE = "https://w3id.org/tree#"
 SH = "http://www.w3.org/ns/shacl#"
 DCAT = "http://www.w3.org/ns/dcat#"
 STREAMS = {"verenigingen": False, "beheer/verenigingen": True}  # path → restricted
-FORMATS = [("application/n-quads", pyoxigraph.RdfFormat.N_QUADS), ("text/turtle", pyoxigraph.RdfFormat.TURTLE),
-           ("application/n-triples", pyoxigraph.RdfFormat.N_TRIPLES),
-           ("application/ld+json", pyoxigraph.RdfFormat.JSON_LD), ("application/trig", pyoxigraph.RdfFormat.TRIG)]
+OFFERED = ("nq", "ttl", "nt", "jsonld", "trig")  # keys of negotiation.FORMATS, preferred first
 IMMUTABLE = "public, max-age=31536000, immutable"
 A = NamedNode(RDF + "type")
 
@@ -151,12 +149,16 @@ def _after(timestamp: str) -> str:
 
 
 def _media() -> str | None:
-    offered = [media for media, _ in FORMATS]
-    return request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else offered[1]
+    """The media type asked for (Turtle when the client does not say); None: nothing offered fits."""
+    try:
+        return negotiation.negotiate(request, OFFERED, default="ttl").media_type
+    except negotiation.NotAcceptable:
+        return None
 
 
 def _serialize(triples: list[Triple], media: str) -> bytes:
-    fmt = dict(FORMATS)[media]
+    rep = next(negotiation.FORMATS[key] for key in OFFERED if negotiation.FORMATS[key].media_type == media)
+    fmt = rep.rdf_format or pyoxigraph.RdfFormat.JSON_LD
     data = [Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.supports_datasets else triples
     prefixes = PREFIXES if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG) else None
     return pyoxigraph.serialize(data, format=fmt, prefixes=prefixes)
@@ -170,7 +172,7 @@ def _respond(triples: list[Triple], cache: str) -> Response:
 
 
 def _not_acceptable() -> Response:
-    return http_problem(406, "Beschikbare formaten: " + ", ".join(media for media, _ in FORMATS) + ".")
+    return http_problem(406, negotiation.not_acceptable_detail(OFFERED))
 
 
 def _respond_bytes(body: bytes, media: str, cache: str) -> Response:

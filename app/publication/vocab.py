@@ -57,8 +57,7 @@ def _respond(triples: list[pyoxigraph.Triple], subject: str, title: str, extensi
     except KeyError:
         return http_problem(404, f"Onbekende extensie '.{extension}'.")
     except negotiation.NotAcceptable:
-        return http_problem(406, "Beschikbare formaten: text/html, text/turtle, application/ld+json, "
-                                 "application/n-triples, application/rdf+xml.")
+        return http_problem(406, negotiation.not_acceptable_detail(negotiation.RECORD))
     if rep.key == "html":
         body = portal.readable_terms(triples, subject, title)
     elif rep.key == "jsonld":
