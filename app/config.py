@@ -13,7 +13,11 @@ from app import paths
 @dataclass
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(os.environ.get("VR_DATA_DIR", paths.ROOT / "var")))
-    base_url: str = field(default_factory=lambda: os.environ.get("VR_BASE_URL", "http://localhost:8080"))
+    # None: take the base IRI stored in the register (a new register gets default_base_url).
+    base_url: str | None = field(default_factory=lambda: os.environ.get("VR_BASE_URL") or None)
+    default_base_url: str = "http://localhost:8080"
+    # A remote SPARQL 1.1 store (e.g. `oxigraph serve`) instead of the embedded one.
+    store_url: str | None = field(default_factory=lambda: os.environ.get("VR_STORE_URL") or None)
     keys_file: Path | None = field(default_factory=lambda: Path(os.environ["VR_KEYS_FILE"])
                                    if os.environ.get("VR_KEYS_FILE") else None)
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("VR_MAX_BODY_BYTES", 256 * 1024)))
@@ -63,4 +67,4 @@ class Settings:
 
     @property
     def base(self) -> str:
-        return self.base_url.rstrip("/")
+        return (self.base_url or self.default_base_url).rstrip("/")

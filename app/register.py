@@ -14,8 +14,9 @@ from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.index.search_index import SearchIndex
 from app.namespaces import GRAPH_CODELISTS
-from app.store.oxigraph_store import RegisterStore
+from app.store import BaseMismatch, RegisterStore, open_store
 from app.store.query_workers import InProcessQueries, QueryWorkers, Snapshots
+from app.store.remote_queries import RemoteQueries
 from app.validation.shacl import ShaclPool
 
 _workers_lock = threading.Lock()
@@ -28,11 +29,16 @@ class Register:
     handler: CommandHandler
     keys: KeyRing
     index: SearchIndex | None = None
-    _query_workers: QueryWorkers | InProcessQueries | None = None
+    _query_workers: QueryWorkers | InProcessQueries | RemoteQueries | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Register:
-        store = RegisterStore(None if settings.in_memory else settings.store_dir)
+        store = open_store(settings)
+        try:
+            settings.base_url = resolve_base(store, settings)
+        except BaseMismatch:
+            store.close()
+            raise
         handler = CommandHandler(store, settings.base, ShaclPool(settings.shacl_workers), settings.secret())
         register = cls(settings, store, handler, KeyRing(settings.keys_path))
         register.publish_codelists()
@@ -43,13 +49,18 @@ class Register:
         handler.batch_forms[register.index.changed] = register.index.changed_many
         return register
 
-    def query_workers(self) -> QueryWorkers | InProcessQueries:
-        """Processes for SPARQL, started on first use (they query checkpoints of the store)."""
+    def query_workers(self) -> QueryWorkers | InProcessQueries | RemoteQueries:
+        """Processes for SPARQL, started on first use (they query checkpoints of the store).
+
+        On the remote engine the store server evaluates queries: a thin proxy, no workers.
+        """
         with _workers_lock:
+            if self._query_workers is None and self.settings.store_url:
+                self._query_workers = RemoteQueries(self.store, self.settings.sparql_timeout)
             if self._query_workers is None and self.settings.in_memory:
-                self._query_workers = InProcessQueries(self.store.store, self.settings.sparql_timeout)
+                self._query_workers = InProcessQueries(self.store.raw, self.settings.sparql_timeout)
             if self._query_workers is None:
-                snapshots = Snapshots(lambda path: self.store.store.backup(path),
+                snapshots = Snapshots(lambda path: self.store.backup(path),
                                       self.settings.data_dir / "sparql-checkpoints",
                                       self.settings.sparql_max_lag)
                 self._query_workers = QueryWorkers(snapshots, self.settings.sparql_workers,
@@ -61,7 +72,7 @@ class Register:
         self.handler.validator.close()
         if self._query_workers is not None:
             self._query_workers.close()
-        self.store.flush()
+        self.store.close()
 
     def publish_codelists(self) -> None:
         """Keep the code-list graph equal to ontology/ so SPARQL and dereferencing see the labels."""
@@ -70,6 +81,23 @@ class Register:
         current = self.store.graph_quads(GRAPH_CODELISTS)
         if set(current) != set(quads):
             self.store.replace_graph(GRAPH_CODELISTS, quads)
+
+
+def resolve_base(store: RegisterStore, settings: Settings) -> str:
+    """The register's base IRI lives in the store: written at creation, read by every process.
+
+    A base given explicitly (--base-url, VR_BASE_URL) that differs from the stored one is refused,
+    so no command can write records the running register cannot find.
+    """
+    identity = store.identity()
+    if identity is None:
+        identity = store.claim(settings.base)
+    stored, register_id = identity
+    if hasattr(store, "adopt") and register_id:
+        store.adopt(register_id)
+    if settings.base_url and settings.base_url.rstrip("/") != stored.rstrip("/"):
+        raise BaseMismatch(stored, settings.base_url.rstrip("/"))
+    return stored
 
 
 def term(node: rdflib.term.Node) -> NamedNode | Literal:

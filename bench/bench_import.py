@@ -107,9 +107,9 @@ def main() -> None:
         import_s = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         done = sum(r.status == "geregistreerd" for r in report.results)
-        register.close()
         nquads = work / "all.nq"
-        register.store.store.dump(str(nquads), pyoxigraph.RdfFormat.N_QUADS)
+        nquads.write_bytes(register.store.dump_nquads())
+        register.close()
         quads = sum(1 for _ in nquads.open("rb"))
         raw = pyoxigraph.Store(str(work / "raw"))
         start = time.perf_counter()

@@ -27,7 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, serialize  # noqa: E402
+from pyoxigraph import RdfFormat, serialize  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.domain.parse import parse_registration  # noqa: E402
@@ -81,8 +81,7 @@ def main() -> None:
             for locatie in body["locaties"]:
                 locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}")
             register.handler.register(parse_registration(body), prov)
-        quads = [Quad(q.subject, q.predicate, q.object, q.graph_name) for graph in (GRAPH_PUBLIC, GRAPH_CODELISTS)
-                 for q in register.store.store.quads_for_pattern(None, None, None, NamedNode(graph))]
+        quads = [q for graph in (GRAPH_PUBLIC, GRAPH_CODELISTS) for q in register.store.graph_quads(graph)]
         (work / "public.nq").write_bytes(serialize(quads, format=RdfFormat.N_QUADS))
         register.close()
         del register

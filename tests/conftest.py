@@ -1,15 +1,23 @@
-"""Shared fixtures: a real on-disk Oxigraph store in a temp dir and the Flask app in front of it."""
+"""Shared fixtures: a real on-disk Oxigraph store in a temp dir and the Flask app in front of it.
+
+VR_TEST_STORE=remote runs every test against a real `oxigraph serve` (started once per session,
+emptied before each test) instead of the embedded store.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyoxigraph
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from app.auth.keys import add_key
@@ -70,6 +78,56 @@ class Keys:
         return {"Authorization": f"Bearer {key}"}
 
 
+REMOTE = os.environ.get("VR_TEST_STORE") == "remote"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_store_server(location: Path, port: int) -> subprocess.Popen:
+    """`oxigraph serve` (PyPI package oxigraph), waited for until it answers."""
+    binary = Path(sys.executable).parent / "oxigraph"
+    process = subprocess.Popen([str(binary if binary.exists() else "oxigraph"), "serve", "--location", str(location),
+                                "--bind", f"127.0.0.1:{port}", "--timeout-s", "30"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/query", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("oxigraph serve did not start")
+
+
+@pytest.fixture(scope="session")
+def store_server(tmp_path_factory) -> Iterator[str | None]:
+    if not REMOTE:
+        yield None
+        return
+    port = free_port()
+    process = start_store_server(tmp_path_factory.mktemp("oxigraph"), port)
+    url = f"http://127.0.0.1:{port}"
+    os.environ["VR_STORE_URL"] = url  # Settings() and subprocesses (vr …) pick it up
+    try:
+        yield url
+    finally:
+        os.environ.pop("VR_STORE_URL", None)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _empty_store(store_server) -> None:
+    """Every test starts from an empty store, whichever engine."""
+    if store_server:
+        requests.post(store_server + "/update", data="DROP ALL",
+                      headers={"Content-Type": "application/sparql-update"}, timeout=30).raise_for_status()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", base_url=BASE)
@@ -114,16 +172,13 @@ def post(client, keys):
 def dump(register: Register) -> bytes:
     """Every quad in the store, canonically sorted: equal bytes means an unchanged store."""
     register.store.flush()
-    lines = pyoxigraph.serialize(register.store.store, format=pyoxigraph.RdfFormat.N_QUADS).splitlines()
-    return b"\n".join(sorted(lines))
+    return b"\n".join(sorted(register.store.dump_nquads().splitlines()))
 
 
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app on a real loopback socket, for clients that speak HTTP themselves."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -133,7 +133,7 @@ def test_unknown_and_bad_vcodes(api):
 def test_reason_is_recorded_in_provenance(api, vcode, register):
     api.ok("PATCH", f"/verenigingen/{vcode}", {"naam": "Nieuwe naam"}, headers={"VR-Reden": "Fusie"},
            content_type="application/merge-patch+json")
-    rows = list(register.store.store.query(
+    rows = list(register.store.select(
         "SELECT ?r ?who WHERE { GRAPH <urn:vr:graph:versions:public> {"
         " ?v <http://www.w3.org/ns/prov#wasGeneratedBy> ?a ."
         " ?a <http://www.w3.org/2000/01/rdf-schema#comment> ?r ; <http://www.w3.org/ns/prov#wasAssociatedWith> ?who ."

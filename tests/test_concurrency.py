@@ -53,7 +53,7 @@ def test_parallel_changes_lose_nothing(app, keys, register):
     assert failures == []
     assert sum(len(v) for v in accepted.values()) == THREADS * CHANGES
 
-    rows = list(register.store.store.query(f"""
+    rows = list(register.store.select(f"""
         SELECT ?v ?n ?seq WHERE {{
           ?v <http://purl.org/dc/terms/isVersionOf> ?vc ; <{VRX}versienummer> ?n ; <{PROV}wasGeneratedBy> ?a .
           ?a <{VRX}sequentie> ?seq .

@@ -122,6 +122,7 @@ def test_cli_erasure(settings):
 
     from app.domain.parse import parse_registration
     from app.register import Register
+    from app.store.audience import Audience
 
     register = Register.open(settings)
     body = valid_body(vertegenwoordigers=valid_body()["vertegenwoordigers"] + [BERT], bankrekeningnummers=[IBAN])
@@ -139,8 +140,7 @@ def test_cli_erasure(settings):
     gc.collect()
     register = Register.open(settings)
     try:
-        history = register.store.record_quads(register.handler.iri(vcode) + "/versie/1", [
-            "urn:vr:graph:versions:restricted"])
+        history = register.store.version_tree(register.handler.iri(vcode) + "/versie/1", Audience(True, "test"))
         assert history and not any("Canarisvogel" in str(q) for q in history)
         assert any("Peeters" in str(q) for q in history)
     finally:

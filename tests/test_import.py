@@ -69,7 +69,7 @@ def write_xlsx(path: Path, data: list[list[object]], header: list[str] = HEADER)
 
 def count_verenigingen(register) -> int:
     query = "SELECT (COUNT(?v) AS ?n) WHERE { ?v a <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging> }"
-    return int(next(iter(register.store.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])))[0].value)
+    return int(next(iter(register.store.select(query, default_graph=[NamedNode(GRAPH_PUBLIC)])))[0].value)
 
 
 def found(report) -> set[tuple[int, str]]:
@@ -195,7 +195,7 @@ def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, s
     register = Register.open(settings)
     committed = count_verenigingen(register)
     assert 0 < committed < total and committed % batch == 0, committed
-    versions = list(register.store.store.query(
+    versions = list(register.store.select(
         "SELECT ?vc (COUNT(?v) AS ?n) WHERE { ?v <http://purl.org/dc/terms/isVersionOf> ?vc } GROUP BY ?vc",
         default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)]))
     assert len(versions) == committed and all(int(row["n"].value) == 1 for row in versions)

@@ -85,7 +85,7 @@ def messages_by_row(report) -> dict[int, list]:
 
 def versions(register) -> int:
     query = "SELECT (COUNT(?v) AS ?n) WHERE { ?v <http://purl.org/dc/terms/isVersionOf> ?vc }"
-    return int(next(iter(register.store.store.query(query, default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)])))[0].value)
+    return int(next(iter(register.store.select(query, default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)])))[0].value)
 
 
 def test_round_one_reads_everyday_data_and_explains_every_row(tmp_path, register, existing):

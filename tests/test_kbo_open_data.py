@@ -46,7 +46,7 @@ def test_sync_registers_associations_only_attributed_to_kbo(tmp_path, register, 
     report = sync(dump_dir(tmp_path), register.handler)
     assert sorted(report.registered) == ["0202239951", "0725459040"]  # the BV is no association
     assert report.rejected_values == [("0202239951", "Telefoon", "geen nummer")]
-    agents = {row["agent"].value for row in register.store.store.query(
+    agents = {row["agent"].value for row in register.store.select(
         f"SELECT DISTINCT ?agent WHERE {{ ?a <{PROV}wasAssociatedWith> ?agent }}",
         default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)])}
     assert agents == {"https://w3id.org/verenigingsregister/agent/KBO"}

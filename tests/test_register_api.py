@@ -56,7 +56,7 @@ def test_registration_writes_a_version_with_provenance(post, register):
       }}"""
     from pyoxigraph import NamedNode
 
-    rows = list(register.store.store.query(query, default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)]))
+    rows = list(register.store.select(query, default_graph=[NamedNode(GRAPH_VERSIONS_PUBLIC)]))
     assert len(rows) == 1
     row = rows[0]
     assert row["version"].value == f"{BASE}/id/vereniging/V0001001/versie/1"

@@ -23,6 +23,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.data_dir = Path(args.data_dir)
     if getattr(args, "base_url", None):
         settings.base_url = args.base_url
+    if getattr(args, "store_url", None):
+        settings.store_url = args.store_url
     return settings
 
 
@@ -50,8 +52,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if "VR_SHACL_WORKERS" not in os.environ:
         settings.shacl_workers = min(4, os.cpu_count() or 1)
-    if not args.base_url and not settings.base_url_from_env:
-        settings.base_url = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}:{args.port}"
+    host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host
+    settings.default_base_url = f"http://{host}:{args.port}"
+    if args.workers and not settings.store_url:
+        print("vr: --workers vraagt een gedeelde opslagserver: start er een met 'vr store-server' en geef "
+              "--store-url (of VR_STORE_URL).", file=sys.stderr)
+        return 2
     register = Register.open(settings)
     if not args.no_demo and register.handler.is_empty():
         count = load_demo(register)
@@ -61,10 +67,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         demo_key = settings.data_dir / "demo-api-key.txt"
         demo_key.write_text(key + "\n", encoding="utf-8")
         print(f"Demo API-sleutel (rol initiator) aangemaakt in {demo_key}")
+    where = settings.store_url or settings.store_dir
+    if args.workers:
+        from app.cli import workers
+
+        register.close()  # every worker opens its own after the fork
+        print(f"Verenigingsregister op {settings.base}  (opslag: {where}, {args.workers} processen)", flush=True)
+        workers.serve(settings, args.host, args.port, args.workers, args.threads)
+        return 0
     app = create_app(register=register)
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
     erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
-    print(f"Verenigingsregister op {settings.base}  (opslag: {settings.store_dir})", flush=True)
+    print(f"Verenigingsregister op {settings.base}  (opslag: {where})", flush=True)
     # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -72,6 +86,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         register.close()
     return 0
+
+
+def cmd_store_server(args: argparse.Namespace) -> int:
+    """Start the reference store server (`oxigraph serve`, PyPI package oxigraph) for the remote engine."""
+    import shutil
+
+    binary = Path(sys.executable).parent / "oxigraph"
+    command = str(binary) if binary.exists() else shutil.which("oxigraph")
+    if command is None:
+        print("vr: de opslagserver 'oxigraph' is niet geïnstalleerd; installeer ze met "
+              "'pip install oxigraph'.", file=sys.stderr)
+        return 2
+    location = Path(args.location or (Path(os.environ.get("VR_DATA_DIR", paths.ROOT / "var")) / "opslagserver"))
+    location.mkdir(parents=True, exist_ok=True)
+    print(f"Opslagserver op http://{args.host}:{args.port} (gegevens in {location}); "
+          f"start het register met --store-url http://{args.host}:{args.port}", flush=True)
+    os.execv(command, [command, "serve", "--location", str(location), "--bind", f"{args.host}:{args.port}",
+                       "--timeout-s", str(args.timeout_s)])
+    return 0  # not reached
 
 
 def cmd_keys_add(args: argparse.Namespace) -> int:
@@ -225,7 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="map voor de Oxigraph-opslag en sleutels (standaard ./var of VR_DATA_DIR)")
-        p.add_argument("--base-url", help="basis van de URI's (standaard http://localhost:<poort> of VR_BASE_URL)")
+        p.add_argument("--base-url", help="basis van de URI's; standaard die van het register zelf (bij een nieuw "
+                                          "register http://localhost:<poort> of VR_BASE_URL)")
+        p.add_argument("--store-url", help="gedeelde SPARQL 1.1-opslagserver (bv. http://127.0.0.1:7878, zie "
+                                           "'vr store-server') in plaats van de ingebouwde opslag; standaard "
+                                           "VR_STORE_URL. Zo werkt dit commando ook terwijl het register draait.")
 
     serve = sub.add_parser("serve", help="start het register (laadt demogegevens bij de eerste start)")
     common(serve)
@@ -233,7 +270,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--no-demo", action="store_true", help="geen demogegevens laden in een leeg register")
+    serve.add_argument("--workers", type=int, default=0,
+                       help="aantal processen (gunicorn); vraagt een gedeelde opslagserver (--store-url)")
     serve.set_defaults(func=cmd_serve)
+
+    store = sub.add_parser("store-server", help="start de gedeelde opslagserver (oxigraph serve) voor --store-url")
+    store.add_argument("--location", help="map voor de gegevens (standaard ./var/opslagserver)")
+    store.add_argument("--host", default="127.0.0.1")
+    store.add_argument("--port", type=int, default=7878)
+    store.add_argument("--timeout-s", type=int, default=30, help="maximale duur van één query in seconden")
+    store.set_defaults(func=cmd_store_server)
 
     keys = sub.add_parser("keys", help="API-sleutels beheren")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -284,8 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.store import BaseMismatch
+    from app.store.oxigraph_store import StoreLocked
+    from app.store.remote import StoreUnavailable
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (BaseMismatch, StoreLocked, StoreUnavailable) as exc:
+        print(f"vr: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ ONE Oxigraph transaction writing the new public state, the restricted state, the
 record with its provenance and the bookkeeping together. Any rejection raises a DomainError
 before the transaction, so a refused command leaves the store untouched.
 
-Validation runs outside the writer lock (in worker processes when configured), so concurrent
+Validation runs outside the write lease (in worker processes when configured), so concurrent
 requests validate in parallel. A change is computed optimistically from the version it read
-and committed only if that is still the current version; otherwise it is recomputed on the
-new state (or refused with 412 when the client pinned the version with If-Match).
+and committed only if that is still the current version (the store checks that guard under its
+write lease, across processes); otherwise it is recomputed on the new state (or refused with 412
+when the client pinned the version with If-Match). Sequence numbers, timestamps and V-codes are
+allocated by the store inside the commit, so several processes can share one register.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -38,15 +42,17 @@ from app.domain.errors import (
 )
 from app.domain.parse import KINDS
 from app.domain.vcode import format_vcode
-from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_SYSTEM, GRAPH_VERSIONS_PUBLIC, PROV, VRX, XSD
-from app.store.oxigraph_store import RegisterStore, system_quad
+from app.namespaces import GRAPH_SYSTEM, VRX, XSD
+from app.store import Allocation, Change, Refused, RegisterStore, keys
+from app.store.audience import REGISTER
+from app.store.keys import system_quad
 from app.validation.shacl import ShaclPool
 
 FIRST_VCODE_NUMBER = 1001
 log = logging.getLogger(__name__)
-RECORD_GRAPHS = (GRAPH_PUBLIC, GRAPH_RESTRICTED)
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 50
 SHACL_DETAIL = "De vereniging voldoet niet aan de SHACL-vormen van het register."
+PLACEHOLDER_VCODE = "V0000000"  # validation before the store hands out the V-code
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,6 @@ class Outcome:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _max(store: RegisterStore, query: str) -> str | None:
-    for row in store.store.query(query):
-        value = row[0]
-        return value.value if value is not None else None
-    return None
 
 
 def not_found(vcode: str) -> NotFound:
@@ -96,83 +95,60 @@ class CommandHandler:
         self.validator = validator or ShaclPool(0)
         self.secret = secret
         self.clock = clock
-        self._reserve_lock = threading.Lock()
         # Changes to one vereniging queue up instead of racing and recomputing; striped so the
         # number of locks stays fixed however many verenigingen there are.
         self._record_locks = [threading.Lock() for _ in range(64)]
-        # Called as listener(vcode, sequence) right after each commit, still under the writer lock,
+        # Called as listener(vcode, sequence) right after each commit, still under the write lease,
         # so derived indexes see changes in sequence order. They must not write to the store.
         self.listeners: list[Callable[[str, int], None]] = []
         # listener → its form for a batch of commits [(vcode, sequence), …] (one index transaction per batch)
         self.batch_forms: dict[Callable, Callable[[list[tuple[str, int]]], None]] = {}
-        self._restore_counters()
-
-    # -- register-wide counters: derived from the data itself, never stored separately ---------
-    def _restore_counters(self) -> None:
-        """Highest V-code, sequence and timestamp ever written (removed records included)."""
-        self._last_vcode = int(_max(self.store, f"""
-            SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ ?v <{VRX}vcodeNummer> ?n }} }}""")
-                               or FIRST_VCODE_NUMBER - 1)
-        self._sequence = int(_max(self.store, f"""
-            SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?a <{VRX}sequentie> ?n }} }}""")
-                             or 0)
-        self._timestamp = _max(self.store, f"""
-            SELECT (MAX(?t) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?v <{PROV}generatedAtTime> ?t }} }}""") \
-            or ""
-        self._next_vcode = self._last_vcode + 1
-
-    def _reserve_vcode(self) -> tuple[int, str]:
-        """A V-code for a new vereniging. Never handed out twice; a rejected command leaves a gap."""
-        with self._reserve_lock:
-            number = self._next_vcode
-            self._next_vcode += 1
-        return number, format_vcode(number)
-
-    def _next_timestamp(self) -> str:
-        """Now, but strictly after the previous change, so stream order equals time order."""
-        now = self.clock().astimezone(UTC)
-        if self._timestamp:
-            previous = datetime.fromisoformat(self._timestamp.replace("Z", "+00:00"))
-            if now <= previous:
-                now = previous + timedelta(microseconds=1)
-        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     @property
     def latest_sequence(self) -> int:
         """The sequence of the last committed change (the LDES pages are cut from 1…this)."""
-        return self._sequence
+        return self.store.latest_sequence()
 
     def is_empty(self) -> bool:
         """True until the first vereniging was ever registered."""
-        return self._last_vcode < FIRST_VCODE_NUMBER
+        return self.store.counters().vcode_number < FIRST_VCODE_NUMBER
 
     # -- reading the current state ----------------------------------------------------------------
     def iri(self, vcode: str) -> str:
         return mapping.vereniging_iri(self.base, vcode)
 
     def version_of(self, vcode: str) -> int | None:
-        value = self.store.system_value(NamedNode(self.iri(vcode)), "versienummer")
+        value = self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.VERSION_NUMBER)
         return int(value) if value is not None else None
 
     def is_removed(self, vcode: str) -> bool:
-        return self.store.system_value(NamedNode(self.iri(vcode)), "verwijderd") == "true"
+        return self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.REMOVED) == "true"
 
     def load(self, vcode: str) -> tuple[dict, int]:
         """Current state and version; 404 for an unknown V-code, 410 for a removed one."""
-        version = self.version_of(vcode)
-        if version is None:
+        state, version, _, _ = self._load(vcode)
+        return state, version
+
+    def _load(self, vcode: str) -> tuple[dict, int, list[Quad], dict[str, str]]:
+        """State, version, the record's quads and its bookkeeping, all as of one version.
+
+        The version is read first: if the record changes in between, the commit's guard (this
+        version) fails and the change is recomputed.
+        """
+        facts = self.store.bookkeeping(NamedNode(self.iri(vcode)))
+        if keys.VERSION_NUMBER not in facts:
             raise not_found(vcode)
-        if self.is_removed(vcode):
+        if facts.get(keys.REMOVED) == "true":
             raise gone(vcode)
-        quads = self.store.record_quads(self.iri(vcode), RECORD_GRAPHS)
+        quads = self.store.record(self.iri(vcode), REGISTER)
         state = mapping.quads_to_state(quads, self.iri(vcode))
         for erkenning in state["erkenningen"]:
             erkenning.setdefault("geregistreerdDoor", None)
-        return state, version
+        return state, int(facts[keys.VERSION_NUMBER]), quads, facts
 
-    def _next_ids(self, vc: NamedNode) -> dict[str, int]:
-        return {kind: int(self.store.system_value(vc, f"volgende{spec.segment.capitalize()}Id") or 1)
-                for kind, spec in KINDS.items()}
+    @staticmethod
+    def _next_ids(facts: dict[str, str]) -> dict[str, int]:
+        return {kind: int(facts.get(keys.next_id_predicate(spec.segment)) or 1) for kind, spec in KINDS.items()}
 
     # -- the entry point: a named command (named_commands.py) --------------------------------------------
     def run(self, command, actor: versions.Initiator, *, reason: str | None = None,
@@ -211,8 +187,8 @@ class CommandHandler:
         for kind in KINDS:
             for index, item in enumerate(trial[kind], start=1):
                 item["id"] = index
-        public, restricted = mapping.state_to_quads(trial, self.base, "V0000000")
-        self._validate(public + restricted, self.iri("V0000000"))
+        public, restricted = mapping.state_to_quads(trial, self.base, PLACEHOLDER_VCODE)
+        self._validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
 
     def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
                  idempotency_key: str | None = None) -> Outcome:
@@ -232,35 +208,17 @@ class CommandHandler:
         for kind in KINDS:
             for index, item in enumerate(state[kind], start=1):
                 item["id"] = index
-        number, vcode = self._reserve_vcode()
-        vc_iri = self.iri(vcode)
-        public, restricted = mapping.state_to_quads(state, self.base, vcode)
-        self._validate(public + restricted, vc_iri)
-        vc = NamedNode(vc_iri)
-        system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
-        system += [system_quad(vc, f"volgende{spec.segment.capitalize()}Id", len(state[kind]) + 1)
-                   for kind, spec in KINDS.items()]
-        system += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in unique_keys(state)]
-        with self.store.write_lock:
-            if idem is not None:
-                replay = self._replay(idem)
-                if replay is not None:
-                    return replay
-                system += self._idempotency_quads(idem, vc)
-            existing = self._owner(state)
-            if existing is not None:
-                return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
-            sequence = self._sequence + 1
-            timestamp = self._next_timestamp()
-            meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
-            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted,
-                                             places.gemeenten(state))
-            _before_commit(prov, vcode, sequence)
-            self.store.insert(public + restricted + meta + history + system)
-            self._sequence, self._timestamp = sequence, timestamp
-            self._last_vcode = max(self._last_vcode, number)
-            self._notify(vcode, sequence)
-        return Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
+        public, restricted = mapping.state_to_quads(state, self.base, PLACEHOLDER_VCODE)
+        self._validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
+        change, made = self._registration(state, prov, idem)
+        try:
+            at = self.store.commit(change)
+        except Refused as refused:
+            if refused.reason == "herhaling" and idem is not None:
+                return self._replay(idem)
+            owner = str(refused.value).rsplit("/", 1)[-1]
+            return Outcome(owner, self.version_of(owner) or 1, None, replayed=True)
+        return Outcome(vcode=made[-1], version=1, sequence=at.sequence, created=True)
 
     # -- batches (imports): same checks per record, SHACL over the batch, ONE transaction -----------
     def check_batch(self, states: list[dict], engine: str = "turbo") -> list[list[FieldError]]:
@@ -310,10 +268,10 @@ class CommandHandler:
             for kind in KINDS:
                 for number, item in enumerate(state[kind], start=1):
                     item["id"] = number
-            number, vcode = self._reserve_vcode()
+            vcode = format_vcode(9_000_000 + index)  # placeholder root for SHACL, never stored
             public, restricted = mapping.state_to_quads(state, self.base, vcode)
-            accepted.append((index, state, prov, number, vcode, public, restricted))
-        records = [(public + restricted, self.iri(vcode)) for _, _, _, _, vcode, public, restricted in accepted]
+            accepted.append((index, state, prov, vcode, public, restricted))
+        records = [(public + restricted, self.iri(vcode)) for _, _, _, vcode, public, restricted in accepted]
         context = mapping.referenced_facts(q for quads, _ in records for q in quads)
         verdicts = self.validator.check_batch(records, context, engine)
         valid = []
@@ -322,51 +280,53 @@ class CommandHandler:
                 results[entry[0]] = invalid(problems, SHACL_DETAIL)
             else:
                 valid.append(entry)
-        with self.store.write_lock:
-            self._commit_batch(valid, results)
+        changes = [self._registration(state, prov, notify=False) for _, state, prov, _, _, _ in valid]
+
+        def written(outcomes: list) -> None:  # under the write lease: the index sees the batch in order
+            self._notify_many([(made[-1], at.sequence) for (_, made), at in zip(changes, outcomes, strict=True)
+                               if isinstance(at, Allocation)])
+
+        outcomes = self.store.commit_many([change for change, _ in changes], written) if changes else []
+        self.store.flush()  # Oxigraph keeps big transactions in memory until flushed: bounded RSS
+        for (index, *_), (_, made), outcome in zip(valid, changes, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                results[index] = outcome
+            elif isinstance(outcome, Refused):
+                owner = str(outcome.value).rsplit("/", 1)[-1]
+                results[index] = Outcome(owner, self.version_of(owner) or 1 if owner else 0, None, replayed=True)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                results[index] = Outcome(vcode=made[-1], version=1, sequence=outcome.sequence, created=True)
         return results  # type: ignore[return-value]
 
-    def _commit_batch(self, valid: list, results: list) -> None:
-        quads: list[Quad] = []
-        written: list[tuple[str, int, versions.Provenance]] = []
-        keys_in_batch: set[NamedNode] = set()
-        sequence, timestamp, last = self._sequence, self._timestamp, self._last_vcode
-        before = self._timestamp
-        for index, state, prov, number, vcode, public, restricted in valid:
-            keys = unique_keys(state)
-            existing = self._owner(state)
-            if existing is not None or keys_in_batch & set(keys):
-                results[index] = Outcome(existing or "", self.version_of(existing) or 1 if existing else 0, None,
-                                         replayed=True)
-                continue
-            keys_in_batch.update(keys)
+    def _registration(self, state: dict, prov: versions.Provenance, idem: tuple[NamedNode, str] | None = None,
+                      notify: bool = True) -> tuple[Change, list[str]]:
+        """The commit of a new vereniging; the store hands out its V-code (appended to the list)."""
+        keys_held = unique_keys(state)
+        made: list[str] = []
+
+        def build(at: Allocation) -> tuple[list[Quad], list[Quad]]:
+            vcode = format_vcode(at.vcode_number)
+            made.append(vcode)
             vc_iri = self.iri(vcode)
             vc = NamedNode(vc_iri)
-            sequence += 1
-            self._timestamp = timestamp
-            timestamp = self._next_timestamp()
-            meta = mapping.metadata_quads(vc_iri, timestamp, timestamp)
-            history = versions.version_quads(vc_iri, 1, sequence, timestamp, prov, public + meta, restricted,
+            public, restricted = mapping.state_to_quads(state, self.base, vcode)
+            meta = mapping.metadata_quads(vc_iri, at.timestamp, at.timestamp)
+            history = versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov, public + meta, restricted,
                                              places.gemeenten(state))
-            system = [system_quad(vc, "vcodeNummer", number), system_quad(vc, "versienummer", 1)]
-            system += [system_quad(vc, f"volgende{spec.segment.capitalize()}Id", len(state[kind]) + 1)
+            system = [system_quad(vc, keys.VCODE_NUMBER, at.vcode_number), system_quad(vc, keys.VERSION_NUMBER, 1)]
+            system += [system_quad(vc, keys.next_id_predicate(spec.segment), len(state[kind]) + 1)
                        for kind, spec in KINDS.items()]
-            system += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in keys]
-            quads += public + restricted + meta + history + system
-            last = max(last, number)
-            results[index] = Outcome(vcode=vcode, version=1, sequence=sequence, created=True)
-            written.append((vcode, sequence, prov))
-        try:
-            for vcode, seq, prov in written:
-                _before_commit(prov, vcode, seq)
-            if quads:
-                self.store.insert(quads)
-                self.store.flush()  # Oxigraph keeps big transactions in memory until flushed: bounded RSS
-        except BaseException:
-            self._timestamp = before
-            raise
-        self._sequence, self._timestamp, self._last_vcode = sequence, timestamp, last
-        self._notify_many([(vcode, seq) for vcode, seq, _ in written])
+            system += [Quad(key, keys.OWNER, vc, _G_SYSTEM) for key in keys_held]
+            system += self._idempotency_quads(idem, vc) if idem is not None else []
+            _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
+            return [], public + restricted + meta + history + system
+
+        on_commit = (lambda at: self._notify(made[-1], at.sequence)) if notify else None
+        change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,
+                        min_vcode_number=FIRST_VCODE_NUMBER, on_commit=on_commit)
+        return change, made
 
     def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
         token = duplicates.confirmation_token(state, self.secret)
@@ -392,9 +352,8 @@ class CommandHandler:
         return None
 
     def owner_of(self, key: NamedNode) -> str | None:
-        for quad in self.store.store.quads_for_pattern(key, NamedNode(VRX + "vereniging"), None, _G_SYSTEM):
-            return quad.object.value.rsplit("/", 1)[-1]
-        return None
+        owner = self.store.owner_of(key)
+        return owner.rsplit("/", 1)[-1] if owner else None
 
     # -- idempotent POST retries --------------------------------------------------------------------
     @staticmethod
@@ -403,32 +362,31 @@ class CommandHandler:
             return None
         digest = hashlib.sha256(f"{prov.initiator.ovo}\n{key}".encode()).hexdigest()
         body = hashlib.sha256(repr(payload).encode()).hexdigest()
-        return NamedNode(f"urn:vr:idempotentie:{digest}"), body
+        return keys.idempotency_key(digest), body
 
     def _replay(self, idem: tuple[NamedNode, str] | None) -> Outcome | None:
         """The first outcome of a request retried with the same Idempotency-Key, or None."""
         if idem is None:
             return None
         node, body = idem
-        found = {q.predicate.value: q.object.value
-                 for q in self.store.store.quads_for_pattern(node, None, None, _G_SYSTEM)}
+        found = self.store.bookkeeping(node)
         if not found:
             return None
-        if found.get(VRX + "verzoekHash") != body:
+        if found.get(keys.REQUEST_HASH.value.removeprefix(VRX)) != body:
             raise KeyReused("idempotentie-sleutel", "Idempotency-Key hergebruikt",
                             "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
-        vcode = found[VRX + "vereniging"].rsplit("/", 1)[-1]
-        version = int(found.get(VRX + "versienummer") or self.version_of(vcode) or 1)
-        item_id = int(found[VRX + "itemId"]) if VRX + "itemId" in found else None
-        return Outcome(vcode, version, None, created=VRX + "versienummer" not in found, item_id=item_id,
+        vcode = found["vereniging"].rsplit("/", 1)[-1]
+        version = int(found.get("versienummer") or self.version_of(vcode) or 1)
+        item_id = int(found["itemId"]) if "itemId" in found else None
+        return Outcome(vcode, version, None, created="versienummer" not in found, item_id=item_id,
                        replayed=True)
 
     @staticmethod
     def _idempotency_quads(idem: tuple[NamedNode, str], vc: NamedNode, version: int | None = None,
                            item_id: int | None = None) -> list[Quad]:
         node, body = idem
-        quads = [Quad(node, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM),
-                 Quad(node, NamedNode(VRX + "verzoekHash"), Literal(body), _G_SYSTEM)]
+        quads = [Quad(node, keys.OWNER, vc, _G_SYSTEM),
+                 Quad(node, keys.REQUEST_HASH, Literal(body), _G_SYSTEM)]
         for predicate, value in (("versienummer", version), ("itemId", item_id)):
             if value is not None:
                 quads.append(Quad(node, NamedNode(VRX + predicate), Literal(str(value)), _G_SYSTEM))
@@ -452,8 +410,8 @@ class CommandHandler:
 
     def _change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
                 expected_version: int | None, idem: tuple[NamedNode, str] | None = None) -> Outcome:
-        for _ in range(MAX_ATTEMPTS):
-            current, version = self.load(vcode)
+        for attempt in range(MAX_ATTEMPTS):
+            current, version, old_quads, facts = self._load(vcode)
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)
             new = mutate(copy.deepcopy(current))
@@ -464,79 +422,94 @@ class CommandHandler:
             rules.check(new)
             rules.check_transition(current, new)
             self._check_references(new, vcode)
-            vc_iri = self.iri(vcode)
             public, restricted = mapping.state_to_quads(new, self.base, vcode)
-            self._validate(public + restricted, vc_iri)
-            with self.store.write_lock:
-                if self.version_of(vcode) != version:
-                    replay = self._replay(idem)  # another process may have run this very request
-                    if replay is not None:
-                        return replay
-                    continue  # somebody else committed first: recompute on the new state
-                return self._commit_change(vcode, version, current, new, public, restricted, prov, idem)
+            self._validate(public + restricted, self.iri(vcode))
+            build = self._change_builder(vcode, version, current, new, public, restricted, old_quads, facts, prov,
+                                         idem)
+            try:
+                at = self.store.commit(Change(build, self.clock(), subject=self.iri(vcode), expected_version=version,
+                                              idempotency=idem[0] if idem else None,
+                                              on_commit=lambda at: self._notify(vcode, at.sequence)))
+            except Refused as refused:
+                replay = self._replay(idem)  # another process may have run this very request
+                if replay is not None:
+                    return replay
+                if expected_version is not None:
+                    raise stale(expected_version, refused.value or version) from None
+                # Somebody else (maybe another process) committed first: recompute on the new state,
+                # after a short random pause so competing processes do not keep colliding.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return Outcome(vcode, version + 1, at.sequence, item_id=_added_item(current, new))
         raise Busy("te-druk", "Te veel gelijktijdige wijzigingen",
                    "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
-    def _commit_change(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
-                       restricted: list[Quad], prov: versions.Provenance,
-                       idem: tuple[NamedNode, str] | None = None) -> Outcome:
+    def _change_builder(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
+                        restricted: list[Quad], old_quads: list[Quad], facts: dict[str, str],
+                        prov: versions.Provenance, idem: tuple[NamedNode, str] | None = None
+                        ) -> Callable[[Allocation], tuple[list[Quad], list[Quad]]]:
         vc_iri = self.iri(vcode)
         vc = NamedNode(vc_iri)
-        old = set(self.store.record_quads(vc_iri, RECORD_GRAPHS))
+        old = set(old_quads)
         created_at = next((q.object.value for q in old if q.predicate.value.endswith("/created")
                            and q.subject == vc), None)
-        sequence = self._sequence + 1
-        timestamp = self._next_timestamp()
         number = version + 1
-        meta = mapping.metadata_quads(vc_iri, created_at or timestamp, timestamp)
-        new = set(public + restricted + meta)
-        history = versions.version_quads(vc_iri, number, sequence, timestamp, prov, public + meta, restricted,
-                                         places.gemeenten(old_state) | places.gemeenten(new_state))
-        system_old = [system_quad(vc, "versienummer", version)]
-        system_new = [system_quad(vc, "versienummer", number)]
+        system_old = [system_quad(vc, keys.VERSION_NUMBER, version)]
+        system_new = [system_quad(vc, keys.VERSION_NUMBER, number)]
         # a bestuur's key added by a change (an import that adopts this vereniging) finds it from now on
         added_keys = set(unique_keys(new_state)) - set(unique_keys(old_state))
-        system_new += [Quad(key, NamedNode(VRX + "vereniging"), vc, _G_SYSTEM) for key in sorted(added_keys, key=str)]
-        ids = self._next_ids(vc)
+        system_new += [Quad(key, keys.OWNER, vc, _G_SYSTEM) for key in sorted(added_keys, key=str)]
+        ids = self._next_ids(facts)
         for kind, spec in KINDS.items():
             highest = max([item["id"] for item in new_state[kind]] + [ids[kind] - 1])
             if highest + 1 != ids[kind]:
-                system_old.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", ids[kind]))
-                system_new.append(system_quad(vc, f"volgende{spec.segment.capitalize()}Id", highest + 1))
-        _before_commit(prov, vcode, sequence)
+                system_old.append(system_quad(vc, keys.next_id_predicate(spec.segment), ids[kind]))
+                system_new.append(system_quad(vc, keys.next_id_predicate(spec.segment), highest + 1))
+
+        def build(at: Allocation) -> tuple[list[Quad], list[Quad]]:
+            meta = mapping.metadata_quads(vc_iri, created_at or at.timestamp, at.timestamp)
+            new = set(public + restricted + meta)
+            history = versions.version_quads(vc_iri, number, at.sequence, at.timestamp, prov, public + meta,
+                                             restricted, places.gemeenten(old_state) | places.gemeenten(new_state))
+            _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
+            return [*(old - new), *system_old], [*(new - old), *history, *system_new, *idempotency]
+
         item_id = _added_item(old_state, new_state)
-        if idem is not None:
-            system_new += self._idempotency_quads(idem, vc, number, item_id)
-        self.store.apply(delete=[*(old - new), *system_old], insert=[*(new - old), *history, *system_new])
-        self._sequence, self._timestamp = sequence, timestamp
-        self._notify(vcode, sequence)
-        return Outcome(vcode, number, sequence, item_id=item_id)
+        idempotency = self._idempotency_quads(idem, vc, number, item_id) if idem is not None else []
+        return build
 
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None,
                guard: Callable[[dict], object] | None = None) -> Outcome:
         """Soft delete: the data goes, a tombstone version stays, the V-code is never reused."""
-        with self._record_locks[hash(vcode) % len(self._record_locks)], self.store.write_lock:
-            state, version = self.load(vcode)
-            if expected_version is not None and expected_version != version:
-                raise stale(expected_version, version)
-            if guard is not None:
-                guard(state)
-            vc_iri = self.iri(vcode)
-            vc = NamedNode(vc_iri)
-            old = self.store.record_quads(vc_iri, RECORD_GRAPHS)
-            sequence = self._sequence + 1
-            timestamp = self._next_timestamp()
-            tombstone = versions.tombstone_quads(vc_iri, version + 1, sequence, timestamp, prov,
-                                                 places.gemeenten(state))
-            _before_commit(prov, vcode, sequence)
-            self.store.apply(
-                delete=[*old, system_quad(vc, "versienummer", version)],
-                insert=[*tombstone, system_quad(vc, "versienummer", version + 1),
-                        Quad(vc, NamedNode(VRX + "verwijderd"), Literal("true", datatype=NamedNode(XSD + "boolean")),
-                             _G_SYSTEM)])
-            self._sequence, self._timestamp = sequence, timestamp
-            self._notify(vcode, sequence)
-        return Outcome(vcode, version + 1, sequence)
+        vc_iri = self.iri(vcode)
+        vc = NamedNode(vc_iri)
+        removed = Quad(vc, NamedNode(VRX + keys.REMOVED), Literal("true", datatype=NamedNode(XSD + "boolean")),
+                       _G_SYSTEM)
+        with self._record_locks[hash(vcode) % len(self._record_locks)]:
+            for _ in range(MAX_ATTEMPTS):
+                state, version, old, _ = self._load(vcode)
+                if expected_version is not None and expected_version != version:
+                    raise stale(expected_version, version)
+                if guard is not None:
+                    guard(state)
+
+                def build(at: Allocation, state=state, version=version, old=old) -> tuple[list[Quad], list[Quad]]:
+                    tombstone = versions.tombstone_quads(vc_iri, version + 1, at.sequence, at.timestamp, prov,
+                                                         places.gemeenten(state))
+                    _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
+                    return ([*old, system_quad(vc, keys.VERSION_NUMBER, version)],
+                            [*tombstone, system_quad(vc, keys.VERSION_NUMBER, version + 1), removed])
+
+                try:
+                    at = self.store.commit(Change(build, self.clock(), subject=vc_iri, expected_version=version,
+                                                  on_commit=lambda at: self._notify(vcode, at.sequence)))
+                except Refused as refused:
+                    if expected_version is not None or refused.value is None:
+                        raise stale(expected_version or version, refused.value or version) from None
+                    continue
+                return Outcome(vcode, version + 1, at.sequence)
+        raise Busy("te-druk", "Te veel gelijktijdige wijzigingen",
+                   "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
     # -- helpers ------------------------------------------------------------------------------------
     def _notify_many(self, changes: list[tuple[str, int]]) -> None:
@@ -578,7 +551,7 @@ class CommandHandler:
 
     def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
         """Child ids are never reused: max(existing + 1, the counter kept for this vereniging)."""
-        counter = self._next_ids(NamedNode(self.iri(vcode)))[kind]
+        counter = self._next_ids(self.store.bookkeeping(NamedNode(self.iri(vcode))))[kind]
         return max([item["id"] + 1 for item in state[kind]] + [counter])
 
     def _check_references(self, state: dict, vcode: str | None) -> None:
@@ -621,9 +594,9 @@ def _added_item(old: dict, new: dict) -> int | None:
 
 def unique_keys(state: dict) -> list[NamedNode]:
     """System-graph keys that identify a vereniging outside its V-code: KBO number, a bestuur's own keys."""
-    keys = [NamedNode(f"urn:vr:kbo:{state['kboNummer']}")] if state.get("kboNummer") else []
-    keys += [NamedNode(f"urn:vr:sleutel:{mapping.sleutel_segment(s)}") for s in state.get("sleutels", [])]
-    return keys
+    found = [keys.kbo_key(state["kboNummer"])] if state.get("kboNummer") else []
+    found += [keys.sleutel_key(mapping.sleutel_segment(s)) for s in state.get("sleutels", [])]
+    return found
 
 
 __all__ = ["CommandHandler", "DomainError", "Outcome"]

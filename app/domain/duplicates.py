@@ -16,11 +16,9 @@ import json
 import re
 import unicodedata
 
-from pyoxigraph import Literal, NamedNode
 from rapidfuzz import fuzz
 
-from app.namespaces import ADRES, CONCEPT, GRAPH_PUBLIC, LOCN, ORG, REGORG, SKOS
-from app.store.oxigraph_store import RegisterStore
+from app.store import RegisterStore
 
 THRESHOLD = 84  # calibrated on the official test cases (typos, stop words, gemeente in the name)
 STOP_WORDS = {
@@ -64,41 +62,20 @@ def _places(state: dict) -> tuple[set[str], set[str]]:
 def find_candidates(store: RegisterStore, state: dict) -> list[dict]:
     """Active verenigingen in the same postcode/gemeente whose name looks the same.
 
-    Walks the indexes directly (postcode/gemeente → address → site → vereniging) instead of one
-    SPARQL join, so the cost depends on the matches, not on the size of the register.
+    The store looks up the active verenigingen at these places (postcode/gemeente → address →
+    site → vereniging, one query), so the cost depends on the matches, not on the register's size.
     """
     postcodes, gemeenten = _places(state)
-    graph = NamedNode(GRAPH_PUBLIC)
-    find = store.store.quads_for_pattern
-    addresses = {q.subject for p in postcodes for q in find(None, _POSTCODE, Literal(p), graph)}
-    addresses |= {q.subject for g in gemeenten for q in find(None, _GEMEENTE, Literal(g, language="nl"), graph)}
     wanted = normalise_name(state["naam"], gemeenten)
     found: dict[str, dict] = {}
-    for address in addresses:
-        place = {q.predicate.value: q.object.value for q in find(address, None, None, graph)}
-        for site in (q.subject for q in find(None, _ADDRESS, address, graph)):
-            for vereniging in (q.subject for q in find(None, _HAS_SITE, site, graph)):
-                if not any(True for _ in find(vereniging, _STATUS, _ACTIEF, graph)):
-                    continue
-                naam = next((q.object.value for q in find(vereniging, _NAAM, None, graph)), "")
-                code = next((q.object.value for q in find(vereniging, _CODE, None, graph)), "")
-                score = similar(wanted, normalise_name(naam, gemeenten | {place.get(ADRES + "gemeentenaam", "")}))
-                if score < THRESHOLD:
-                    continue
-                entry = found.setdefault(code, {"vCode": code, "naam": naam, "score": round(score, 1), "locaties": []})
-                entry["locaties"].append({"postcode": place.get(LOCN + "postCode"),
-                                          "gemeente": place.get(ADRES + "gemeentenaam")})
+    for row in store.active_at_places(postcodes, gemeenten):
+        naam, code = row["naam"], row["vCode"]
+        score = similar(wanted, normalise_name(naam, gemeenten | {row["gemeente"] or ""}))
+        if score < THRESHOLD:
+            continue
+        entry = found.setdefault(code, {"vCode": code, "naam": naam, "score": round(score, 1), "locaties": []})
+        entry["locaties"].append({"postcode": row["postcode"], "gemeente": row["gemeente"]})
     return sorted(found.values(), key=lambda c: (-c["score"], c["vCode"]))
-
-
-_POSTCODE = NamedNode(LOCN + "postCode")
-_GEMEENTE = NamedNode(ADRES + "gemeentenaam")
-_ADDRESS = NamedNode(LOCN + "address")
-_HAS_SITE = NamedNode(ORG + "hasSite")
-_STATUS = NamedNode(REGORG + "orgStatus")
-_ACTIEF = NamedNode(CONCEPT + "verenigingstatus/Actief")
-_NAAM = NamedNode(SKOS + "prefLabel")
-_CODE = NamedNode("http://purl.org/dc/terms/identifier")
 
 
 def confirmation_token(state: dict, secret: bytes) -> str:

@@ -31,6 +31,7 @@ from app.namespaces import (
     VRX,
     XSD,
 )
+from app.store.keys import gemeente_key, sequence_key  # noqa: F401  (re-exported for callers)
 
 G_VPUB = NamedNode(GRAPH_VERSIONS_PUBLIC)
 G_SYSTEM = NamedNode(GRAPH_SYSTEM)
@@ -105,16 +106,6 @@ def tombstone_quads(vc_iri: str, number: int, sequence: int, timestamp: str, pro
         Quad(v, NamedNode(AS + "formerType"), NamedNode(FV + "Vereniging"), G_VPUB),
         Quad(v, NamedNode(AS + "deleted"), when, G_VPUB),
     ]
-
-
-def sequence_key(sequence: int) -> NamedNode:
-    """System-graph index entry: which version has this register-wide sequence number."""
-    return NamedNode(f"urn:vr:sequentie:{sequence}")
-
-
-def gemeente_key(code: str) -> NamedNode:
-    """System-graph index entry: the sequences of the changes that concern one gemeente."""
-    return NamedNode(f"urn:vr:gemeente:{code}")
 
 
 def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Provenance,

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 from app.domain import duplicates
 from app.exchange import quality
 from app.exchange.normalise import fold
-from app.store.oxigraph_store import RegisterStore
+from app.store import RegisterStore
 
 ABBREVIATIONS = [(re.compile(r"\bv\s*/\s*h\b", re.I), "van het"), (re.compile(r"\bv\s*/\s*d\b", re.I), "van de"),
                  (re.compile(r"\bo\.?\s*l\.?\s*v\.?\b", re.I), "onze lieve vrouw")]

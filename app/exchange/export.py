@@ -13,14 +13,15 @@ import json
 from collections.abc import Iterator
 
 import pyoxigraph
-from pyoxigraph import NamedNode, Quad, Triple
+from pyoxigraph import Quad, Triple
 
 from app.domain import mapping
 from app.domain.model import MODEL
 from app.exchange.cells import safe_cell
-from app.namespaces import FV, GRAPH_PUBLIC, GRAPH_RESTRICTED, PREFIXES, RDF
+from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation
-from app.store.oxigraph_store import RegisterStore
+from app.store import RegisterStore
+from app.store.audience import PUBLIC, REGISTER
 
 FORMATS = {key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}  # dump formats
 EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
@@ -30,21 +31,13 @@ PUBLIC_COLUMNS = ["vCode", *(f.key for f in EXPORTED if not f.restricted), *PLAC
 RESTRICTED_COLUMNS = [*(f.key for f in EXPORTED if f.restricted), *(p.kind for p in SUMMARISED if p.restricted)]
 
 
-def graphs(restricted: bool) -> list[str]:
-    return [GRAPH_PUBLIC, GRAPH_RESTRICTED] if restricted else [GRAPH_PUBLIC]
-
-
 def verenigingen(store: RegisterStore) -> Iterator[str]:
     """IRIs of all current verenigingen (from the public graph, where every one has its type)."""
-    pattern = store.store.quads_for_pattern(None, NamedNode(RDF + "type"), NamedNode(FV + "Vereniging"),
-                                            NamedNode(GRAPH_PUBLIC))
-    for quad in pattern:
-        yield quad.subject.value
+    return store.record_iris()
 
 
 def records(store: RegisterStore, restricted: bool) -> Iterator[tuple[str, list[Quad]]]:
-    for iri in verenigingen(store):
-        yield iri, store.record_quads(iri, graphs(restricted))
+    return store.records(REGISTER if restricted else PUBLIC)
 
 
 def stream(store: RegisterStore, fmt: str, restricted: bool, context_url: str) -> Iterator[bytes]:

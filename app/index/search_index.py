@@ -31,16 +31,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import NamedNode
 from pyroaring import BitMap
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from app.domain import codelists, mapping, places
 from app.domain.model import MODEL
-from app.domain.versions import sequence_key
-from app.namespaces import GRAPH_PUBLIC, GRAPH_SYSTEM, VRX
-from app.store.oxigraph_store import RegisterStore
+from app.store import RegisterStore
+from app.store.audience import PUBLIC
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +180,7 @@ class SearchIndex:
             return self._catch_up(latest)
 
     def _catch_up(self, latest: int) -> int:
-        vcodes = set()
-        for sequence in range(self.last_sequence + 1, latest + 1):
-            for quad in self.store.store.quads_for_pattern(sequence_key(sequence), NamedNode(VRX + "versie"), None,
-                                                           NamedNode(GRAPH_SYSTEM)):
-                vcodes.add(quad.object.value.split("/id/vereniging/", 1)[1][:8])
+        vcodes = {iri.rsplit("/", 1)[-1] for iri in self.store.changed_records(self.last_sequence, latest)}
         for vcode in sorted(vcodes):
             self._index(vcode)
         self._set_sequence(max(latest, self.last_sequence))
@@ -201,7 +195,7 @@ class SearchIndex:
     def _index(self, vcode: str) -> None:
         iri = mapping.vereniging_iri(self.base, vcode)
         self._forget(record_number(vcode))
-        quads = self.store.record_quads(iri, [GRAPH_PUBLIC])
+        quads = self.store.record(iri, PUBLIC)
         if not quads:
             return  # removed
         state = mapping.quads_to_state(quads, iri)

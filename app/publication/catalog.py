@@ -13,10 +13,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from app.domain.versions import sequence_key
 from app.namespaces import DCTERMS, LICENTIE, RDF, RDFS, XSD
 from app.publication import dumps, streams
-from app.store import members
 
 bp = Blueprint("catalog", __name__)
 
@@ -52,9 +50,7 @@ class Catalog:
         self.modified = self._last_change()
 
     def _last_change(self) -> Literal | None:
-        latest = self.register.handler.latest_sequence
-        version = members.version_at(self.register.store, sequence_key(latest)) if latest else None
-        stamp = members.timestamp(self.register.store, version) if version else None
+        stamp = self.register.store.counters().timestamp
         return Literal(stamp, datatype=NamedNode(XSD + "dateTime")) if stamp else None
 
     def add(self, s, p: str, o) -> None:

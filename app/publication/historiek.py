@@ -23,7 +23,6 @@ from app.domain.versions import AS, version_iri
 from app.namespaces import (
     DCTERMS,
     GRAPH_VERSIONS_PUBLIC,
-    GRAPH_VERSIONS_RESTRICTED,
     PREFIXES,
     PROV,
     RDF,
@@ -35,8 +34,9 @@ from app.namespaces import (
 from app.publication import negotiation, representations
 from app.publication.problems import http_problem
 from app.publication.representations import RenderCache
-from app.store import members
-from app.store.oxigraph_store import RegisterStore
+from app.store import RegisterStore
+from app.store.audience import PUBLIC, Audience
+from app.store.base import QuadIndex
 
 bp = Blueprint("historiek", __name__)
 
@@ -71,7 +71,16 @@ def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, la
             cache: RenderCache | None = None) -> list[dict]:
     """One entry per version (up to `latest`); with a cache, each version's entry is built once."""
     vc_iri = mapping.vereniging_iri(base, vcode)
-    graphs = [GRAPH_VERSIONS_PUBLIC] + ([GRAPH_VERSIONS_RESTRICTED] if full else [])
+    audience = Audience(True, "historiek") if full else PUBLIC
+    graphs = list(audience.version_graphs)
+    read: list[QuadIndex] = []
+
+    def store() -> QuadIndex:
+        """Every version of the vereniging in one store read, walked in memory; only when needed."""
+        if not read:
+            read.append(register_store.history(vc_iri, audience))
+        return read[0]
+
     out: list[dict] = []
     previous: dict | None = None
     number = 1
@@ -79,7 +88,7 @@ def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, la
         version = version_iri(vc_iri, number)
         found = cache.get(("historiek", version, full)) if cache is not None else None
         if found is None:
-            found = _entry(register_store, vc_iri, version, number, graphs, previous, full)
+            found = _entry(store(), vc_iri, version, number, graphs, previous, full)
             if found is None:
                 break
             if cache is not None:
@@ -90,22 +99,24 @@ def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, la
     return out
 
 
-def _entry(register_store: RegisterStore, vc_iri: str, version: str, number: int, graphs: list[str],
+def _entry(store: QuadIndex, vc_iri: str, version: str, number: int, graphs: list[str],
            previous: dict | None, full: bool) -> tuple[dict, dict | None] | None:
     """The history entry of one version and the state it leaves (the next entry's 'before')."""
-    header = {q.predicate.value: q.object for q in members.about(register_store, NamedNode(version))}
+    header = {q.predicate.value: q.object for q in store.quads_for_pattern(
+        NamedNode(version), None, None, NamedNode(GRAPH_VERSIONS_PUBLIC))}
     if not header:
         return None
     activity = header[PROV + "wasGeneratedBy"]
     act: dict[str, list] = {}
-    for quad in members.about(register_store, activity):
+    for quad in store.quads_for_pattern(activity, None, None, NamedNode(GRAPH_VERSIONS_PUBLIC)):
         act.setdefault(quad.predicate.value, []).append(quad.object)
     kind = next((t.value for t in act.get(RDF + "type", []) if t.value.startswith(VRX)), "")
     agent = act[PROV + "wasAssociatedWith"][0]
-    agent_name = members.agent_label(register_store, agent.value) or agent.value
-    tombstone = any(q.object.value == AS + "Tombstone" for q in members.about(register_store, NamedNode(version),
-                                                                               RDF + "type"))
-    state = None if tombstone else _state_at(register_store, vc_iri, version, graphs)
+    agent_name = next((q.object.value for q in store.quads_for_pattern(
+        agent, NamedNode(SKOS + "prefLabel"), None, NamedNode(GRAPH_VERSIONS_PUBLIC))), agent.value)
+    tombstone = any(q.object.value == AS + "Tombstone" for q in store.quads_for_pattern(
+        NamedNode(version), NamedNode(RDF + "type"), None, NamedNode(GRAPH_VERSIONS_PUBLIC)))
+    state = None if tombstone else _state_at(store, vc_iri, version, graphs)
     entry = {
         "iri": version, "versie": number, "tijdstip": header[PROV + "generatedAtTime"].value,
         "beschrijving": _label(kind),
@@ -117,7 +128,7 @@ def _entry(register_store: RegisterStore, vc_iri: str, version: str, number: int
     return entry, state
 
 
-def _state_at(store: RegisterStore, vc_iri: str, version: str, graphs: list[str]) -> dict:
+def _state_at(store: QuadIndex, vc_iri: str, version: str, graphs: list[str]) -> dict:
     """The vereniging as it was in this version (snapshot IRIs mapped back onto the vereniging's)."""
     prefix = version + "/"
     quads = []
@@ -131,7 +142,7 @@ def _state_at(store: RegisterStore, vc_iri: str, version: str, graphs: list[str]
         return term
 
     # The version's own activity comes along (it sits below the version IRI); the mapping ignores it.
-    for quad in store.record_quads(version, graphs):
+    for quad in store.tree(version, graphs):
         quads.append(Quad(back(quad.subject), quad.predicate, back(quad.object)))
     return mapping.quads_to_state(quads, vc_iri)
 

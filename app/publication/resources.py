@@ -19,10 +19,11 @@ from app.auth import audit
 from app.auth.access import principal
 from app.domain import codelists, erkenningen, mapping, versions
 from app.domain.vcode import parse_vcode
-from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED, PREFIXES
+from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation, portal, representations, vocab
 from app.publication.problems import http_problem
 from app.store import members
+from app.store.audience import PUBLIC, Audience, for_principal
 
 bp = Blueprint("resources", __name__)
 
@@ -55,10 +56,10 @@ def part(code: str, part: str) -> Response:
     iri = f"{mapping.vereniging_iri(register.settings.base, vcode)}/{part}"
     segments = part.split("/")
     if segments[0] == "versie" and len(segments) > 1 and segments[1].isdigit():
-        target, graphs = f"/doc/vereniging/{vcode}/versie/{int(segments[1])}", _version_graphs(principal())
+        target = f"/doc/vereniging/{vcode}/versie/{int(segments[1])}"
     else:
-        target, graphs = f"/doc/vereniging/{vcode}", _record_graphs(principal())
-    if not members.describes(register.store, iri, graphs):
+        target = f"/doc/vereniging/{vcode}"
+    if not members.describes(register.store, iri, for_principal(principal())):
         return http_problem(404, f"'{iri}' is niet gekend in het register.")
     return _see_other(target)
 
@@ -69,14 +70,6 @@ def _see_other(target: str) -> Response:
     response.headers["Link"] = f'<{target}>; rel="describedby"'
     response.headers.update(CORS)
     return response
-
-
-def _record_graphs(caller) -> list[str]:
-    return [GRAPH_PUBLIC, GRAPH_RESTRICTED] if caller is not None else [GRAPH_PUBLIC]
-
-
-def _version_graphs(caller) -> list[str]:
-    return [GRAPH_VERSIONS_PUBLIC] + ([GRAPH_VERSIONS_RESTRICTED] if caller is not None else [])
 
 
 def _choose(extension: str | None) -> negotiation.Representation | Response:
@@ -145,7 +138,7 @@ def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation
         key = (iri, version, rep.key)
         if not full and (cached := renders.get(key)) is not None:
             return version, cached
-        quads = register.store.record_quads(iri, _record_graphs(True if full else None))
+        quads = register.store.record(iri, Audience(True, "lezen") if full else PUBLIC)
         if register.handler.version_of(vcode) != version:
             continue
         if not quads:
@@ -184,7 +177,7 @@ def version_document(code: str, name: str) -> Response:
         audit.record("lezen", caller, vcode)
 
     def render() -> bytes:
-        triples = members.member_triples(register.store, NamedNode(version), _version_graphs(caller))
+        triples = members.member_triples(register.store, NamedNode(version), for_principal(caller))
         return _encode(_render_version(rep, triples, version)) if triples else b""
 
     body = render() if caller is not None else representations.cache().get_or_render((version, rep.key), render)

@@ -20,7 +20,6 @@ from dataclasses import replace
 import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
 from limits import parse_many, storage, strategies
-from pyoxigraph import NamedNode
 
 from app.auth import audit
 from app.auth.access import principal
@@ -306,8 +305,7 @@ def _public_triples(register) -> int:
     with _count_lock:
         known = _counted.get(id(register))
         if known is None or known[0] != sequence:
-            graph = NamedNode(GRAPH_PUBLIC)
-            known = (sequence, sum(1 for _ in register.store.store.quads_for_pattern(None, None, None, graph)))
+            known = (sequence, register.store.public_triple_count())
             _counted[id(register)] = known
         return known[1]
 

@@ -28,11 +28,9 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 from app.auth import audit
 from app.auth.access import principal
 from app.domain import codelists
-from app.domain.versions import AS, gemeente_key, sequence_key
+from app.domain.versions import AS
 from app.namespaces import (
     DCTERMS,
-    GRAPH_VERSIONS_PUBLIC,
-    GRAPH_VERSIONS_RESTRICTED,
     PREFIXES,
     PROV,
     RDF,
@@ -42,7 +40,7 @@ from app.namespaces import (
 from app.publication import negotiation, representations
 from app.publication.member_shape import shape_triples
 from app.publication.problems import http_problem
-from app.store import members
+from app.store.audience import PUBLIC, Audience
 
 bp = Blueprint("streams", __name__)
 
@@ -78,26 +76,18 @@ class Stream:
         self.restricted = STREAMS[path]
         register = current_app.extensions["vr"]
         self.store = register.store
+        self.audience = Audience(True, "ldes") if self.restricted else PUBLIC
         self.base = register.settings.base
         self.iri = f"{self.base}/ldes/{path}"
         self.latest = register.handler.latest_sequence
-        self.graphs = [n(GRAPH_VERSIONS_PUBLIC)] + ([n(GRAPH_VERSIONS_RESTRICTED)] if self.restricted else [])
 
     # -- membership ---------------------------------------------------------------------------------
-    def version_at(self, sequence: int) -> NamedNode | None:
-        return members.version_at(self.store, sequence_key(sequence))
-
     def gemeente_sequences(self, code: str) -> list[int]:
-        return members.gemeente_sequences(self.store, gemeente_key(code))
+        return self.store.gemeente_sequences(code)
 
-    def timestamp(self, version: NamedNode) -> str:
-        found = members.timestamp(self.store, version)
-        if found is None:
-            raise LookupError(version)
-        return found
-
-    def member_triples(self, version: NamedNode) -> list[Triple]:
-        return members.member_triples(self.store, version, [g.value for g in self.graphs])
+    def timestamps(self, sequences: list[int]) -> dict[int, str]:
+        """Timestamps of the members at these sequences, in one store read."""
+        return {m.sequence: m.timestamp for m in self.store.page(sequences, self.audience, with_triples=False)}
 
     def within_retention(self, timestamp: str) -> bool:
         days = retention_days() if self.restricted else None
@@ -211,10 +201,11 @@ def time_root(stream: str) -> Response:
         return http_problem(404, f"Stroom '{stream}' bestaat niet.")
     node = n(f"{s.iri}/tijd")
     pages = []
-    for k in range(1, (s.latest + PAGE_SIZE - 1) // PAGE_SIZE + 1):
-        low, high = (k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest)
-        first, last = s.timestamp(s.version_at(low)), s.timestamp(s.version_at(high))
-        pages.append((f"{s.iri}/tijd/{k}", first, last, high == k * PAGE_SIZE))
+    bounds = [((k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest))
+              for k in range(1, (s.latest + PAGE_SIZE - 1) // PAGE_SIZE + 1)]
+    times = s.timestamps([b for pair in bounds for b in pair])
+    for k, (low, high) in enumerate(bounds, start=1):
+        pages.append((f"{s.iri}/tijd/{k}", times[low], times[high], high == k * PAGE_SIZE))
     triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
     return _respond(triples, _short_cache(s))
 
@@ -251,12 +242,11 @@ def _page_triples(s: Stream, url: str, sequences, immutable: bool) -> list[Tripl
     node = n(url)
     es = n(s.iri)
     triples = [_t(node, RDF + "type", n(TREE + "Node"))]
-    for sequence in sequences:
-        version = s.version_at(sequence)
-        if version is None or not s.within_retention(s.timestamp(version)):
+    for member in s.store.page(list(sequences), s.audience):
+        if not s.within_retention(member.timestamp):
             continue
-        triples.append(_t(es, TREE + "member", version))
-        triples += s.member_triples(version)
+        triples.append(_t(es, TREE + "member", member.version))
+        triples += member.triples
     if immutable:
         triples.append(_t(node, LDES + "immutable", Literal("true", datatype=n(XSD + "boolean"))))
     return triples
@@ -281,9 +271,10 @@ def gemeente_root(stream: str) -> Response:
 
 
 def _gemeenten_with_members(s: Stream) -> list[str]:
-    """Codes of the werkingsgebieden that have changes: one index lookup per code, no scan."""
-    return [c.code for c in codelists.get("werkingsgebieden").concepts
-            if members.first_gemeente_sequence(s.store, gemeente_key(c.code)) is not None]
+    """Codes of the werkingsgebieden that have changes: one indexed lookup per code, in one store read."""
+    known = [c.code for c in codelists.get("werkingsgebieden").concepts]
+    found = s.store.gemeenten_with_members(known)
+    return [code for code in known if code in found]
 
 
 @bp.get("/ldes/<path:stream>/gemeente/<code>")
@@ -298,10 +289,10 @@ def gemeente_view(stream: str, code: str) -> Response:
     sequences = s.gemeente_sequences(code)
     node = n(f"{s.iri}/gemeente/{code}")
     pages = []
-    for k in range(1, (len(sequences) + PAGE_SIZE - 1) // PAGE_SIZE + 1):
-        chunk = sequences[(k - 1) * PAGE_SIZE:k * PAGE_SIZE]
-        pages.append((f"{node.value}/{k}", s.timestamp(s.version_at(chunk[0])), s.timestamp(s.version_at(chunk[-1])),
-                      len(chunk) == PAGE_SIZE))
+    chunks = [sequences[i:i + PAGE_SIZE] for i in range(0, len(sequences), PAGE_SIZE)]
+    times = s.timestamps([b for chunk in chunks for b in (chunk[0], chunk[-1])])
+    for k, chunk in enumerate(chunks, start=1):
+        pages.append((f"{node.value}/{k}", times[chunk[0]], times[chunk[-1]], len(chunk) == PAGE_SIZE))
     triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))] + _page_relations(node, pages, s)
     return _respond(triples, _short_cache(s))
 

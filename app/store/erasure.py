@@ -10,7 +10,7 @@ nodes go. On request, one person's nodes (found by INSZ) go from every snapshot 
 (s)he is still a current vertegenwoordiger — that is a change of the record, done with the beheer
 API first. Public graphs hold no personal data and are never touched.
 
-Each erasure is ONE store transaction (a DELETE of exactly the quads found), under the writer lock.
+Each erasure is ONE store transaction (a DELETE of exactly the quads found), under the write lease.
 It does not make a new version: the state of no vereniging changes, only history is forgotten.
 """
 
@@ -32,7 +32,7 @@ from app.namespaces import (
     PROV,
     VRX,
 )
-from app.store.oxigraph_store import RegisterStore
+from app.store.base import RegisterStore
 
 G_VRES = NamedNode(GRAPH_VERSIONS_RESTRICTED)
 G_RESTRICTED = NamedNode(GRAPH_RESTRICTED)
@@ -63,18 +63,18 @@ Announce = Callable[[Erasure], None]  # runs just before the transaction (the au
 
 def erase_person(store: RegisterStore, insz: str, announce: Announce | None = None) -> Erasure:
     """Remove every snapshot node of the person with this INSZ (art. 17), in one transaction."""
-    with store.write_lock:
-        current = [q.subject.value for q in store.store.quads_for_pattern(None, INSZ, Literal(insz), G_RESTRICTED)]
+    with store.lease.held():
+        current = [q.subject.value for q in store.quads(None, INSZ, Literal(insz), G_RESTRICTED)]
         if current:
             raise StillRepresentative(sorted({_vcode(node) for node in current}))
-        nodes = {q.subject.value for q in store.store.quads_for_pattern(None, INSZ, Literal(insz), G_VRES)}
+        nodes = {q.subject.value for q in store.quads(None, INSZ, Literal(insz), G_VRES)}
         return _delete_nodes(store, nodes, [], set(), announce)
 
 
 def expired(store: RegisterStore, days: int, now: datetime | None = None, announce: Announce | None = None) -> Erasure:
     """Apply the retention period: erase what was removed more than `days` ago, in one transaction."""
     cutoff = _iso((now or datetime.now(UTC)) - timedelta(days=days))
-    with store.write_lock:
+    with store.lease.held():
         removed = _removed_before(store, cutoff)
         quads = [q for vc in removed for q in _restricted_history(store, vc)]
         nodes = _left_before(store, cutoff, exclude=set(removed))
@@ -85,21 +85,21 @@ def _delete_nodes(store: RegisterStore, nodes: set[str], extra: list[Quad], vcod
                   announce: Announce | None) -> Erasure:
     quads = list(extra)
     for node in nodes:
-        quads += store.store.quads_for_pattern(NamedNode(node), None, None, G_VRES)
-        quads += store.store.quads_for_pattern(None, None, NamedNode(node), G_VRES)
+        quads += store.quads(NamedNode(node), None, None, G_VRES)
+        quads += store.quads(None, None, NamedNode(node), G_VRES)
     quads = list(dict.fromkeys(quads))
     erasure = Erasure(len(quads), sorted(vcodes | {_vcode(q.subject.value) for q in quads}), len(nodes))
     if quads:
         if announce is not None:
             announce(erasure)
-        store.apply(delete=quads, insert=[])
-        store.store.optimize()  # compact, so the erased values also leave the database files
+        store.delete_data(quads)
+        store.compact()  # so the erased values also leave the database files
     return erasure
 
 
 def _removed_before(store: RegisterStore, cutoff: str) -> list[str]:
     """Removed verenigingen whose last version (the tombstone) is older than the cutoff."""
-    rows = store.store.query(f"""
+    rows = store.select(f"""
         SELECT ?vc (MAX(?t) AS ?removed) WHERE {{
           GRAPH <{GRAPH_SYSTEM}> {{ ?vc <{VRX}verwijderd> true }}
           GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?v <{DCTERMS_IS_VERSION_OF}> ?vc ; <{PROV}generatedAtTime> ?t }}
@@ -110,12 +110,12 @@ def _removed_before(store: RegisterStore, cutoff: str) -> list[str]:
 def _restricted_history(store: RegisterStore, vc: str) -> list[Quad]:
     """Every restricted snapshot quad of one vereniging (subjects below {vc}/versie/)."""
     prefix = vc + "/versie/"
-    rows = store.store.query(f"""
+    rows = store.select(f"""
         SELECT DISTINCT ?s WHERE {{ GRAPH <{GRAPH_VERSIONS_RESTRICTED}> {{ ?s ?p ?o }}
           FILTER(STRSTARTS(STR(?s), "{prefix}")) }}""")
     quads: list[Quad] = []
     for row in rows:
-        quads += store.store.quads_for_pattern(row[0], None, None, G_VRES)
+        quads += store.quads(row[0], None, None, G_VRES)
     return quads
 
 
@@ -125,17 +125,17 @@ def _left_before(store: RegisterStore, cutoff: str, exclude: set[str]) -> set[st
     A vertegenwoordiger id left when a version of the vereniging no longer has it; the time of that
     first version without it is when (s)he left."""
     times: dict[str, dict[int, str]] = defaultdict(dict)
-    for row in store.store.query(f"""
+    for row in store.select(f"""
             SELECT ?v ?t WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?v <{PROV}generatedAtTime> ?t }} }}"""):
         vc, _, number = row[0].value.rpartition("/versie/")
         if number.isdigit():
             times[vc][int(number)] = row[1].value
     present: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)  # (vc, id) → version → node
-    for quad in store.store.quads_for_pattern(None, REPRESENTATIVE, None, G_VRES):
+    for quad in store.quads(None, REPRESENTATIVE, None, G_VRES):
         vc, _, rest = quad.subject.value.rpartition("/versie/")
         if rest.isdigit() and vc not in exclude:
             present[(vc, quad.object.value.rsplit("/", 1)[-1])][int(rest)] = quad.object.value
-    current = {q.object.value for q in store.store.quads_for_pattern(None, REPRESENTATIVE, None, G_RESTRICTED)}
+    current = {q.object.value for q in store.quads(None, REPRESENTATIVE, None, G_RESTRICTED)}
     gone: set[str] = set()
     for (vc, ident), versions in present.items():
         if f"{vc}/vertegenwoordiger/{ident}" in current:

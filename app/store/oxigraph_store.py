@@ -1,153 +1,151 @@
-"""Oxigraph access: the only code that talks to pyoxigraph.Store.
+"""The embedded engine: an on-disk (or in-memory) pyoxigraph Store in this process.
 
-Writes happen as ONE SPARQL update (DELETE DATA + INSERT DATA), which Oxigraph applies as a
-single transaction: a reader sees the old record or the new one, never a mix. Reads take the
-quads of one record from explicitly named graphs, so a caller states which graphs it may see.
+The zero-set-up default. RocksDB lets one process open the directory, so the write lease is a
+thread lock only. Hot reads (a record, bookkeeping facts, an owner lookup) are direct index
+scans instead of SPARQL; everything else is the shared SPARQL in base.py.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
+from pyoxigraph import NamedNode, Quad, Store, Triple
 
-from app.namespaces import (
-    ADRES,
-    CONCEPT,
-    GRAPH_CODELISTS,
-    GRAPH_PUBLIC,
-    GRAPH_SYSTEM,
-    LOCN,
-    ORG,
-    REGORG,
-    SKOS,
-    VRX,
-    XSD,
-)
+from app.namespaces import GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC, PROV, VRX
+from app.store import keys
+from app.store.audience import Audience
+from app.store.base import RegisterStore, walk
+from app.store.keys import system_quad
+from app.store.lease import WriteLease
 from app.store.recovery import Recovering
 
-G_SYSTEM = NamedNode(GRAPH_SYSTEM)
+ASSOCIATED = PROV + "wasAssociatedWith"
 
 
-class RegisterStore:
+class StoreLocked(Exception):
+    """Another process (a running `vr serve`) holds the embedded store."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Stop dat proces, "
+            "of laat dit commando via het draaiende register lopen (--register URL --key-file BESTAND) "
+            "of via een gedeelde opslagserver (--store-url).")
+        self.path = path
+
+
+class EmbeddedStore(RegisterStore):
     def __init__(self, path: str | Path | None) -> None:
+        super().__init__()
         if path is not None:
             Path(path).mkdir(parents=True, exist_ok=True)
-        # A failed write (full disk) reopens the database before the next one: see recovery.py.
-        self._engine = Recovering(Path(path) if path is not None else None)
-        # Serialises writers within this process; readers never wait for it.
-        self.write_lock = threading.Lock()
+        try:
+            # A failed write (full disk) reopens the database before the next one: see recovery.py.
+            self._engine: Recovering | None = Recovering(Path(path) if path is not None else None)
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLocked(Path(path)) from exc
+            raise
+        self.path = Path(path) if path is not None else None
+        self.lease = WriteLease(None)
 
     @property
-    def store(self) -> Store:
+    def _store(self) -> Store:
+        """The live Store (never keep it in a variable: a reopen after a failed write replaces it)."""
         return self._engine.store
 
-    # -- writing ------------------------------------------------------------------------------
-    def insert(self, quads: Sequence[Quad]) -> None:
-        """Add quads in one transaction (Store.extend is atomic): all of them or none."""
-        for quad in quads:
-            if isinstance(quad.graph_name, DefaultGraph):
-                raise ValueError("the register never writes to the default graph")
+    def _select(self, query: str, default_graph: Sequence[str] | None = None,
+                named_graphs: Sequence[str] | None = None) -> Iterable:
+        kwargs = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = [NamedNode(g) for g in default_graph]
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+        return self._store.query(query, **kwargs)
+
+    def _update(self, update: str) -> None:
         with self._engine.writing():
-            self.store.extend(quads)
-
-    def apply(self, delete: Iterable[Quad], insert: Iterable[Quad]) -> None:
-        """Remove and add quads in one transaction (one SPARQL update): all of it or nothing."""
-        parts = []
-        delete_block, insert_block = _data_block(delete), _data_block(insert)
-        if delete_block:
-            parts.append(f"DELETE DATA {{ {delete_block} }}")
-        if insert_block:
-            parts.append(f"INSERT DATA {{ {insert_block} }}")
-        if parts:
-            with self._engine.writing():
-                self.store.update(" ;\n".join(parts))
-
-    def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
-        """Reference data (code lists) only: replace a whole graph in one transaction."""
-        target = NamedNode(graph)
-        with self._engine.writing():
-            self.store.update(f"DROP SILENT GRAPH {target} ;\nINSERT DATA {{ {_data_block(quads)} }}")
-
-    # -- reading ------------------------------------------------------------------------------
-    def graph_quads(self, graph: str) -> list[Quad]:
-        return list(self.store.quads_for_pattern(None, None, None, NamedNode(graph)))
-
-    def record_quads(self, root: str, graphs: Sequence[str]) -> list[Quad]:
-        """The quads of a record: its root IRI and every IRI below it reachable from there."""
-        prefix = root + "/"
-        graph_nodes = [NamedNode(g) for g in graphs]
-        seen = {root}
-        todo = [root]
-        result: list[Quad] = []
-        while todo:
-            subject = NamedNode(todo.pop())
-            for graph in graph_nodes:
-                for quad in self.store.quads_for_pattern(subject, None, None, graph):
-                    result.append(quad)
-                    obj = quad.object
-                    if isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
-                        seen.add(obj.value)
-                        todo.append(obj.value)
-        return result
-
-    def system_value(self, subject: NamedNode, predicate: str) -> str | None:
-        for quad in self.store.quads_for_pattern(subject, NamedNode(VRX + predicate), None, G_SYSTEM):
-            return quad.object.value
-        return None
-
-    def system_quads(self, subject: NamedNode) -> list[Quad]:
-        return list(self.store.quads_for_pattern(subject, None, None, G_SYSTEM))
-
-    def active_at_postcodes(self, postcodes: Iterable[str]) -> list[dict[str, str]]:
-        """Active verenigingen with a public locatie at one of these postcodes (duplicate search in imports):
-        vCode, naam and one address per locatie, in one query."""
-        values = " ".join(f'"{p}"' for p in sorted(set(postcodes)) if p.isdigit())
-        if not values:
-            return []
-        query = f"""
-            SELECT ?code ?naam ?straat ?nummer ?postcode ?gemeente WHERE {{
-              VALUES ?postcode {{ {values} }}
-              ?adres <{LOCN}postCode> ?postcode .
-              OPTIONAL {{ ?adres <{LOCN}thoroughfare> ?straat }}
-              OPTIONAL {{ ?adres <{ADRES}Adresvoorstelling.huisnummer> ?nummer }}
-              OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }}
-              ?site <{LOCN}address> ?adres . ?v <{ORG}hasSite> ?site ;
-                 <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> ;
-                 <{SKOS}prefLabel> ?naam ; <http://purl.org/dc/terms/identifier> ?code .
-            }}"""
-        rows = self.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])
-        return [{name: (row[name].value if row[name] is not None else "") for name in
-                 ("code", "naam", "straat", "nummer", "postcode", "gemeente")} for row in rows]
-
-    def verenigingen_met_erkenningen(self) -> list[str]:
-        """V-codes of the verenigingen that have at least one erkenning (their status follows the calendar)."""
-        query = """SELECT DISTINCT ?code WHERE {
-            ?v <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#heeftErkenning> ?e ;
-               <http://purl.org/dc/terms/identifier> ?code } ORDER BY ?code"""
-        return [row["code"].value for row in self.store.query(query, default_graph=[NamedNode(GRAPH_PUBLIC)])]
-
-    def has_codelists(self) -> bool:
-        return any(True for _ in self.store.quads_for_pattern(None, None, None, NamedNode(GRAPH_CODELISTS)))
+            self._store.update(update)
 
     def flush(self) -> None:
         """Write the memtable to disk. What was committed is already in the write-ahead log, so a
         failure here (full disk) is logged and repaired by the next write, never reported as a failed commit."""
-        self._engine.flush()
+        if self._engine is not None:
+            self._engine.flush()
+
+    def close(self) -> None:
+        """Flush and release the directory (RocksDB's lock goes with the last reference)."""
+        if self._engine is not None:
+            self._engine.flush()
+            if self.path is not None:
+                self._engine = None
+        super().close()
+
+    def backup(self, path: str) -> None:
+        """A checkpoint for the SPARQL workers (hard links; immutable)."""
+        self._store.backup(path)
+
+    def compact(self) -> None:
+        """Rewrite the database files, so erased values also leave the disk."""
+        self._store.optimize()
+
+    def dump_nquads(self) -> bytes:
+        import pyoxigraph
+
+        return pyoxigraph.serialize(self._store, format=pyoxigraph.RdfFormat.N_QUADS)
+
+    # -- hot reads as index scans ----------------------------------------------------------------------
+    def record(self, root: str, audience: Audience) -> list[Quad]:
+        return walk(self._store.quads_for_pattern, root, audience.record_graphs)
+
+    def version_tree(self, version: str, audience: Audience) -> list[Quad]:
+        return walk(self._store.quads_for_pattern, version, audience.version_graphs)
+
+    def bookkeeping(self, subject: NamedNode) -> dict[str, str]:
+        return {q.predicate.value.removeprefix(VRX): q.object.value
+                for q in self._store.quads_for_pattern(subject, None, None, keys.G_SYSTEM)}
+
+    def owner_of(self, key: NamedNode) -> str | None:
+        for quad in self._store.quads_for_pattern(key, keys.OWNER, None, keys.G_SYSTEM):
+            return quad.object.value
+        return None
+
+    def version_at(self, sequence: int) -> NamedNode | None:
+        for quad in self._store.quads_for_pattern(keys.sequence_key(sequence), keys.VERSION_OF_SEQUENCE, None,
+                                                  keys.G_SYSTEM):
+            return quad.object
+        return None
+
+    def members(self, versions: Sequence[str], audience: Audience) -> dict[str, list[Triple]]:
+        """Index scans per node (cheaper than the generic union query on the embedded engine)."""
+        out = {}
+        agents_graph = NamedNode(GRAPH_VERSIONS_PUBLIC)
+        for version in versions:
+            quads = walk(self._store.quads_for_pattern, version, audience.version_graphs)
+            triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
+            agents = {q.object for q in quads if q.predicate.value == ASSOCIATED}
+            for agent in agents:
+                triples += [Triple(q.subject, q.predicate, q.object)
+                            for q in self._store.quads_for_pattern(agent, None, None, agents_graph)]
+            if triples:
+                out[version] = triples
+        return out
+
+    def describes(self, iri: str, audience: Audience) -> bool:
+        subject = NamedNode(iri)
+        return any(True for graph in audience.record_graphs + audience.version_graphs
+                   for _ in self._store.quads_for_pattern(subject, None, None, NamedNode(graph)))
+
+    def quads(self, subject=None, predicate=None, obj=None, graph: NamedNode | None = None) -> list[Quad]:
+        return list(self._store.quads_for_pattern(subject, predicate, obj, graph))
+
+    def public_triple_count(self) -> int:
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, NamedNode(GRAPH_PUBLIC)))
+
+    # -- for the SPARQL workers in app/store/query_workers.py (embedded engine only) ----------------------
+    @property
+    def raw(self) -> Store:
+        return self._store
 
 
-def system_quad(subject: NamedNode, predicate: str, value: str | int, datatype: str = "integer") -> Quad:
-    return Quad(subject, NamedNode(VRX + predicate), Literal(str(value), datatype=NamedNode(XSD + datatype)),
-                G_SYSTEM)
-
-
-def _data_block(quads: Iterable[Quad]) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for quad in quads:
-        if isinstance(quad.graph_name, DefaultGraph):
-            raise ValueError("the register never writes to the default graph")
-        by_graph.setdefault(str(quad.graph_name), []).append(
-            f"{quad.subject} {quad.predicate} {quad.object} .")
-    return " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
+__all__ = ["EmbeddedStore", "RegisterStore", "StoreLocked", "system_quad"]

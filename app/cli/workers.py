@@ -1,0 +1,44 @@
+"""`vr serve --workers N`: N gunicorn worker processes sharing one remote store.
+
+Every worker opens its own Register after the fork (its own HTTP sessions to the store, its own
+SHACL workers, its own handle on the shared search index), so nothing but the store and the
+files in the data directory is shared. The Flask app itself keeps no state that another worker
+would need: writes are serialised by the store's write lease, the search index is a shared
+SQLite file in WAL mode.
+"""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from app.config import Settings
+
+
+class RegisterServer(BaseApplication):
+    def __init__(self, settings: Settings, bind: str, workers: int, threads: int) -> None:
+        self.settings = settings
+        self.options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+                        "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False}
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from app.cli import erasure as erasure_cli
+        from app.cli import erkenningen as erkenningen_cli
+        from app.factory import create_app
+        from app.register import Register
+
+        register = Register.open(self.settings)
+        app = create_app(register=register)
+        # every worker applies the retention period daily; the erasure runs under the write lease and
+        # finds nothing left to erase after the first one
+        erasure_cli.daily_retention(register)
+        erkenningen_cli.daily_refresh(register)
+        return app
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    RegisterServer(settings, f"{host}:{port}", workers, threads).run()

@@ -1,0 +1,649 @@
+"""The store interface at the level of intent, written once in standard SPARQL 1.1.
+
+Every read here is one round trip (one SELECT) and every command is one commit (one SPARQL
+update). An engine only supplies `_select` (a query → solutions) and `_update` (one update
+request); the embedded engine overrides a few hot reads with direct index scans. Reads take an
+Audience, never a graph list, so public code cannot name a restricted graph.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import astuple, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store, Triple
+
+from app.namespaces import (
+    ADRES,
+    CONCEPT,
+    DCTERMS,
+    FV,
+    GRAPH_CODELISTS,
+    GRAPH_PUBLIC,
+    GRAPH_SYSTEM,
+    GRAPH_VERSIONS_PUBLIC,
+    LOCN,
+    ORG,
+    PROV,
+    RDF,
+    REGORG,
+    SKOS,
+    VRX,
+)
+from app.store import keys
+from app.store.audience import Audience
+from app.store.lease import WriteLease
+
+# How deep nodes sit below a record or version IRI (…/locatie/1/adres is 2; versions add one).
+MAX_DEPTH = 3
+
+
+class BaseMismatch(Exception):
+    """The register was created with another base IRI than the one this process was given."""
+
+    def __init__(self, stored: str, given: str) -> None:
+        super().__init__(
+            f"Dit register werd aangemaakt met basis-URI {stored}, maar dit proces kreeg {given} "
+            f"(--base-url of VR_BASE_URL). Laat de optie weg of gebruik {stored}.")
+        self.stored, self.given = stored, given
+
+
+class Refused(Exception):
+    """A commit's guard no longer holds. reason: 'versie' | 'sleutel' | 'herhaling'."""
+
+    def __init__(self, reason: str, value: object) -> None:
+        super().__init__(f"{reason}: {value}")
+        self.reason, self.value = reason, value
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What the store hands a commit under the lease: its place in the register."""
+
+    sequence: int
+    timestamp: str
+    vcode_number: int | None = None
+
+
+@dataclass
+class Change:
+    """One command's effect, computed by the domain and written by the store as ONE update.
+
+    `build` turns the allocation into (delete, insert) quads; it runs under the write lease, so
+    it must be cheap (no SHACL, no store reads). `on_commit` also runs under the lease, right
+    after the update, so derived indexes see changes in sequence order.
+    """
+
+    build: Callable[[Allocation], tuple[list[Quad], list[Quad]]]
+    now: datetime
+    subject: str | None = None  # the vereniging changed; None registers a new one (V-code allocated)
+    expected_version: int | None = None  # guard: the version the change was computed from
+    unique_keys: Sequence[NamedNode] = ()  # new records: keys that must still be free
+    idempotency: NamedNode | None = None
+    on_commit: Callable[[Allocation], None] | None = None
+    min_vcode_number: int = 1  # the first V-code number the register hands out
+
+
+@dataclass(frozen=True)
+class Counters:
+    sequence: int
+    vcode_number: int
+    timestamp: str
+
+
+@dataclass
+class Member:
+    """One LDES member (a version): its sequence, IRI, timestamp and triples."""
+
+    sequence: int
+    version: NamedNode
+    timestamp: str
+    triples: list[Triple] = field(default_factory=list)
+
+
+class RegisterStore(ABC):
+    """The register's storage. Only app/store knows which engine is behind it."""
+
+    lease: WriteLease
+
+    def __init__(self) -> None:
+        self._queue: list[_Ticket] = []  # commits waiting for the lease (group commit)
+        self._queue_lock = threading.Lock()
+
+    # -- engine primitives -----------------------------------------------------------------------------
+    @abstractmethod
+    def _select(self, query: str, default_graph: Sequence[str] | None = None,
+                named_graphs: Sequence[str] | None = None) -> Iterable:
+        """Evaluate a SELECT/ASK/CONSTRUCT; solutions support row[i] and row['name']."""
+
+    @abstractmethod
+    def _update(self, update: str) -> None:
+        """Apply one SPARQL update request (one transaction)."""
+
+    def flush(self) -> None:  # noqa: B027  (only the embedded engine has something to flush)
+        """Make written data durable on disk (embedded); nothing to do remotely."""
+
+    def close(self) -> None:
+        self.lease.close()
+
+    def dump_nquads(self) -> bytes:
+        """Every quad as N-Quads (tests and backups)."""
+        rows = self._select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return b"".join(f"{r[1]} {r[2]} {r[3]} {r[0]} .\n".encode() for r in rows)
+
+    def select(self, query: str, default_graph: Sequence[str] | None = None,
+               named_graphs: Sequence[str] | None = None) -> list:
+        """A read-only query for tools and tests (not for request handlers: use the intents)."""
+        def names(graphs):
+            return None if graphs is None else [getattr(g, "value", g) for g in graphs]
+
+        return list(self._select(query, names(default_graph), names(named_graphs)))
+
+    # -- identity ---------------------------------------------------------------------------------------
+    def identity(self) -> tuple[str, str] | None:
+        """(base IRI, register id) written at creation, or None for a new store."""
+        found = {row[0].value: row[1].value for row in self._select(
+            f"SELECT ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {keys.REGISTER} ?p ?o }} }}")}
+        if keys.BASE_IRI.value not in found:
+            return None
+        return found[keys.BASE_IRI.value], found.get(keys.REGISTER_ID.value, "")
+
+    def claim(self, base: str) -> tuple[str, str]:
+        """Write the register's identity and counters into a store that has none yet.
+
+        A store written before identities existed keeps the base its records already use.
+        """
+        with self.lease.held():
+            existing = self.identity()
+            if existing is not None:
+                return existing
+            base = self._base_in_data() or base
+            register_id = secrets.token_hex(8)
+            counters = self._derived_counters()
+            quads = [Quad(keys.REGISTER, keys.BASE_IRI, Literal(base), keys.G_SYSTEM),
+                     Quad(keys.REGISTER, keys.REGISTER_ID, Literal(register_id), keys.G_SYSTEM),
+                     Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(counters.sequence), keys.G_SYSTEM),
+                     Quad(keys.REGISTER, keys.LAST_VCODE, keys.integer(counters.vcode_number), keys.G_SYSTEM)]
+            if counters.timestamp:
+                quads.append(Quad(keys.REGISTER, keys.LAST_TIMESTAMP, keys.timestamp_literal(counters.timestamp),
+                                  keys.G_SYSTEM))
+            self._update(f"INSERT DATA {{ {data_block(quads)} }}")
+            return base, register_id
+
+    def _base_in_data(self) -> str | None:
+        for row in self._select(f"""SELECT ?v ?code WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
+                ?v a <{FV}Vereniging> ; <{DCTERMS}identifier> ?code }} }} LIMIT 1"""):
+            iri, code = row[0].value, row[1].value
+            suffix = f"/id/vereniging/{code}"
+            if iri.endswith(suffix):
+                return iri[:-len(suffix)]
+        return None
+
+    def _derived_counters(self) -> Counters:
+        """Counters of a store written before they were kept: the highest values in the data."""
+        def highest(query: str) -> str | None:
+            for row in self._select(query):
+                return row[0].value if row[0] is not None else None
+            return None
+
+        vcode = highest(f"SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ ?v <{VRX}vcodeNummer> ?n }} }}")
+        sequence = highest(f"SELECT (MAX(?n) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> "
+                           f"{{ ?a <{VRX}sequentie> ?n }} }}")
+        timestamp = highest(f"SELECT (MAX(?t) AS ?m) WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> "
+                            f"{{ ?v <{PROV}generatedAtTime> ?t }} }}")
+        return Counters(int(sequence or 0), int(vcode or 0), timestamp or "")
+
+    # -- counters and bookkeeping -----------------------------------------------------------------------
+    def counters(self) -> Counters:
+        return _counters(self.bookkeeping(keys.REGISTER))
+
+    def latest_sequence(self) -> int:
+        return self.counters().sequence
+
+    def bookkeeping(self, subject: NamedNode) -> dict[str, str]:
+        """The system-graph facts about one subject, by the local name of the predicate."""
+        return {row[0].value.removeprefix(VRX): row[1].value for row in self._select(
+            f"SELECT ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {subject} ?p ?o }} }}")}
+
+    def owner_of(self, key: NamedNode) -> str | None:
+        """The IRI of the vereniging that holds a unique key (KBO number, own key, idempotency key)."""
+        for row in self._select(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {key} {keys.OWNER} ?v }} }} LIMIT 1"):
+            return row[0].value
+        return None
+
+    # -- records ----------------------------------------------------------------------------------------
+    def record(self, root: str, audience: Audience) -> list[Quad]:
+        """A record: its root IRI and every node below it, from the audience's record graphs."""
+        return self._tree(root, audience.record_graphs)
+
+    def _tree(self, root: str, graphs: Sequence[str]) -> list[Quad]:
+        query = f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ {{ {_below(f'<{root}>', graphs)} }} GRAPH ?g {{ ?s ?p ?o }} " \
+                f"VALUES ?g {{ {_iris(graphs)} }} }}"
+        return [Quad(r[1], r[2], r[3], r[0]) for r in self._select(query)]
+
+    def record_iris(self) -> Iterator[str]:
+        """IRIs of all current verenigingen (every one has its type in the public graph)."""
+        for row in self._select(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{ ?v a <{FV}Vereniging> }} }}"):
+            yield row[0].value
+
+    def records(self, audience: Audience) -> Iterator[tuple[str, list[Quad]]]:
+        for iri in list(self.record_iris()):
+            yield iri, self.record(iri, audience)
+
+    def graph_quads(self, graph: str) -> list[Quad]:
+        """Reference graphs (code lists)."""
+        return [Quad(r[0], r[1], r[2], NamedNode(graph)) for r in self._select(
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")]
+
+    def has_codelists(self) -> bool:
+        query = f"SELECT ?s WHERE {{ GRAPH <{GRAPH_CODELISTS}> {{ ?s ?p ?o }} }} LIMIT 1"
+        return any(True for _ in self._select(query))
+
+    def public_triple_count(self) -> int:
+        for row in self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{ ?s ?p ?o }} }}"):
+            return int(row[0].value)
+        return 0
+
+    def active_at_places(self, postcodes: Iterable[str], gemeenten: Iterable[str]) -> list[dict]:
+        """Active verenigingen with a site at one of these postcodes or gemeente names (duplicate check)."""
+        values = [f'"{_escape(p)}"' for p in postcodes]
+        names = [f'"{_escape(g)}"@nl' for g in gemeenten]
+        if not values and not names:
+            return []
+        branches = []
+        if values:
+            branches.append(f"{{ VALUES ?pc {{ {' '.join(values)} }} ?adres <{LOCN}postCode> ?pc }}")
+        if names:
+            branches.append(f"{{ VALUES ?gn {{ {' '.join(names)} }} ?adres <{ADRES}gemeentenaam> ?gn }}")
+        query = f"""SELECT DISTINCT ?adres ?code ?naam ?postcode ?gemeente WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
+            {' UNION '.join(branches)}
+            ?site <{LOCN}address> ?adres . ?v <{ORG}hasSite> ?site ;
+               <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> .
+            OPTIONAL {{ ?v <{SKOS}prefLabel> ?naam }} OPTIONAL {{ ?v <{DCTERMS}identifier> ?code }}
+            OPTIONAL {{ ?adres <{LOCN}postCode> ?postcode }} OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }}
+        }} }}"""
+        return [{"vCode": _value(r[1]) or "", "naam": _value(r[2]) or "", "postcode": _value(r[3]),
+                 "gemeente": _value(r[4])} for r in self._select(query)]
+
+    def active_at_postcodes(self, postcodes: Iterable[str]) -> list[dict[str, str]]:
+        """Active verenigingen with a public locatie at one of these postcodes (duplicate search in imports):
+        vCode, naam and one address per locatie, in one query."""
+        values = " ".join(f'"{p}"' for p in sorted(set(postcodes)) if p.isdigit())
+        if not values:
+            return []
+        query = f"""
+            SELECT ?code ?naam ?straat ?nummer ?postcode ?gemeente WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
+              VALUES ?postcode {{ {values} }}
+              ?adres <{LOCN}postCode> ?postcode .
+              OPTIONAL {{ ?adres <{LOCN}thoroughfare> ?straat }}
+              OPTIONAL {{ ?adres <{ADRES}Adresvoorstelling.huisnummer> ?nummer }}
+              OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }}
+              ?site <{LOCN}address> ?adres . ?v <{ORG}hasSite> ?site ;
+                 <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> ;
+                 <{SKOS}prefLabel> ?naam ; <{DCTERMS}identifier> ?code .
+            }} }}"""
+        rows = self._select(query)
+        return [{name: (row[name].value if row[name] is not None else "") for name in
+                 ("code", "naam", "straat", "nummer", "postcode", "gemeente")} for row in rows]
+
+    def verenigingen_met_erkenningen(self) -> list[str]:
+        """V-codes of the verenigingen that have at least one erkenning (their status follows the calendar)."""
+        query = f"""SELECT DISTINCT ?code WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
+            ?v <{FV}heeftErkenning> ?e ; <{DCTERMS}identifier> ?code }} }} ORDER BY ?code"""
+        return [row["code"].value for row in self._select(query)]
+
+    # -- versions, history and LDES -----------------------------------------------------------------------
+    def history(self, vc_iri: str, audience: Audience) -> QuadIndex:
+        """Every version of one vereniging (snapshots, activities, agents), read in one round trip."""
+        graphs = audience.version_graphs
+        versions = f"GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?version <{DCTERMS}isVersionOf> <{vc_iri}> }}"
+        query = f"""SELECT DISTINCT ?g ?s ?p ?o WHERE {{
+            {{ {_below('?version', graphs, versions)} UNION {{ {versions} GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{
+                ?version <{PROV}wasGeneratedBy> ?act . ?act <{PROV}wasAssociatedWith> ?s }} }} }}
+            GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }}"""
+        return QuadIndex(Quad(r[1], r[2], r[3], r[0]) for r in self._select(query))
+
+    def version_tree(self, version: str, audience: Audience) -> list[Quad]:
+        """One version's snapshot (and its activity), from the audience's version graphs."""
+        return self._tree(version, audience.version_graphs)
+
+    def version_at(self, sequence: int) -> NamedNode | None:
+        for row in self._select(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {keys.sequence_key(sequence)} "
+                                f"{keys.VERSION_OF_SEQUENCE} ?v }} }} LIMIT 1"):
+            return row[0]
+        return None
+
+    def page(self, sequences: Sequence[int], audience: Audience, with_triples: bool = True) -> list[Member]:
+        """LDES members for these sequence numbers, in order: the index in one round trip, the members in one more."""
+        if not sequences:
+            return []
+        key_values = " ".join(str(keys.sequence_key(s)) for s in sequences)
+        head = f"""GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ {key_values} }} ?k {keys.VERSION_OF_SEQUENCE} ?version }}
+                   GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?version <{PROV}generatedAtTime> ?t }}"""
+        members: dict[str, Member] = {}
+        for row in self._select(f"SELECT ?k ?version ?t WHERE {{ {head} }}"):
+            members[row[1].value] = Member(int(row[0].value.removeprefix(keys.SEQUENCE_PREFIX)), row[1], row[2].value)
+        if with_triples and members:
+            for version, triples in self.members(list(members), audience).items():
+                members[version].triples = triples
+        return sorted(members.values(), key=lambda m: m.sequence)
+
+    def members(self, versions: Sequence[str], audience: Audience) -> dict[str, list[Triple]]:
+        """LDES members: each version, the nodes below it and its agent, read in one round trip."""
+        if not versions:
+            return {}
+        graphs = audience.version_graphs
+        bind = f"VALUES ?version {{ {_iris(versions)} }}"
+        query = f"""SELECT DISTINCT ?version ?s ?p ?o WHERE {{
+            {{ {_below('?version', graphs, bind)} UNION {{ {bind}
+               GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?version <{PROV}wasGeneratedBy> ?act .
+               ?act <{PROV}wasAssociatedWith> ?s }} }} }}
+            GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }}"""
+        out: dict[str, list[Triple]] = {}
+        for row in self._select(query):
+            out.setdefault(row[0].value, []).append(Triple(row[1], row[2], row[3]))
+        return out
+
+    def describes(self, iri: str, audience: Audience) -> bool:
+        """Whether a graph the audience may read (records or versions) has triples about this IRI."""
+        graphs = audience.record_graphs + audience.version_graphs
+        return any(True for _ in self._select(
+            f"SELECT ?p WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }} LIMIT 1"))
+
+    def gemeente_sequences(self, code: str) -> list[int]:
+        return sorted(int(row[0].value) for row in self._select(
+            f"SELECT ?n WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {keys.gemeente_key(code)} {keys.SEQUENCE_OF} ?n }} }}"))
+
+    def gemeenten_with_members(self, codes: Sequence[str]) -> set[str]:
+        """Which of these gemeente codes have changes (an index lookup per code, no scan)."""
+        if not codes:
+            return set()
+        values = " ".join(str(keys.gemeente_key(code)) for code in codes)
+        return {row[0].value.removeprefix(keys.GEMEENTE_PREFIX) for row in self._select(
+            f"SELECT ?k WHERE {{ VALUES ?k {{ {values} }} FILTER EXISTS {{ GRAPH <{GRAPH_SYSTEM}> "
+            f"{{ ?k {keys.SEQUENCE_OF} ?n }} }} }}")}
+
+    def changed_records(self, after: int, upto: int) -> set[str]:
+        """IRIs of the verenigingen changed by sequences after..upto (derived indexes catching up)."""
+        out: set[str] = set()
+        numbers = list(range(after + 1, upto + 1))
+        for start in range(0, len(numbers), 500):
+            for member in self.page(numbers[start:start + 500], Audience(False), with_triples=False):
+                out.add(member.version.value.rsplit("/versie/", 1)[0])
+        return out
+
+    def quads(self, subject=None, predicate=None, obj=None, graph: NamedNode | None = None) -> list[Quad]:
+        """A pattern scan in one graph (app/store internals, e.g. erasure); None is a wildcard."""
+        terms = [str(t) if t is not None else f"?{name}" for t, name in ((subject, "s"), (predicate, "p"), (obj, "o"))]
+        rows = self._select(f"SELECT * WHERE {{ GRAPH {graph} {{ {' '.join(terms)} }} }}")
+        out = []
+        for row in rows:
+            values = [t if t is not None else row[name] for t, name in ((subject, "s"), (predicate, "p"), (obj, "o"))]
+            out.append(Quad(*values, graph))
+        return out
+
+    def delete_data(self, quads: Sequence[Quad]) -> None:
+        """Remove exactly these quads in one update; the caller holds the write lease (erasure)."""
+        if quads:
+            self._update(f"DELETE DATA {{ {data_block(quads)} }}")
+
+    def compact(self) -> None:  # noqa: B027  (only the embedded engine compacts its own files)
+        """Rewrite the storage files so deleted values leave the disk (the remote server does its own)."""
+
+    def recount(self) -> Counters:
+        """After data was bulk-loaded outside the write path (benchmarks): counters from the data."""
+        with self.lease.held():
+            before, after = self.counters(), self._derived_counters()
+            self._write([], [], astuple(before), astuple(after))
+            return after
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def replace_graph(self, graph: str, quads: Sequence[Quad]) -> None:
+        """Reference data (code lists) only: replace a whole graph in one update."""
+        with self.lease.held():
+            self._update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ {data_block(quads)} }}")
+
+    def commit(self, change: Change) -> Allocation:
+        """Write one command's effect under the write lease; Refused writes nothing.
+
+        Group commit: changes that arrive while another thread holds the lease queue up, and the
+        next thread to get the lease writes the whole queue as ONE update (each change keeps its
+        own guard, sequence number and version), so concurrent requests share one transaction.
+        """
+        ticket = _Ticket(change)
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self.lease.held():
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    outcomes = self._commit_locked([t.change for t in batch])
+                except BaseException as exc:
+                    for t in batch:
+                        t.done, t.error = True, exc
+                    raise
+                for t, outcome in zip(batch, outcomes, strict=True):
+                    t.done, t.outcome = True, outcome
+        if ticket.error is not None:
+            raise ticket.error
+        if isinstance(ticket.outcome, BaseException):  # Refused, or what the change's build raised
+            raise ticket.outcome
+        return ticket.outcome
+
+    def commit_many(self, changes: Sequence[Change],
+                    written: Callable[[list[Allocation | BaseException]], None] | None = None
+                    ) -> list[Allocation | BaseException]:
+        """Write several commands' effects as ONE update (imports), under the write lease; `written`
+        runs under the lease too, right after the update (derived indexes see the batch in order)."""
+        with self.lease.held():
+            outcomes = self._commit_locked(changes)
+            if written is not None:
+                written(outcomes)
+            return outcomes
+
+    def _commit_locked(self, changes: Sequence[Change]) -> list[Allocation | BaseException]:
+        """The commit itself; the caller holds the write lease.
+
+        Read the counters and every guard (current versions, key owners, idempotency keys) in one
+        query; a change whose guard no longer holds — or that collides with an earlier change of
+        the same batch — gets Refused and is left out; the others get consecutive sequence
+        numbers, strictly increasing timestamps and (new records) V-code numbers, and go to the
+        store in one DELETE/INSERT that also moves the counters. A change whose `build` raises (its
+        audit entry could not be written) is left out with that exception as its outcome.
+        """
+        facts = self._guard_facts(changes)
+        sequence, last_vcode, last_time = astuple(_counters(facts.get(keys.REGISTER.value, {})))
+        first = (sequence, last_vcode, last_time)
+        outcomes: list[Allocation | BaseException] = []
+        delete: list[Quad] = []
+        insert: list[Quad] = []
+        claimed: set[str] = set()
+        for change in changes:
+            try:
+                _check_guard(change, facts, claimed)
+            except Refused as refused:
+                outcomes.append(refused)
+                continue
+            vcode_number = None if change.subject else max(last_vcode + 1, change.min_vcode_number)
+            at = Allocation(sequence + 1, _next_timestamp(change.now, last_time), vcode_number)
+            try:
+                gone, added = change.build(at)
+            except Exception as exc:
+                outcomes.append(exc)
+                continue
+            delete += gone
+            insert += added
+            sequence, last_time = at.sequence, at.timestamp
+            last_vcode = vcode_number if vcode_number is not None else last_vcode
+            outcomes.append(at)
+        if sequence != first[0]:
+            self._write(delete, insert, first, (sequence, last_vcode, last_time))
+            for change, outcome in zip(changes, outcomes, strict=True):
+                if change.on_commit is not None and isinstance(outcome, Allocation):
+                    change.on_commit(outcome)
+        return outcomes
+
+    def _guard_facts(self, changes: Sequence[Change]) -> dict[str, dict[str, str]]:
+        subjects = {keys.REGISTER.value}
+        for change in changes:
+            subjects.update(k.value for k in change.unique_keys)
+            if change.subject:
+                subjects.add(change.subject)
+            if change.idempotency is not None:
+                subjects.add(change.idempotency.value)
+        facts: dict[str, dict[str, str]] = {}
+        for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
+                                f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
+            facts.setdefault(row[0].value, {})[row[1].value.removeprefix(VRX)] = row[2].value
+        return facts
+
+    def _write(self, delete: list[Quad], insert: list[Quad], before: tuple[int, int, str],
+               after: tuple[int, int, str]) -> None:
+        """One DELETE/INSERT with the counters moved from `before` to `after`.
+
+        The WHERE clause repeats the guard on the sequence: a writer that bypassed the lease makes
+        this update a no-op instead of a second change with the same sequence number.
+        """
+        def counters(values: tuple[int, int, str]) -> list[Quad]:
+            sequence, vcode, time = values
+            out = [Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(sequence), keys.G_SYSTEM),
+                   Quad(keys.REGISTER, keys.LAST_VCODE, keys.integer(vcode), keys.G_SYSTEM)]
+            if time:
+                out.append(Quad(keys.REGISTER, keys.LAST_TIMESTAMP, keys.timestamp_literal(time), keys.G_SYSTEM))
+            return out
+
+        guard = f"{keys.REGISTER} {keys.SEQUENCE} {keys.integer(before[0])}"
+        self._update(f"DELETE {{ {data_block([*delete, *counters(before)])} }}\n"
+                     f"INSERT {{ {data_block([*insert, *counters(after)])} }}\n"
+                     f"WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {guard} }} }}")
+
+
+class _Ticket:
+    def __init__(self, change: Change) -> None:
+        self.change = change
+        self.done = False
+        self.outcome: Allocation | Refused | None = None
+        self.error: BaseException | None = None
+
+
+class QuadIndex:
+    """A few fetched quads with pattern lookups (historiek walks one record's versions in memory)."""
+
+    def __init__(self, quads: Iterable[Quad]) -> None:
+        self._store = Store()
+        self._store.extend(quads)
+
+    def quads_for_pattern(self, subject=None, predicate=None, obj=None, graph=None) -> Iterator[Quad]:
+        return self._store.quads_for_pattern(subject, predicate, obj, graph)
+
+    def tree(self, root: str, graphs: Sequence[str]) -> list[Quad]:
+        """Root and the nodes below it (same walk as a record read)."""
+        return walk(self._store.quads_for_pattern, root, graphs)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self._store.quads_for_pattern(None, None, None, None))
+
+
+def walk(find: Callable, root: str, graphs: Sequence[str]) -> list[Quad]:
+    """Root IRI and every IRI below it reachable from there, by pattern scans."""
+    prefix = root + "/"
+    graph_nodes = [NamedNode(g) for g in graphs]
+    seen, todo, out = {root}, [root], []
+    while todo:
+        subject = NamedNode(todo.pop())
+        for graph in graph_nodes:
+            for quad in find(subject, None, None, graph):
+                out.append(quad)
+                obj = quad.object
+                if isinstance(obj, NamedNode) and obj.value.startswith(prefix) and obj.value not in seen:
+                    seen.add(obj.value)
+                    todo.append(obj.value)
+    return out
+
+
+def _counters(facts: dict[str, str]) -> Counters:
+    def local(term: NamedNode) -> str:
+        return term.value.removeprefix(VRX)
+
+    return Counters(int(facts.get(local(keys.SEQUENCE), 0)), int(facts.get(local(keys.LAST_VCODE), 0)),
+                    facts.get(local(keys.LAST_TIMESTAMP), ""))
+
+
+def _check_guard(change: Change, facts: dict[str, dict[str, str]], claimed: set[str]) -> None:
+    """Raise Refused when the change's guard does not hold; else claim its subject and keys."""
+    if change.idempotency is not None and (change.idempotency.value in facts or change.idempotency.value in claimed):
+        raise Refused("herhaling", facts.get(change.idempotency.value, {}))
+    for key in change.unique_keys:
+        owner = facts.get(key.value, {}).get("vereniging")
+        if owner or key.value in claimed:
+            raise Refused("sleutel", owner or "")
+    if change.subject is not None:
+        current = facts.get(change.subject, {})
+        version = int(current["versienummer"]) if "versienummer" in current else None
+        if version != change.expected_version or current.get("verwijderd") == "true" or change.subject in claimed:
+            raise Refused("versie", version)
+        claimed.add(change.subject)
+    claimed.update(k.value for k in change.unique_keys)
+    if change.idempotency is not None:
+        claimed.add(change.idempotency.value)
+
+
+def _next_timestamp(now: datetime, previous: str) -> str:
+    """Now, but strictly after the previous change, so stream order equals time order."""
+    now = now.astimezone(UTC)
+    if previous:
+        before = datetime.fromisoformat(previous.replace("Z", "+00:00"))
+        if now <= before:
+            now = before + timedelta(microseconds=1)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _below(root: str, graphs: Sequence[str], bind: str = "") -> str:
+    """Union of groups binding ?s to root and to every IRI up to MAX_DEPTH links below it.
+
+    `root` is an IRI in angle brackets or a variable; a variable is bound in every branch by the
+    pattern `bind` (SPARQL evaluates groups bottom-up, so an outer binding would not reach them).
+    """
+    allowed = _iris(graphs)
+    under = f'CONCAT(STR({root}), "/")' if root.startswith("?") else f'"{root[1:-1]}/"'
+    branches = [f"{{ {bind} BIND({root} AS ?s) }}"]
+    for depth in range(1, MAX_DEPTH + 1):
+        hops, previous = [], root
+        for step in range(1, depth + 1):
+            node = "?s" if step == depth else f"?n{step}"
+            hops.append(f"GRAPH ?h{step} {{ {previous} ?q{step} {node} }} VALUES ?h{step} {{ {allowed} }} "
+                        f"FILTER(isIRI({node}) && STRSTARTS(STR({node}), {under}))")
+            previous = node
+        branches.append(f"{{ {bind} {' '.join(hops)} }}")
+    return " UNION ".join(branches)
+
+
+def _iris(graphs: Iterable[str]) -> str:
+    return " ".join(f"<{g}>" for g in graphs)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _value(term) -> str | None:
+    return term.value if term is not None else None
+
+
+def data_block(quads: Iterable[Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA / a ground template, grouped per graph."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        if isinstance(quad.graph_name, DefaultGraph):
+            raise ValueError("the register never writes to the default graph")
+        by_graph.setdefault(str(quad.graph_name), []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+    return " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
+
+
+__all__ = ["Allocation", "Audience", "BaseMismatch", "Change", "Counters", "Member", "QuadIndex", "Refused",
+           "RegisterStore", "RDF"]
