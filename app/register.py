@@ -44,7 +44,8 @@ class Register:
         register.publish_codelists()
         index_path = None if settings.in_memory else settings.data_dir / "zoekindex.sqlite3"
         register.index = SearchIndex(index_path, store, settings.base)
-        register.index.catch_up(handler.latest_sequence)
+        with store.lease.held():  # processes starting together catch up one after the other
+            register.index.catch_up(handler.latest_sequence)
         handler.listeners.append(register.index.changed)
         handler.batch_forms[register.index.changed] = register.index.changed_many
         return register

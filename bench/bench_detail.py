@@ -3,7 +3,7 @@
     python bench/bench_detail.py [--records 500] [--seconds 10] [--clients 8] [--workers N]
 
 Registers the records through the bulk write path, then measures in the same run:
-- raw: `RegisterStore.record_quads` of random records in this process (the store read alone);
+- raw: `RegisterStore.record` of random records in this process (the store read alone);
 - over HTTP against `vr serve` (pass --workers when the CLI offers it): Turtle, JSON-LD and HTML
   of random records, by client processes on keep-alive connections, after one warm-up pass (versions
   are immutable, so each representation is rendered once and then served as bytes).
@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.domain.mapping import vereniging_iri  # noqa: E402
-from app.namespaces import GRAPH_PUBLIC  # noqa: E402
 from app.register import Register  # noqa: E402
+from app.store.audience import PUBLIC  # noqa: E402
+from app.store.audience import PUBLIC  # noqa: E402
 from bench.bench_ldes import build, free_port, wait_until_up  # noqa: E402
 
 FORMATS = {"Turtle": "text/turtle", "JSON-LD": "application/ld+json", "HTML": "text/html"}
@@ -43,7 +44,7 @@ def raw_rate(data_dir: Path, base: str, records: int, seconds: float) -> float:
     done, deadline = 0, time.perf_counter() + seconds
     start = time.perf_counter()
     while time.perf_counter() < deadline:
-        assert register.store.record_quads(random.choice(iris), [GRAPH_PUBLIC])
+        assert register.store.record(random.choice(iris), PUBLIC)
         done += 1
     rate = done / (time.perf_counter() - start)
     register.close()

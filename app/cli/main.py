@@ -237,6 +237,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.publication.jsonld import CONTEXT_PATH
     from app.register import Register
 
+    if args.register:
+        return _export_over_http(args)
     settings = _settings(args)
     register = Register.open(settings)
     try:
@@ -249,6 +251,35 @@ def cmd_export(args: argparse.Namespace) -> int:
                 target.close()
     finally:
         register.close()
+    return 0
+
+
+def _export_over_http(args: argparse.Namespace) -> int:
+    """Through the running register: its (streamed) dump endpoints, with a key for --beheer."""
+    import requests
+
+    headers = {}
+    if args.key_file:
+        headers["Authorization"] = "Bearer " + Path(args.key_file).read_text(encoding="utf-8").strip()
+    elif args.beheer:
+        print("vr: --beheer via --register vraagt een sleutel (--key-file).", file=sys.stderr)
+        return 2
+    url = f"{args.register.rstrip('/')}/dumps/{'beheer/' if args.beheer else ''}verenigingen.{args.format}"
+    try:
+        with requests.get(url, headers=headers, stream=True, timeout=60) as response:
+            if response.status_code != 200:
+                print(f"vr: het register antwoordde {response.status_code} op {url}.", file=sys.stderr)
+                return 2
+            target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
+            try:
+                for chunk in response.iter_content(64 * 1024):
+                    target.write(chunk)
+            finally:
+                if args.output:
+                    target.close()
+    except requests.RequestException as exc:
+        print(f"vr: het register op {args.register} antwoordt niet ({type(exc).__name__}).", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -317,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["nq", "ttl", "jsonld", "csv"], default="nq")
     exp.add_argument("--beheer", action="store_true", help="met afgeschermde gegevens (vertegenwoordigers, IBAN)")
     exp.add_argument("-o", "--output", help="bestand (standaard stdout)")
+    exp.add_argument("--register", help="lees via het draaiende register op deze URL (bv. http://localhost:8080), "
+                                        "ook terwijl het de ingebouwde opslag gebruikt")
+    exp.add_argument("--key-file", help="bestand met een API-sleutel (nodig voor --beheer met --register)")
     exp.set_defaults(func=cmd_export)
 
     erasure_cli.add_parser(sub, common)

@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS vereniging (
 CREATE INDEX IF NOT EXISTS vereniging_naam ON vereniging (naam COLLATE NOCASE, id);
 CREATE INDEX IF NOT EXISTS vereniging_start ON vereniging (startdatum, id);
 CREATE TABLE IF NOT EXISTS facet (id INTEGER, soort TEXT, waarde TEXT);
+CREATE TABLE IF NOT EXISTS wijziging (volgnummer INTEGER, id INTEGER);
+CREATE INDEX IF NOT EXISTS wijziging_volgnummer ON wijziging (volgnummer);
 CREATE INDEX IF NOT EXISTS facet_id ON facet (id);
 CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijving, contact, plaats, activiteit,
   tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
@@ -59,7 +61,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
 CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
 """
 WORDS = "#woorden"  # the bitmap row that holds the saved word list
-TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap")
+TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap", "wijziging")
 PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
              "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
 FACETS = ("hoofdactiviteit", "gemeente", "postcode", "provincie", "type", "status")
@@ -91,7 +93,10 @@ class SearchIndex:
         self._lock = threading.RLock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
+        if path is not None:
+            # Several processes (vr serve --workers N) share this file: WAL lets them read while one writes.
+            self.db.execute("PRAGMA journal_mode=WAL")
         if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             for table in TABLES:  # older layout: rebuilt by catch_up
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -156,23 +161,34 @@ class SearchIndex:
     def changed(self, vcode: str, sequence: int) -> None:
         """Listener for the write path: index the change, or catch up if one was missed."""
         with self._lock:
+            self._refresh()
             if sequence != self.last_sequence + 1:
                 self._catch_up(sequence)
                 return
             self._index(vcode)
-            self._set_sequence(sequence)
+            self._set_sequence(sequence, [record_number(vcode)])
             self.db.commit()
 
     def changed_many(self, changes: list[tuple[str, int]]) -> None:
         """A batch of commits (imports), indexed in one transaction."""
         with self._lock:
+            self._refresh()
             if changes[0][1] != self.last_sequence + 1:
                 self._catch_up(changes[-1][1])
                 return
             for vcode, _ in changes:
                 self._index(vcode)
-            self._set_sequence(changes[-1][1])
+            self._set_sequence(changes[-1][1], [record_number(vcode) for vcode, _ in changes])
             self.db.commit()
+
+    def keep_up(self) -> None:
+        """Before answering: index what other processes committed (e.g. `vr import --store-url` while
+        the register serves). One counter read; the catch-up itself runs under the store's write lease
+        (lease before index lock, the order the write path uses)."""
+        if self.store is None or self.store.latest_sequence() <= self.last_sequence:
+            return
+        with self.store.lease.held():
+            self.catch_up(self.store.latest_sequence())
 
     def catch_up(self, latest: int) -> int:
         """Index every vereniging changed after the last indexed sequence, up to `latest`."""
@@ -181,16 +197,43 @@ class SearchIndex:
 
     def _catch_up(self, latest: int) -> int:
         vcodes = {iri.rsplit("/", 1)[-1] for iri in self.store.changed_records(self.last_sequence, latest)}
+        self._refresh()
         for vcode in sorted(vcodes):
             self._index(vcode)
-        self._set_sequence(max(latest, self.last_sequence))
+        self._set_sequence(max(latest, self.last_sequence), [record_number(v) for v in vcodes])
         self.db.commit()
         return len(vcodes)
 
-    def _set_sequence(self, sequence: int) -> None:
-        self._applied = sequence
+    def _set_sequence(self, sequence: int, changed: list[int]) -> None:
+        """Record the indexed sequence, and which records changed, for the other processes' bitmaps."""
         self.db.execute("INSERT INTO meta (key, value) VALUES ('sequentie', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(sequence),))
+        self.db.executemany("INSERT INTO wijziging VALUES (?, ?)", [(sequence, number) for number in changed])
+        if sequence % 1000 == 0:  # a process further behind than this reloads its bitmaps
+            self.db.execute("DELETE FROM wijziging WHERE volgnummer < ?", (sequence - 2000,))
+        self._applied = sequence
+
+    def _refresh(self) -> None:
+        """Bring this process's bitmaps up to what other processes indexed since it last looked."""
+        current = self.last_sequence
+        if current == self._applied:
+            return
+        numbers = [n for (n,) in self.db.execute("SELECT DISTINCT id FROM wijziging WHERE volgnummer > ?",
+                                                 (self._applied,))]
+        if len(numbers) > 1000 or current - self._applied > 1000:
+            self._rebuild_bitmaps()
+        else:
+            for number in numbers:
+                for values in self.bitmaps.values():
+                    for bitmap in values.values():
+                        bitmap.discard(number)
+                self.all.discard(number)
+            marks = ", ".join("?" * len(numbers))
+            for number, kind, value in self.db.execute(f"SELECT id, soort, waarde FROM facet WHERE id IN ({marks})",
+                                                       numbers):
+                self.bitmaps.setdefault(kind, {}).setdefault(value, BitMap()).add(number)
+            self.all.update(n for (n,) in self.db.execute(f"SELECT id FROM vereniging WHERE id IN ({marks})", numbers))
+        self._applied = current
 
     def _index(self, vcode: str) -> None:
         iri = mapping.vereniging_iri(self.base, vcode)
@@ -251,7 +294,9 @@ class SearchIndex:
     def search(self, query: Query) -> dict:
         filters = {k: v for k, v in (query.filters or {}).items() if k in FACETS and v}
         filters.setdefault("status", ["Actief"])
+        self.keep_up()
         with self._lock:
+            self._refresh()
             base, suggestion = self._text(query.text), None
             if query.text and not base:
                 suggestion = self.suggest(query.text)
@@ -380,12 +425,15 @@ class SearchIndex:
     # -- statistics -----------------------------------------------------------------------------------
     def facet_counts(self, kind: str, status: str | None = "Actief") -> list[tuple[str, int]]:
         """(value, count) for one facet, most first; only verenigingen with `status` unless None."""
+        self.keep_up()
         with self._lock:
+            self._refresh()
             scope = self.all if status is None else self.bitmaps.get("status", {}).get(status, BitMap())
             return _counts(scope, self.bitmaps.get(kind, {}))
 
     def new_per_month(self) -> list[tuple[str, int]]:
         """Registrations per month (yyyy-MM of dcterms:created), removed verenigingen excluded."""
+        self.keep_up()
         with self._lock:
             return self.db.execute("SELECT maand, COUNT(*) FROM vereniging WHERE maand != '' GROUP BY maand "
                                    "ORDER BY maand").fetchall()

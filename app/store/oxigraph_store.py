@@ -28,9 +28,9 @@ class StoreLocked(Exception):
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Stop dat proces, "
-            "of laat dit commando via het draaiende register lopen (--register URL --key-file BESTAND) "
-            "of via een gedeelde opslagserver (--store-url).")
+            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Stop dat proces, of "
+            "laat het register en dit commando een gedeelde opslagserver gebruiken ('vr store-server', --store-url); "
+            "'vr export' kan ook via het draaiende register (--register URL).")
         self.path = path
 
 

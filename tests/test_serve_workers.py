@@ -1,0 +1,112 @@
+"""`vr serve --workers 2` on the remote engine, and the CLI commands that run while it serves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.auth.keys import add_key
+from app.paths import ROOT
+from tests.conftest import free_port, start_store_server
+from tests.test_import import rows, write_csv
+
+
+def _env() -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name in ("VR_BASE_URL", "VR_STORE_URL", "VR_DATA_DIR"):
+        env.pop(name, None)
+    return env
+
+
+def _vr(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], capture_output=True, text=True, env=_env(),
+                          cwd=ROOT, timeout=600)
+
+
+def _wait(url: str, process: subprocess.Popen) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read() if process.stdout else "vr serve stopped")
+        try:
+            if requests.get(url, timeout=10).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or a worker still opening the register
+            pass
+        time.sleep(0.1)
+    raise AssertionError("vr serve did not answer")
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, str, Path, str]]:
+    """(register URL, store URL, data dir, key) with `vr serve --workers 2` running on a fresh store server."""
+    store_port, port = free_port(), free_port()
+    store = start_store_server(tmp_path / "opslag", store_port)
+    store_url = f"http://127.0.0.1:{store_port}"
+    data = tmp_path / "var"
+    key = add_key(data / "keys.toml", "OVO000001", "Gemeente Gent", ["initiator"])
+    server = subprocess.Popen([sys.executable, "-m", "app.cli.main", "serve", "--workers", "2", "--no-demo",
+                               "--port", str(port), "--store-url", store_url, "--data-dir", str(data)],
+                              cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://localhost:{port}"
+    try:
+        _wait(url + "/api/zoeken", server)
+        yield url, store_url, data, key
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        store.terminate()
+        store.wait(timeout=10)
+
+
+def _search_total(url: str) -> set[int]:
+    """The total every worker reports (new connection per request, so the workers take turns)."""
+    return {requests.get(url + "/api/zoeken", headers={"Connection": "close"}, timeout=10).json()["totaal"]
+            for _ in range(8)}
+
+
+def test_import_and_export_while_the_register_serves(served, tmp_path):
+    url, store_url, data, key = served
+    source = write_csv(tmp_path / "lijst.csv", rows(6))
+    imported = _vr("import", str(source), "--ovo", "OVO000001", "--naam", "Gemeente Gent", "--store-url", store_url,
+                   "--data-dir", str(tmp_path / "cli"), "--report", str(tmp_path / "rapport"))
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    # the serving processes see the imported records, under the register's own base IRI
+    assert requests.get(url + "/doc/vereniging/V0001001", headers={"Accept": "text/turtle"}).status_code == 200
+    assert _search_total(url) == {6}
+    # a write through one worker is found through every worker
+    body = {"@context": url + "/contexten/vereniging.jsonld", "verenigingstype": "FV", "naam": "Biljartclub De Keu",
+            "hoofdactiviteiten": ["SPRT"], "locaties": [{"locatietype": "Activiteiten", "adres": {
+                "straatnaam": "Kerkstraat", "huisnummer": "1", "postcode": "9000", "gemeente": "Gent",
+                "land": "België"}}]}
+    created = requests.post(url + "/verenigingen", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert created.status_code == 201, created.text
+    assert _search_total(url) == {7}
+    # export through the store server and through the running register
+    via_store = _vr("export", "--format", "nq", "--store-url", store_url, "--data-dir", str(tmp_path / "cli"))
+    assert via_store.returncode == 0, via_store.stderr[-2000:]
+    via_register = _vr("export", "--format", "nq", "--register", url)
+    assert via_register.returncode == 0, via_register.stderr[-2000:]
+    for out in (via_store.stdout, via_register.stdout):
+        assert out.count("<https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging>") == 7
+        assert f"<{url}/id/vereniging/V0001007>" in out
+
+
+def test_a_different_base_is_refused_while_serving(served, tmp_path):
+    url, store_url, _, _ = served
+    result = _vr("export", "--store-url", store_url, "--base-url", "http://elders.example", "--data-dir",
+                 str(tmp_path / "cli"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert url in result.stderr and "http://elders.example" in result.stderr
+
+
+def test_workers_need_a_store_server(tmp_path):
+    result = _vr("serve", "--workers", "2", "--data-dir", str(tmp_path / "var"), "--no-demo")
+    assert result.returncode == 2
+    assert "store-server" in result.stderr and "Traceback" not in result.stderr
