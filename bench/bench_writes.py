@@ -1,13 +1,16 @@
-"""Validated writes over HTTP vs raw single-record Oxigraph transactions, measured in one run.
+"""Validated writes over HTTP on both store engines vs raw transactions of the same quads, in one run.
 
-    python bench/bench_writes.py [--n 2000] [--concurrency 4]
+    python bench/bench_writes.py [--n 1000] [--concurrency 8] [--workers 1 2 4]
 
-1. Starts the register (waitress, on-disk store in a temp dir) in a subprocess and registers N
-   associations through POST /verenigingen from C client threads: parse, rules, SHACL, one
-   transaction with version + provenance.
-2. Writes the same N records (the very quads the register wrote) into a fresh on-disk store as
-   N single-record `Store.extend` transactions: the raw cost of storing them.
-Prints both rates and their ratio.
+1. Embedded engine: starts `vr serve` (on-disk store in a temp dir) and registers N associations
+   through POST /verenigingen from C client threads: parse, rules, SHACL, one transaction with
+   version + provenance (concurrent requests share one transaction: group commit).
+2. Remote engine: for each worker count W, a fresh `oxigraph serve` and `vr serve --workers W
+   --store-url …`, the same N registrations.
+3. Raw: the very quads the register wrote, as N single-record transactions: `Store.extend` into a
+   fresh on-disk store (embedded), and one `INSERT DATA` request per record to a fresh `oxigraph
+   serve` (remote).
+Prints every rate and the ratios (W processes vs 1 process; validated vs raw).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyoxigraph
 import requests
 from pyoxigraph import Store
 
@@ -66,20 +70,41 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise TimeoutError("server did not start")
 
 
-def http_writes(data: list[dict], concurrency: int, workdir: Path) -> tuple[float, Path]:
+def start_store_server(location: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    binary = Path(sys.executable).parent / "oxigraph"
+    proc = subprocess.Popen([str(binary) if binary.exists() else "oxigraph", "serve", "--location", str(location),
+                             "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url + "/query", timeout=1)
+            return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise TimeoutError("oxigraph serve did not start")
+
+
+def http_writes(data: list[dict], concurrency: int, workdir: Path, store_url: str | None = None,
+                workers: int = 0) -> float:
     data_dir = workdir / "register"
     key = add_key(data_dir / "keys.toml", "OVO000001", "Benchmark", ["initiator"])
     port = free_port()
     env = dict(os.environ, VR_DATA_DIR=str(data_dir), VR_BASE_URL=f"http://127.0.0.1:{port}")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port),
-                             "--threads", str(max(4, concurrency))], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.pop("VR_STORE_URL", None)
+    command = [sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port),
+               "--threads", str(max(4, concurrency))]
+    if store_url:
+        command += ["--store-url", store_url, "--workers", str(workers)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, proc)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         payloads = [json.dumps(body).encode() for body in data]
         sessions = [requests.Session() for _ in range(concurrency)]
+        for session in sessions:  # every worker warm (SHACL shapes compiled) before the clock starts
+            session.get(url + "/api/zoeken", timeout=60)
 
         def send(i: int) -> int:
             return sessions[i % concurrency].post(url + "/verenigingen", data=payloads[i], headers=headers).status_code
@@ -93,46 +118,95 @@ def http_writes(data: list[dict], concurrency: int, workdir: Path) -> tuple[floa
             raise RuntimeError(f"{len(bad)} writes failed, e.g. status {bad[0]}")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
-    return elapsed, data_dir / "oxigraph"
+        proc.wait(timeout=60)
+    return elapsed
 
 
-def raw_writes(store_dir: Path, workdir: Path) -> tuple[float, int]:
-    """Replay the register's own records as single-record transactions into a fresh store."""
-    source = Store.read_only(str(store_dir))
-    records: dict[str, list] = {}
-    for quad in source:
+def records(nquads: bytes) -> list[list[pyoxigraph.Quad]]:
+    """The register's quads grouped per vereniging (state, version, system entries)."""
+    grouped: dict[str, list] = {}
+    for quad in pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS):
         subject = quad.subject.value
         if "/id/vereniging/" in subject:
-            vcode = subject.split("/id/vereniging/", 1)[1][:8]
-            records.setdefault(vcode, []).append(quad)
+            grouped.setdefault(subject.split("/id/vereniging/", 1)[1][:8], []).append(quad)
+    return list(grouped.values())
+
+
+def raw_embedded(batches: list[list], workdir: Path) -> float:
+    """Single-record `Store.extend` transactions into a fresh on-disk store."""
     target = Store(str(workdir / "raw"))
-    batches = list(records.values())
     start = time.perf_counter()
     for quads in batches:
         target.extend(quads)
     target.flush()
-    return time.perf_counter() - start, len(batches)
+    return time.perf_counter() - start
+
+
+def raw_remote(batches: list[list], workdir: Path) -> float:
+    """One `INSERT DATA` request per record to a fresh `oxigraph serve`."""
+    from app.store.base import data_block
+
+    proc, url = start_store_server(workdir / "raw-server")
+    session = requests.Session()
+    updates = [f"INSERT DATA {{ {data_block(quads)} }}".encode() for quads in batches]
+    try:
+        start = time.perf_counter()
+        for update in updates:
+            session.post(url + "/update", data=update, headers={"Content-Type": "application/sparql-update"})
+        return time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def dump_embedded(workdir: Path) -> bytes:
+    source = Store.read_only(str(workdir / "register" / "oxigraph"))
+    return pyoxigraph.serialize(source, format=pyoxigraph.RdfFormat.N_QUADS)
+
+
+def dump_remote(url: str) -> bytes:
+    from app.store.remote import RemoteStore
+
+    return RemoteStore(url).dump_nquads()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--bodies", type=Path, default=ROOT / "data" / "demo" / "verenigingen.json",
                         help="JSON array of registration bodies to cycle through")
     args = parser.parse_args()
     data = bodies(args.n, args.bodies)
+    rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        http_s, store_dir = http_writes(data, args.concurrency, workdir)
-        raw_s, count = raw_writes(store_dir, workdir)
-    assert count == args.n, (count, args.n)
-    http_rate, raw_rate = args.n / http_s, count / raw_s
-    print(f"validated writes over HTTP : {args.n} in {http_s:.2f} s = {http_rate:8.1f} writes/s "
-          f"(concurrency {args.concurrency})")
-    print(f"raw Oxigraph transactions  : {count} in {raw_s:.2f} s = {raw_rate:8.1f} tx/s (same quads, one per record)")
-    print(f"ratio validated/raw        : {http_rate / raw_rate:.1%}")
+        workdir = Path(tmp) / "embedded"
+        rates["embedded"] = args.n / http_writes(data, args.concurrency, workdir)
+        batches = records(dump_embedded(workdir))
+        assert len(batches) == args.n, (len(batches), args.n)
+        rates["raw embedded"] = len(batches) / raw_embedded(batches, workdir)
+        for workers in args.workers:
+            workdir = Path(tmp) / f"remote{workers}"
+            proc, url = start_store_server(workdir / "server")
+            try:
+                rates[f"remote {workers}"] = args.n / http_writes(data, args.concurrency, workdir, url, workers)
+                if workers == args.workers[0]:
+                    remote_batches = records(dump_remote(url))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        rates["raw remote"] = len(remote_batches) / raw_remote(remote_batches, Path(tmp))
+    print(f"{args.n} validated registrations over HTTP, {args.concurrency} client threads; raw = the same quads, "
+          "one transaction per record, one client")
+    for name, rate in rates.items():
+        print(f"  {name:<14}: {rate:8.1f} /s")
+    first = f"remote {args.workers[0]}"
+    for workers in args.workers[1:]:
+        print(f"ratio remote {workers} processes / {args.workers[0]}: {rates[f'remote {workers}'] / rates[first]:.2f}x")
+    print(f"ratio embedded / raw embedded : {rates['embedded'] / rates['raw embedded']:.2f}x")
+    last = f"remote {args.workers[-1]}"
+    print(f"ratio {last} / raw remote    : {rates[last] / rates['raw remote']:.2f}x")
 
 
 if __name__ == "__main__":
