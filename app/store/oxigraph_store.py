@@ -28,9 +28,9 @@ class StoreLocked(Exception):
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Stop dat proces, of "
-            "laat het register en dit commando een gedeelde opslagserver gebruiken ('vr store-server', --store-url); "
-            "'vr export' kan ook via het draaiende register (--register URL).")
+            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Laat dit commando via het "
+            "draaiende register lopen ('vr import' of 'vr export' met --register URL), laat register en commando een "
+            "gedeelde opslagserver gebruiken ('vr store-server', --store-url), of stop eerst dat proces.")
         self.path = path
 
 
