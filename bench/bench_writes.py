@@ -57,31 +57,32 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("server exited early")
         try:
-            requests.get(url + "/contexten/vereniging.jsonld", timeout=1)
+            requests.get(url + "/contexten/vereniging.jsonld", timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still opening the register
             time.sleep(0.2)
     raise TimeoutError("server did not start")
 
 
 def start_store_server(location: Path) -> tuple[subprocess.Popen, str]:
+    location.mkdir(parents=True, exist_ok=True)
     port = free_port()
     binary = Path(sys.executable).parent / "oxigraph"
     proc = subprocess.Popen([str(binary) if binary.exists() else "oxigraph", "serve", "--location", str(location),
                              "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(600):
         try:
             requests.get(url + "/query", timeout=1)
             return proc, url
         except requests.ConnectionError:
-            time.sleep(0.05)
+            time.sleep(0.1)
     raise TimeoutError("oxigraph serve did not start")
 
 
