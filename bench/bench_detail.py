@@ -32,7 +32,6 @@ from app.config import Settings  # noqa: E402
 from app.domain.mapping import vereniging_iri  # noqa: E402
 from app.register import Register  # noqa: E402
 from app.store.audience import PUBLIC  # noqa: E402
-from app.store.audience import PUBLIC  # noqa: E402
 from bench.bench_ldes import build, free_port, wait_until_up  # noqa: E402
 
 FORMATS = {"Turtle": "text/turtle", "JSON-LD": "application/ld+json", "HTML": "text/html"}

@@ -231,7 +231,9 @@ def _endpoint(restricted: bool) -> Response:
     try:
         workers = register.query_workers()
         job = QueryJob(query, default, named, _negotiate(SOLUTIONS), _negotiate(GRAPHS),
-                       register.settings.sparql_max_rows, register.handler.latest_sequence)
+                       register.settings.sparql_max_rows,
+                       # the store server reads live data: no checkpoint generation (saves a round trip)
+                       register.handler.latest_sequence if getattr(workers, "needs_generation", True) else 0)
         key, body = workers.execute(job, started) if getattr(workers, "checks_queries", False) \
             else _forward(register, workers, job, started)
     except QueryFailed as exc:

@@ -294,6 +294,7 @@ class QueryWorkers:
         """Without snapshots the pool only checks queries (QueryWorkers.check), for engines that
         evaluate elsewhere (the remote store server)."""
         self.snapshots, self.timeout, self.offline = snapshots, timeout, offline
+        self._checked: dict[str, sparql_query.CheckedQuery] = {}  # accepted queries (refusals raise, never kept)
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
@@ -327,8 +328,16 @@ class QueryWorkers:
     def check(self, query: str, started: float | None = None) -> sparql_query.CheckedQuery:
         """The query's form and the (escape-expanded) text to forward, checked in a worker within the
         deadline; QueryFailed when refused."""
+        checked = self._checked.get(query)
+        if checked is not None:  # the check is a function of the text alone: a repeated query skips the worker
+            return checked
         job = QueryJob(query, (), (), None, None, 0, 0, check_only=True)
-        return self.execute(job, started)  # type: ignore[return-value]
+        checked = self.execute(job, started)
+        with self._lock:
+            if len(self._checked) >= 1024:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[query] = checked
+        return checked  # type: ignore[return-value]
 
     def _execute(self, job: QueryJob, deadline: float):
         try:

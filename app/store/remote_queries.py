@@ -28,6 +28,7 @@ class RemoteQueries:
     """Same interface as QueryWorkers: execute(job, started) → (format key, body)."""
 
     checks_queries = False  # the endpoint checks (and refuses SERVICE) before forwarding
+    needs_generation = False  # no checkpoints: every query reads the live store server
 
     def __init__(self, store: RemoteStore, timeout: float = 10.0) -> None:
         self.store, self.timeout = store, timeout
