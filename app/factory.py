@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.extensions["vr"] = register or Register.open(settings)
 
     from app.auth import audit
+    from app.meldingen import api as meldingen
     from app.publication import (
         beheer_api,
         catalog,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.register_blueprint(catalog.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(meldingen.bp)
     app.register_blueprint(resources.bp)
     app.register_blueprint(vocab.bp)
     app.register_blueprint(zoeken.bp)

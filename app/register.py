@@ -13,6 +13,7 @@ from app.config import Settings
 from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.index.search_index import SearchIndex
+from app.meldingen import outbox
 from app.namespaces import GRAPH_CODELISTS
 from app.store import BaseMismatch, RegisterStore, open_store
 from app.store.query_workers import InProcessQueries, QueryWorkers, Snapshots
@@ -47,6 +48,7 @@ class Register:
         with store.lease.held():  # processes starting together catch up one after the other
             register.index.catch_up(handler.latest_sequence)
         handler.listeners.append(register.index.changed)
+        handler.contributors.append(outbox.contributor(settings.base))  # meldingen, in each commit
         handler.batch_forms[register.index.changed] = register.index.changed_many
         return register
 

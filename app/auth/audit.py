@@ -88,6 +88,12 @@ def _event(operation: str, caller: Principal, vcode: str | None, details: dict) 
     return event
 
 
+def append(data_dir: Path, event: dict) -> None:
+    """Log an event outside a request (the meldingen delivery thread logs before it sends)."""
+    _append({"tijdstip": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **event},
+            "Het auditlog kan nu niet geschreven worden.", data_dir / "audit.log")
+
+
 def _append(event: dict, refusal: str, path: Path | None = None) -> None:
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = path or _path()

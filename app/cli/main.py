@@ -47,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.auth.keys import add_key
     from app.factory import create_app
+    from app.meldingen.delivery import start_delivery
     from app.register import Register
 
     settings = _settings(args)
@@ -76,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers.serve(settings, args.host, args.port, args.workers, args.threads)
         return 0
     app = create_app(register=register)
+    delivery = start_delivery(register)  # meldingen: pushed by a background thread, apart from requests
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
     erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
     print(f"Verenigingsregister op {settings.base}  (opslag: {where})", flush=True)
@@ -84,6 +86,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
     finally:
+        if delivery is not None:
+            delivery.stop()
         register.close()
     return 0
 

@@ -29,10 +29,12 @@ class RegisterServer(BaseApplication):
         from app.cli import erasure as erasure_cli
         from app.cli import erkenningen as erkenningen_cli
         from app.factory import create_app
+        from app.meldingen.delivery import start_delivery
         from app.register import Register
 
         register = Register.open(self.settings)
         app = create_app(register=register)
+        start_delivery(register)  # meldingen: every worker tries, the one holding the lock file delivers
         # every worker applies the retention period daily; the erasure runs under the write lease and
         # finds nothing left to erase after the first one
         erasure_cli.daily_retention(register)

@@ -87,6 +87,20 @@ def stale(expected: int, actual: int) -> VersionMismatch:
                            f"huidig {actual}).", extra={"huidigeVersie": actual})
 
 
+@dataclass(frozen=True)
+class Committed:
+    """One change as it is committed, for contributors that add quads to the same transaction."""
+
+    vcode: str
+    version: int
+    sequence: int
+    timestamp: str
+    old: dict | None  # None: a registration
+    new: dict | None  # None: a removal
+    prov: versions.Provenance
+    gemeenten: frozenset[str]
+
+
 class CommandHandler:
     def __init__(self, store: RegisterStore, base: str, validator: ShaclPool | None = None,
                  secret: bytes = b"", clock: Callable[[], datetime] = _utcnow) -> None:
@@ -101,6 +115,9 @@ class CommandHandler:
         # Called as listener(vcode, sequence) right after each commit, still under the write lease,
         # so derived indexes see changes in sequence order. They must not write to the store.
         self.listeners: list[Callable[[str, int], None]] = []
+        # Called while a commit is built (under the write lease); the quads they return are written
+        # in the same transaction as the change (the meldingen outbox). Cheap, and no store access.
+        self.contributors: list[Callable[[Committed], list[Quad]]] = []
         # listener → its form for a batch of commits [(vcode, sequence), …] (one index transaction per batch)
         self.batch_forms: dict[Callable, Callable[[list[tuple[str, int]]], None]] = {}
 
@@ -321,7 +338,9 @@ class CommandHandler:
             system += [Quad(key, keys.OWNER, vc, _G_SYSTEM) for key in keys_held]
             system += self._idempotency_quads(idem, vc) if idem is not None else []
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
-            return [], public + restricted + meta + history + system
+            committed = Committed(vcode, 1, at.sequence, at.timestamp, None, state, prov,
+                                  frozenset(places.gemeenten(state)))
+            return [], public + restricted + meta + history + system + self._contributions(committed)
 
         on_commit = (lambda at: self._notify(made[-1], at.sequence)) if notify else None
         change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,
@@ -472,7 +491,10 @@ class CommandHandler:
             history = versions.version_quads(vc_iri, number, at.sequence, at.timestamp, prov, public + meta,
                                              restricted, places.gemeenten(old_state) | places.gemeenten(new_state))
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
-            return [*(old - new), *system_old], [*(new - old), *history, *system_new, *idempotency]
+            committed = Committed(vcode, number, at.sequence, at.timestamp, old_state, new_state, prov,
+                                  frozenset(places.gemeenten(old_state) | places.gemeenten(new_state)))
+            return [*(old - new), *system_old], [*(new - old), *history, *system_new, *idempotency,
+                                                 *self._contributions(committed)]
 
         item_id = _added_item(old_state, new_state)
         idempotency = self._idempotency_quads(idem, vc, number, item_id) if idem is not None else []
@@ -497,8 +519,11 @@ class CommandHandler:
                     tombstone = versions.tombstone_quads(vc_iri, version + 1, at.sequence, at.timestamp, prov,
                                                          places.gemeenten(state))
                     _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
+                    committed = Committed(vcode, version + 1, at.sequence, at.timestamp, state, None, prov,
+                                          frozenset(places.gemeenten(state)))
                     return ([*old, system_quad(vc, keys.VERSION_NUMBER, version)],
-                            [*tombstone, system_quad(vc, keys.VERSION_NUMBER, version + 1), removed])
+                            [*tombstone, system_quad(vc, keys.VERSION_NUMBER, version + 1), removed,
+                             *self._contributions(committed)])
 
                 try:
                     at = self.store.commit(Change(build, self.clock(), subject=vc_iri, expected_version=version,
@@ -512,6 +537,9 @@ class CommandHandler:
                    "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
     # -- helpers ------------------------------------------------------------------------------------
+    def _contributions(self, committed: Committed) -> list[Quad]:
+        return [quad for contribute in self.contributors for quad in contribute(committed)]
+
     def _notify_many(self, changes: list[tuple[str, int]]) -> None:
         """A batch of commits: listeners with a batch form (see `batch_forms`) get them at once."""
         if not changes:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from app.domain import codelists, model
 from app.domain.model import MODEL
+from app.meldingen import openapi as meldingen_openapi
 
 bp = Blueprint("openapi", __name__)
 
@@ -131,6 +132,14 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                               "geeft 422."}
 
 
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "API-sleutel van de organisatie"},
+    "basic": {"type": "http", "scheme": "basic", "description": "HTTP Basic met de API-sleutel als wachtwoord"},
+    "oauth2": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "OAuth2-toegangstoken (client credentials, ACM/IDM), zie README"},
+}
+
+
 def document() -> dict:
     paths: dict = {
         "/verenigingen": {"post": {
@@ -187,10 +196,10 @@ def document() -> dict:
                  "description": "Schrijf-API voor gegevensinitiatoren. Elke fout is application/problem+json "
                                 "(RFC 9457) met een lijst veldfouten; een geweigerde aanvraag wijzigt niets."},
         "servers": [{"url": current_app.extensions["vr"].settings.base}],
-        "security": [{"apiKey": []}],
-        "paths": paths,
-        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-                       "schemas": _with_change_reason(schemas())},
+        "security": [{"apiKey": []}, {"basic": []}, {"oauth2": []}],
+        "paths": {**paths, **meldingen_openapi.paths(lambda code: _problems(code)[str(code)])},
+        "components": {"securitySchemes": SECURITY_SCHEMES,
+                       "schemas": {**_with_change_reason(schemas()), **meldingen_openapi.schemas()}},
     }
 
 

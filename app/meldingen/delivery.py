@@ -1,0 +1,276 @@
+"""Push delivery: a background thread reads the outbox and POSTs each melding to its subscribers.
+
+Apart from the request path: a write only records its events (in its own transaction) and wakes
+this thread, so a slow or dead inbox never slows a write. Per subscription, meldingen go out one
+by one in outbox order (so in order per vereniging); the position of the last one received is
+stored right after the receiver answered 2xx, so a restart (even kill -9) resumes where delivery
+stood: nothing lost, nothing sent twice except an event whose answer was in flight at the crash,
+which carries the same `webhook-id` so the receiver recognises it.
+
+Every body is signed as Standard Webhooks prescribe (HMAC-SHA256 over id, timestamp and body,
+with the subscription's secret; the timestamp lets receivers refuse replays). A failing inbox is
+retried with exponential backoff; after VR_MELDINGEN_OPGEVEN seconds of failure the subscription
+is marked 'mislukt' (it can be resumed with PATCH status=actief). Only one process of a register
+delivers: the one holding the lock file in the data directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from app.auth import audit
+from app.meldingen import activity
+from app.meldingen.events import Event
+from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions, private_target
+from app.store.meldingen import MeldingenStore
+from app.validation.errors import CommandRejected
+
+log = logging.getLogger(__name__)
+CHUNK = 1000  # sequences read from the outbox per query
+_generation = [0]  # bumped when this process changes a subscription, so delivery reloads at once
+
+
+def subscriptions_changed() -> None:
+    """Called by the API after create/pause/resume/delete (other processes are seen within VR_MELDINGEN_POLL)."""
+    _generation[0] += 1
+
+
+CONTENT_TYPES = {"ldn": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+                 "webhook": "application/json"}
+
+
+def _env(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@dataclass
+class Lane:
+    """What this process knows about one subscription's deliveries (rebuilt from the store on start)."""
+
+    sub: Subscription
+    upto: int  # the outbox has been scanned for this subscription up to this sequence
+    queue: list[Event] = field(default_factory=list)
+    attempts: int = 0
+    retry_at: float = 0.0
+    failing_since: float | None = None
+    busy: Future | None = None
+
+
+class Delivery:
+    def __init__(self, store: MeldingenStore, base: str, data_dir: Path) -> None:
+        self.store = store
+        self.subscriptions = Subscriptions(store)
+        self.base = base
+        self.data_dir = data_dir
+        self.retry_base = _env("VR_MELDINGEN_RETRY", 2.0)
+        self.retry_max = _env("VR_MELDINGEN_RETRY_MAX", 600.0)
+        self.give_up = _env("VR_MELDINGEN_OPGEVEN", 24 * 3600.0)
+        self.timeout = _env("VR_MELDINGEN_TIMEOUT", 10.0)
+        self.poll = _env("VR_MELDINGEN_POLL", 1.0)
+        self.lanes: dict[str, Lane] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(int(_env("VR_MELDINGEN_THREADS", 8)), thread_name_prefix="melding")
+        self._session = requests.Session()
+        self._thread: threading.Thread | None = None
+        self._lock_file = None
+        self._active: dict[str, Subscription] = {}
+        self._loaded: tuple[float, int] | None = None  # (monotonic time, generation) of the last load
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> Delivery:
+        self._thread = threading.Thread(target=self._run, name="meldingen", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self, *_args) -> None:
+        """A commit happened (CommandHandler listener): look at the outbox now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            if self._holds_lock():
+                try:
+                    more = self.round()
+                except Exception:  # the store may be briefly unavailable: try again next round
+                    log.exception("meldingen: bezorgronde mislukt")
+                    more = False
+                if more:
+                    continue
+            self._wake.wait(self.poll)
+
+    def _holds_lock(self) -> bool:
+        """One delivering process per register (several `vr serve` workers share the data dir)."""
+        if self._lock_file is not None:
+            return True
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.data_dir / "meldingen.lock", "w")  # noqa: SIM115 (held for the process lifetime)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
+
+    # -- one round: read the outbox once, hand each subscription its events --------------------------------
+    def round(self) -> bool:
+        """Scan new commits and start deliveries; True when there is more outbox to read at once."""
+        latest = self.store.latest_sequence()
+        active = self._active_subscriptions()
+        with self._lock:
+            for gone in set(self.lanes) - set(active):
+                del self.lanes[gone]
+            for sub in active.values():
+                lane = self.lanes.get(sub.id)
+                if lane is None:
+                    self.lanes[sub.id] = Lane(sub, sub.position[0] - 1 if sub.position[1] < AFTER_ALL
+                                              else sub.position[0], failing_since=_since(sub.error_since))
+                else:
+                    lane.sub = sub
+            low = min((lane.upto for lane in self.lanes.values()), default=latest)
+        high = min(latest, low + CHUNK)
+        if high > low:
+            self._distribute(self._events(range(low + 1, high + 1)), high)
+        self._dispatch()
+        return high < latest
+
+    def _active_subscriptions(self) -> dict[str, Subscription]:
+        """Push subscriptions, re-read at most every VR_MELDINGEN_POLL seconds (not on every commit)."""
+        now = time.monotonic()
+        if self._loaded is None or now - self._loaded[0] >= self.poll or self._loaded[1] != _generation[0]:
+            generation = _generation[0]
+            self._active = {s.id: s for s in self.subscriptions.all() if s.status == "actief" and s.channel != "pull"}
+            self._loaded = (now, generation)
+        return self._active
+
+    def _events(self, sequences: range) -> list[Event]:
+        events = []
+        for _, payload in sorted(self.store.events(list(sequences)).items()):
+            events += [Event.from_dict(item) for item in json.loads(payload)]
+        return events
+
+    def _distribute(self, events: list[Event], high: int) -> None:
+        with self._lock:
+            for lane in self.lanes.values():
+                if lane.upto >= high:
+                    continue
+                lane.queue += [e for e in events if e.sequence > lane.upto and e.position > lane.sub.position
+                               and lane.sub.wants(e)]
+                lane.upto = high
+
+    def _dispatch(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for lane in self.lanes.values():
+                if lane.queue and (lane.busy is None or lane.busy.done()) and lane.retry_at <= now:
+                    lane.busy = self._pool.submit(self._deliver, lane)
+
+    # -- delivering one subscription's queue ----------------------------------------------------------------
+    def _deliver(self, lane: Lane) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                if not lane.queue or self.lanes.get(lane.sub.id) is not lane:
+                    return
+                event = lane.queue[0]
+            error = self._audit(lane.sub, event) or self.send(lane.sub, event)
+            if error is None:
+                self.subscriptions.delivered(lane.sub, event)
+                lane.sub.position = event.position
+                with self._lock:
+                    lane.queue.pop(0)
+                    lane.attempts, lane.failing_since = 0, None
+                continue
+            self._failed(lane, error)
+            return
+
+    def _audit(self, sub: Subscription, event: Event) -> str | None:
+        """Restricted meldingen are logged before they leave; no log entry, no delivery (retried)."""
+        if not event.restricted:
+            return None
+        try:
+            audit.append(self.data_dir, {"operatie": "melding-bezorgd", "initiator": sub.ovo, "vCode": event.vcode,
+                                         "abonnement": sub.id, "meldingtype": event.type, "melding": event.key,
+                                         "endpoint": f"POST {sub.inbox}"})
+        except CommandRejected as refused:
+            return refused.detail
+        return None
+
+    def _failed(self, lane: Lane, error: str) -> None:
+        now = time.time()
+        lane.attempts += 1
+        if lane.failing_since is None:
+            lane.failing_since = now
+            self.subscriptions.failing(lane.sub, error, _iso(now))
+        if now - lane.failing_since >= self.give_up:
+            log.warning("meldingen: abonnement %s opgegeven na %s pogingen: %s", lane.sub.id, lane.attempts, error)
+            self.subscriptions.set_status(lane.sub, "mislukt", f"Opgegeven na {lane.attempts} pogingen: {error}",
+                                          _iso(lane.failing_since))
+            with self._lock:
+                self.lanes.pop(lane.sub.id, None)
+            subscriptions_changed()
+            return
+        delay = min(self.retry_base * 2 ** (lane.attempts - 1), self.retry_max)
+        lane.retry_at = time.monotonic() + delay
+        threading.Timer(delay, self.wake).start()
+
+    def send(self, sub: Subscription, event: Event) -> str | None:
+        """POST one melding; None when the receiver took it (2xx), else why not."""
+        if private_target(sub.inbox):
+            return PRIVATE
+        body = json.dumps(activity.activity(self.base, event), ensure_ascii=False)
+        sent_at = datetime.now(UTC)
+        headers = {"Content-Type": CONTENT_TYPES[sub.channel], "webhook-id": event.key,
+                   "webhook-timestamp": str(int(sent_at.timestamp())),
+                   "webhook-signature": Webhook(sub.secret).sign(event.key, sent_at, body),
+                   "User-Agent": "verenigingsregister-meldingen"}
+        try:
+            response = self._session.post(sub.inbox, data=body.encode("utf-8"), headers=headers,
+                                          timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            return f"{type(exc).__name__}: {str(exc)[:200]}"
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _since(text: str | None) -> float | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def start_delivery(register) -> Delivery | None:
+    """Start push delivery for a serving register (off with VR_MELDINGEN_BEZORGEN=0)."""
+    if os.environ.get("VR_MELDINGEN_BEZORGEN", "1") == "0":
+        return None
+    delivery = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir)
+    register.handler.listeners.append(delivery.wake)
+    return delivery.start()

@@ -1,0 +1,235 @@
+"""Subscriptions (abonnementen): which organisation wants which meldingen of which gemeenten, and how.
+
+A subscription belongs to the organisation (OVO code) of the key or OAuth2 client that made it.
+Whether it may receive restricted meldingen (vertegenwoordigers, bankrekeningnummers) is decided
+from that caller's rights when it is made, and checked again on every delivery.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from app.auth.keys import Principal
+from app.domain import codelists
+from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event
+from app.store.meldingen import MeldingenStore
+from app.validation.errors import CommandRejected, FieldError, invalid
+
+CHANNELS = ("pull", "ldn", "webhook")
+STATUSES = ("actief", "gepauzeerd", "mislukt")
+MAX_GEMEENTEN = 400
+AFTER_ALL = 1_000_000  # position index meaning "after every event of that commit"
+
+
+@dataclass
+class Subscription:
+    id: str
+    ovo: str
+    naam: str
+    gemeenten: list[str]
+    types: list[str]
+    channel: str
+    restricted: bool
+    created: str
+    inbox: str | None = None
+    client: str | None = None
+    status: str = "actief"
+    position: tuple[int, int] = (0, -1)
+    error: str | None = None
+    error_since: str | None = None
+    secret: str = field(default="", repr=False)
+
+    def wants(self, event: Event) -> bool:
+        """This subscriber is told about this event (type, gemeente and right to restricted data)."""
+        return (event.type in self.types and (self.restricted or not event.restricted)
+                and any(code in self.gemeenten for code in event.gemeenten))
+
+    def owned_by(self, caller: Principal) -> bool:
+        return caller.initiator.ovo == self.ovo or caller.has("admin")
+
+    def settings_json(self) -> str:
+        return json.dumps({"ovo": self.ovo, "naam": self.naam, "gemeenten": self.gemeenten, "types": self.types,
+                           "kanaal": self.channel, "inbox": self.inbox, "beperkt": self.restricted,
+                           "client": self.client, "aangemaakt": self.created}, ensure_ascii=False)
+
+    def as_json(self, base: str) -> dict:
+        """The subscription as the API shows it (never the secret)."""
+        url = f"{base}/meldingen/abonnementen/{self.id}"
+        body = {"id": self.id, "url": url, "feed": url + "/feed", "organisatie": self.ovo, "naam": self.naam,
+                "gemeenten": self.gemeenten, "meldingtypes": self.types, "kanaal": self.channel,
+                "afgeschermdeMeldingen": self.restricted, "status": self.status,
+                "positie": f"{self.position[0]}.{self.position[1]}" if 0 <= self.position[1] < AFTER_ALL
+                else str(self.position[0]),
+                "aangemaakt": self.created}
+        if self.inbox:
+            body["inbox"] = self.inbox
+        if self.client:
+            body["client"] = self.client
+        if self.error:
+            body["fout"], body["foutSinds"] = self.error, self.error_since
+        return body
+
+
+def from_facts(subscription_id: str, facts: dict[str, str]) -> Subscription:
+    settings = json.loads(facts["instellingen"])
+    head, _, tail = facts.get("positie", "0.-1").partition(".")
+    return Subscription(subscription_id, settings["ovo"], settings["naam"], settings["gemeenten"], settings["types"],
+                        settings["kanaal"], settings["beperkt"], settings["aangemaakt"], settings.get("inbox"),
+                        settings.get("client"), facts.get("status", "actief"), (int(head), int(tail or -1)),
+                        facts.get("fout"), facts.get("foutSinds"), facts.get("geheim", ""))
+
+
+class Subscriptions:
+    """Subscriptions kept in the register's store (so every process sees the same ones)."""
+
+    def __init__(self, store: MeldingenStore) -> None:
+        self.store = store
+
+    def all(self) -> list[Subscription]:
+        return sorted((from_facts(i, f) for i, f in self.store.subscriptions().items() if "instellingen" in f),
+                      key=lambda s: (s.created, s.id))
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        if not subscription_id.replace("-", "").isalnum():
+            return None
+        facts = self.store.subscription(subscription_id)
+        return from_facts(subscription_id, facts) if facts and "instellingen" in facts else None
+
+    def add(self, sub: Subscription) -> None:
+        self.store.add_subscription(sub.id, {"instellingen": sub.settings_json(), "status": sub.status,
+                                             "positie": f"{sub.position[0]}.{sub.position[1]}",
+                                             "geheim": sub.secret})
+
+    def set_status(self, sub: Subscription, status: str, error: str | None = None,
+                   error_since: str | None = None) -> None:
+        self.store.update_subscription(sub.id, {"status": status, "fout": error, "foutSinds": error_since})
+
+    def delivered(self, sub: Subscription, event: Event) -> None:
+        """Progress after a delivery; only while still active, so a pause or delete always wins."""
+        self.store.update_subscription(sub.id, {"positie": f"{event.sequence}.{event.index}", "fout": None,
+                                                "foutSinds": None}, only_if={"status": "actief"})
+
+    def failing(self, sub: Subscription, error: str, since: str) -> None:
+        self.store.update_subscription(sub.id, {"fout": error, "foutSinds": since}, only_if={"status": "actief"})
+
+    def delete(self, sub: Subscription) -> None:
+        self.store.delete_subscription(sub.id)
+
+
+def new_subscription(body: object, caller: Principal, start: int) -> Subscription:
+    """Validate a create request (all problems at once) into a subscription starting after `start`."""
+    if not isinstance(body, dict):
+        raise invalid([FieldError("", "geen-object", "De body moet een JSON-object zijn.")])
+    errors: list[FieldError] = []
+    unknown = set(body) - {"gemeenten", "meldingtypes", "kanaal", "inbox"}
+    errors += [FieldError(key, "onbekend", f"'{key}' is geen veld van een abonnement.") for key in sorted(unknown)]
+    gemeenten = _gemeenten(body.get("gemeenten"), errors)
+    restricted = caller.has("lezer")
+    types = _types(body.get("meldingtypes"), restricted, errors)
+    channel = body.get("kanaal", "pull")
+    if channel not in CHANNELS:
+        errors.append(FieldError("kanaal", "ongeldig", f"'kanaal' is één van {', '.join(CHANNELS)}."))
+    inbox = body.get("inbox")
+    if channel in ("ldn", "webhook"):
+        problem = inbox_problem(inbox)
+        if problem:
+            errors.append(FieldError("inbox", "ongeldig", problem))
+    elif inbox is not None:
+        errors.append(FieldError("inbox", "overbodig", "Een 'inbox' hoort enkel bij kanaal 'ldn' of 'webhook'."))
+    if errors:
+        raise invalid(errors)
+    return Subscription(secrets.token_hex(8), caller.initiator.ovo, caller.initiator.naam, gemeenten, types,
+                        channel, restricted, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        inbox if channel != "pull" else None, caller.client, position=(start, AFTER_ALL),
+                        secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+def _gemeenten(value: object, errors: list[FieldError]) -> list[str]:
+    if not isinstance(value, list) or not value or len(value) > MAX_GEMEENTEN:
+        errors.append(FieldError("gemeenten", "verplicht", "'gemeenten' is een lijst van 1 tot 400 "
+                                 "werkingsgebiedcodes van gemeenten (NUTS3+LAU, bv. BE23444021)."))
+        return []
+    out = []
+    werkingsgebieden = codelists.get("werkingsgebieden")
+    for index, code in enumerate(value):
+        found = werkingsgebieden.find(code) if isinstance(code, str) and len(code) == 10 else None
+        if found is None:
+            errors.append(FieldError(f"gemeenten[{index}]", "onbekend", f"'{code}' is geen gekende gemeentecode."))
+        elif found.code not in out:
+            out.append(found.code)
+    return out
+
+
+def _types(value: object, restricted: bool, errors: list[FieldError]) -> list[str]:
+    allowed = [t for t in EVENT_TYPES if restricted or t not in RESTRICTED_TYPES]
+    if value is None:
+        return allowed
+    if not isinstance(value, list) or not value:
+        errors.append(FieldError("meldingtypes", "ongeldig", "'meldingtypes' is een niet-lege lijst."))
+        return []
+    out = []
+    for index, name in enumerate(value):
+        if name not in EVENT_TYPES:
+            errors.append(FieldError(f"meldingtypes[{index}]", "onbekend", f"'{name}' is geen meldingtype; kies "
+                                     f"uit {', '.join(EVENT_TYPES)}."))
+        elif name not in allowed:
+            errors.append(FieldError(f"meldingtypes[{index}]", "afgeschermd", f"'{name}' gaat over afgeschermde "
+                                     "gegevens; daarvoor is een sleutel met leesrecht (rol 'lezer') nodig."))
+        elif name not in out:
+            out.append(name)
+    return out
+
+
+def inbox_problem(url: object) -> str | None:
+    """Why this inbox URL cannot be used, or None (the host is resolved again before each delivery)."""
+    if not isinstance(url, str) or not url or len(url) > 2000:
+        return "Een 'inbox' (https-URL) is verplicht voor kanaal 'ldn' of 'webhook'."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is no number)
+    except ValueError:
+        return "De 'inbox' is geen geldige URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return "De 'inbox' moet een http(s)-URL zonder gebruikersnaam of wachtwoord zijn."
+    if not local_allowed() and (parts.hostname == "localhost" or _is_private(parts.hostname)):
+        return PRIVATE
+    return None
+
+
+PRIVATE = "De 'inbox' wijst naar een intern of privé-adres; dat aanvaardt het register niet."
+
+
+def local_allowed() -> bool:
+    """Inboxes on loopback or private networks: only when the operator allows it (tests, intranets)."""
+    return os.environ.get("VR_MELDINGEN_LOKAAL") == "1"
+
+
+def private_target(url: str) -> bool:
+    """True when the inbox's host resolves to a non-public address (checked before every delivery)."""
+    if local_allowed():
+        return False
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the POST fails and is retried like any unreachable inbox
+    return any(_is_private(info[4][0]) for info in infos)
+
+
+def _is_private(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host.split("%")[0]).is_global
+    except ValueError:
+        return False  # a name, not an address
+
+
+def not_found(subscription_id: str) -> CommandRejected:
+    return CommandRejected(404, "niet-gevonden", "Niet gevonden", f"Abonnement '{subscription_id}' bestaat niet.")
