@@ -370,3 +370,16 @@ def test_idempotency_keys_are_per_organisation(client, keys, vc):
                         headers={**Keys.auth(keys.other_initiator), "Idempotency-Key": "k"})
     assert first.status_code == other.status_code == 201
     assert first.get_json()["id"] != other.get_json()["id"]
+
+
+def test_ovo_codes_are_ascii(tmp_path, capsys):
+    from app.cli.main import main
+    from app.validation import formats
+
+    for bad in ("OVO００００01", "ovo000001", "OVO00001", "OVO0000012"):
+        with pytest.raises(ValueError):
+            formats.ovo_code(bad)
+        assert main(["keys", "add", "--data-dir", str(tmp_path), "--ovo", bad, "--naam", "X"]) == 2
+    assert "OVO" in capsys.readouterr().err
+    assert not (tmp_path / "keys.toml").exists()
+    assert formats.ovo_code("OVO000001") == "OVO000001"

@@ -113,7 +113,13 @@ def cmd_store_server(args: argparse.Namespace) -> int:
 
 def cmd_keys_add(args: argparse.Namespace) -> int:
     from app.auth.keys import add_key
+    from app.validation import formats
 
+    try:
+        formats.ovo_code(args.ovo)  # ASCII 'OVO' + 6 digits: it becomes part of IRIs and authorisation checks
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     settings = _settings(args)
     key = add_key(settings.keys_path, args.ovo, args.naam, args.role or ["initiator"])
     print(key)
