@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import Keys, valid_body
+from tests.conftest import REMOTE, Keys, valid_body
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ASK = "ASK { ?s ?p ?o }"
@@ -87,6 +87,7 @@ def test_the_deadline_covers_the_wait_for_a_worker(register, records, client):
     assert client.get("/sparql", query_string={"query": ASK}).status_code == 200
 
 
+@pytest.mark.skipif(REMOTE, reason="worker processes evaluate queries on the embedded engine only")
 def test_a_crashed_worker_is_reported_as_a_crash(register, records, client):
     workers = register.query_workers()
     assert client.get("/sparql", query_string={"query": ASK}).status_code == 200

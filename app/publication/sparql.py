@@ -32,7 +32,7 @@ from app.namespaces import (
 )
 from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
-from app.store.query_workers import QueryFailed, QueryJob, QueryWorkers, busy
+from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy
 
 bp = Blueprint("sparql", __name__)
 
@@ -197,7 +197,8 @@ def _too_many(caller) -> Response | None:
 def _failed(exc: QueryFailed) -> Response:
     if exc.status == 406:
         return http_problem(406, exc.message + " " + negotiation.not_acceptable_detail(SOLUTIONS + GRAPHS))
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    retry = exc.retry_after or (RETRY_AFTER if exc.status == 503 else None)  # every 503 says when to retry
+    headers = {"Retry-After": str(retry)} if retry else None
     return problem(exc.status, exc.slug, exc.title, exc.message, headers=headers)
 
 
