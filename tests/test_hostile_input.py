@@ -35,6 +35,8 @@ EXAMPLES = {
     "Erkenning": {"ipdcProductNummer": "1234", "startdatum": "2020-01-01"},
     "Bankrekeningnummer": {"iban": "BE68 5390 0754 7034", "titularissen": ["Penningmeester"]},
     "ErkenningWijziging": {"einddatum": "2030-12-31", "redenVanWijziging": "verlengd"},
+    "NieuwAbonnement": {"gemeenten": ["BE23444021"], "meldingtypes": ["nieuwe-vereniging"], "kanaal": "pull"},
+    "Abonnementstatus": {"status": "gepauzeerd"},
     "Schorsing": {"redenSchorsing": "onderzoek", "tot": "2030-01-01"},
     "SchorsingCorrectie": {"redenSchorsing": "onderzoek naar klacht"},
     "InStopzetting": {"inStopzetting": True, "reden": "ontbinding", "datum": "2024-01-01"},

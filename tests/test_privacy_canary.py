@@ -84,7 +84,8 @@ def seeds(app, vcodes: list[str]) -> set[str]:
 # Values for route arguments, so routes with parameters are fetched even before anything links to them.
 ARGUMENTS = {"fmt": ["nq", "ttl", "jsonld", "csv", "json", "nt"], "ext": ["ttl", "jsonld", "nt", "rdf", "html"],
              "stream": ["verenigingen"], "k": ["1", "2"], "name": ["hoofdactiviteiten"],
-             "job": ["onbekende-taak"]}
+             "job": ["onbekende-taak"], "subscription_id": ["0123456789abcdef"], "sequence": ["1", "2"],
+             "index": ["0"]}
 
 
 def filled_rules(app, vcodes: list[str]) -> set[str]:

@@ -57,7 +57,7 @@ def create() -> Response:
     caller = _caller()
     body = request.get_json(silent=True)
     if body is None:
-        raise CommandRejected(400, "geen-json", "Ongeldige aanvraag", "De body moet JSON zijn.")
+        raise invalid([FieldError("", "geen-json", "De body moet een JSON-object zijn.")])
     store = _store()
     sub = new_subscription(body, caller, store.latest_sequence())
     Subscriptions(store).add(sub)
