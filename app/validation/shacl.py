@@ -9,6 +9,7 @@ processes so validations of concurrent requests use every core.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -56,7 +57,19 @@ def _compiled_shapes() -> ShapesGraph:
     return compiled
 
 
+# The compiled shapes are shared and pyshacl fills caches in them lazily while validating; two
+# threads doing that at once have raised KeyError from rdflib's memory store under load. pyshacl is
+# pure Python (GIL-bound), so serialising it in a process costs no parallelism: processes
+# (ShaclPool workers, gunicorn workers) are what validate in parallel.
+_pyshacl_lock = threading.Lock()
+
+
 def run_pyshacl(graph: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+    with _pyshacl_lock:
+        return _run_pyshacl(graph)
+
+
+def _run_pyshacl(graph: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
     validator = Validator(DataGraph.from_rdflib(graph), shacl_graph=shapes_graph(),
                           options={"inference": "none", "allow_infos": True, "allow_warnings": True})
     validator.shacl_graph = _compiled_shapes()
