@@ -41,7 +41,6 @@ EXAMPLES = {
     "SchorsingCorrectie": {"redenSchorsing": "onderzoek naar klacht"},
     "InStopzetting": {"inStopzetting": True, "reden": "ontbinding", "datum": "2024-01-01"},
     "Validatie": {"document": "bankattest"},
-    "NieuwAbonnement": {"gemeenten": ["BE23444021"], "kanaal": "pull"},
 }
 
 ODD_TEXT = st.sampled_from([

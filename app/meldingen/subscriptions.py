@@ -135,7 +135,7 @@ def new_subscription(body: object, caller: Principal, start: int) -> Subscriptio
     restricted = caller.has("lezer")
     types = _types(body.get("meldingtypes"), restricted, errors)
     channel = body.get("kanaal", "pull")
-    if channel not in CHANNELS:
+    if not isinstance(channel, str) or channel not in CHANNELS:
         errors.append(FieldError("kanaal", "ongeldig", f"'kanaal' is één van {', '.join(CHANNELS)}."))
     inbox = body.get("inbox")
     if channel in ("ldn", "webhook"):
@@ -177,7 +177,7 @@ def _types(value: object, restricted: bool, errors: list[FieldError]) -> list[st
         return []
     out = []
     for index, name in enumerate(value):
-        if name not in EVENT_TYPES:
+        if not isinstance(name, str) or name not in EVENT_TYPES:
             errors.append(FieldError(f"meldingtypes[{index}]", "onbekend", f"'{name}' is geen meldingtype; kies "
                                      f"uit {', '.join(EVENT_TYPES)}."))
         elif name not in allowed:
