@@ -11,74 +11,44 @@ and committed only if that is still the current version (the store checks that g
 write lease, across processes); otherwise it is recomputed on the new state (or refused with 412
 when the client pinned the version with If-Match). Sequence numbers, timestamps and V-codes are
 allocated by the store inside the commit, so several processes can share one register.
+
+The runner composes small parts: records.py reads the current record, validation_gate.py runs
+rules/references/SHACL, duplicate_gate.py asks for the confirmation token, idempotency.py
+replays retries; this module builds and commits the transaction and notifies listeners.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import duplicates, erkenningen, mapping, places, rules, versions
-from app.domain.errors import (
-    Busy,
-    DomainError,
-    FieldError,
-    Gone,
-    Invalid,
-    KeyReused,
-    NotFound,
-    PossibleDuplicates,
-    VersionMismatch,
-    invalid,
-)
+from app.domain import erkenningen, idempotency, mapping, places, rules, versions
+from app.domain.duplicate_gate import check_duplicates
+from app.domain.errors import Busy, DomainError, FieldError, VersionMismatch, invalid
+from app.domain.idempotency import Idem
+from app.domain.outcome import Committed, Outcome
 from app.domain.parse import KINDS
+from app.domain.records import FIRST_VCODE_NUMBER, Records, next_ids, unique_keys
+from app.domain.validation_gate import PLACEHOLDER_VCODE, SHACL_DETAIL, ValidationGate
 from app.domain.vcode import format_vcode
 from app.namespaces import GRAPH_SYSTEM, VRX, XSD
 from app.store import Allocation, Change, Refused, RegisterStore, keys
-from app.store.audience import REGISTER
 from app.store.keys import system_quad
 from app.validation.shacl import ShaclPool
 
-FIRST_VCODE_NUMBER = 1001
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50
-SHACL_DETAIL = "De vereniging voldoet niet aan de SHACL-vormen van het register."
-PLACEHOLDER_VCODE = "V0000000"  # validation before the store hands out the V-code
-
-
-@dataclass(frozen=True)
-class Outcome:
-    vcode: str
-    version: int
-    sequence: int | None  # None: nothing was written
-    created: bool = False
-    item_id: int | None = None
-    replayed: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return self.sequence is not None
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def not_found(vcode: str) -> NotFound:
-    return NotFound("niet-gevonden", "Niet gevonden", f"Vereniging '{vcode}' is niet gekend in het register.")
-
-
-def gone(vcode: str) -> Gone:
-    return Gone("verwijderd", "Verwijderd", f"Vereniging '{vcode}' werd verwijderd.")
 
 
 def stale(expected: int, actual: int) -> VersionMismatch:
@@ -87,26 +57,15 @@ def stale(expected: int, actual: int) -> VersionMismatch:
                            f"huidig {actual}).", extra={"huidigeVersie": actual})
 
 
-@dataclass(frozen=True)
-class Committed:
-    """One change as it is committed, for contributors that add quads to the same transaction."""
-
-    vcode: str
-    version: int
-    sequence: int
-    timestamp: str
-    old: dict | None  # None: a registration
-    new: dict | None  # None: a removal
-    prov: versions.Provenance
-    gemeenten: frozenset[str]
-
-
 class CommandHandler:
+    """Runs commands: gates first, then one commit; the read/check methods delegate to records and gate."""
+
     def __init__(self, store: RegisterStore, base: str, validator: ShaclPool | None = None,
                  secret: bytes = b"", clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.base = base.rstrip("/")
-        self.validator = validator or ShaclPool(0)
+        self.records = Records(store, self.base)
+        self.gate = ValidationGate(self.records, validator or ShaclPool(0))
         self.secret = secret
         self.clock = clock
         # Changes to one vereniging queue up instead of racing and recomputing; striped so the
@@ -122,50 +81,41 @@ class CommandHandler:
         self.batch_forms: dict[Callable, Callable[[list[tuple[str, int]]], None]] = {}
 
     @property
+    def validator(self) -> ShaclPool:
+        return self.gate.validator
+
+    # -- reading the current state (records.py) and checking without writing (validation_gate.py) --
+    @property
     def latest_sequence(self) -> int:
         """The sequence of the last committed change (the LDES pages are cut from 1…this)."""
-        return self.store.latest_sequence()
+        return self.records.latest_sequence
 
     def is_empty(self) -> bool:
-        """True until the first vereniging was ever registered."""
-        return self.store.counters().vcode_number < FIRST_VCODE_NUMBER
+        return self.records.is_empty()
 
-    # -- reading the current state ----------------------------------------------------------------
     def iri(self, vcode: str) -> str:
-        return mapping.vereniging_iri(self.base, vcode)
+        return self.records.iri(vcode)
 
     def version_of(self, vcode: str) -> int | None:
-        value = self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.VERSION_NUMBER)
-        return int(value) if value is not None else None
+        return self.records.version_of(vcode)
 
     def is_removed(self, vcode: str) -> bool:
-        return self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.REMOVED) == "true"
+        return self.records.is_removed(vcode)
 
     def load(self, vcode: str) -> tuple[dict, int]:
-        """Current state and version; 404 for an unknown V-code, 410 for a removed one."""
-        state, version, _, _ = self._load(vcode)
-        return state, version
+        return self.records.load(vcode)
 
-    def _load(self, vcode: str) -> tuple[dict, int, list[Quad], dict[str, str]]:
-        """State, version, the record's quads and its bookkeeping, all as of one version.
+    def owner_of(self, key: NamedNode) -> str | None:
+        return self.records.owner_of(key)
 
-        The version is read first: if the record changes in between, the commit's guard (this
-        version) fails and the change is recomputed.
-        """
-        facts = self.store.bookkeeping(NamedNode(self.iri(vcode)))
-        if keys.VERSION_NUMBER not in facts:
-            raise not_found(vcode)
-        if facts.get(keys.REMOVED) == "true":
-            raise gone(vcode)
-        quads = self.store.record(self.iri(vcode), REGISTER)
-        state = mapping.quads_to_state(quads, self.iri(vcode))
-        for erkenning in state["erkenningen"]:
-            erkenning.setdefault("geregistreerdDoor", None)
-        return state, int(facts[keys.VERSION_NUMBER]), quads, facts
+    def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
+        return self.records.next_item_id(vcode, kind, state)
 
-    @staticmethod
-    def _next_ids(facts: dict[str, str]) -> dict[str, int]:
-        return {kind: int(facts.get(keys.next_id_predicate(spec.segment)) or 1) for kind, spec in KINDS.items()}
+    def check(self, state: dict) -> None:
+        self.gate.check(state)
+
+    def check_batch(self, states: list[dict], engine: str = "turbo") -> list[list[FieldError]]:
+        return self.gate.check_batch(states, engine)
 
     # -- the entry point: a named command (named_commands.py) --------------------------------------------
     def run(self, command, actor: versions.Initiator, *, reason: str | None = None,
@@ -196,72 +146,37 @@ class CommandHandler:
         return self.register_batch(items, engine)
 
     # -- registration -----------------------------------------------------------------------------
-    def check(self, state: dict) -> None:
-        """Everything registration checks except duplicates, without writing (import dry runs)."""
-        rules.check(state)
-        self._check_references(state, None)
-        trial = copy.deepcopy(state)
-        for kind in KINDS:
-            for index, item in enumerate(trial[kind], start=1):
-                item["id"] = index
-        public, restricted = mapping.state_to_quads(trial, self.base, PLACEHOLDER_VCODE)
-        self._validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
-
     def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
                  idempotency_key: str | None = None) -> Outcome:
         """Register a new vereniging from a parsed state (parse.parse_registration / parse_kbo_registration)."""
         rules.check(state)
-        self._check_references(state, None)
-        idem = self._idempotency(prov, idempotency_key, state)
+        self.gate.check_references(state, None)
+        idem = idempotency.request_key(prov, idempotency_key, state)
         if idem is not None:
-            replay = self._replay(idem)
+            replay = idempotency.replay(self.records, idem)
             if replay is not None:
                 return replay
-        existing = self._owner(state)
+        existing = self.records.owner(state)
         if existing is not None:
             return Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
         if not state.get("kboNummer"):
-            self._check_duplicates(state, confirmation)
+            check_duplicates(self.store, self.secret, state, confirmation)
         for kind in KINDS:
             for index, item in enumerate(state[kind], start=1):
                 item["id"] = index
         public, restricted = mapping.state_to_quads(state, self.base, PLACEHOLDER_VCODE)
-        self._validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
+        self.gate.validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
         change, made = self._registration(state, prov, idem)
         try:
             at = self.store.commit(change)
         except Refused as refused:
             if refused.reason == "herhaling" and idem is not None:
-                return self._replay(idem)
+                return idempotency.replay(self.records, idem)
             owner = str(refused.value).rsplit("/", 1)[-1]
             return Outcome(owner, self.version_of(owner) or 1, None, replayed=True)
         return Outcome(vcode=made[-1], version=1, sequence=at.sequence, created=True)
 
     # -- batches (imports): same checks per record, SHACL over the batch, ONE transaction -----------
-    def check_batch(self, states: list[dict], engine: str = "turbo") -> list[list[FieldError]]:
-        """What check() finds for each state (duplicates aside), validating all of them in one SHACL run."""
-        errors: list[list[FieldError]] = [[] for _ in states]
-        records, positions = [], []
-        for index, state in enumerate(states):
-            try:
-                rules.check(state)
-                self._check_references(state, None)
-            except DomainError as exc:
-                errors[index] = exc.errors or [FieldError("", exc.slug, exc.detail)]
-                continue
-            trial = copy.deepcopy(state)
-            for kind in KINDS:
-                for number, item in enumerate(trial[kind], start=1):
-                    item["id"] = number
-            vcode = format_vcode(9_000_000 + index)  # placeholder roots, never stored
-            public, restricted = mapping.state_to_quads(trial, self.base, vcode)
-            records.append((public + restricted, self.iri(vcode)))
-            positions.append(index)
-        context = mapping.referenced_facts(q for quads, _ in records for q in quads)
-        for index, found in zip(positions, self.validator.check_batch(records, context, engine), strict=True):
-            errors[index] = found
-        return errors
-
     def register_batch(self, items: list[tuple[dict, versions.Provenance, str | None]],
                        engine: str = "turbo") -> list[Outcome | DomainError]:
         """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
@@ -272,13 +187,13 @@ class CommandHandler:
         for index, (state, prov, confirmation) in enumerate(items):
             try:
                 rules.check(state)
-                self._check_references(state, None)
-                existing = self._owner(state)
+                self.gate.check_references(state, None)
+                existing = self.records.owner(state)
                 if existing is not None:
                     results[index] = Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
                     continue
                 if not state.get("kboNummer"):
-                    self._check_duplicates(state, confirmation)
+                    check_duplicates(self.store, self.secret, state, confirmation)
             except DomainError as exc:
                 results[index] = exc
                 continue
@@ -317,7 +232,7 @@ class CommandHandler:
                 results[index] = Outcome(vcode=made[-1], version=1, sequence=outcome.sequence, created=True)
         return results  # type: ignore[return-value]
 
-    def _registration(self, state: dict, prov: versions.Provenance, idem: tuple[NamedNode, str] | None = None,
+    def _registration(self, state: dict, prov: versions.Provenance, idem: Idem | None = None,
                       notify: bool = True) -> tuple[Change, list[str]]:
         """The commit of a new vereniging; the store hands out its V-code (appended to the list)."""
         keys_held = unique_keys(state)
@@ -336,7 +251,7 @@ class CommandHandler:
             system += [system_quad(vc, keys.next_id_predicate(spec.segment), len(state[kind]) + 1)
                        for kind, spec in KINDS.items()]
             system += [Quad(key, keys.OWNER, vc, _G_SYSTEM) for key in keys_held]
-            system += self._idempotency_quads(idem, vc) if idem is not None else []
+            system += idempotency.quads(idem, vc) if idem is not None else []
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
             committed = Committed(vcode, 1, at.sequence, at.timestamp, None, state, prov,
                                   frozenset(places.gemeenten(state)))
@@ -347,70 +262,6 @@ class CommandHandler:
                         min_vcode_number=FIRST_VCODE_NUMBER, on_commit=on_commit)
         return change, made
 
-    def _check_duplicates(self, state: dict, confirmation: str | None) -> None:
-        token = duplicates.confirmation_token(state, self.secret)
-        if confirmation is not None:
-            if confirmation != token:
-                raise Invalid("bevestigingstoken", "Ongeldig bevestigingstoken",
-                              "Het bevestigingstoken is niet geldig voor deze request.")
-            return
-        candidates = duplicates.find_candidates(self.store, state)
-        if candidates:
-            raise PossibleDuplicates(
-                "mogelijke-dubbels", "Mogelijke dubbele verenigingen",
-                "Er bestaan al actieve verenigingen met een gelijkaardige naam in dezelfde gemeente. Stuur "
-                "dezelfde aanvraag opnieuw met de header 'VR-BevestigingsToken' om toch te registreren.",
-                extra={"bevestigingsToken": token, "mogelijkeDuplicateVerenigingen": candidates})
-
-    def _owner(self, state: dict) -> str | None:
-        """The vereniging that already holds one of this state's unique keys (KBO number, own key)."""
-        for key in unique_keys(state):
-            found = self.owner_of(key)
-            if found is not None:
-                return found
-        return None
-
-    def owner_of(self, key: NamedNode) -> str | None:
-        owner = self.store.owner_of(key)
-        return owner.rsplit("/", 1)[-1] if owner else None
-
-    # -- idempotent POST retries --------------------------------------------------------------------
-    @staticmethod
-    def _idempotency(prov: versions.Provenance, key: str | None, payload: object) -> tuple[NamedNode, str] | None:
-        if not key:
-            return None
-        digest = hashlib.sha256(f"{prov.initiator.ovo}\n{key}".encode()).hexdigest()
-        body = hashlib.sha256(repr(payload).encode()).hexdigest()
-        return keys.idempotency_key(digest), body
-
-    def _replay(self, idem: tuple[NamedNode, str] | None) -> Outcome | None:
-        """The first outcome of a request retried with the same Idempotency-Key, or None."""
-        if idem is None:
-            return None
-        node, body = idem
-        found = self.store.bookkeeping(node)
-        if not found:
-            return None
-        if found.get(keys.REQUEST_HASH.value.removeprefix(VRX)) != body:
-            raise KeyReused("idempotentie-sleutel", "Idempotency-Key hergebruikt",
-                            "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.")
-        vcode = found["vereniging"].rsplit("/", 1)[-1]
-        version = int(found.get("versienummer") or self.version_of(vcode) or 1)
-        item_id = int(found["itemId"]) if "itemId" in found else None
-        return Outcome(vcode, version, None, created="versienummer" not in found, item_id=item_id,
-                       replayed=True)
-
-    @staticmethod
-    def _idempotency_quads(idem: tuple[NamedNode, str], vc: NamedNode, version: int | None = None,
-                           item_id: int | None = None) -> list[Quad]:
-        node, body = idem
-        quads = [Quad(node, keys.OWNER, vc, _G_SYSTEM),
-                 Quad(node, keys.REQUEST_HASH, Literal(body), _G_SYSTEM)]
-        for predicate, value in (("versienummer", version), ("itemId", item_id)):
-            if value is not None:
-                quads.append(Quad(node, NamedNode(VRX + predicate), Literal(str(value)), _G_SYSTEM))
-        return quads
-
     # -- changes to an existing vereniging ------------------------------------------------------
     def change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
                expected_version: int | None = None, *, idempotency_key: str | None = None,
@@ -420,17 +271,17 @@ class CommandHandler:
         A mutation that changes nothing writes nothing (Outcome.changed is False). With an
         Idempotency-Key, a retry of the same request (same `payload`) returns the first outcome.
         """
-        idem = self._idempotency(prov, idempotency_key, (vcode, payload))
+        idem = idempotency.request_key(prov, idempotency_key, (vcode, payload))
         with self._record_locks[hash(vcode) % len(self._record_locks)]:
-            replay = self._replay(idem)
+            replay = idempotency.replay(self.records, idem)
             if replay is not None:
                 return replay
             return self._change(vcode, mutate, prov, expected_version, idem)
 
     def _change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
-                expected_version: int | None, idem: tuple[NamedNode, str] | None = None) -> Outcome:
+                expected_version: int | None, idem: Idem | None = None) -> Outcome:
         for attempt in range(MAX_ATTEMPTS):
-            current, version, old_quads, facts = self._load(vcode)
+            current, version, old_quads, facts = self.records.load_record(vcode)
             if expected_version is not None and expected_version != version:
                 raise stale(expected_version, version)
             new = mutate(copy.deepcopy(current))
@@ -440,9 +291,9 @@ class CommandHandler:
                 return Outcome(vcode, version, None)
             rules.check(new)
             rules.check_transition(current, new)
-            self._check_references(new, vcode)
+            self.gate.check_references(new, vcode)
             public, restricted = mapping.state_to_quads(new, self.base, vcode)
-            self._validate(public + restricted, self.iri(vcode))
+            self.gate.validate(public + restricted, self.iri(vcode))
             build = self._change_builder(vcode, version, current, new, public, restricted, old_quads, facts, prov,
                                          idem)
             try:
@@ -450,7 +301,7 @@ class CommandHandler:
                                               idempotency=idem[0] if idem else None,
                                               on_commit=lambda at: self._notify(vcode, at.sequence)))
             except Refused as refused:
-                replay = self._replay(idem)  # another process may have run this very request
+                replay = idempotency.replay(self.records, idem)  # another process may have run this very request
                 if replay is not None:
                     return replay
                 if expected_version is not None:
@@ -465,7 +316,7 @@ class CommandHandler:
 
     def _change_builder(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
                         restricted: list[Quad], old_quads: list[Quad], facts: dict[str, str],
-                        prov: versions.Provenance, idem: tuple[NamedNode, str] | None = None
+                        prov: versions.Provenance, idem: Idem | None = None
                         ) -> Callable[[Allocation], tuple[list[Quad], list[Quad]]]:
         vc_iri = self.iri(vcode)
         vc = NamedNode(vc_iri)
@@ -478,7 +329,7 @@ class CommandHandler:
         # a bestuur's key added by a change (an import that adopts this vereniging) finds it from now on
         added_keys = set(unique_keys(new_state)) - set(unique_keys(old_state))
         system_new += [Quad(key, keys.OWNER, vc, _G_SYSTEM) for key in sorted(added_keys, key=str)]
-        ids = self._next_ids(facts)
+        ids = next_ids(facts)
         for kind, spec in KINDS.items():
             highest = max([item["id"] for item in new_state[kind]] + [ids[kind] - 1])
             if highest + 1 != ids[kind]:
@@ -493,11 +344,11 @@ class CommandHandler:
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
             committed = Committed(vcode, number, at.sequence, at.timestamp, old_state, new_state, prov,
                                   frozenset(places.gemeenten(old_state) | places.gemeenten(new_state)))
-            return [*(old - new), *system_old], [*(new - old), *history, *system_new, *idempotency,
+            return [*(old - new), *system_old], [*(new - old), *history, *system_new, *idem_quads,
                                                  *self._contributions(committed)]
 
         item_id = _added_item(old_state, new_state)
-        idempotency = self._idempotency_quads(idem, vc, number, item_id) if idem is not None else []
+        idem_quads = idempotency.quads(idem, vc, number, item_id) if idem is not None else []
         return build
 
     def remove(self, vcode: str, prov: versions.Provenance, expected_version: int | None = None,
@@ -509,7 +360,7 @@ class CommandHandler:
                        _G_SYSTEM)
         with self._record_locks[hash(vcode) % len(self._record_locks)]:
             for _ in range(MAX_ATTEMPTS):
-                state, version, old, _ = self._load(vcode)
+                state, version, old, _ = self.records.load_record(vcode)
                 if expected_version is not None and expected_version != version:
                     raise stale(expected_version, version)
                 if guard is not None:
@@ -570,36 +421,12 @@ class CommandHandler:
         """
         for kind in KINDS:
             if any("id" not in item for item in new[kind]):
-                next_id = max(self.next_item_id(vcode, kind, current),
+                next_id = max(self.records.next_item_id(vcode, kind, current),
                               max((item["id"] + 1 for item in new[kind] if "id" in item), default=1))
                 for item in new[kind]:
                     if "id" not in item:
                         item["id"], next_id = next_id, next_id + 1
             new[kind].sort(key=lambda item: item["id"])
-
-    def next_item_id(self, vcode: str, kind: str, state: dict) -> int:
-        """Child ids are never reused: max(existing + 1, the counter kept for this vereniging)."""
-        counter = self._next_ids(self.store.bookkeeping(NamedNode(self.iri(vcode))))[kind]
-        return max([item["id"] + 1 for item in state[kind]] + [counter])
-
-    def _check_references(self, state: dict, vcode: str | None) -> None:
-        """Lidmaatschappen must point to another existing, not removed vereniging."""
-        errors = []
-        for index, item in enumerate(state["lidmaatschappen"]):
-            other = item["andereVereniging"]
-            path = f"lidmaatschappen[{index}].andereVereniging"
-            if other == vcode:
-                errors.append((path, "zichzelf", "Een vereniging kan geen lid zijn van zichzelf."))
-            elif self.version_of(other) is None or self.is_removed(other):
-                errors.append((path, "onbekend", f"Vereniging '{other}' is niet gekend of werd verwijderd."))
-        if errors:
-            raise invalid([FieldError(*e) for e in errors])
-
-    def _validate(self, record: list[Quad], vc_iri: str) -> None:
-        problems = self.validator.check(record, vc_iri, mapping.referenced_facts(record))
-        if problems:
-            raise invalid(problems, "De vereniging voldoet niet aan de SHACL-vormen van het register.")
-
 
 _G_SYSTEM = NamedNode(GRAPH_SYSTEM)
 
@@ -620,11 +447,4 @@ def _added_item(old: dict, new: dict) -> int | None:
     return None
 
 
-def unique_keys(state: dict) -> list[NamedNode]:
-    """System-graph keys that identify a vereniging outside its V-code: KBO number, a bestuur's own keys."""
-    found = [keys.kbo_key(state["kboNummer"])] if state.get("kboNummer") else []
-    found += [keys.sleutel_key(mapping.sleutel_segment(s)) for s in state.get("sleutels", [])]
-    return found
-
-
-__all__ = ["CommandHandler", "DomainError", "Outcome"]
+__all__ = ["CommandHandler", "Committed", "DomainError", "Outcome", "unique_keys"]
