@@ -14,6 +14,7 @@ from app.meldingen.delivery import subscriptions_changed
 from app.meldingen.events import EVENT_TYPES, Event
 from app.meldingen.subscriptions import Subscription, Subscriptions, new_subscription, not_found
 from app.store.meldingen import MeldingenStore
+from app.validation import json_body
 from app.validation.errors import CommandRejected, FieldError, invalid
 
 bp = Blueprint("meldingen", __name__, template_folder="templates")
@@ -51,13 +52,16 @@ def _owned(subscription_id: str, caller: Principal) -> Subscription:
     return sub
 
 
+def _body() -> object:
+    """The request body through the register's one JSON reader (Dutch errors, depth and text limits)."""
+    return json_body.decode(request.get_data(as_text=True))
+
+
 # -- subscriptions ------------------------------------------------------------------------------------------
 @bp.post("/meldingen/abonnementen")
 def create() -> Response:
     caller = _caller()
-    body = request.get_json(silent=True)
-    if body is None:
-        raise invalid([FieldError("", "geen-json", "De body moet een JSON-object zijn.")])
+    body = _body()
     store = _store()
     sub = new_subscription(body, caller, store.latest_sequence())
     Subscriptions(store).add(sub)
@@ -86,7 +90,7 @@ def show(subscription_id: str) -> Response:
 def pause_or_resume(subscription_id: str) -> Response:
     """{"status": "gepauzeerd"} pauses, {"status": "actief"} resumes (also after 'mislukt')."""
     sub = _owned(subscription_id, _caller())
-    body = request.get_json(silent=True)
+    body = _body()
     if not isinstance(body, dict) or set(body) != {"status"} or body["status"] not in ("actief", "gepauzeerd"):
         raise invalid([FieldError("status", "ongeldig", "Stuur {\"status\": \"actief\"} of "
                                   "{\"status\": \"gepauzeerd\"}.")])

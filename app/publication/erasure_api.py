@@ -16,17 +16,19 @@ from app.auth import audit
 from app.auth.access import principal
 from app.publication.problems import problem
 from app.store import erasure
-from app.validation import formats
+from app.validation import formats, json_body
 from app.validation.errors import CommandRejected, FieldError
 
 bp = Blueprint("erasure", __name__)
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True) if request.mimetype == "application/json" else None
+    # The register's one JSON reader: Dutch syntax errors, nesting and text limits (never a RecursionError).
+    body = json_body.decode(request.get_data(as_text=True)) if request.mimetype == "application/json" else None
     if not isinstance(body, dict):
-        raise CommandRejected(400, "ongeldige-json", "Ongeldige aanvraag",
-                              "Stuur een JSON-object (Content-Type: application/json).")
+        message = "Stuur een JSON-object (Content-Type: application/json)."
+        raise CommandRejected(400, "ongeldige-json", "Ongeldige aanvraag", message,
+                              [FieldError("", "geen-object", message)])
     reason = body.get("reden")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500 or formats.contains_html(reason):
         raise CommandRejected(400, "reden", "Ongeldige reden",
