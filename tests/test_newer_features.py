@@ -15,9 +15,10 @@ import rdflib
 
 from app.auth.keys import add_key
 from app.domain import erkenningen
+from app.domain.clock import today
 from tests.conftest import Keys, dump, valid_body
 
-TODAY = date.today()
+FIXED_DAY = date(2026, 6, 15)  # the status rules are a pure function of the day
 DAY = timedelta(days=1)
 ADMS_STATUS = rdflib.URIRef("http://www.w3.org/ns/adms#status")
 ERKENNINGSTATUS = "https://w3id.org/verenigingsregister/concept/erkenningstatus/"
@@ -66,22 +67,23 @@ def erkenning(client, key: str, vcode: str, **fields) -> int:
 
 # -- derived erkenning status ------------------------------------------------------------------------------
 @pytest.mark.parametrize("item, expected", [
-    ({"startdatum": (TODAY + DAY).isoformat()}, "InAanvraag"),
-    ({"startdatum": (TODAY - DAY).isoformat(), "einddatum": (TODAY + DAY).isoformat()}, "Actief"),
-    ({"einddatum": TODAY.isoformat()}, "Actief"),
-    ({"einddatum": (TODAY - DAY).isoformat()}, "Verlopen"),
-    ({"schorsing": {"reden": "x", "van": TODAY.isoformat()}}, "Geschorst"),
-    ({"schorsing": {"reden": "x", "van": (TODAY - 9 * DAY).isoformat(), "tot": (TODAY - DAY).isoformat()}},
+    ({"startdatum": (FIXED_DAY + DAY).isoformat()}, "InAanvraag"),
+    ({"startdatum": (FIXED_DAY - DAY).isoformat(), "einddatum": (FIXED_DAY + DAY).isoformat()}, "Actief"),
+    ({"einddatum": FIXED_DAY.isoformat()}, "Actief"),
+    ({"einddatum": (FIXED_DAY - DAY).isoformat()}, "Verlopen"),
+    ({"schorsing": {"reden": "x", "van": FIXED_DAY.isoformat()}}, "Geschorst"),
+    ({"schorsing": {"reden": "x", "van": (FIXED_DAY - 9 * DAY).isoformat(), "tot": (FIXED_DAY - DAY).isoformat()}},
      "Actief"),
-    ({"schorsing": {"reden": "x", "van": (TODAY + DAY).isoformat()}}, "Actief"),
-    ({"einddatum": (TODAY - DAY).isoformat(), "schorsing": {"reden": "x", "van": TODAY.isoformat()}}, "Verlopen"),
+    ({"schorsing": {"reden": "x", "van": (FIXED_DAY + DAY).isoformat()}}, "Actief"),
+    ({"einddatum": (FIXED_DAY - DAY).isoformat(), "schorsing": {"reden": "x", "van": FIXED_DAY.isoformat()}},
+     "Verlopen"),
 ])
 def test_status_rules(item, expected):
-    assert erkenningen.status(item, TODAY) == expected
+    assert erkenningen.status(item, FIXED_DAY) == expected
 
 
 def test_status_and_is_erkend_are_published_in_every_format(client, keys, vc):
-    first = erkenning(client, keys.initiator, vc, startdatum=(TODAY - DAY).isoformat())
+    first = erkenning(client, keys.initiator, vc, startdatum=(today() - DAY).isoformat())
     doc = client.get(f"/doc/vereniging/{vc}.jsonld").get_json()
     assert doc["isErkend"] is True
     assert [e["status"] for e in doc["erkenningen"]] == ["Actief"]
@@ -97,13 +99,13 @@ def test_status_and_is_erkend_are_published_in_every_format(client, keys, vc):
 
 
 def test_future_erkenning_is_in_aanvraag_and_not_erkend(client, keys, vc):
-    erkenning(client, keys.initiator, vc, startdatum=(TODAY + 10 * DAY).isoformat())
+    erkenning(client, keys.initiator, vc, startdatum=(today() + 10 * DAY).isoformat())
     doc = client.get(f"/doc/vereniging/{vc}.jsonld").get_json()
     assert doc["isErkend"] is False and doc["erkenningen"][0]["status"] == "InAanvraag"
 
 
 def test_refresh_brings_stored_statuses_up_to_date_as_days_pass(client, keys, register, vc):
-    erkenning(client, keys.initiator, vc, startdatum=TODAY.isoformat(), einddatum=(TODAY + 2 * DAY).isoformat())
+    erkenning(client, keys.initiator, vc, startdatum=today().isoformat(), einddatum=(today() + 2 * DAY).isoformat())
     before = client.get(f"/doc/vereniging/{vc}.jsonld").get_json()
     assert before["erkenningen"][0]["status"] == "Actief"
     assert erkenningen.refresh_all(register.handler) == []  # nothing to do today
@@ -120,7 +122,7 @@ def test_refresh_brings_stored_statuses_up_to_date_as_days_pass(client, keys, re
 def test_serve_refreshes_statuses_by_itself(client, keys, register, vc):
     from app.cli.erkenningen import daily_refresh
 
-    erkenning(client, keys.initiator, vc, startdatum=(TODAY + DAY).isoformat())
+    erkenning(client, keys.initiator, vc, startdatum=(today() + DAY).isoformat())
     assert client.get(f"/doc/vereniging/{vc}.jsonld").get_json()["erkenningen"][0]["status"] == "InAanvraag"
     register.handler.clock = lambda: datetime.now(UTC) + 2 * DAY
     thread = daily_refresh(register, interval=3600, first=0.05)
@@ -160,7 +162,7 @@ def test_schorsing_by_the_issuer_is_reflected_in_status_everywhere(client, keys,
     refused(client, register, "POST", url, keys.initiator, {}, path="redenSchorsing")
     refused(client, register, "POST", url, keys.initiator, {"redenSchorsing": "x", "van": "2025-02-01",
                                                             "tot": "2025-01-01"}, path="tot")
-    body = {"redenSchorsing": "onderzoek naar klacht", "tot": (TODAY + 30 * DAY).isoformat()}
+    body = {"redenSchorsing": "onderzoek naar klacht", "tot": (today() + 30 * DAY).isoformat()}
     response = client.post(url, json=body, headers=Keys.auth(keys.initiator))
     assert response.status_code == 201, response.get_data(as_text=True)
     doc = client.get(f"/doc/vereniging/{vc}.jsonld").get_json()
@@ -226,7 +228,7 @@ def test_in_stopzetting_only_by_the_authorised_organisation(client, keys, regist
     problem = refused(client, register, "POST", url, keys.initiator, {"inStopzetting": True}, status=403)
     assert "OVO000001" in problem["detail"]
     refused(client, register, "POST", url, vlo, {"inStopzetting": "ja"}, path="inStopzetting")
-    refused(client, register, "POST", url, vlo, {"inStopzetting": True, "datum": (TODAY + DAY).isoformat()},
+    refused(client, register, "POST", url, vlo, {"inStopzetting": True, "datum": (today() + DAY).isoformat()},
             path="datum")
     response = client.post(url, json={"inStopzetting": True, "reden": "Algemene vergadering besliste tot ontbinding",
                                       "datum": "2025-06-01"}, headers=Keys.auth(vlo))
@@ -252,7 +254,7 @@ def test_in_stopzetting_can_be_undone(client, keys, vc, vlo):
     url = f"/verenigingen/{vc}/in-stopzetting"
     assert client.post(url, json={"inStopzetting": True}, headers=Keys.auth(vlo)).status_code == 200
     doc = client.get(f"/doc/vereniging/{vc}.jsonld").get_json()
-    assert doc["stopzettingsmelding"]["datum"] == TODAY.isoformat()
+    assert doc["stopzettingsmelding"]["datum"] == today().isoformat()
     assert client.post(url, json={"inStopzetting": False}, headers=Keys.auth(vlo)).status_code == 200
     assert client.get(f"/doc/vereniging/{vc}.jsonld").get_json()["inStopzetting"] is False
     again = client.post(url, json={"inStopzetting": False}, headers=Keys.auth(vlo))
@@ -277,7 +279,7 @@ def test_bankrekening_validation_by_organisations_is_restricted(client, keys, re
     validaties = restricted["bankrekeningnummers"][0]["validaties"]
     assert sorted(v["door"].rsplit("/", 1)[-1] for v in validaties) == ["OVO000001", "OVO000002"]
     assert {v["document"] for v in validaties} == {"Bankattest KBC van 2025-03-01", "Uittreksel"}
-    assert all(v["tijdstip"].startswith(TODAY.isoformat()[:4]) for v in validaties)
+    assert all(v["tijdstip"].startswith(today().isoformat()[:4]) for v in validaties)
     page = client.get(f"/doc/vereniging/{vc}", headers=Keys.auth(keys.reader)).get_data(as_text=True)
     assert "Bankattest KBC" in page
     for public in (f"/doc/vereniging/{vc}.jsonld", f"/doc/vereniging/{vc}.ttl", f"/doc/vereniging/{vc}",

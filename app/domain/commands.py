@@ -25,11 +25,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain import erkenningen, idempotency, mapping, places, rules, versions
+from app.domain.clock import now as clock_now
+from app.domain.clock import today as brussels_day
 from app.domain.duplicate_gate import check_duplicates
 from app.domain.errors import Busy, DomainError, FieldError, VersionMismatch, invalid
 from app.domain.idempotency import Idem
@@ -47,10 +49,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def stale(expected: int, actual: int) -> VersionMismatch:
     return VersionMismatch("voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
                            f"De gevraagde vereniging heeft niet de verwachte sequentiewaarde (verwacht {expected}, "
@@ -61,7 +59,7 @@ class CommandHandler:
     """Runs commands: gates first, then one commit; the read/check methods delegate to records and gate."""
 
     def __init__(self, store: RegisterStore, base: str, validator: ShaclPool | None = None,
-                 secret: bytes = b"", clock: Callable[[], datetime] = _utcnow) -> None:
+                 secret: bytes = b"", clock: Callable[[], datetime] = clock_now) -> None:
         self.store = store
         self.base = base.rstrip("/")
         self.records = Records(store, self.base)
@@ -286,7 +284,7 @@ class CommandHandler:
                 raise stale(expected_version, version)
             new = mutate(copy.deepcopy(current))
             self._number_new_items(vcode, current, new)
-            new = erkenningen.refresh(new, self.clock().date())  # every write stores today's erkenning statuses
+            new = erkenningen.refresh(new, brussels_day(self.clock()))  # every write stores today's erkenning statuses
             if new == current:
                 return Outcome(vcode, version, None)
             rules.check(new)

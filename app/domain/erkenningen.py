@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from app.domain import clock
 from app.domain.errors import DomainError, not_found, not_permitted, refused
 from app.domain.versions import Initiator
 from app.validation import formats
@@ -250,7 +251,7 @@ def refresh_all(handler) -> list[str]:
     (activity ErkenningsstatusWerdBijgewerkt by Digitaal Vlaanderen), so it reaches the change stream.
     Today is the handler's clock, the same day every command stores statuses for.
     """
-    today = handler.clock().date()
+    today = clock.today(handler.clock())
     changed = []
     for vcode in handler.store.verenigingen_met_erkenningen():
         state, _ = handler.load(vcode)

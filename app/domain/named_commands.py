@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
-from app.domain import parse, row_update
+from app.domain import clock, parse, row_update
 from app.domain.errors import not_found, not_permitted, refused
 from app.domain.model import KBO_TYPES, MODEL
 from app.domain.versions import Initiator
@@ -121,7 +121,7 @@ class Stop:
     def apply(self, state: dict, actor: Initiator) -> dict:
         if _kbo_vereniging(state):
             raise refused("kbo", "Een KBO-vereniging kan niet gestopt worden; dat gebeurt in de KBO.")
-        if date.fromisoformat(self.einddatum) > (self.today or date.today()):
+        if date.fromisoformat(self.einddatum) > (self.today or clock.today()):
             raise refused("toekomst", "Einddatum mag niet in de toekomst liggen.", "einddatum")
         if state["startdatum"] and self.einddatum < state["startdatum"]:
             raise refused("voor-startdatum", "Einddatum moet na startdatum liggen.", "einddatum")
@@ -315,6 +315,6 @@ class KboSync:
     def apply(self, state: dict, actor: Initiator) -> dict:
         new = _merge_kbo(state, self.facts)
         if not self.facts.active and new["status"] != "Gestopt":
-            new["status"], new["einddatum"] = "Gestopt", (self.today or date.today()).isoformat()
+            new["status"], new["einddatum"] = "Gestopt", (self.today or clock.today()).isoformat()
             new.update(NOT_IN_STOPZETTING)
         return new

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 
+from app.domain import clock
 from app.domain.errors import FieldErrors
 from app.validation import formats
 
@@ -19,7 +20,7 @@ MAX_HOOFDACTIVITEITEN = 3
 
 def check(state: dict, today: date | None = None) -> None:
     """Raise errors.Invalid if the state breaks any invariant."""
-    today = today or date.today()
+    today = today or clock.today()
     errors = FieldErrors()
     _basis(state, today, errors)
     _locaties(state["locaties"], errors)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from app.domain import parse
+from app.domain import clock, parse
 from app.domain.commands import CommandHandler, unique_keys
 from app.domain.errors import DomainError
 from app.domain.named_commands import KboFacts, KboSync, RegisterFromKbo
@@ -136,7 +136,7 @@ def sync(directory: Path, handler: CommandHandler, today: date | None = None) ->
             if existing is None:
                 _register(handler, entry, report)
             else:
-                _update(handler, existing, entry, report, today or date.today())
+                _update(handler, existing, entry, report, today or clock.today())
         except DomainError as exc:
             report.skipped.append((number, exc.detail))
     return report

@@ -16,7 +16,7 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from app.domain import codelists
+from app.domain import clock, codelists
 
 MONTHS = {
     "jan": 1, "januari": 1, "feb": 2, "febr": 2, "februari": 2, "mrt": 3, "maa": 3, "maart": 3, "apr": 4,
@@ -64,7 +64,7 @@ def spoken(day: date) -> str:
 def date_value(text: str, allow_year: bool, today: date | None = None) -> tuple[str | None, Note | None]:
     """A date in one of the Belgian forms → ISO `yyyy-mm-dd`."""
     raw = text.strip()
-    today = today or date.today()
+    today = today or clock.today()
     if re.fullmatch(r"\d{4}", raw):
         if not allow_year:
             return None, error(f"'{raw}' is enkel een jaartal; hier is een volledige datum nodig.",

@@ -9,7 +9,6 @@ graph does not contain cannot leak.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -17,7 +16,7 @@ from pyoxigraph import NamedNode
 
 from app.auth import audit
 from app.auth.access import principal
-from app.domain import codelists, erkenningen, mapping, versions
+from app.domain import clock, codelists, erkenningen, mapping, versions
 from app.domain.vcode import parse_vcode
 from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation, portal, representations, vocab
@@ -248,7 +247,7 @@ def view_model(state: dict, vcode: str, iri: str, quads) -> dict:
 
 def _erkenning(item: dict, label) -> dict:
     """An erkenning with its status as stored (kept current by RefreshErkenningen) and its label."""
-    status = item.get("status") or erkenningen.status(item, date.today())
+    status = item.get("status") or erkenningen.status(item, clock.today())
     return dict(item, status=status, status_label=label("erkenningstatus", status))
 
 

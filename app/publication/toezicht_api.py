@@ -12,12 +12,12 @@ reason and audit work as everywhere else.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app
 
 from app.auth.access import principal
-from app.domain import bankvalidatie, erkenningen, stopzetting
+from app.domain import bankvalidatie, clock, erkenningen, stopzetting
 from app.publication.beheer_api import _run, _vcode, respond
 from app.publication.write_api import read_body
 
@@ -33,7 +33,7 @@ def _schorsingen(vcode: str, item_id: int) -> str:
 def schors(code: str, item_id: int) -> Response:
     caller = principal("initiator")
     vcode = _vcode(code)
-    command = erkenningen.Schorsing.from_body(vcode, item_id, read_body(), date.today())
+    command = erkenningen.Schorsing.from_body(vcode, item_id, read_body(), clock.today())
     return respond(_run(command, caller, command.reden), 201, _schorsingen(vcode, item_id))
 
 
@@ -47,14 +47,14 @@ def corrigeer_schorsing(code: str, item_id: int) -> Response:
 @bp.delete("/verenigingen/<code>/erkenningen/<int:item_id>/schorsingen")
 def hef_schorsing_op(code: str, item_id: int) -> Response:
     caller = principal("initiator")
-    return respond(_run(erkenningen.HefSchorsingOp(_vcode(code), item_id, date.today()), caller))
+    return respond(_run(erkenningen.HefSchorsingOp(_vcode(code), item_id, clock.today()), caller))
 
 
 @bp.post("/verenigingen/<code>/in-stopzetting")
 def in_stopzetting(code: str) -> Response:
     caller = principal("initiator")
     authority = current_app.extensions["vr"].settings.stopzetting_ovo
-    command = stopzetting.InStopzetting.from_body(_vcode(code), read_body(), date.today(), authority)
+    command = stopzetting.InStopzetting.from_body(_vcode(code), read_body(), clock.today(), authority)
     return respond(_run(command, caller, command.reden))
 
 
