@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import threading
 
-log = logging.getLogger(__name__)
+from app.cli.daily import every_day
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -60,22 +59,11 @@ def daily_retention(register, interval: float = 86400.0, first: float = 60.0) ->
     from app.publication.erasure_api import refresh_queries
     from app.store import erasure
 
-    stop = threading.Event()
+    def retention() -> None:
+        days = register.settings.retention_days
+        announce = audit.before_erasure(f"wissing (retentie {days} dagen)", None, "dagelijkse retentie",
+                                        data_dir=register.settings.data_dir, endpoint="vr serve (dagelijks)")
+        if erasure.expired(register.store, days, announce=announce).quads:
+            refresh_queries(register)
 
-    def loop() -> None:
-        wait = first
-        while not stop.wait(wait):
-            wait = interval
-            days = register.settings.retention_days
-            try:
-                announce = audit.before_erasure(f"wissing (retentie {days} dagen)", None, "dagelijkse retentie",
-                                                data_dir=register.settings.data_dir, endpoint="vr serve (dagelijks)")
-                if erasure.expired(register.store, days, announce=announce).quads:
-                    refresh_queries(register)
-            except Exception:  # noqa: BLE001 - tried again tomorrow; the log says why
-                log.exception("daily retention failed")
-
-    thread = threading.Thread(target=loop, name="retentie", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+    return every_day("retentie", retention, interval, first)

@@ -13,6 +13,8 @@ import json
 import logging
 import threading
 
+from app.cli.daily import every_day
+
 log = logging.getLogger(__name__)
 
 
@@ -39,20 +41,9 @@ def daily_refresh(register, interval: float = 86400.0, first: float = 30.0) -> t
     """Refresh erkenning statuses now and then every `interval` seconds, in a daemon thread."""
     from app.domain import erkenningen
 
-    stop = threading.Event()
+    def refresh() -> None:
+        changed = erkenningen.refresh_all(register.handler)
+        if changed:
+            log.info("erkenningsstatus bijgewerkt voor %s", ", ".join(changed))
 
-    def loop() -> None:
-        wait = first
-        while not stop.wait(wait):
-            wait = interval
-            try:
-                changed = erkenningen.refresh_all(register.handler)
-                if changed:
-                    log.info("erkenningsstatus bijgewerkt voor %s", ", ".join(changed))
-            except Exception:  # noqa: BLE001 - tried again tomorrow; the log says why
-                log.exception("daily erkenning refresh failed")
-
-    thread = threading.Thread(target=loop, name="erkenningen", daemon=True)
-    thread.stop = stop  # type: ignore[attr-defined]
-    thread.start()
-    return thread
+    return every_day("erkenningen", refresh, interval, first)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from app.domain.errors import not_found, not_permitted, refused
+from app.domain import items
+from app.domain.errors import not_permitted, refused, small_body
 from app.domain.versions import Initiator
 from app.validation import formats
 
@@ -22,15 +23,11 @@ EXCLUDED = "OVO000067"  # the official register's exception: the organisation fo
 
 
 def _find(state: dict, item_id: int) -> dict:
-    for item in state["bankrekeningnummers"]:
-        if item["id"] == item_id:
-            return item
-    raise not_found(f"Bankrekeningnummer met id '{item_id}' is niet gekend.")
+    return items.find(state, "bankrekeningnummers", item_id)
 
 
 def _replace(state: dict, updated: dict) -> dict:
-    return dict(state, bankrekeningnummers=[updated if b["id"] == updated["id"] else b
-                                            for b in state["bankrekeningnummers"]])
+    return items.replace(state, "bankrekeningnummers", updated)
 
 
 @dataclass(frozen=True)
@@ -47,12 +44,7 @@ class ValideerBankrekeningnummer:
     @classmethod
     def from_body(cls, vcode: str, item_id: int, body: Any, tijdstip: str, excluded: str = EXCLUDED
                   ) -> ValideerBankrekeningnummer:
-        if not isinstance(body, dict):
-            raise refused("geen-object", "De body moet een object {\"document\": \"…\"} zijn.")
-        unknown = set(body) - {"document"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise refused("onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze plaats.", key)
+        small_body(body, {"document"}, '{"document": "…"}')
         document = body.get("document")
         if document is None or (isinstance(document, str) and not document.strip()):
             raise refused("verplicht", "'document' is verplicht: op welk document steunt de validatie?", "document")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from app.domain import clock
-from app.domain.errors import DomainError, not_found, not_permitted, refused
+from app.domain import clock, items
+from app.domain.errors import DomainError, refused, small_body
 from app.domain.versions import Initiator
 from app.validation import formats
 
@@ -63,22 +63,22 @@ def _erkend(erkenningen: list[dict], today: date) -> bool:
 
 
 # -- commands ---------------------------------------------------------------------------------------------
-def _find(state: dict, item_id: int) -> dict:
-    for item in state["erkenningen"]:
-        if item["id"] == item_id:
-            return item
-    raise not_found(f"Erkenning met id '{item_id}' is niet gekend.")
+def _issued(state: dict, item_id: int, actor: Initiator) -> dict:
+    """The erkenning, if `actor` registered it: only that organisation may change, suspend or remove it
+    (reference §7)."""
+    return items.own(state, "erkenningen", item_id, actor)
 
 
-def _guard_issuer(item: dict, actor: Initiator) -> None:
-    """Only the organisation that registered an erkenning may change, suspend or remove it (reference §7)."""
-    if item.get("geregistreerdDoor") != actor.ovo:
-        raise not_permitted("Deze OVOCode heeft geen machtiging om deze actie uit te voeren: "
-                            "enkel de organisatie die de erkenning registreerde.")
+def _schorsing(item: dict, today: date | None = None) -> dict:
+    """The erkenning's schorsing that is running or planned (not yet over on `today`)."""
+    current = item.get("schorsing")
+    if not current or (today and schorsing_afgelopen(current, today)):
+        raise refused("niet-geschorst", "Deze erkenning is niet geschorst.")
+    return current
 
 
 def _replace(state: dict, updated: dict) -> dict:
-    return dict(state, erkenningen=[updated if e["id"] == updated["id"] else e for e in state["erkenningen"]])
+    return items.replace(state, "erkenningen", updated)
 
 
 def parse_reason(body: Any, key: str) -> str:
@@ -110,12 +110,7 @@ class Schorsing:
 
     @classmethod
     def from_body(cls, vcode: str, item_id: int, body: Any, today: date) -> Schorsing:
-        if not isinstance(body, dict):
-            raise refused("geen-object", "De body moet een object {\"redenSchorsing\": \"…\"} zijn.")
-        unknown = set(body) - {"redenSchorsing", "van", "tot"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise refused("onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze plaats.", key)
+        small_body(body, {"redenSchorsing", "van", "tot"}, '{"redenSchorsing": "…"}')
         reden = parse_reason(body, "redenSchorsing")
         van, tot = (_day(body.get(key), key) for key in ("van", "tot"))
         van = van or today.isoformat()
@@ -124,8 +119,7 @@ class Schorsing:
         return cls(vcode, item_id, reden, van, tot, today)
 
     def apply(self, state: dict, actor: Initiator) -> dict:
-        item = _find(state, self.item_id)
-        _guard_issuer(item, actor)
+        item = _issued(state, self.item_id, actor)
         if status(item, self.today) == "Verlopen":
             raise refused("verlopen", "Een verlopen erkenning kan niet geschorst worden.")
         current = item.get("schorsing")
@@ -145,18 +139,11 @@ class CorrigeerSchorsing:
     activity: ClassVar[str] = "correctie-schorsing"
 
     def apply(self, state: dict, actor: Initiator) -> dict:
-        item = _find(state, self.item_id)
-        _guard_issuer(item, actor)
-        current = item.get("schorsing")
-        if not current:
-            raise refused("niet-geschorst", "Deze erkenning is niet geschorst.")
-        if not isinstance(self.patch, dict) or not self.patch:
+        item = _issued(state, self.item_id, actor)
+        new = dict(_schorsing(item))
+        if not self.patch:
             raise refused("leeg", "Een request mag niet leeg zijn.")
-        unknown = set(self.patch) - {"redenSchorsing", "tot"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise refused("onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze plaats.", key)
-        new = dict(current)
+        small_body(self.patch, {"redenSchorsing", "tot"}, '{"redenSchorsing": "…", "tot": "…"}')
         if "redenSchorsing" in self.patch:
             new["reden"] = parse_reason(self.patch, "redenSchorsing")
         if "tot" in self.patch:
@@ -179,11 +166,8 @@ class HefSchorsingOp:
     activity: ClassVar[str] = "opheffing-schorsing"
 
     def apply(self, state: dict, actor: Initiator) -> dict:
-        item = _find(state, self.item_id)
-        _guard_issuer(item, actor)
-        current = item.get("schorsing")
-        if not current or schorsing_afgelopen(current, self.today):
-            raise refused("niet-geschorst", "Deze erkenning is niet geschorst.")
+        item = _issued(state, self.item_id, actor)
+        _schorsing(item, self.today)
         return _replace(state, dict(item, schorsing=None))
 
 
@@ -215,7 +199,7 @@ class WijzigErkenning:
     def apply(self, state: dict, actor: Initiator) -> dict:
         from app.domain.named_commands import ChangeItem  # the generic item change does the rest
 
-        _guard_issuer(_find(state, self.item_id), actor)  # another organisation learns nothing more
+        _issued(state, self.item_id, actor)  # another organisation learns nothing more
         parse_reason({"redenVanWijziging": self.reden}, "redenVanWijziging")
         return ChangeItem(self.vcode, "erkenningen", self.item_id, self.patch).apply(state, actor)
 

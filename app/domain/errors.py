@@ -8,6 +8,7 @@ the importer and the KBO sync can report the same refusals without speaking HTTP
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,21 @@ def invalid(errors: list[FieldError], detail: str = "De aanvraag bevat ongeldige
 def refused(slug: str, detail: str, path: str = "") -> Invalid:
     """A rule about one field (or the whole request) that the state breaks."""
     return Invalid(slug, "Ongeldige aanvraag", detail, [FieldError(path, slug, detail)])
+
+
+def small_body(body: Any, allowed: set[str], shape: str) -> dict:
+    """The body of a small named command: a JSON object holding only `allowed` keys.
+
+    `shape` shows the expected object in the message (e.g. '{"redenSchorsing": "…"}'); the first
+    unknown key is named, as the official register does.
+    """
+    if not isinstance(body, dict):
+        raise refused("geen-object", f"De body moet een object {shape} zijn.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise refused("onbekende-eigenschap", f"'{unknown[0]}' is geen gekende eigenschap op deze plaats.",
+                      unknown[0])
+    return body
 
 
 def not_permitted(detail: str) -> NotPermitted:

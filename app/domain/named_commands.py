@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
-from app.domain import clock, parse, row_update
-from app.domain.errors import not_found, not_permitted, refused
+from app.domain import clock, items, parse, row_update
+from app.domain.errors import refused
 from app.domain.model import KBO_TYPES, MODEL
 from app.domain.versions import Initiator
 
@@ -37,25 +37,12 @@ class Command(Protocol):
     def apply(self, state: dict, actor: Initiator) -> dict: ...
 
 
-def _find(state: dict, kind: str, item_id: int) -> dict:
-    for item in state[kind]:
-        if item["id"] == item_id:
-            return item
-    raise not_found(f"{MODEL.part(kind).label} met id '{item_id}' is niet gekend.")
-
-
 def _kbo_vereniging(state: dict) -> bool:
     return state["verenigingstype"] in KBO_TYPES
 
 
 def _from_kbo(item: dict | None) -> bool:
     return item is not None and item.get("bron") == KBO_SOURCE
-
-
-def _guard_issuer(kind: str, item: dict, actor: Initiator) -> None:
-    if MODEL.part(kind).issuer_only and item.get("geregistreerdDoor") != actor.ovo:
-        raise not_permitted("Deze OVOCode heeft geen machtiging om deze actie uit te voeren: "
-                            "enkel de organisatie die de erkenning registreerde.")
 
 
 def _guard_kbo_representatives(kind: str, state: dict) -> None:
@@ -185,9 +172,7 @@ class _OnItem:
     activity: ClassVar[str] = "wijziging"
 
     def _item(self, state: dict, actor: Initiator) -> dict:
-        current = _find(state, self.kind, self.item_id)
-        _guard_issuer(self.kind, current, actor)
-        return current
+        return items.own(state, self.kind, self.item_id, actor)
 
 
 @dataclass(frozen=True)

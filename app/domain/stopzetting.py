@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.domain.errors import not_permitted, refused
+from app.domain.errors import not_permitted, refused, small_body
 from app.domain.versions import Initiator
 from app.validation import formats
 
@@ -36,12 +36,7 @@ class InStopzetting:
 
     @classmethod
     def from_body(cls, vcode: str, body: Any, today: date, authority: str = DEFAULT_AUTHORITY) -> InStopzetting:
-        if not isinstance(body, dict):
-            raise refused("geen-object", "De body moet een object {\"inStopzetting\": true} zijn.")
-        unknown = set(body) - {"inStopzetting", "reden", "datum"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise refused("onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze plaats.", key)
+        small_body(body, {"inStopzetting", "reden", "datum"}, '{"inStopzetting": true}')
         flag = body.get("inStopzetting")
         if not isinstance(flag, bool):
             raise refused("geen-boolean", "'inStopzetting' is verplicht en moet true of false zijn.", "inStopzetting")

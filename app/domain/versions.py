@@ -145,15 +145,21 @@ def _header(vc_iri: str, number: int, sequence: int, timestamp: str, prov: Prove
     return out
 
 
-def _snapshot(vc_iri: str, version: str, quads: list[Quad], graph: NamedNode) -> list[Quad]:
-    prefix = vc_iri + "/"
+def rebase(old: str, new: str):
+    """A term mapper that moves `old` and every IRI below `old/` under `new` (vereniging ⇄ version snapshot)."""
+    prefix = old + "/"
 
     def move(term):
         if isinstance(term, NamedNode):
-            if term.value == vc_iri:
-                return NamedNode(version)
+            if term.value == old:
+                return NamedNode(new)
             if term.value.startswith(prefix):
-                return NamedNode(version + "/" + term.value[len(prefix):])
+                return NamedNode(new + "/" + term.value[len(prefix):])
         return term
 
+    return move
+
+
+def _snapshot(vc_iri: str, version: str, quads: list[Quad], graph: NamedNode) -> list[Quad]:
+    move = rebase(vc_iri, version)
     return [Quad(move(q.subject), q.predicate, move(q.object), graph) for q in quads]

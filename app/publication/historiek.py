@@ -19,7 +19,7 @@ from app.auth.access import principal
 from app.domain import mapping
 from app.domain.model import MODEL
 from app.domain.vcode import parse_vcode
-from app.domain.versions import AS, version_iri
+from app.domain.versions import AS, rebase, version_iri
 from app.namespaces import (
     DCTERMS,
     GRAPH_VERSIONS_PUBLIC,
@@ -130,17 +130,8 @@ def _entry(store: QuadIndex, vc_iri: str, version: str, number: int, graphs: lis
 
 def _state_at(store: QuadIndex, vc_iri: str, version: str, graphs: list[str]) -> dict:
     """The vereniging as it was in this version (snapshot IRIs mapped back onto the vereniging's)."""
-    prefix = version + "/"
     quads = []
-
-    def back(term):
-        if isinstance(term, NamedNode):
-            if term.value == version:
-                return NamedNode(vc_iri)
-            if term.value.startswith(prefix):
-                return NamedNode(vc_iri + "/" + term.value[len(prefix):])
-        return term
-
+    back = rebase(version, vc_iri)
     # The version's own activity comes along (it sits below the version IRI); the mapping ignores it.
     for quad in store.tree(version, graphs):
         quads.append(Quad(back(quad.subject), quad.predicate, back(quad.object)))
@@ -200,12 +191,9 @@ def historiek(code: str, ext: str | None = None) -> Response:
     vcode = parse_vcode(code)
     if vcode is None:
         return http_problem(404, f"Vereniging '{code}' is niet gekend in het register.")
-    try:
-        rep = negotiation.choose(request, ext)
-    except KeyError:
-        return http_problem(404, f"Onbekende extensie '.{ext}'.")
-    except negotiation.NotAcceptable:
-        return http_problem(406, negotiation.not_acceptable_detail(negotiation.RECORD))
+    rep = negotiation.choose_or_problem(request, ext)
+    if isinstance(rep, Response):
+        return rep
     caller = principal()
     full = caller is not None
     audit.record("historiek", caller, vcode)

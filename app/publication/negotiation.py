@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Request
+from flask import Request, Response
 from pyoxigraph import RdfFormat
 
 
@@ -92,6 +92,19 @@ def _media_types(offered: tuple[str, ...]) -> list[tuple[str, Representation]]:
 def choose(request: Request, extension: str | None) -> Representation:
     """A record-like resource: HTML for browsers and clients that do not say, RDF otherwise."""
     return negotiate(request, RECORD, extension)
+
+
+def choose_or_problem(request: Request, extension: str | None) -> Representation | Response:
+    """`choose`, with its refusals already answered: 404 for an unknown extension, 406 for no fit."""
+    from app.publication.problems import http_problem  # problems negotiates its own error pages
+
+    try:
+        return choose(request, extension)
+    except KeyError:
+        return http_problem(404, f"Onbekende extensie '.{extension}'. Gebruik "
+                                 + ", ".join("." + key for key in RECORD[1:]) + " of .html.")
+    except NotAcceptable:
+        return http_problem(406, not_acceptable_detail(RECORD))
 
 
 def not_acceptable_detail(offered: tuple[str, ...]) -> str:

@@ -29,7 +29,6 @@ bp = Blueprint("resources", __name__)
 
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "ETag, Link, Location, Content-Location, Vary"}
-FORMATS_TEXT = negotiation.not_acceptable_detail(negotiation.RECORD)
 
 
 @bp.get("/id/vereniging/<code>")
@@ -72,12 +71,7 @@ def _see_other(target: str) -> Response:
 
 
 def _choose(extension: str | None) -> negotiation.Representation | Response:
-    try:
-        return negotiation.choose(request, extension)
-    except KeyError:
-        return http_problem(404, f"Onbekende extensie '.{extension}'. Gebruik .ttl, .jsonld, .nt, .rdf of .html.")
-    except negotiation.NotAcceptable:
-        return http_problem(406, FORMATS_TEXT)
+    return negotiation.choose_or_problem(request, extension)
 
 
 @bp.get("/doc/vereniging/<code>")

@@ -52,12 +52,9 @@ def _split(name: str) -> tuple[str, str | None]:
 
 
 def _respond(triples: list[pyoxigraph.Triple], subject: str, title: str, extension: str | None) -> Response:
-    try:
-        rep = negotiation.choose(request, extension)
-    except KeyError:
-        return http_problem(404, f"Onbekende extensie '.{extension}'.")
-    except negotiation.NotAcceptable:
-        return http_problem(406, negotiation.not_acceptable_detail(negotiation.RECORD))
+    rep = negotiation.choose_or_problem(request, extension)
+    if isinstance(rep, Response):
+        return rep
     if rep.key == "html":
         body = portal.readable_terms(triples, subject, title)
     elif rep.key == "jsonld":
