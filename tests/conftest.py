@@ -176,6 +176,14 @@ def dump(register: Register) -> bytes:
 
 
 @pytest.fixture
+def vc(client, keys) -> str:
+    """The V-code of one vereniging registered over HTTP by the Gent initiator (valid_body())."""
+    response = client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["vCode"]
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app on a real loopback socket, for clients that speak HTTP themselves."""
     port = free_port()
@@ -187,3 +195,38 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def listener():
+    """A real loopback SPARQL-looking server that records every connection: SERVICE must never reach it.
+
+    Yields (its query URL, the first bytes of every request it received)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.settimeout(1)
+            try:
+                hits.append(connection.recv(200))
+            except OSError:
+                hits.append(b"")
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                               b"Content-Length: 41\r\n\r\n{\"head\":{},\"results\":{\"bindings\":[{}]}}\n")
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
+    stop.set()
+    thread.join(timeout=2)
+    server.close()

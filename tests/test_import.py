@@ -9,17 +9,17 @@ import signal
 import subprocess
 import sys
 import time
-from functools import cache
+from functools import partial
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from pyoxigraph import NamedNode
 
 from app.domain.versions import Initiator
 from app.exchange.importer import run_import
 from app.exchange.spreadsheet import FileRejected
 from app.namespaces import GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC
+from tests import workbooks
 from tests.conftest import dump
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,40 +31,15 @@ CLUBS = ["Schaakclub Het Paard", "Imkersbond De Honingbij", "Toneelkring Vondel"
          "Wandelclub De Stappers", "Fotoclub Diafragma"]
 
 
-@cache
-def places() -> list[tuple[str, str]]:
-    """One (postcode, gemeente) per Flemish gemeente, from the reference data."""
-    seen: dict[str, tuple[str, str]] = {}
-    with (ROOT / "data" / "postcodes.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["code"][:4] in ("BE21", "BE22", "BE23", "BE24", "BE25") and row["gemeente"]:
-                seen.setdefault(row["gemeente"], (row["postcode"], row["gemeente"]))
-    return list(seen.values())
-
-
 def rows(count: int = 6) -> list[list[str]]:
     """Rows in different gemeenten (two rows of one gemeente are different kinds of club)."""
-    where = places()
+    where = workbooks.flemish_places()
     return [[f"GENT-{i:04d}", CLUBS[(i // len(where)) % len(CLUBS)], "HOSP", STREETS[i % len(STREETS)], str(i + 1),
              *where[i % len(where)], f"info{i}@club{i}.be", "85073003328", "An", "Peeters"] for i in range(count)]
 
 
-def write_csv(path: Path, data: list[list[str]], header: list[str] = HEADER, encoding: str = "utf-8") -> Path:
-    with path.open("w", encoding=encoding, newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(header)
-        writer.writerows(data)
-    return path
-
-
-def write_xlsx(path: Path, data: list[list[object]], header: list[str] = HEADER) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in data:
-        sheet.append(row)
-    workbook.save(path)
-    return path
+write_csv = partial(workbooks.write_csv, header=HEADER)
+write_xlsx = partial(workbooks.write_xlsx, header=HEADER)
 
 
 def count_verenigingen(register) -> int:

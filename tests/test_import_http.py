@@ -18,7 +18,8 @@ from app.exchange import templates
 from app.exchange.rows import Mapping
 from tests.conftest import Keys, dump
 from tests.test_import import rows, write_csv
-from tests.test_import_rounds import HEADER, messy_rows, write_xlsx
+from tests.test_import_rounds import HEADER, messy_rows
+from tests.workbooks import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def wait(server: str, location: str, key: str) -> dict:
 
 
 def test_dry_run_over_http_writes_nothing_and_offers_the_reports(tmp_path, register, keys, live_server):
-    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=messy_rows())
     before = dump(register)
     with path.open("rb") as handle:
         answer = requests.post(live_server + "/imports", headers=Keys.auth(keys.initiator),

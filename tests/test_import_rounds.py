@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from pyoxigraph import NamedNode
 
 from app.domain.parse import parse_registration
@@ -22,6 +22,7 @@ from app.domain.versions import Initiator, Provenance
 from app.exchange.importer import run_import
 from app.namespaces import GRAPH_VERSIONS_PUBLIC
 from tests.conftest import dump, valid_body
+from tests.workbooks import write_xlsx
 
 GENT = Initiator("OVO000001", "Gemeente Gent")
 HEADER = ["Id", "Naam vereniging", "Soort vereniging", "Opgericht", "Activiteiten", "Straatnaam", "Nr", "Postcode",
@@ -48,16 +49,6 @@ def messy_rows() -> list[list[object]]:
         ["G-10", "Volleybalclub De Smashers", "", "", "Jeugdwerk; sport", "Driepikkelstraat", "10", 9030,
          "Mariakerke", "", "", "", ""],
     ]
-
-
-def write_xlsx(path: Path, header: list[str], data: list[list[object]]) -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in data:
-        sheet.append(row)
-    workbook.save(path)
-    return path
 
 
 def registered(register, body: dict) -> str:
@@ -89,7 +80,7 @@ def versions(register) -> int:
 
 
 def test_round_one_reads_everyday_data_and_explains_every_row(tmp_path, register, existing):
-    path = write_xlsx(tmp_path / "verenigingen gent.xlsx", HEADER, messy_rows())
+    path = write_xlsx(tmp_path / "verenigingen gent.xlsx", header=HEADER, rows=messy_rows())
     before = dump(register)
     report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True,
                         feedback=tmp_path / "terugkoppeling.xlsx")
@@ -146,7 +137,7 @@ def _csv_lines(report, tmp_path: Path, name: str) -> list[list[str]]:
 
 
 def test_reports_have_key_and_name_sorted_rows_summary_and_a_usable_workbook(tmp_path, register, existing):
-    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=messy_rows())
     report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
     files = {p.name for p in report.write(tmp_path / "rapport", path)}
     assert files == {"meldingen.csv", "dubbels.csv", "resultaat.csv", "importrapport.xlsx"}
@@ -165,7 +156,7 @@ def test_reports_have_key_and_name_sorted_rows_summary_and_a_usable_workbook(tmp
 
 
 def test_round_two_with_decisions_koppel_and_idempotent_rerun(tmp_path, register, existing):
-    path = write_xlsx(tmp_path / "lijst.xlsx", HEADER, messy_rows())
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=messy_rows())
     feedback = tmp_path / "terugkoppeling.xlsx"
     before_smashers, _ = register.handler.load(existing["smashers"])
     run_import(path, "verenigingen", register.handler, GENT, dry_run=True, feedback=feedback)
@@ -214,7 +205,7 @@ def test_reimport_keeps_what_the_kbo_owns(tmp_path, register):
               "Postcode", "Gemeente", "E-mail"]
     row = ["K1", "0202.239.951", "VZW", "Sportraad Gent vzw", "SPRT, JGDW", "Zuiderlaan", "13", "9000", "Gent",
            "sportraad@example.be"]
-    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    path = write_xlsx(tmp_path / "kbo.xlsx", header=header, rows=[row])
     first = run_import(path, "kbo", register.handler, GENT, dry_run=False)
     vcode = first.results[0].vcode
     kbo_dir = _kbo_dump(tmp_path)
@@ -223,12 +214,12 @@ def test_reimport_keeps_what_the_kbo_owns(tmp_path, register):
     zetel = [loc for loc in state["locaties"] if loc.get("bron") == "KBO"]
     assert zetel, state["locaties"]
     row[4] = "JGDW;SPRT"  # the same activities in another order
-    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    path = write_xlsx(tmp_path / "kbo.xlsx", header=header, rows=[row])
     before = versions(register)
     again = run_import(path, "kbo", register.handler, GENT, dry_run=False)
     assert again.results[0].status == "ongewijzigd" and versions(register) == before
     row[7], row[6] = "9000", "15"  # a changed address: applied, the KBO zetel stays
-    path = write_xlsx(tmp_path / "kbo.xlsx", header, [row])
+    path = write_xlsx(tmp_path / "kbo.xlsx", header=header, rows=[row])
     third = run_import(path, "kbo", register.handler, GENT, dry_run=False)
     assert third.results[0].status == "bijgewerkt"
     state, _ = register.handler.load(vcode)

@@ -16,13 +16,6 @@ from tests.conftest import Keys, dump, valid_body
 
 
 @pytest.fixture
-def vc(client, keys) -> str:
-    response = client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator))
-    assert response.status_code == 201
-    return response.get_json()["vCode"]
-
-
-@pytest.fixture
 def send(client, keys, register):
     """Send a request as the Gent initiator; refusals are checked for status, path and an unchanged store."""
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from app.domain import named_commands as cmd
 from app.domain.errors import NotFound, NotPermitted
@@ -23,6 +22,7 @@ from app.exchange.importer import run_import
 from app.exchange.kbo_open_data import sync
 from tests.conftest import VALID_BODY, Keys, dump
 from tests.test_kbo_open_data import dump_dir
+from tests.workbooks import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 GENT = Initiator("OVO000001", "Gemeente Gent")
@@ -32,12 +32,8 @@ KBO_HEADER = ["Sleutel", "KBO-nummer", "Rechtsvorm", "Naam", "Postcode", "Straat
 
 
 def kbo_sheet(path: Path, street: str = "Kouter") -> Path:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(KBO_HEADER)
-    sheet.append(["K1", "0202.239.951", "VZW", "Sportraad Gent vzw", "9000", street, "1", "Gent"])
-    workbook.save(path)
-    return path
+    return write_xlsx(path, [["K1", "0202.239.951", "VZW", "Sportraad Gent vzw", "9000", street, "1", "Gent"]],
+                      KBO_HEADER)
 
 
 def locatietypes(register, vcode: str = "V0001001") -> list[str]:

@@ -16,7 +16,7 @@ import rdflib
 from app.auth.keys import add_key
 from app.domain import erkenningen
 from app.domain.clock import today
-from tests.conftest import Keys, dump, valid_body
+from tests.conftest import Keys, dump
 
 FIXED_DAY = date(2026, 6, 15)  # the status rules are a pure function of the day
 DAY = timedelta(days=1)
@@ -24,13 +24,6 @@ ADMS_STATUS = rdflib.URIRef("http://www.w3.org/ns/adms#status")
 ERKENNINGSTATUS = "https://w3id.org/verenigingsregister/concept/erkenningstatus/"
 VRX = "https://w3id.org/verenigingsregister/ns#"
 MERGE = {"Content-Type": "application/merge-patch+json"}
-
-
-@pytest.fixture
-def vc(client, keys) -> str:
-    response = client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator))
-    assert response.status_code == 201
-    return response.get_json()["vCode"]
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -87,36 +85,8 @@ def test_cors_preflight_for_direct_post(client):
     assert response.headers["Access-Control-Allow-Headers"] == "content-type"
 
 
-@pytest.fixture
-def listener():
-    """A real loopback server that records every connection: SERVICE must never reach it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    server.settimeout(0.2)
-    hits: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except TimeoutError:
-                continue
-            hits.append(connection.recv(200))
-            connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], hits
-    stop.set()
-    thread.join(timeout=2)
-    server.close()
-
-
 def test_service_is_refused_and_no_connection_is_made(client, two, listener):
-    port, hits = listener
-    url = f"http://127.0.0.1:{port}/sparql"
+    url, hits = listener
     variants = [f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
                 f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
                 f"select * where {{ sErViCe#comment\n<{url}> {{ ?s ?p ?o }} }}",

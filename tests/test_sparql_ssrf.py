@@ -4,8 +4,6 @@ processes have no network. A real loopback listener records every connection; it
 from __future__ import annotations
 
 import multiprocessing
-import socket
-import threading
 
 import pytest
 
@@ -40,39 +38,6 @@ QUERY_FORMS = [
     "DESCRIBE ?s WHERE {{ {body} }}",
 ]
 LEAKS = ("os error", "connection", "refused", "127.0.0.1", "content-type", "error", "traceback")
-
-
-@pytest.fixture
-def listener():
-    """A real loopback server that records every connection and what was sent."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    server.settimeout(0.1)
-    hits: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-            except TimeoutError:
-                continue
-            connection.settimeout(1)
-            try:
-                hits.append(connection.recv(200))
-            except OSError:
-                hits.append(b"")
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                               b"Content-Length: 41\r\n\r\n{\"head\":{},\"results\":{\"bindings\":[{}]}}\n")
-            connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
-    stop.set()
-    thread.join(timeout=2)
-    server.close()
 
 
 def _send(client, path: str, how: str, query: str, headers: dict):
