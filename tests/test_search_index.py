@@ -185,3 +185,71 @@ def test_the_start_page_facet_counts_follow_every_change(tmp_path):
         assert sum(after.values()) == sum(before.values()) + 1
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("sort", ["naam", "-naam", "startdatum", "-startdatum"])
+def test_bucketed_sort_orders_page_exactly_as_sqlite_sorts(tmp_path, monkeypatch, sort):
+    """Tiny buckets (so they split as records arrive, and are counted through for every page) give the pages
+    SQLite's ORDER BY gives: NOCASE folds ASCII only, equal keys by record number, missing values last."""
+    from app.index import sort_order
+
+    monkeypatch.setattr(sort_order, "TARGET", 4)
+    rng = random.Random(11)
+    names = ["chiro", "Chiro", "Émile", "émile", "Zwem", "zwem", "Ørsted", "aa", "", "Toneel", "toneel b"]
+    index = SearchIndex(tmp_path / "index.sqlite3", None, "http://test")
+    try:
+        for i in range(400):
+            state = generated(i, rng, ["9000"])
+            state["status"] = "Actief"
+            state["naam"] = f"{rng.choice(names)}{rng.choice(['', '', ' x'])}" or None
+            state["startdatum"] = rng.choice([None, "", "2001-01-01", "1999-05-05", f"{1950 + i % 60}-02-03"])
+            index.add(f"V{1001 + i:07d}", state, "2026-01")
+            if i % 50 == 49:
+                index._forget(1001 + rng.randrange(i))  # removed records leave their buckets
+        index.commit()
+        column, descending = SORTS[sort]
+        direction = "DESC" if descending else "ASC"
+        collate = " COLLATE NOCASE" if column == "naam" else ""
+        missing = f"({column} IS NULL OR {column} = '')"  # NULL and '' alike: last, by record number
+        expected = [vcode for (vcode,) in index.db.execute(
+            f"SELECT vcode FROM vereniging ORDER BY {missing}, CASE WHEN {missing} THEN '' ELSE {column} END"
+            f"{collate} {direction}, id {direction}")]
+        assert len(index.orders[column].buckets) > 8  # split as they grew (equal keys stay together)
+        for offset in (0, 3, 17, 150, len(expected) - 30, len(expected) - 5):
+            page = index.search(Query("", {}, sort, offset, 20))["verenigingen"]
+            assert [v["vCode"] for v in page] == expected[offset:offset + 20]
+        wanted = [v for v in expected if index.db.execute("SELECT type FROM vereniging WHERE vcode = ?", (v,))
+                  .fetchone()[0] == "FV"]
+        page = index.search(Query("", {"type": ["FV"]}, sort, 40, 20))["verenigingen"]
+        assert [v["vCode"] for v in page] == wanted[40:60]
+    finally:
+        index.close()
+    reopened = SearchIndex(tmp_path / "index.sqlite3", None, "http://test")  # the saved buckets come back
+    try:
+        assert reopened.bitmaps_loaded
+        assert [v["vCode"] for v in reopened.search(Query("", {}, sort, 100, 20))["verenigingen"]] == \
+            expected[100:120]
+    finally:
+        reopened.close()
+
+
+def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register, post, monkeypatch):
+    """A second index on the same file (as a second `vr serve` worker) takes the write of the first into its
+    buckets: the new vereniging shows on the page of every sort where it belongs."""
+    from app.index import sort_order
+    from tests.conftest import valid_body
+
+    monkeypatch.setattr(sort_order, "TARGET", 2)  # even the few records of this test fill several buckets
+    for name in ("Aalst Atletiek", "Brugse Bridge", "Gentse Gidsen", "Zwemclub Zele"):
+        assert post(valid_body(naam=name, startdatum="2001-01-01")).status_code == 201
+    other = SearchIndex(register.settings.data_dir / "zoekindex.sqlite3", None, register.settings.base)
+    try:
+        assert other.search(Query(sort="naam"))["totaal"] == 4
+        assert post(valid_body(naam="Chiro Centrum", startdatum="1999-09-09")).status_code == 201
+        for sort, first in (("naam", ["Aalst Atletiek", "Brugse Bridge", "Chiro Centrum"]),
+                            ("startdatum", ["Chiro Centrum", "Aalst Atletiek", "Brugse Bridge"])):
+            here = [v["naam"] for v in register.index.search(Query(sort=sort, limit=3))["verenigingen"]]
+            there = [v["naam"] for v in other.search(Query(sort=sort, limit=3))["verenigingen"]]
+            assert here == there == first
+    finally:
+        other.close()

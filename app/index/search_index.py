@@ -21,7 +21,6 @@ word (rapidfuzz, Levenshtein distance 1–2), which the portal shows as "Bedoeld
 from __future__ import annotations
 
 import bisect
-import itertools
 import json
 import logging
 import re
@@ -37,6 +36,7 @@ from rapidfuzz.distance import Levenshtein
 
 from app.domain import codelists, mapping, places
 from app.domain.model import MODEL
+from app.index.sort_order import SortOrder, nocase, same
 from app.store import RegisterStore
 from app.store.audience import PUBLIC
 
@@ -61,14 +61,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
 CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
 """
 WORDS = "#woorden"  # the bitmap row that holds the saved word list
+ORDER = "#volgorde:"  # bitmap rows of a sort order (app/index/sort_order.py), by column
 TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap", "wijziging")
 PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
              "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
 FACETS = ("hoofdactiviteit", "gemeente", "postcode", "provincie", "type", "status")
 COUNTED = ("hoofdactiviteit", "gemeente", "provincie", "type", "status")  # facets whose counts are returned
-# sort key → (column of an index, descending)
-SORTS = {"naam": ("naam COLLATE NOCASE", False), "-naam": ("naam COLLATE NOCASE", True), "vCode": ("id", False),
-         "-vCode": ("id", True), "startdatum": ("startdatum", False), "-startdatum": ("startdatum", True)}
+# sort key → (column, descending); "id" is the record number, the order of every bitmap
+SORTS = {"naam": ("naam", False), "-naam": ("naam", True), "vCode": ("id", False), "-vCode": ("id", True),
+         "startdatum": ("startdatum", False), "-startdatum": ("startdatum", True)}
+ORDERED = {"naam": nocase, "startdatum": same}  # sorted columns (by SQLite's collation) → their key
 COLUMNS = "vcode, naam, korte_naam, beschrijving, type, status, gemeenten, postcodes, activiteiten, startdatum"
 KEYS = ("vCode", "naam", "korteNaam", "korteBeschrijving", "verenigingstype", "status", "gemeenten", "postcodes",
         "hoofdactiviteiten", "startdatum")
@@ -109,6 +111,7 @@ class SearchIndex:
         self._start_facets: tuple[tuple, dict] = ((), {})
         self.bitmaps: dict[str, dict[str, BitMap]] = {}  # facet → value → record numbers
         self.all = BitMap()
+        self.orders = {column: SortOrder(key, self._reader(column)) for column, key in ORDERED.items()}
         self._applied = self.last_sequence  # the sequence the in-memory bitmaps reflect
         self.bitmaps_loaded = self._load_saved_bitmaps()
         if not self.bitmaps_loaded:  # a new index, or a start after an unclean stop
@@ -120,21 +123,25 @@ class SearchIndex:
         saved = self.db.execute("SELECT value FROM meta WHERE key = 'bitmaps'").fetchone()
         if saved is None or int(saved[0]) != self.last_sequence:
             return False
+        orders: dict[str, dict[str, bytes]] = {column: {} for column in self.orders}
         for kind, value, data in self.db.execute("SELECT soort, waarde, data FROM bitmap"):
             if kind == WORDS:
                 words = json.loads(data)
                 self._vocabulary = (sorted(words), words)
             elif kind == "*":
                 self.all = BitMap.deserialize(data)
+            elif kind.startswith(ORDER):
+                orders.setdefault(kind[len(ORDER):], {})[value] = data
             else:
                 self.bitmaps.setdefault(kind, {})[value] = BitMap.deserialize(data)
-        return True
+        return all(order.load(orders[column]) for column, order in self.orders.items())
 
     def _save_bitmaps(self) -> None:
         self.db.execute("DELETE FROM bitmap")
         self.db.executemany("INSERT INTO bitmap VALUES (?, ?, ?)", [("*", "", self.all.serialize())] + [
             (kind, value, bitmap.serialize()) for kind, values in self.bitmaps.items()
-            for value, bitmap in values.items() if bitmap])
+            for value, bitmap in values.items() if bitmap] + [
+            (ORDER + column, name, data) for column, order in self.orders.items() for name, data in order.saved()])
         if self._vocabulary is not None:
             self.db.execute("INSERT INTO bitmap VALUES (?, '', ?)", (WORDS, json.dumps(self._vocabulary[1])))
         self.db.execute("INSERT INTO meta (key, value) VALUES ('bitmaps', ?) "
@@ -150,7 +157,17 @@ class SearchIndex:
             rows.setdefault(kind, {}).setdefault(value, []).append(number)
         self.bitmaps = {kind: {value: BitMap(numbers) for value, numbers in values.items()}
                         for kind, values in rows.items()}
-        self.all = BitMap(number for (number,) in self.db.execute("SELECT id FROM vereniging"))
+        rows = self.db.execute(f"SELECT id, {', '.join(self.orders)} FROM vereniging").fetchall()
+        self.all = BitMap(row[0] for row in rows)
+        for position, order in enumerate(self.orders.values(), start=1):
+            order.rebuild([(row[0], row[position]) for row in rows])
+
+    def _reader(self, column: str):
+        """(record number, value of `column`) for some record numbers, read from the rows."""
+        def read(numbers) -> list[tuple[int, str | None]]:
+            return self.db.execute(f"SELECT id, {column} FROM vereniging WHERE id IN (SELECT value FROM json_each(?))",
+                                   ("[" + ",".join(map(str, numbers)) + "]",)).fetchall()
+        return read
 
     # -- keeping in step ------------------------------------------------------------------------------
     @property
@@ -228,11 +245,17 @@ class SearchIndex:
                     for bitmap in values.values():
                         bitmap.discard(number)
                 self.all.discard(number)
+                for order in self.orders.values():
+                    order.discard(number)
             marks = ", ".join("?" * len(numbers))
             for number, kind, value in self.db.execute(f"SELECT id, soort, waarde FROM facet WHERE id IN ({marks})",
                                                        numbers):
                 self.bitmaps.setdefault(kind, {}).setdefault(value, BitMap()).add(number)
-            self.all.update(n for (n,) in self.db.execute(f"SELECT id FROM vereniging WHERE id IN ({marks})", numbers))
+            for row in self.db.execute(f"SELECT id, {', '.join(self.orders)} FROM vereniging WHERE id IN ({marks})",
+                                       numbers):
+                self.all.add(row[0])
+                for value, order in zip(row[1:], self.orders.values(), strict=True):
+                    order.add(row[0], value)
         self._applied = current
 
     def _index(self, vcode: str) -> None:
@@ -251,6 +274,8 @@ class SearchIndex:
         for kind, value in self.db.execute("SELECT soort, waarde FROM facet WHERE id = ?", (number,)).fetchall():
             self.bitmaps.get(kind, {}).get(value, BitMap()).discard(number)
         self.all.discard(number)
+        for order in self.orders.values():
+            order.discard(number)
         for table in ("vereniging", "facet"):
             self.db.execute(f"DELETE FROM {table} WHERE id = ?", (number,))
         self.db.execute("DELETE FROM tekst WHERE rowid = ?", (number,))
@@ -280,6 +305,8 @@ class SearchIndex:
         for kind, value in facets:
             self.bitmaps.setdefault(kind, {}).setdefault(value, BitMap()).add(number)
         self.all.add(number)
+        for column, order in self.orders.items():
+            order.add(number, state[column])
         self.db.execute("INSERT INTO tekst (rowid, naam, korte_naam, beschrijving, contact, plaats, activiteit) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (number, state["naam"], state["korteNaam"] or "", state["korteBeschrijving"] or "", contact,
@@ -328,8 +355,9 @@ class SearchIndex:
         if not parts:
             return self.all
         match = " ".join(f'"{part}"*' for part in parts)
-        return BitMap(number for (number,) in self.db.execute("SELECT rowid FROM tekst WHERE tekst MATCH ?",
-                                                              (match,)))
+        # one string of numbers instead of a row per match: a common word matches a tenth of the register
+        (numbers,) = self.db.execute("SELECT group_concat(rowid) FROM tekst WHERE tekst MATCH ?", (match,)).fetchone()
+        return BitMap(map(int, numbers.split(","))) if numbers else BitMap()
 
     def suggest(self, text: str) -> str | None:
         """The text with each word that no indexed word starts with replaced by the closest indexed word."""
@@ -383,7 +411,7 @@ class SearchIndex:
         return result
 
     def _page(self, found: BitMap, sort: str, offset: int, limit: int) -> list[int]:
-        """Record numbers of one page: small sets are sorted by SQLite, large ones read off a sorted index."""
+        """Record numbers of one page, records without a value for the sort key last in either direction."""
         column, descending = SORTS.get(sort, SORTS["naam"])
         if not found or offset >= len(found):
             return []
@@ -392,28 +420,7 @@ class SearchIndex:
             positions = range(end - offset, max(end - offset - limit, -1), -1) if descending else \
                 range(offset, min(offset + limit, len(found)))
             return [found[i] for i in positions]
-        direction = "DESC" if descending else "ASC"
-        order = f"{column} {direction}, id {direction}"
-        name = column.split()[0]
-        missing = f"({name} IS NULL OR {name} = '')"  # records without a value come last, either direction
-        # Reading the sorted index costs about (offset + limit) * density⁻¹ rows; sorting the set costs its size.
-        if (offset + limit) * len(self.all) / len(found) > len(found):
-            ids = ",".join(map(str, found))
-            return [n for (n,) in self.db.execute(
-                f"SELECT id FROM vereniging WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {missing}, {order} "
-                "LIMIT ? OFFSET ?", (f"[{ids}]", limit, offset))]
-        page, skipped = [], 0
-        for (number,) in itertools.chain(
-                self.db.execute(f"SELECT id FROM vereniging WHERE NOT {missing} ORDER BY {order}"),
-                self.db.execute(f"SELECT id FROM vereniging WHERE {missing} ORDER BY id {direction}")):
-            if number in found:
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                page.append(number)
-                if len(page) == limit:
-                    break
-        return page
+        return self.orders[column].page(found, offset, limit, descending)
 
     def _rows(self, numbers: list[int]) -> list[tuple]:
         if not numbers:
