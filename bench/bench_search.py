@@ -14,6 +14,7 @@ last clean close are loaded) and a start after an unclean stop (bitmaps rebuilt 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import statistics
@@ -53,8 +54,13 @@ def state(i: int, rng: random.Random, postcodes: list[str]) -> dict:
     return result
 
 
+CLASSES = ("free text", "activity facet", "text + province", "gemeente facet", "text + 2 facets", "deep page",
+           "typo (corrected)")  # the query class of shape i % 7
+
+
 def queries(rng: random.Random, postcodes: list[str], n: int) -> list[Query]:
-    """A varied mix (no two alike on purpose): free text, facets, both, sorting, deep pages."""
+    """A varied mix (no two alike on purpose): free text, facets, both, sorting, deep pages; query i is of
+    class CLASSES[i % 7]."""
     gemeenten = sorted(set(places.postcode_table().values()))
     result = []
     for i in range(n):
@@ -76,6 +82,10 @@ def queries(rng: random.Random, postcodes: list[str], n: int) -> list[Query]:
         offset = rng.choice([0, 0, 0, 20, 100, 980]) if shape != 5 else rng.randrange(0, 980)
         result.append(Query(text, filters, rng.choice(list(SORTS)), offset, 20))
     return result
+
+
+def percentile95(ordered: list[float]) -> float:
+    return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
 def timed(action) -> float:
@@ -133,25 +143,27 @@ def main() -> None:
               f"(bitmaps rebuilt) {rebuilt:.1f} s  (ratio {rebuilt / loaded:.0f}x); {len(store)} quads in the store")
         begin = time.perf_counter()
         first_typo = index.search(Query("volleyblclub"))
-        print(f"first typo search (reads the word list once): {(time.perf_counter() - begin) * 1000:.0f} ms, "
+        print(f"first typo search after the start: {(time.perf_counter() - begin) * 1000:.0f} ms, "
               f"suggestion {first_typo['suggestie']!r}, {first_typo['totaal']} found")
         mix = queries(rng, postcodes, args.queries)
-        samples = sorted(timed(lambda q=q: index.search(q)) for q in mix)
+        timings = [timed(lambda q=q: index.search(q)) for q in mix]
+        samples = sorted(timings)
         first_page = sorted(timed(lambda: index.search(Query())) for _ in range(20))
-        typos = sorted(timed(lambda q=q: index.search(q)) for q in mix if q.text.endswith("club"))
         active = f"<{RS}orgStatus> <https://w3id.org/verenigingsregister/concept/verenigingstatus/Actief>"
         sport = f"<{RS}orgActivity> <https://w3id.org/verenigingsregister/concept/hoofdactiviteit/SPRT>"
         raw = {name: sorted(timed(lambda q=q: list(store.query(
                    q, default_graph=[pyoxigraph.NamedNode(GRAPH_PUBLIC)]))) for _ in range(5))
                for name, q in {"active": f"SELECT (COUNT(?v) AS ?n) WHERE {{ ?v {active} }}",
                                "active+SPRT": f"SELECT (COUNT(?v) AS ?n) WHERE {{ ?v {active} ; {sport} }}"}.items()}
-        p50, p95 = statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
-        print(f"N = {args.n}")
-        print(f"search, varied mix incl. facet counts : p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
+        p50, p95 = statistics.median(samples), percentile95(samples)
+        print(f"N = {args.n}; load average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
+        print(f"search, varied mix incl. facet counts: p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
               f"({args.queries} searches)")
-        print(f"search, home page (all active, 5 facets): p50 {statistics.median(first_page):7.1f} ms")
-        print(f"search, typos only (corrected)        : p50 {statistics.median(typos):7.1f} ms   "
-              f"p95 {typos[max(0, int(len(typos) * 0.95) - 1)]:7.1f} ms   ({len(typos)} searches)")
+        print(f"search, home page (all active)       : p50 {statistics.median(first_page):7.1f} ms")
+        for shape, name in enumerate(CLASSES):
+            mine = sorted(timings[shape::len(CLASSES)])
+            print(f"  {name:17s}: p50 {statistics.median(mine):7.1f} ms   p95 {percentile95(mine):7.1f} ms   "
+                  f"max {mine[-1]:7.1f} ms   ({len(mine)} searches)")
         sqlite_count = sorted(timed(lambda: index.db.execute(
             "SELECT COUNT(*) FROM vereniging WHERE status = 'Actief'").fetchone()) for _ in range(5))
         print(f"raw SQLite COUNT of active rows over the same {args.n} rows: median "

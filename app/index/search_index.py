@@ -20,23 +20,20 @@ word (rapidfuzz, Levenshtein distance 1–2), which the portal shows as "Bedoeld
 
 from __future__ import annotations
 
-import bisect
 import json
 import logging
 import re
 import sqlite3
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyroaring import BitMap
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from app.domain import codelists, mapping, places
 from app.domain.model import MODEL
 from app.index.sort_order import SortOrder, nocase, same
+from app.index.vocabulary import Vocabulary, fold, words_of
 from app.store import RegisterStore
 from app.store.audience import PUBLIC
 
@@ -105,7 +102,7 @@ class SearchIndex:
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.db.executescript(SCHEMA)
         # typo suggestions: indexed words (sorted) and their document counts; saved with the bitmaps
-        self._vocabulary: tuple[list[str], dict[str, int]] | None = None
+        self._vocabulary: Vocabulary | None = None
         self._closed = False
         self._edits = 0  # changes to the bitmaps in this process (keys the start page's facet counts)
         self._start_facets: tuple[tuple, dict] = ((), {})
@@ -126,8 +123,7 @@ class SearchIndex:
         orders: dict[str, dict[str, bytes]] = {column: {} for column in self.orders}
         for kind, value, data in self.db.execute("SELECT soort, waarde, data FROM bitmap"):
             if kind == WORDS:
-                words = json.loads(data)
-                self._vocabulary = (sorted(words), words)
+                self._vocabulary = Vocabulary(json.loads(data))
             elif kind == "*":
                 self.all = BitMap.deserialize(data)
             elif kind.startswith(ORDER):
@@ -143,7 +139,7 @@ class SearchIndex:
             for value, bitmap in values.items() if bitmap] + [
             (ORDER + column, name, data) for column, order in self.orders.items() for name, data in order.saved()])
         if self._vocabulary is not None:
-            self.db.execute("INSERT INTO bitmap VALUES (?, '', ?)", (WORDS, json.dumps(self._vocabulary[1])))
+            self.db.execute("INSERT INTO bitmap VALUES (?, '', ?)", (WORDS, json.dumps(self._vocabulary.frequency)))
         self.db.execute("INSERT INTO meta (key, value) VALUES ('bitmaps', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(self._applied),))
         self.db.commit()
@@ -311,7 +307,9 @@ class SearchIndex:
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (number, state["naam"], state["korteNaam"] or "", state["korteBeschrijving"] or "", contact,
                          places_text, activities))
-        self._learn(state["naam"], state["korteNaam"], state["korteBeschrijving"], contact, places_text, activities)
+        if self._vocabulary is not None:
+            self._vocabulary.learn((state["naam"], state["korteNaam"], state["korteBeschrijving"], contact,
+                                    places_text, activities))
 
     def commit(self) -> None:
         with self._lock:
@@ -361,43 +359,23 @@ class SearchIndex:
 
     def suggest(self, text: str) -> str | None:
         """The text with each word that no indexed word starts with replaced by the closest indexed word."""
-        terms, frequency = self._words()
+        vocabulary = self._words()
         words, changed = [], False
-        for word in re.findall(r"\w+", text or "", re.UNICODE):
-            folded = _fold(word)
-            at = bisect.bisect_left(terms, folded)
-            if len(folded) < 4 or (at < len(terms) and terms[at].startswith(folded)):
-                words.append(word)
-                continue
-            limit = 1 if len(folded) <= 5 else 2
-            close = process.extract(folded, terms, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)
-            if not close:
-                words.append(word)
-                continue
-            best = min(close, key=lambda match: (match[1], -frequency[match[0]], match[0]))[0]
-            words.append(best)
-            changed = True
+        for word in words_of(text):
+            folded = fold(word)
+            best = None if len(folded) < 4 or vocabulary.starts_a_word(folded) else vocabulary.closest(folded)
+            words.append(best or word)
+            changed = changed or best is not None
         return " ".join(words) if changed else None
 
-    def _words(self) -> tuple[list[str], dict[str, int]]:
+    def _words(self) -> Vocabulary:
         """Indexed words of four letters or more (no digits) with document counts: read once from the FTS5
         vocabulary, then kept up to date by `add` (a removed record's words stay: a suggestion that finds
         nothing is not shown)."""
         if self._vocabulary is None:
-            rows = self.db.execute("SELECT term, doc FROM woorden WHERE length(term) >= 4 "
-                                   "AND term NOT GLOB '*[0-9]*'").fetchall()
-            self._vocabulary = ([term for term, _ in rows], dict(rows))
+            self._vocabulary = Vocabulary(dict(self.db.execute(
+                "SELECT term, doc FROM woorden WHERE length(term) >= 4 AND term NOT GLOB '*[0-9]*'").fetchall()))
         return self._vocabulary
-
-    def _learn(self, *texts: str) -> None:
-        if self._vocabulary is None:
-            return
-        terms, frequency = self._vocabulary
-        for word in {_fold(w) for text in texts for w in re.findall(r"\w+", text or "", re.UNICODE)}:
-            if len(word) >= 4 and not any(ch.isdigit() for ch in word):
-                if word not in frequency:
-                    bisect.insort(terms, word)
-                frequency[word] = frequency.get(word, 0) + 1
 
     def _union(self, kind: str, values: list[str]) -> BitMap:
         known = self.bitmaps.get(kind, {})
@@ -462,11 +440,6 @@ def _counts(scope: BitMap, values: dict[str, BitMap]) -> list[tuple[str, int]]:
     """How many records of `scope` have each value, most first, zeros left out."""
     counts = [(value, scope.intersection_cardinality(bitmap)) for value, bitmap in values.items()]
     return sorted(((v, n) for v, n in counts if n), key=lambda item: (-item[1], item[0]))
-
-
-def _fold(word: str) -> str:
-    """Lower case without diacritics, as the FTS5 tokenizer (unicode61 remove_diacritics 2) folds."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
 
 
 def _activity_label(code: str) -> str:
