@@ -81,6 +81,24 @@ def test_a_vertegenwoordiger_who_left_is_erased_the_others_stay(client, post, ke
     assert AN in after and "Peeters" in after  # still vertegenwoordiger: nothing of hers goes
 
 
+def test_a_removed_bankrekeningnummer_is_erased_the_vereniging_stays(client, post, keys, register):
+    vcode = _register(post, register)
+    initiator, admin = Keys.auth(keys.initiator), Keys.auth(keys.admin)
+    assert client.delete(f"/verenigingen/{vcode}/bankrekeningnummers/1", headers=initiator).status_code == 200
+    assert "BE71096123456769" in restricted_surfaces(client, keys, vcode).replace(" ", "")  # positive control
+    register.settings.retention_days = 30
+    kept = client.post("/beheer/wissing/retentie", json={"reden": "retentie"}, headers=admin).get_json()
+    assert kept["gewisteTriples"] == 0  # removed today: still kept
+    register.settings.retention_days = 0
+    erased = client.post("/beheer/wissing/retentie", json={"reden": "retentie"}, headers=admin).get_json()
+    assert erased["bankrekeningKnopen"] == 1 and erased["vertegenwoordigerKnopen"] == 0
+    after = restricted_surfaces(client, keys, vcode)
+    assert "BE71096123456769" not in after.replace(" ", "") and "titularis" not in after
+    assert AN in after and "Canarisvogel" in after  # the vertegenwoordigers are still there
+    assert client.get(f"/doc/vereniging/{vcode}/historiek", headers={**Keys.auth(keys.reader), **TURTLE}
+                      ).status_code == 200  # the history itself still reads
+
+
 def test_erasure_on_request(client, post, keys, register, settings):
     vcode = _register(post, register)
     admin = Keys.auth(keys.admin)

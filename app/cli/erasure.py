@@ -37,7 +37,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
         else:
             done = erasure.expired(register.store, settings.retention_days, announce=announce)
         print(json.dumps({"gewisteTriples": done.quads, "verenigingen": done.vcodes,
-                          "vertegenwoordigerKnopen": done.persons}, ensure_ascii=False))
+                          "vertegenwoordigerKnopen": done.persons,
+                          "bankrekeningKnopen": done.accounts}, ensure_ascii=False))
         return 0
     finally:
         register.close()

@@ -45,7 +45,8 @@ def refresh_queries(register) -> None:
 
 
 def _answer(done: erasure.Erasure) -> Response:
-    body = {"gewisteTriples": done.quads, "verenigingen": done.vcodes, "vertegenwoordigerKnopen": done.persons}
+    body = {"gewisteTriples": done.quads, "verenigingen": done.vcodes, "vertegenwoordigerKnopen": done.persons,
+            "bankrekeningKnopen": done.accounts}
     response = Response(json.dumps(body), mimetype="application/json")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -4,11 +4,12 @@ Personal data lives in the restricted graphs only: the current restricted state 
 snapshot of every version (the restricted LDES stream, the full history, /sparql/beheer and the
 restricted dumps read them). A removed vereniging loses its current state at removal, but its
 restricted snapshots stay until the retention period after the removal has passed; then every
-restricted snapshot of it goes. A vertegenwoordiger who left a vereniging that still exists stays in
-the snapshots of the versions (s)he was part of until the retention period after leaving; then those
-nodes go. On request, one person's nodes (found by INSZ) go from every snapshot at once, unless
-(s)he is still a current vertegenwoordiger — that is a change of the record, done with the beheer
-API first. Public graphs hold no personal data and are never touched.
+restricted snapshot of it goes. An item of a restricted part (a vertegenwoordiger, a bankrekeningnummer)
+that left a vereniging that still exists stays in the snapshots of the versions it was part of until the
+retention period after leaving; then those nodes go (an account with its flat OSLO copy on the version).
+On request, one person's nodes (found by INSZ) go from every snapshot at once, unless (s)he is still a
+current vertegenwoordiger — that is a change of the record, done with the beheer API first. Public
+graphs hold no personal data and are never touched.
 
 Each erasure is ONE store transaction (a DELETE of exactly the quads found), under the write lease.
 It does not make a new version: the state of no vereniging changes, only history is forgotten.
@@ -23,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from app.domain import model
+from app.domain.model import MODEL
 from app.namespaces import (
     FV,
     GRAPH_RESTRICTED,
@@ -30,13 +33,17 @@ from app.namespaces import (
     GRAPH_VERSIONS_PUBLIC,
     GRAPH_VERSIONS_RESTRICTED,
     PROV,
+    SCHEMA,
     VRX,
 )
 from app.store.base import RegisterStore
 
 G_VRES = NamedNode(GRAPH_VERSIONS_RESTRICTED)
 G_RESTRICTED = NamedNode(GRAPH_RESTRICTED)
-REPRESENTATIVE = NamedNode(FV + "heeftVertegenwoordiger")
+FLAT_IBAN = NamedNode(FV + "bankrekeningnummer")
+IDENTIFIER = NamedNode(SCHEMA + "identifier")
+# every part the model marks restricted holds personal data (vertegenwoordigers, bankrekeningnummers)
+RESTRICTED_LINKS = [NamedNode(model.iri(part.link)) for part in MODEL.parts if part.restricted]
 INSZ = NamedNode(VRX + "insz")
 DCTERMS_IS_VERSION_OF = "http://purl.org/dc/terms/isVersionOf"
 
@@ -56,6 +63,7 @@ class Erasure:
     quads: int = 0
     vcodes: list[str] = field(default_factory=list)
     persons: int = 0  # vertegenwoordiger nodes (one per person per version)
+    accounts: int = 0  # bankrekeningnummer nodes (one per account per version)
 
 
 Announce = Callable[[Erasure], None]  # runs just before the transaction (the audit entry); raising stops it
@@ -85,16 +93,28 @@ def _delete_nodes(store: RegisterStore, nodes: set[str], extra: list[Quad], vcod
                   announce: Announce | None) -> Erasure:
     quads = list(extra)
     for node in nodes:
-        quads += store.quads(NamedNode(node), None, None, G_VRES)
-        quads += store.quads(None, None, NamedNode(node), G_VRES)
+        own = store.quads(NamedNode(node), None, None, G_VRES)
+        quads += own + store.quads(None, None, NamedNode(node), G_VRES)
+        quads += _flat_copies(store, node, own)
     quads = list(dict.fromkeys(quads))
-    erasure = Erasure(len(quads), sorted(vcodes | {_vcode(q.subject.value) for q in quads}), len(nodes))
+    erasure = Erasure(len(quads), sorted(vcodes | {_vcode(q.subject.value) for q in quads}),
+                      sum("/vertegenwoordiger/" in node for node in nodes),
+                      sum("/bankrekeningnummer/" in node for node in nodes))
     if quads:
         if announce is not None:
             announce(erasure)
         store.delete_data(quads)
         store.compact()  # so the erased values also leave the database files
     return erasure
+
+
+def _flat_copies(store: RegisterStore, node: str, own: list[Quad]) -> list[Quad]:
+    """The OSLO flat copy of an account on its version (`fv:bankrekeningnummer "BE71…"`), if it is this one."""
+    if "/bankrekeningnummer/" not in node:
+        return []
+    version = node.rsplit("/bankrekeningnummer/", 1)[0]  # …/versie/n/bankrekeningnummer/1 → …/versie/n
+    ibans = {q.object.value.replace(" ", "") for q in own if q.predicate == IDENTIFIER}
+    return [q for q in store.quads(NamedNode(version), FLAT_IBAN, None, G_VRES) if q.object.value in ibans]
 
 
 def _removed_before(store: RegisterStore, cutoff: str) -> list[str]:
@@ -120,25 +140,29 @@ def _restricted_history(store: RegisterStore, vc: str) -> list[Quad]:
 
 
 def _left_before(store: RegisterStore, cutoff: str, exclude: set[str]) -> set[str]:
-    """Snapshot nodes of vertegenwoordigers who left a (still existing) vereniging before the cutoff.
+    """Snapshot nodes of restricted items (vertegenwoordigers, bankrekeningnummers) that left a (still
+    existing) vereniging before the cutoff.
 
-    A vertegenwoordiger id left when a version of the vereniging no longer has it; the time of that
-    first version without it is when (s)he left."""
+    An item id left when a version of the vereniging no longer has it; the time of that first version
+    without it is when it left."""
     times: dict[str, dict[int, str]] = defaultdict(dict)
     for row in store.select(f"""
             SELECT ?v ?t WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?v <{PROV}generatedAtTime> ?t }} }}"""):
         vc, _, number = row[0].value.rpartition("/versie/")
         if number.isdigit():
             times[vc][int(number)] = row[1].value
-    present: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)  # (vc, id) → version → node
-    for quad in store.quads(None, REPRESENTATIVE, None, G_VRES):
-        vc, _, rest = quad.subject.value.rpartition("/versie/")
-        if rest.isdigit() and vc not in exclude:
-            present[(vc, quad.object.value.rsplit("/", 1)[-1])][int(rest)] = quad.object.value
-    current = {q.object.value for q in store.quads(None, REPRESENTATIVE, None, G_RESTRICTED)}
+    present: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)  # (vc, segment/id) → version → node
+    current: set[str] = set()
+    for link in RESTRICTED_LINKS:
+        for quad in store.quads(None, link, None, G_VRES):
+            vc, _, rest = quad.subject.value.rpartition("/versie/")
+            if rest.isdigit() and vc not in exclude:
+                item = quad.object.value.split("/versie/" + rest + "/", 1)[-1]  # e.g. vertegenwoordiger/2
+                present[(vc, item)][int(rest)] = quad.object.value
+        current |= {q.object.value for q in store.quads(None, link, None, G_RESTRICTED)}
     gone: set[str] = set()
-    for (vc, ident), versions in present.items():
-        if f"{vc}/vertegenwoordiger/{ident}" in current:
+    for (vc, item), versions in present.items():
+        if f"{vc}/{item}" in current:
             continue
         later = [t for n, t in times[vc].items() if n > max(versions)]
         if later and min(later) < cutoff:
