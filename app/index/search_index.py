@@ -20,10 +20,12 @@ word (rapidfuzz, Levenshtein distance 1–2), which the portal shows as "Bedoeld
 
 from __future__ import annotations
 
+import array
 import json
 import logging
 import re
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,9 +355,11 @@ class SearchIndex:
         if not parts:
             return self.all
         match = " ".join(f'"{part}"*' for part in parts)
-        # one string of numbers instead of a row per match: a common word matches a tenth of the register
-        (numbers,) = self.db.execute("SELECT group_concat(rowid) FROM tekst WHERE tekst MATCH ?", (match,)).fetchone()
-        return BitMap(map(int, numbers.split(","))) if numbers else BitMap()
+        # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
+        # (decoded in C) rather than a Python row each, which took most of the time of a search.
+        (numbers,) = self.db.execute("SELECT group_concat(printf('%08x', rowid), '') FROM tekst WHERE tekst MATCH ?",
+                                     (match,)).fetchone()
+        return _bitmap_of_hex(numbers or "")
 
     def suggest(self, text: str) -> str | None:
         """The text with each word that no indexed word starts with replaced by the closest indexed word."""
@@ -440,6 +444,16 @@ def _counts(scope: BitMap, values: dict[str, BitMap]) -> list[tuple[str, int]]:
     """How many records of `scope` have each value, most first, zeros left out."""
     counts = [(value, scope.intersection_cardinality(bitmap)) for value, bitmap in values.items()]
     return sorted(((v, n) for v, n in counts if n), key=lambda item: (-item[1], item[0]))
+
+
+def _bitmap_of_hex(numbers: str) -> BitMap:
+    """The record numbers written as consecutive 8-digit hexadecimal numbers (big-endian)."""
+    decoded = array.array("I")
+    assert decoded.itemsize == 4
+    decoded.frombytes(bytes.fromhex(numbers))
+    if sys.byteorder == "little":
+        decoded.byteswap()
+    return BitMap(decoded)
 
 
 def _activity_label(code: str) -> str:
