@@ -12,7 +12,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from app.auth.keys import add_key
+from app.auth.keys import add_key, digest
 from app.meldingen.delivery import Delivery
 from app.meldingen.events import RESTRICTED_TYPES
 from app.store.meldingen import MeldingenStore
@@ -84,7 +84,8 @@ def delivery(register, monkeypatch):
     monkeypatch.setenv("VR_MELDINGEN_LOKAAL", "1")
     monkeypatch.setenv("VR_MELDINGEN_RETRY", "0.05")
     monkeypatch.setenv("VR_MELDINGEN_POLL", "0.2")
-    worker = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir)
+    worker = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir,
+                      register.keys)
     register.handler.listeners.append(worker.wake)
     worker.start()
     yield worker
@@ -191,6 +192,35 @@ def test_a_public_only_subscriber_never_receives_a_restricted_event(client, keys
     assert client.get(path).status_code == 401 and client.get(path, headers=Keys.auth(public_key)).status_code == 403
     assert client.get(path, headers=Keys.auth(keys.reader)).status_code == 200
     assert restricted["afgeschermdeMeldingen"] is True
+
+
+def test_a_key_that_loses_its_right_gets_no_more_restricted_meldingen(client, keys, receiver, delivery, settings):
+    key = add_key(settings.keys_path, "OVO000045", "Gemeente Gent (welzijn)", ["lezer"])
+    sub = subscribe(client, key, receiver, "/welzijn", meldingtypes=["nieuwe-vereniging", "nieuwe-vertegenwoordiger"])
+    assert sub["afgeschermdeMeldingen"] is True
+    init = Keys.auth(keys.initiator)
+
+    def vereniging_with_new_vertegenwoordiger(naam: str, insz: str) -> None:
+        created = client.post("/verenigingen", json=valid_body(naam=naam), headers=init)
+        assert created.status_code == 201
+        added = client.post(f"/verenigingen/{created.get_json()['vCode']}/vertegenwoordigers", headers=init,
+                            json={"insz": insz, "voornaam": "Bart", "achternaam": "Claes"})
+        assert added.status_code == 201, added.get_data(as_text=True)
+
+    vereniging_with_new_vertegenwoordiger("Volleybalclub De Smashers", "90020112305")
+    assert [r["body"]["meldingtype"] for r in receiver.wait("/welzijn", 2)] == ["nieuwe-vereniging",
+                                                                                "nieuwe-vertegenwoordiger"]
+    # the beheerder takes the lezer role away in keys.toml; the register is not restarted
+    text = settings.keys_path.read_text(encoding="utf-8")
+    block = text[text.index(f'sha256 = "{digest(key)}"'):]
+    settings.keys_path.write_text(text.replace(block, block.replace('roles = ["lezer"]', "roles = []", 1), 1),
+                                  encoding="utf-8")
+    vereniging_with_new_vertegenwoordiger("Harmonie Sint-Cecilia", "90020199704")
+    receiver.wait("/welzijn", 3)
+    time.sleep(0.5)  # nothing more may come
+    assert [r["body"]["meldingtype"] for r in receiver.of("/welzijn")][2:] == ["nieuwe-vereniging"]
+    feed = client.get(f"/meldingen/abonnementen/{sub['id']}/feed?na=0", headers=Keys.auth(key)).get_json()
+    assert [i["meldingtype"] for i in feed["orderedItems"]] == ["nieuwe-vereniging"] * 2  # pull: rights of now
 
 
 def test_a_failing_receiver_gets_it_after_retries_and_a_dead_one_is_marked_failed(

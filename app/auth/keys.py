@@ -31,6 +31,7 @@ class Principal:
     initiator: Initiator
     roles: frozenset[str]
     client: str | None = None  # the OAuth2 client id, for callers that come with a token
+    key: str | None = None  # the sha256 of the API key it came with (what keys.toml stores), never the key
 
     def has(self, role: str) -> bool:
         """Roles nest: admin ⊇ initiator ⊇ lezer."""
@@ -62,7 +63,8 @@ class KeyRing:
             unknown = roles - set(ROLES)
             if unknown:
                 raise ValueError(f"{self.path}: unknown roles {sorted(unknown)}")
-            entries.append((item["sha256"], Principal(Initiator(item["ovo"], item["naam"]), roles)))
+            entries.append((item["sha256"], Principal(Initiator(item["ovo"], item["naam"]), roles,
+                                                      key=item["sha256"])))
         self._entries, self._mtime = entries, mtime
 
     def lookup(self, key: str) -> Principal | None:
@@ -73,6 +75,12 @@ class KeyRing:
             if hmac.compare_digest(stored, wanted):
                 found = principal
         return found
+
+
+    def by_digest(self, stored: str) -> Principal | None:
+        """The holder of the key with this sha256 as keys.toml says now (None: removed from the file)."""
+        self.reload()
+        return next((principal for entry, principal in self._entries if hmac.compare_digest(entry, stored)), None)
 
 
 def add_key(path: Path, ovo: str, naam: str, roles: list[str], key: str | None = None) -> str:

@@ -118,7 +118,12 @@ def feed(subscription_id: str) -> Response:
     after = activity.parse_position(request.args["na"])
     if after is None:
         raise invalid([FieldError("na", "ongeldig", "'na' is een positie zoals '12' of '12.1'.")])
-    events = events_after(_store(), sub.gemeenten, after, sub.wants, PAGE_SIZE)
+    may_read = caller.has("lezer")  # the reader's rights now, not when the subscription was made
+
+    def wants(event: Event) -> bool:
+        return sub.wants(event) and (may_read or not event.restricted)
+
+    events = events_after(_store(), sub.gemeenten, after, wants, PAGE_SIZE)
     _audit_restricted(caller, events, "meldingen-feed")
     next_after = activity.position(events[-1]) if events else None
     return _json(activity.feed_page(_base(), url, events, request.args["na"], next_after), mimetype=JSON_LD)

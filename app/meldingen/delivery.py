@@ -31,6 +31,7 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from app.auth import audit
+from app.auth.keys import KeyRing
 from app.meldingen import activity
 from app.meldingen.events import Event
 from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions, private_target
@@ -69,8 +70,9 @@ class Lane:
 
 
 class Delivery:
-    def __init__(self, store: MeldingenStore, base: str, data_dir: Path) -> None:
+    def __init__(self, store: MeldingenStore, base: str, data_dir: Path, keys: KeyRing | None = None) -> None:
         self.store = store
+        self.keys = keys
         self.subscriptions = Subscriptions(store)
         self.base = base
         self.data_dir = data_dir
@@ -196,7 +198,11 @@ class Delivery:
                 if not lane.queue or self.lanes.get(lane.sub.id) is not lane:
                     return
                 event = lane.queue[0]
-            error = self._audit(lane.sub, event) or self.send(lane.sub, event)
+            withheld = event.restricted and not self.entitled(lane.sub)
+            error = None if withheld else self._audit(lane.sub, event) or self.send(lane.sub, event)
+            if withheld:
+                log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
+                         "gegevens (meer) lezen", event.key, lane.sub.id)
             if error is None:
                 self.subscriptions.delivered(lane.sub, event)
                 lane.sub.position = event.position
@@ -206,6 +212,17 @@ class Delivery:
                 continue
             self._failed(lane, error)
             return
+
+    def entitled(self, sub: Subscription) -> bool:
+        """May this subscription still receive restricted meldingen? Its API key's rights are read again
+        (a key removed from keys.toml or without the lezer role any more gets none); a subscription made with
+        an OAuth2 token keeps the right its token gave when it was made."""
+        if not sub.restricted:
+            return False
+        if sub.key is None or self.keys is None:
+            return sub.key is None
+        holder = self.keys.by_digest(sub.key)
+        return holder is not None and holder.has("lezer")
 
     def _audit(self, sub: Subscription, event: Event) -> str | None:
         """Restricted meldingen are logged before they leave; no log entry, no delivery (retried)."""
@@ -271,6 +288,7 @@ def start_delivery(register) -> Delivery | None:
     """Start push delivery for a serving register (off with VR_MELDINGEN_BEZORGEN=0)."""
     if os.environ.get("VR_MELDINGEN_BEZORGEN", "1") == "0":
         return None
-    delivery = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir)
+    delivery = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir,
+                        register.keys)
     register.handler.listeners.append(delivery.wake)
     return delivery.start()

@@ -46,6 +46,7 @@ class Subscription:
     error: str | None = None
     error_since: str | None = None
     secret: str = field(default="", repr=False)
+    key: str | None = None  # sha256 of the API key that made it: its rights are checked again on delivery
 
     def wants(self, event: Event) -> bool:
         """This subscriber is told about this event (type, gemeente and right to restricted data)."""
@@ -58,7 +59,8 @@ class Subscription:
     def settings_json(self) -> str:
         return json.dumps({"ovo": self.ovo, "naam": self.naam, "gemeenten": self.gemeenten, "types": self.types,
                            "kanaal": self.channel, "inbox": self.inbox, "beperkt": self.restricted,
-                           "client": self.client, "aangemaakt": self.created}, ensure_ascii=False)
+                           "client": self.client, "aangemaakt": self.created, "sleutel": self.key},
+                          ensure_ascii=False)
 
     def as_json(self, base: str) -> dict:
         """The subscription as the API shows it (never the secret)."""
@@ -84,7 +86,7 @@ def from_facts(subscription_id: str, facts: dict[str, str]) -> Subscription:
     return Subscription(subscription_id, settings["ovo"], settings["naam"], settings["gemeenten"], settings["types"],
                         settings["kanaal"], settings["beperkt"], settings["aangemaakt"], settings.get("inbox"),
                         settings.get("client"), facts.get("status", "actief"), (int(head), int(tail or -1)),
-                        facts.get("fout"), facts.get("foutSinds"), facts.get("geheim", ""))
+                        facts.get("fout"), facts.get("foutSinds"), facts.get("geheim", ""), settings.get("sleutel"))
 
 
 class Subscriptions:
@@ -149,7 +151,7 @@ def new_subscription(body: object, caller: Principal, start: int) -> Subscriptio
     return Subscription(secrets.token_hex(8), caller.initiator.ovo, caller.initiator.naam, gemeenten, types,
                         channel, restricted, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                         inbox if channel != "pull" else None, caller.client, position=(start, AFTER_ALL),
-                        secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+                        secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), key=caller.key)
 
 
 def _gemeenten(value: object, errors: list[FieldError]) -> list[str]:
