@@ -48,8 +48,8 @@ CREATE TABLE IF NOT EXISTS vereniging (
   id INTEGER PRIMARY KEY, vcode TEXT, naam TEXT, korte_naam TEXT, beschrijving TEXT, type TEXT, status TEXT,
   startdatum TEXT, maand TEXT, postcodes TEXT, gemeenten TEXT, activiteiten TEXT
 );
-CREATE INDEX IF NOT EXISTS vereniging_naam ON vereniging (naam COLLATE NOCASE, id);
-CREATE INDEX IF NOT EXISTS vereniging_start ON vereniging (startdatum, id);
+DROP INDEX IF EXISTS vereniging_naam;  -- sorting uses the buckets of app/index/sort_order.py
+DROP INDEX IF EXISTS vereniging_start;
 CREATE TABLE IF NOT EXISTS facet (id INTEGER, soort TEXT, waarde TEXT);
 CREATE TABLE IF NOT EXISTS wijziging (volgnummer INTEGER, id INTEGER);
 CREATE INDEX IF NOT EXISTS wijziging_volgnummer ON wijziging (volgnummer);
