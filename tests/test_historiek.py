@@ -91,3 +91,11 @@ def test_retention_applies_to_the_restricted_stream_only(client, keys, monkeypat
     assert "tree:member" not in restricted
     public = client.get("/ldes/verenigingen/tijd/1", headers={"Accept": "text/turtle"}).get_data(as_text=True)
     assert "tree:member" in public and "retentionPolicy" not in public
+
+
+def test_an_unknown_stream_is_a_dutch_404_on_every_route(client):
+    for path in ("/ldes/onbekend/tijd", "/ldes/onbekend/tijd/1", "/ldes/onbekend/gemeenten",
+                 "/ldes/onbekend/gemeente/BE23444021", "/ldes/onbekend/gemeente/BE23444021/1", "/ldes/onbekend"):
+        response = client.get(path, headers={"Accept": "text/turtle"})
+        assert response.status_code == 404 and response.mimetype == "application/problem+json", path
+        assert "bestaat niet" in response.get_json()["detail"], path

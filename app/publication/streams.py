@@ -28,6 +28,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 from app.auth import audit
 from app.auth.access import principal
 from app.domain import codelists
+from app.domain.errors import not_found
 from app.domain.versions import AS
 from app.namespaces import (
     DCTERMS,
@@ -181,8 +182,9 @@ def _respond_bytes(body: bytes, media: str, cache: str) -> Response:
 
 
 def _stream(stream: str) -> Stream:
+    """The stream with this name (a Dutch 404 otherwise); reading a restricted one needs a key."""
     if stream not in STREAMS:
-        raise LookupError(stream)
+        raise not_found(f"Stroom '{stream}' bestaat niet.")
     if STREAMS[stream]:
         audit.record("ldes", principal("lezer"))
     return Stream(stream)
@@ -195,10 +197,7 @@ def _short_cache(stream: Stream) -> str:
 # -- entry point and time view ------------------------------------------------------------------------
 @bp.get("/ldes/<path:stream>/tijd")
 def time_root(stream: str) -> Response:
-    try:
-        s = _stream(stream)
-    except LookupError:
-        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
     node = n(f"{s.iri}/tijd")
     pages = []
     bounds = [((k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest))
@@ -212,10 +211,7 @@ def time_root(stream: str) -> Response:
 
 @bp.get("/ldes/<path:stream>/tijd/<int:k>")
 def time_page(stream: str, k: int) -> Response:
-    try:
-        s = _stream(stream)
-    except LookupError:
-        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
     low, high = (k - 1) * PAGE_SIZE + 1, min(k * PAGE_SIZE, s.latest)
     if k < 1 or low > s.latest:
         return http_problem(404, f"Pagina {k} bestaat (nog) niet.")
@@ -255,10 +251,7 @@ def _page_triples(s: Stream, url: str, sequences, immutable: bool) -> list[Tripl
 # -- per-gemeente view --------------------------------------------------------------------------------
 @bp.get("/ldes/<path:stream>/gemeenten")
 def gemeente_root(stream: str) -> Response:
-    try:
-        s = _stream(stream)
-    except LookupError:
-        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
     node = n(f"{s.iri}/gemeenten")
     triples = s.metadata(node.value) + [_t(node, RDF + "type", n(TREE + "Node"))]
     for code in _gemeenten_with_members(s):
@@ -280,10 +273,7 @@ def _gemeenten_with_members(s: Stream) -> list[str]:
 @bp.get("/ldes/<path:stream>/gemeente/<code>")
 def gemeente_view(stream: str, code: str) -> Response:
     """A municipality's own entry point: only the changes that concern it."""
-    try:
-        s = _stream(stream)
-    except LookupError:
-        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
     if codelists.get("werkingsgebieden").find(code) is None:
         return http_problem(404, f"'{code}' is geen gekende gemeente (werkingsgebied).")
     sequences = s.gemeente_sequences(code)
@@ -299,10 +289,7 @@ def gemeente_view(stream: str, code: str) -> Response:
 
 @bp.get("/ldes/<path:stream>/gemeente/<code>/<int:k>")
 def gemeente_page(stream: str, code: str, k: int) -> Response:
-    try:
-        s = _stream(stream)
-    except LookupError:
-        return http_problem(404, f"Stroom '{stream}' bestaat niet.")
+    s = _stream(stream)
     sequences = s.gemeente_sequences(code)
     chunk = sequences[(k - 1) * PAGE_SIZE:k * PAGE_SIZE] if k >= 1 else []
     if not chunk:
