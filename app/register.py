@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 
+from app.auth import audit
 from app.auth.keys import KeyRing
 from app.config import Settings
 from app.domain.codelists import codelist_graph
@@ -50,6 +51,7 @@ class Register:
         handler.listeners.append(register.index.changed)
         handler.contributors.append(outbox.contributor(settings.base))  # meldingen, in each commit
         handler.batch_forms[register.index.changed] = register.index.changed_many
+        store.sealing.append(audit.one_fsync)  # a group commit's audit entries: one fsync, before its transaction
         return register
 
     def query_workers(self) -> QueryWorkers | InProcessQueries | RemoteQueries:

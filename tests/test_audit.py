@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.conftest import Keys, valid_body
 
 
@@ -67,3 +69,22 @@ def test_an_unwritable_audit_log_refuses_writes_and_commits_nothing(client, keys
     assert [(e["operatie"], e["vCode"]) for e in reversed(events)] == [("registratie", "V0001001"),
                                                                      ("registratie", retried.get_json()["vCode"])]
     assert events[0]["sequentie"] == register.handler.latest_sequence  # logged with the sequence it got
+
+
+def test_a_failing_fsync_of_the_audit_log_refuses_the_write(client, keys, register, monkeypatch):
+    """Entries of a group commit are fsync'd together before its transaction: a failing fsync writes nothing."""
+    from tests.conftest import dump
+
+    auth = Keys.auth(keys.initiator)
+    assert client.post("/verenigingen", json=valid_body(), headers=auth).status_code == 201
+    before = dump(register)
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    response = client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=auth)
+    assert response.status_code == 503 and response.get_json()["type"].endswith("/audit-onbeschikbaar")
+    assert dump(register) == before
+    monkeypatch.undo()
+    assert client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=auth).status_code == 201

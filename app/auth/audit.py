@@ -7,7 +7,8 @@ through GET /audit.
 
 A write is logged just before its transaction (`before_commit`, with the sequence it will get),
 so a committed change always has its entry; when the log cannot be written the change is refused
-(503, nothing written) and a read of restricted data is refused too. An entry whose `sequentie`
+(503, nothing written) and a read of restricted data is refused too. Concurrent writes committed
+as one group share one fsync (`one_fsync`, closed before the group's transaction). An entry whose `sequentie`
 never appears in the register is a write whose transaction then failed.
 """
 
@@ -17,7 +18,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from app.validation.errors import CommandRejected
 bp = Blueprint("audit", __name__)
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+_group = threading.local()  # .fds: path → open descriptors one_fsync() will sync and close (a group being built)
 
 
 def _path() -> Path:
@@ -97,18 +100,56 @@ def append(data_dir: Path, event: dict) -> None:
 def _append(event: dict, refusal: str, path: Path | None = None) -> None:
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = path or _path()
+    deferred = getattr(_group, "fds", None)
     with _lock:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
-            finally:
+                if deferred is None:
+                    os.fsync(fd)
+            except BaseException:
                 os.close(fd)
+                raise
+            if deferred is None:
+                os.close(fd)
+            else:
+                deferred.setdefault(path, []).append(fd)
         except OSError:
             log.exception("audit log %s cannot be written", path)
             raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar", refusal) from None
+
+
+@contextmanager
+def one_fsync() -> Iterator[None]:
+    """Entries this thread appends meanwhile are written at once and fsync'd together on closing.
+
+    The store enters it around the building of a group commit (RegisterStore.sealing) and closes it
+    before the group's one transaction, so every entry is on disk before its change is, with one
+    fsync for the group instead of one per change. If the fsync fails, the whole group is refused.
+    """
+    fds: dict[Path, list[int]] = {}
+    _group.fds = fds
+    try:
+        yield
+    finally:
+        _group.fds = None
+        failed = None
+        for opened in fds.values():
+            try:
+                if failed is None:
+                    os.fsync(opened[-1])  # one per file: it syncs what every descriptor wrote
+            except OSError as exc:
+                failed = exc
+            finally:
+                for fd in opened:
+                    os.close(fd)
+    if failed is not None:
+        log.error("audit log cannot be synced: %s", failed)
+        raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar",
+                              "Het auditlog kan nu niet geschreven worden; er werd niets gewijzigd. "
+                              "Probeer later opnieuw.")
 
 
 def events() -> list[dict]:

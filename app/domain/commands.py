@@ -77,6 +77,10 @@ class CommandHandler:
         self.contributors: list[Callable[[Committed], list[Quad]]] = []
         # listener → its form for a batch of commits [(vcode, sequence), …] (one index transaction per batch)
         self.batch_forms: dict[Callable, Callable[[list[tuple[str, int]]], None]] = {}
+        # Commits of the current group (store.commit writes concurrent changes as one update): the
+        # listeners get them together once the group is written, still under the write lease.
+        self._pending: list[tuple[str, int]] = []
+        store.written.append(self._flush_pending)
 
     @property
     def validator(self) -> ShaclPool:
@@ -255,7 +259,7 @@ class CommandHandler:
                                   frozenset(places.gemeenten(state)))
             return [], public + restricted + meta + history + system + self._contributions(committed)
 
-        on_commit = (lambda at: self._notify(made[-1], at.sequence)) if notify else None
+        on_commit = (lambda at: self._pending.append((made[-1], at.sequence))) if notify else None
         change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,
                         min_vcode_number=FIRST_VCODE_NUMBER, on_commit=on_commit)
         return change, made
@@ -297,7 +301,7 @@ class CommandHandler:
             try:
                 at = self.store.commit(Change(build, self.clock(), subject=self.iri(vcode), expected_version=version,
                                               idempotency=idem[0] if idem else None,
-                                              on_commit=lambda at: self._notify(vcode, at.sequence)))
+                                              on_commit=self._notify_later(vcode)))
             except Refused as refused:
                 replay = idempotency.replay(self.records, idem)  # another process may have run this very request
                 if replay is not None:
@@ -376,7 +380,7 @@ class CommandHandler:
 
                 try:
                     at = self.store.commit(Change(build, self.clock(), subject=vc_iri, expected_version=version,
-                                                  on_commit=lambda at: self._notify(vcode, at.sequence)))
+                                                  on_commit=self._notify_later(vcode)))
                 except Refused as refused:
                     if expected_version is not None or refused.value is None:
                         raise stale(expected_version or version, refused.value or version) from None
@@ -404,13 +408,13 @@ class CommandHandler:
             except Exception:  # a derived index must never undo or fail a committed change
                 log.exception("listener failed after sequence %s; it catches up from the versions", changes[-1][1])
 
-    def _notify(self, vcode: str, sequence: int) -> None:
-        for listener in self.listeners:
-            try:
-                listener(vcode, sequence)
-            except Exception:  # a derived index must never undo or fail a committed change
-                log.exception("listener failed after sequence %s (%s); it catches up from the versions", sequence,
-                              vcode)
+    def _notify_later(self, vcode: str) -> Callable[[Allocation], None]:
+        """A change's on_commit: its listeners run when the whole group is written (_flush_pending)."""
+        return lambda at: self._pending.append((vcode, at.sequence))
+
+    def _flush_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        self._notify_many(pending)
 
     def _number_new_items(self, vcode: str, current: dict, new: dict) -> None:
         """Give items a command added (they have no id) the next ids, in item order; ids are never reused.
