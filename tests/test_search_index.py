@@ -253,3 +253,32 @@ def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register
             assert here == there == first
     finally:
         other.close()
+
+
+def test_the_full_text_columns_follow_the_description_and_leave_restricted_data_out():
+    """A field marked `search` in app/domain/model.py is searchable (roepnaam, added that way); personal data
+    of the restricted parts never reaches the public index, even when a state carries it."""
+    from app.domain.model import MODEL
+    from app.index import full_text
+    from tests.conftest import VALID_BODY
+
+    assert set(full_text.COLUMNS) == {f.search for f in MODEL.fields if f.search} | {"contact", "plaats"}
+    state = generated(1, random.Random(1), ["9041"])
+    state.update(roepnaam="De Gidsen", vertegenwoordigers=VALID_BODY["vertegenwoordigers"])
+    text = " ".join(full_text.texts(state).values())
+    assert "De Gidsen" in text and "Gent" in text and "Oost-Vlaanderen" in text  # places of the postcode
+    assert "Peeters" not in text and "85073003328" not in text and "an.peeters" not in text
+
+
+def test_a_vereniging_is_found_by_its_roepnaam(register, client, keys):
+    from tests.conftest import Keys
+
+    kbo = client.post("/verenigingen/kbo", json={"kboNummer": "0202239951", "verenigingstype": "VZW",
+                                                 "naam": "Koninklijke Harmonie Sint-Cecilia"},
+                      headers=Keys.auth(keys.initiator)).get_json()["vCode"]
+    assert register.index.search(Query("fanfaretje"))["totaal"] == 0
+    changed = client.patch(f"/verenigingen/{kbo}", json={"roepnaam": "Het Fanfaretje"},
+                           headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    found = client.get("/api/zoeken?q=fanfaretje").get_json()
+    assert [v["vCode"] for v in found["verenigingen"]] == [kbo]

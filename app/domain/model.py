@@ -91,6 +91,7 @@ class Field:
     max_items: int | None = None
     facet: str | None = None  # the search facet its values are counted under
     export: bool = True  # a column of the CSV export (vereniging fields)
+    search: str | None = None  # the full-text column of the search index its values go into (app/index/full_text.py)
     description: str = ""
 
     @property
@@ -218,18 +219,19 @@ ADRES = Field(
         Field("huisnummer", "adres:Adresvoorstelling.huisnummer", TEXT, "huisnummer", required=True,
               check="huisnummer"),
         Field("busnummer", "adres:Adresvoorstelling.busnummer", TEXT, "busnummer", check="huisnummer"),
-        Field("postcode", "locn:postCode", TEXT, "postcode", required=True, check="postcode"),
-        Field("gemeente", "adres:gemeentenaam", TEXT_NL, "gemeente", required=True),
+        Field("postcode", "locn:postCode", TEXT, "postcode", required=True, check="postcode", search="plaats"),
+        Field("gemeente", "adres:gemeentenaam", TEXT_NL, "gemeente", required=True, search="plaats"),
         Field("land", "adres:land", TEXT_NL, "land", required=True),
     ))
 
 MODEL = Model(
     root_types=("fv:Vereniging", "org:Organization"),
     fields=(
-        Field("naam", "skos:prefLabel", TEXT_NL, "naam", required=True, owner=KBO, max_len=NAAM_MAX),
-        Field("korteNaam", "skos:altLabel", TEXT_NL, "korte naam", owner=KBO, max_len=KORTE_NAAM_MAX),
+        Field("naam", "skos:prefLabel", TEXT_NL, "naam", required=True, owner=KBO, max_len=NAAM_MAX, search="naam"),
+        Field("korteNaam", "skos:altLabel", TEXT_NL, "korte naam", owner=KBO, max_len=KORTE_NAAM_MAX,
+              search="korte_naam"),
         Field("korteBeschrijving", "dcterms:description", TEXT_NL, "korte beschrijving", export=False,
-              max_len=KORTE_BESCHRIJVING_MAX),
+              max_len=KORTE_BESCHRIJVING_MAX, search="beschrijving"),
         Field("startdatum", "schema:foundingDate", DATE, "startdatum", owner=KBO, api=(("example", "2015-09-01"),)),
         Field("einddatum", "schema:dissolutionDate", DATE, "einddatum", restricted=True, writable=False),
         Field("status", "regorg:orgStatus", CODE, "status", codelist="verenigingstatus", writable=False,
@@ -242,13 +244,13 @@ MODEL = Model(
                       Field("maximumleeftijd", "schema:suggestedMaxAge", INTEGER, "maximumleeftijd",
                             default=150))),
         Field("hoofdactiviteiten", "regorg:orgActivity", CODE, "hoofdactiviteiten", codelist="hoofdactiviteiten",
-              many=True, max_items=3, facet="hoofdactiviteit",
+              many=True, max_items=3, facet="hoofdactiviteit", search="activiteit",
               message="De opgegeven hoofdactiviteit is niet gekend: \"{value}\".",
               duplicate="Een waarde in de hoofdactiviteitenLijst mag slechts 1 maal voorkomen."),
         Field("werkingsgebieden", "dcterms:spatial", CODE, "werkingsgebieden", codelist="werkingsgebieden",
               many=True, message="Het opgegeven werkingsgebied is niet gekend: \"{value}\".",
               duplicate="Elke waarde in de werkingsgebieden mag slechts eenmaal voorkomen."),
-        Field("roepnaam", "schema:alternateName", TEXT_NL, "roepnaam", max_len=NAAM_MAX, export=False,
+        Field("roepnaam", "schema:alternateName", TEXT_NL, "roepnaam", max_len=NAAM_MAX, export=False, search="naam",
               description="De naam waaronder een vereniging met rechtspersoonlijkheid bekend is, naast haar "
                           "KBO-naam; enkel voor VZW, IVZW, PS en SVON."),
         Field("isErkend", "vrx:isErkend", BOOLEAN, "erkend", writable=False, default=False, export=False),
@@ -282,7 +284,7 @@ MODEL = Model(
              ("schema:ContactPoint",), parser="contactgegeven", kbo_registration=True, imported=True, fields=(
                  Field("contactgegeventype", "schema:contactType", CODE, "type", codelist="contactgegeventypes",
                        required=True, immutable=True),
-                 Field("waarde", "rdf:value", TEXT, "waarde", required=True),
+                 Field("waarde", "rdf:value", TEXT, "waarde", required=True, search="contact"),
                  Field("beschrijving", "dcterms:description", TEXT, "beschrijving", max_len=TEXT_MAX),
                  _PRIMARY,
                  _BRON,

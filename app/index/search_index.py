@@ -10,12 +10,14 @@ SQLite keeps the rows (persisted, with the last indexed sequence); facet filters
 roaring bitmap of record numbers (the V-code's digits) per facet value, so a facet count over a
 million records is a few set intersections instead of a GROUP BY. The bitmaps are saved (serialised)
 on close with the sequence they reflect, so a normal start loads them instead of rebuilding; only a
-start after an unclean stop rebuilds them from the facet rows.
+start after an unclean stop rebuilds them from the facet rows. Pages of a sorted result come from
+key-range buckets of each sort order (sort_order.py), saved with them.
 
-The free text covers what a person means: names, descriptions, contact values, activity labels and
-codes, the place names of the address (deelgemeente), its gemeente and province, and the postcode.
-A search that finds nothing is retried once with each unknown word replaced by the closest indexed
-word (rapidfuzz, Levenshtein distance 1–2), which the portal shows as "Bedoelde u …?".
+The free text covers what a person means: the fields the description of a vereniging marks `search`
+(names, descriptions, contact values, activity codes with their labels, postcode and gemeente) and the
+deelgemeente and province of each postcode (full_text.py). A search that finds nothing is retried
+once with each unknown word replaced by the closest indexed word (vocabulary.py: rapidfuzz, Levenshtein
+distance 1–2), which the portal shows as "Bedoelde u …?".
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ import re
 import sqlite3
 import sys
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyroaring import BitMap
 
-from app.domain import codelists, mapping, places
+from app.domain import mapping, places
 from app.domain.model import MODEL
+from app.index import full_text
+from app.index.full_text import PROVINCES  # noqa: F401 (the portal's province labels)
 from app.index.sort_order import SortOrder, nocase, same
 from app.index.vocabulary import Vocabulary, fold, words_of
 from app.store import RegisterStore
@@ -41,7 +46,6 @@ from app.store.audience import PUBLIC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS vereniging (
@@ -54,16 +58,17 @@ CREATE TABLE IF NOT EXISTS facet (id INTEGER, soort TEXT, waarde TEXT);
 CREATE TABLE IF NOT EXISTS wijziging (volgnummer INTEGER, id INTEGER);
 CREATE INDEX IF NOT EXISTS wijziging_volgnummer ON wijziging (volgnummer);
 CREATE INDEX IF NOT EXISTS facet_id ON facet (id);
-CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5(naam, korte_naam, beschrijving, contact, plaats, activiteit,
+CREATE VIRTUAL TABLE IF NOT EXISTS tekst USING fts5({},
   tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE IF NOT EXISTS woorden USING fts5vocab(tekst, 'row');
 CREATE TABLE IF NOT EXISTS bitmap (soort TEXT, waarde TEXT, data BLOB, PRIMARY KEY (soort, waarde));
-"""
+""".format(", ".join(full_text.COLUMNS))  # the full-text columns come from the description of a vereniging
+# Any change of the layout (e.g. a field made searchable in the description) drops the index at the next start
+# and catch_up rebuilds it from the register.
+SCHEMA_VERSION = zlib.crc32(SCHEMA.encode()) & 0x7FFFFFFF
 WORDS = "#woorden"  # the bitmap row that holds the saved word list
 ORDER = "#volgorde:"  # bitmap rows of a sort order (app/index/sort_order.py), by column
 TABLES = ("meta", "vereniging", "facet", "woorden", "tekst", "bitmap", "wijziging")
-PROVINCES = {"BE10": "Brussels Hoofdstedelijk Gewest", "BE21": "Antwerpen", "BE22": "Limburg",
-             "BE23": "Oost-Vlaanderen", "BE24": "Vlaams-Brabant", "BE25": "West-Vlaanderen"}
 FACETS = ("hoofdactiviteit", "gemeente", "postcode", "provincie", "type", "status")
 COUNTED = ("hoofdactiviteit", "gemeente", "provincie", "type", "status")  # facets whose counts are returned
 # sort key → (column, descending); "id" is the record number, the order of every bitmap
@@ -286,11 +291,6 @@ class SearchIndex:
         addresses = [loc["adres"] for loc in state["locaties"] if loc.get("adres")]
         names = sorted({a["gemeente"] for a in addresses})
         postcodes = sorted({a["postcode"] for a in addresses})
-        contact = " ".join(c["waarde"] for c in state["contactgegevens"])
-        # a person searches for the gemeente (Gent) and the province as well as the deelgemeente (Oostakker)
-        places_text = " ".join(names + postcodes + sorted({_place_label(c) for c in codes})
-                               + sorted({PROVINCES.get(c[:4], "") for c in codes}))
-        activities = " ".join(f"{code} {_activity_label(code)}" for code in state["hoofdactiviteiten"])
         self.db.execute(
             "INSERT INTO vereniging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (number, vcode, state["naam"], state["korteNaam"], state["korteBeschrijving"], state["verenigingstype"],
@@ -305,13 +305,11 @@ class SearchIndex:
         self.all.add(number)
         for column, order in self.orders.items():
             order.add(number, state[column])
-        self.db.execute("INSERT INTO tekst (rowid, naam, korte_naam, beschrijving, contact, plaats, activiteit) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (number, state["naam"], state["korteNaam"] or "", state["korteBeschrijving"] or "", contact,
-                         places_text, activities))
+        text = full_text.texts(state)
+        self.db.execute(f"INSERT INTO tekst (rowid, {', '.join(text)}) VALUES (?{', ?' * len(text)})",
+                        (number, *text.values()))
         if self._vocabulary is not None:
-            self._vocabulary.learn((state["naam"], state["korteNaam"], state["korteBeschrijving"], contact,
-                                    places_text, activities))
+            self._vocabulary.learn(text.values())
 
     def commit(self) -> None:
         with self._lock:
@@ -454,13 +452,3 @@ def _bitmap_of_hex(numbers: str) -> BitMap:
     if sys.byteorder == "little":
         decoded.byteswap()
     return BitMap(decoded)
-
-
-def _activity_label(code: str) -> str:
-    found = codelists.get("hoofdactiviteiten").find(code)
-    return found.label if found else ""
-
-
-def _place_label(code: str) -> str:
-    found = codelists.get("werkingsgebieden").find(code)
-    return found.label if found else ""
