@@ -150,7 +150,7 @@ def test_kbo_sheet(tmp_path, register):
 
 
 def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, settings):
-    total, batch = 400, 20
+    total, batch = 1200, 150  # 150 rows ≈ 24,000 quads: the bulk (ingestion) write path
     path = write_csv(tmp_path / "groot.csv", rows(total))
     env = dict(os.environ, VR_DATA_DIR=str(settings.data_dir), VR_BASE_URL=settings.base_url, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "app.cli.main", "import", str(path), "--ovo", "OVO000001", "--naam", "Gent",
@@ -161,7 +161,7 @@ def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, s
     while time.monotonic() < deadline:  # the progress bar (stderr) says how far the import is
         progress += os.read(process.stderr.fileno(), 4096)
         done = [int(m) for m in re.findall(rb"import: (\d+)rij", progress)]
-        if done and done[-1] >= 40:
+        if done and done[-1] >= 300:
             break
     process.send_signal(signal.SIGKILL)
     process.wait()

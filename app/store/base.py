@@ -214,8 +214,10 @@ class RegisterStore(ABC):
 
     def bookkeeping(self, subject: NamedNode) -> dict[str, str]:
         """The system-graph facts about one subject, by the local name of the predicate."""
-        return {row[0].value.removeprefix(VRX): row[1].value for row in self._select(
-            f"SELECT ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {subject} ?p ?o }} }}")}
+        found: dict[str, str] = {}
+        for row in self._select(f"SELECT ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {subject} ?p ?o }} }}"):
+            keep_fact(found, row[0].value, row[1].value)
+        return found
 
     def owner_of(self, key: NamedNode) -> str | None:
         """The IRI of the vereniging that holds a unique key (KBO number, own key, idempotency key)."""
@@ -512,7 +514,7 @@ class RegisterStore(ABC):
         facts: dict[str, dict[str, str]] = {}
         for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
                                 f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
-            facts.setdefault(row[0].value, {})[row[1].value.removeprefix(VRX)] = row[2].value
+            keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
         return facts
 
     def _write(self, delete: list[Quad], insert: list[Quad], before: tuple[int, int, str],
@@ -522,17 +524,9 @@ class RegisterStore(ABC):
         The WHERE clause repeats the guard on the sequence: a writer that bypassed the lease makes
         this update a no-op instead of a second change with the same sequence number.
         """
-        def counters(values: tuple[int, int, str]) -> list[Quad]:
-            sequence, vcode, time = values
-            out = [Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(sequence), keys.G_SYSTEM),
-                   Quad(keys.REGISTER, keys.LAST_VCODE, keys.integer(vcode), keys.G_SYSTEM)]
-            if time:
-                out.append(Quad(keys.REGISTER, keys.LAST_TIMESTAMP, keys.timestamp_literal(time), keys.G_SYSTEM))
-            return out
-
         guard = f"{keys.REGISTER} {keys.SEQUENCE} {keys.integer(before[0])}"
-        self._update(f"DELETE {{ {data_block([*delete, *counters(before)])} }}\n"
-                     f"INSERT {{ {data_block([*insert, *counters(after)])} }}\n"
+        self._update(f"DELETE {{ {data_block([*delete, *counter_quads(before)])} }}\n"
+                     f"INSERT {{ {data_block([*insert, *counter_quads(after)])} }}\n"
                      f"WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {guard} }} }}")
 
 
@@ -577,6 +571,32 @@ def walk(find: Callable, root: str, graphs: Sequence[str]) -> list[Quad]:
                     seen.add(obj.value)
                     todo.append(obj.value)
     return out
+
+
+def counter_quads(values: tuple[int, int, str]) -> list[Quad]:
+    """The register-wide counters (sequence, last V-code number, last timestamp) as system quads."""
+    sequence, vcode, time = values
+    out = [Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(sequence), keys.G_SYSTEM),
+           Quad(keys.REGISTER, keys.LAST_VCODE, keys.integer(vcode), keys.G_SYSTEM)]
+    if time:
+        out.append(Quad(keys.REGISTER, keys.LAST_TIMESTAMP, keys.timestamp_literal(time), keys.G_SYSTEM))
+    return out
+
+
+_COUNTERS = {keys.SEQUENCE.value, keys.LAST_VCODE.value, keys.LAST_TIMESTAMP.value}
+
+
+def keep_fact(found: dict[str, str], predicate: str, value: str) -> None:
+    """Add a system fact by its local name. A counter seen twice keeps its highest value: the embedded
+    engine's bulk write (oxigraph_store.py) adds the new counters before it removes the old ones, so a
+    crash in between leaves both, and the highest is the one that goes with the data."""
+    name = predicate.removeprefix(VRX)
+    if predicate in _COUNTERS and name in found:
+        old = found[name]
+        if (int(value) > int(old)) if predicate != keys.LAST_TIMESTAMP.value else value > old:
+            found[name] = value
+        return
+    found[name] = value
 
 
 def _counters(facts: dict[str, str]) -> Counters:

@@ -1,0 +1,54 @@
+"""The embedded engine's bulk write: a large batch of new verenigingen goes in as one atomic SST
+ingestion, its new counters with it, the old counters removed right after (oxigraph_store._write)."""
+
+from __future__ import annotations
+
+import pytest
+from pyoxigraph import Quad
+
+from app.domain.parse import parse_registration
+from app.domain.versions import Initiator, Provenance
+from app.exchange.importer import run_import
+from app.store import keys
+from app.store.base import counter_quads
+from tests.conftest import valid_body
+from tests.test_import import GENT, count_verenigingen, rows, write_csv
+
+pytestmark = pytest.mark.skipif(__import__("os").environ.get("VR_TEST_STORE") == "remote",
+                                reason="the embedded engine's write path")
+
+
+def counter_values(register) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for quad in register.store.quads(keys.REGISTER, None, None, keys.G_SYSTEM):
+        if quad.predicate in (keys.SEQUENCE, keys.LAST_VCODE, keys.LAST_TIMESTAMP):
+            found.setdefault(quad.predicate.value, []).append(quad.object.value)
+    return found
+
+
+def test_a_large_batch_is_ingested_whole_with_one_value_per_counter(tmp_path, register):
+    report = run_import(write_csv(tmp_path / "r.csv", rows(300)), "verenigingen", register.handler, GENT,
+                        dry_run=False, batch_size=150)  # 150 rows ≈ 24,000 quads: above BULK_QUADS
+    assert report.counts() == {"geregistreerd": 300}
+    assert count_verenigingen(register) == 300
+    values = counter_values(register)
+    assert all(len(v) == 1 for v in values.values()), values
+    assert register.store.counters().sequence == 300
+    assert len({r.vcode for r in report.results}) == 300 and register.store.counters().vcode_number == \
+        max(int(r.vcode[1:]) for r in report.results)
+
+
+def test_a_crash_between_ingestion_and_cleanup_leaves_a_consistent_register(tmp_path, register):
+    run_import(write_csv(tmp_path / "r.csv", rows(150)), "verenigingen", register.handler, GENT, dry_run=False,
+               batch_size=150)
+    after = register.store.counters()
+    # what a crash right after the ingestion leaves: the old counters next to the new ones
+    register.store.raw.extend(counter_quads((0, 1000, "2020-01-01T00:00:00.000000Z")))
+    assert register.store.counters() == after  # the highest value is the one that goes with the data
+    prov = Provenance("registratie", Initiator("OVO000002", "Test"), None)
+    outcome = register.handler.register(parse_registration(valid_body(naam="Na de crash")), prov)
+    assert outcome.vcode == f"V{after.vcode_number + 1:07d}" and outcome.sequence == after.sequence + 1
+    values = counter_values(register)
+    assert all(len(v) == 1 for v in values.values()), values  # the next commit removed the stale ones
+    assert Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(after.sequence + 1), keys.G_SYSTEM) in \
+        register.store.quads(keys.REGISTER, keys.SEQUENCE, None, keys.G_SYSTEM)
