@@ -138,6 +138,23 @@ def test_empty_rows_between_data_are_skipped_and_reported(tmp_path, register):
     assert [r.row for r in report.results] == [2, 4]
 
 
+def test_every_deelgemeente_of_a_shared_postcode_is_accepted(tmp_path, register):
+    """bpost gives one postcode to several deelgemeenten: 9051 is Afsnee and Sint-Denijs-Westrem (Gent),
+    9050 Gentbrugge and Ledeberg, 9042 Desteldonk, Mendonk and Sint-Kruis-Winkel; 2180 is Ekeren (Antwerpen)."""
+    cases = [("9051", "Afsnee"), ("9051", "Sint-Denijs-Westrem"), ("9050", "Gentbrugge"), ("9050", "Ledeberg"),
+             ("9042", "Mendonk"), ("9042", "sint-kruis-winkel"), ("9000", "Gent"), ("2180", "Ekeren"),
+             ("9051", "Ledeberg"), ("9050", "Afsnee")]
+    data = [[f"D-{i}", f"{CLUBS[i % len(CLUBS)]} {name} {i}", "HOSP", "Kerkstraat", "1", postcode, name,
+             f"d{i}@club.be", "85073003328", "An", "Peeters"] for i, (postcode, name) in enumerate(cases)]
+    report = run_import(write_csv(tmp_path / "deelgemeenten.csv", data), "verenigingen", register.handler, GENT,
+                        dry_run=True)
+    place = {f.row: f for f in report.findings if f.column == "Gemeente"}
+    assert not [place[row].message for row in range(2, 10) if row in place]
+    # a deelgemeente of Gent under another Gent postcode is still a mistake, with the postcode's own name as fix
+    assert place[10].level == "fout" and "9051" in place[10].message and "Afsnee" in place[10].fix + place[10].message
+    assert place[11].level == "fout" and "9050" in place[11].message
+
+
 def test_kbo_sheet(tmp_path, register):
     header = ["Sleutel", "KBO-nummer", "Rechtsvorm", "Naam", "Postcode", "Straat", "Huisnummer", "Gemeente"]
     path = write_xlsx(tmp_path / "kbo.xlsx", [

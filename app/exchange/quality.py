@@ -3,7 +3,7 @@
 - postcode ↔ gemeente: "9000 Gentt" or "9000 Brugge" is an error (the postcode says Gent); a
   deelgemeente name ("9041 Oostakker") is fine; a name we cannot place is a warning.
 - e-mail domains that are almost always typos (`gmail.con`, `gmial.com`, `telenet.bee`) are warnings.
-Reference data: data/postcodes.csv (postcode → gemeente) and data/postnamen.csv (postcode → postnaam).
+Reference data: data/postcodes.csv (postcode → gemeente) and data/postnamen.csv (postcode → every postnaam).
 """
 
 from __future__ import annotations
@@ -35,9 +35,13 @@ def gemeente_by_postcode() -> dict[str, str]:
 
 
 @cache
-def postnaam_by_postcode() -> dict[str, str]:
+def postnamen_by_postcode() -> dict[str, frozenset[str]]:
+    """Every place name of a postcode: deelgemeenten that share one (9051 Afsnee, Sint-Denijs-Westrem) each count."""
+    found: dict[str, set[str]] = {}
     with (paths.DATA / "postnamen.csv").open(encoding="utf-8") as handle:
-        return {row["postcode"]: row["postnaam"] for row in csv.DictReader(handle)}
+        for row in csv.DictReader(handle):
+            found.setdefault(row["postcode"], set()).add(row["postnaam"])
+    return {postcode: frozenset(names) for postcode, names in found.items()}
 
 
 @cache
@@ -48,6 +52,15 @@ def postcodes_by_gemeente() -> dict[str, set[str]]:
     return result
 
 
+@cache
+def postcodes_by_postnaam() -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {}
+    for postcode, names in postnamen_by_postcode().items():
+        for name in names:
+            result.setdefault(fold(name), set()).add(postcode)
+    return result
+
+
 def same_gemeente_postcodes(postcode: str) -> set[str]:
     """All postcodes of the gemeente a postcode belongs to (its deelgemeenten), itself included."""
     gemeente = gemeente_by_postcode().get(postcode)
@@ -55,8 +68,9 @@ def same_gemeente_postcodes(postcode: str) -> set[str]:
 
 
 def place_names(postcode: str) -> set[str]:
-    """The gemeente and postnaam of a postcode, as people write them."""
-    return {name for name in (gemeente_by_postcode().get(postcode), postnaam_by_postcode().get(postcode)) if name}
+    """The gemeente and every postnaam (deelgemeente) of a postcode, as people write them."""
+    gemeente = gemeente_by_postcode().get(postcode)
+    return {*postnamen_by_postcode().get(postcode, ()), *([gemeente] if gemeente else [])}
 
 
 def check_place(postcode: str, gemeente: str, land: str) -> Note | None:
@@ -72,6 +86,12 @@ def check_place(postcode: str, gemeente: str, land: str) -> Note | None:
     if elsewhere:
         return error(f"Postcode {postcode} hoort bij {expected}, niet bij {gemeente}.",
                      f"Verbeter de postcode (bv. {min(elsewhere)} voor {gemeente}) of de gemeente ({expected}).")
+    other = postcodes_by_postnaam().get(fold(gemeente))
+    if other:
+        here = " of ".join(sorted(names - {expected})) or expected
+        where = here if here == expected else f"{here} ({expected})"
+        return error(f"Postcode {postcode} is {where}; {gemeente} heeft postcode {' of '.join(sorted(other))}.",
+                     f"Verbeter de postcode ({min(other)} voor {gemeente}) of de gemeente ({here}).")
     closest = max(names, key=lambda name: fuzz.ratio(fold(name), fold(gemeente)))
     if fuzz.ratio(fold(closest), fold(gemeente)) >= 75:
         return error(f"Gemeente '{gemeente}' past niet bij postcode {postcode}: bedoelt u '{closest}'?",
