@@ -46,7 +46,7 @@ class Register:
         register.publish_codelists()
         index_path = None if settings.in_memory else settings.data_dir / "zoekindex.sqlite3"
         register.index = SearchIndex(index_path, store, settings.base)
-        with store.lease.held():  # processes starting together catch up one after the other
+        with store.lease.all_held():  # processes starting together catch up one after the other
             register.index.catch_up(handler.latest_sequence)
         handler.listeners.append(register.index.changed)
         handler.contributors.append(outbox.contributor(settings.base))  # meldingen, in each commit

@@ -80,6 +80,7 @@ class CommandHandler:
         # Commits of the current group (store.commit writes concurrent changes as one update): the
         # listeners get them together once the group is written, still under the write lease.
         self._pending: list[tuple[str, int]] = []
+        self._pending_lock = threading.Lock()  # appended under the write lease, flushed under the after lease
         store.written.append(self._flush_pending)
 
     @property
@@ -259,7 +260,7 @@ class CommandHandler:
                                   frozenset(places.gemeenten(state)))
             return [], public + restricted + meta + history + system + self._contributions(committed)
 
-        on_commit = (lambda at: self._pending.append((made[-1], at.sequence))) if notify else None
+        on_commit = (lambda at: self._committed(made[-1], at.sequence)) if notify else None
         change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,
                         min_vcode_number=FIRST_VCODE_NUMBER, on_commit=on_commit)
         return change, made
@@ -410,10 +411,15 @@ class CommandHandler:
 
     def _notify_later(self, vcode: str) -> Callable[[Allocation], None]:
         """A change's on_commit: its listeners run when the whole group is written (_flush_pending)."""
-        return lambda at: self._pending.append((vcode, at.sequence))
+        return lambda at: self._committed(vcode, at.sequence)
+
+    def _committed(self, vcode: str, sequence: int) -> None:
+        with self._pending_lock:
+            self._pending.append((vcode, sequence))
 
     def _flush_pending(self) -> None:
-        pending, self._pending = self._pending, []
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
         self._notify_many(pending)
 
     def _number_new_items(self, vcode: str, current: dict, new: dict) -> None:

@@ -203,11 +203,11 @@ class SearchIndex:
 
     def keep_up(self) -> None:
         """Before answering: index what other processes committed (e.g. `vr import --store-url` while
-        the register serves). One counter read; the catch-up itself runs under the store's write lease
-        (lease before index lock, the order the write path uses)."""
+        the register serves). One counter read; the catch-up itself runs under the store's write and
+        after-commit leases (leases before index lock, the order the write path uses)."""
         if self.store is None or self.store.latest_sequence() <= self.last_sequence:
             return
-        with self.store.lease.held():
+        with self.store.lease.all_held():
             self.catch_up(self.store.latest_sequence())
 
     def catch_up(self, latest: int) -> int:

@@ -8,6 +8,7 @@ Audience, never a graph list, so public code cannot name a restricted graph.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from abc import ABC, abstractmethod
@@ -38,6 +39,8 @@ from app.namespaces import (
 from app.store import keys
 from app.store.audience import Audience
 from app.store.lease import WriteLease
+
+log = logging.getLogger(__name__)
 
 # How deep nodes sit below a record or version IRI (…/locatie/1/adres is 2; versions add one).
 MAX_DEPTH = 3
@@ -114,11 +117,11 @@ class RegisterStore(ABC):
     def __init__(self) -> None:
         self._queue: list[_Ticket] = []  # commits waiting for the lease (group commit)
         self._queue_lock = threading.Lock()
-        # Hooks around each group commit, under the write lease (the Register installs them):
-        # `sealing` contexts are entered before the group's changes are built and closed before its one
-        # update: the audit log makes all the group's entries durable with ONE fsync there (raising
-        # writes nothing). `written` runs after the update and every change's on_commit: listeners
-        # that handle the group at once (one search-index transaction instead of one per change).
+        # Hooks around each group commit (the Register installs them): `sealing` contexts are entered
+        # under the write lease before the group's changes are built and closed before its one update:
+        # the audit log makes all the group's entries durable with ONE fsync there (raising writes
+        # nothing). `written` runs after the update and every change's on_commit, under the after lease
+        # (lease.py): listeners that handle the group at once (one search-index transaction).
         self.sealing: list[Callable[[], AbstractContextManager]] = []
         self.written: list[Callable[[], None]] = []
 
@@ -423,27 +426,63 @@ class RegisterStore(ABC):
         Group commit: changes that arrive while another thread holds the lease queue up, and the
         next thread to get the lease writes the whole queue as ONE update (each change keeps its
         own guard, sequence number and version), so concurrent requests share one transaction.
+        The `written` hooks (the search index) then run under the after lease, taken before the
+        write lease is released: in commit order, while the next group is already being written.
+        Every thread returns only when its group is written and its hooks have run.
         """
         ticket = _Ticket(change)
         with self._queue_lock:
             self._queue.append(ticket)
-        with self.lease.held():
-            if not ticket.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                try:
-                    outcomes = self._commit_locked([t.change for t in batch])
-                except BaseException as exc:
-                    for t in batch:
-                        t.done, t.error = True, exc
-                    raise
-                for t, outcome in zip(batch, outcomes, strict=True):
-                    t.done, t.outcome = True, outcome
+        self.lease.acquire()
+        if ticket.taken:  # an earlier leader took it into its group
+            self.lease.release()
+        else:
+            self._lead()  # releases the write lease
+        ticket.finished.wait()
         if ticket.error is not None:
             raise ticket.error
         if isinstance(ticket.outcome, BaseException):  # Refused, or what the change's build raised
             raise ticket.outcome
         return ticket.outcome
+
+    def _lead(self) -> None:
+        """Holding the write lease: write the queue as one group, then hand over to the after lease."""
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        for t in batch:
+            t.taken = True
+        after = None
+        try:
+            outcomes = self._commit_locked([t.change for t in batch])
+        except BaseException as exc:
+            for t in batch:
+                t.error = exc
+        else:
+            for t, outcome in zip(batch, outcomes, strict=True):
+                t.outcome = outcome
+            if self.written and any(isinstance(outcome, Allocation) for outcome in outcomes):
+                try:
+                    self.lease.after.acquire()
+                    after = self.lease.after
+                except OSError:  # committed all the same; derived indexes catch up on their next use
+                    log.exception("the after-commit lease cannot be taken")
+        finally:
+            self.lease.release()
+        try:
+            if after is not None:
+                self._run_written()
+        finally:
+            if after is not None:
+                after.release()
+            for t in batch:
+                t.finished.set()
+
+    def _run_written(self) -> None:
+        for hook in self.written:
+            try:
+                hook()
+            except Exception:  # derived data must never fail a committed change; it catches up later
+                log.exception("a hook after a commit failed")
 
     def commit_many(self, changes: Sequence[Change],
                     written: Callable[[list[Allocation | BaseException]], None] | None = None
@@ -452,8 +491,10 @@ class RegisterStore(ABC):
         runs under the lease too, right after the update (derived indexes see the batch in order)."""
         with self.lease.held():
             outcomes = self._commit_locked(changes)
-            if written is not None:
-                written(outcomes)
+            with self.lease.after.held():
+                if written is not None:
+                    written(outcomes)
+                self._run_written()
             return outcomes
 
     def _commit_locked(self, changes: Sequence[Change]) -> list[Allocation | BaseException]:
@@ -499,8 +540,6 @@ class RegisterStore(ABC):
             for change, outcome in zip(changes, outcomes, strict=True):
                 if change.on_commit is not None and isinstance(outcome, Allocation):
                     change.on_commit(outcome)
-            for hook in self.written:
-                hook()
         return outcomes
 
     def _guard_facts(self, changes: Sequence[Change]) -> dict[str, dict[str, str]]:
@@ -533,7 +572,8 @@ class RegisterStore(ABC):
 class _Ticket:
     def __init__(self, change: Change) -> None:
         self.change = change
-        self.done = False
+        self.taken = False  # a leader has it in its group (set under the write lease)
+        self.finished = threading.Event()  # its group is written and the `written` hooks have run
         self.outcome: Allocation | Refused | None = None
         self.error: BaseException | None = None
 

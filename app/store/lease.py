@@ -21,30 +21,60 @@ from pathlib import Path
 
 
 class WriteLease:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, with_after: bool = True) -> None:
         self._thread_lock = threading.Lock()
         self._path = path
         self._fd: int | None = None
         self._pid = os.getpid()
+        # The lease for what follows a commit (the search index): a writer takes it BEFORE it lets go of
+        # the write lease, so that work runs in commit order, while the next commit is already writing.
+        self.after: WriteLease | None = None
+        if with_after:
+            self.after = WriteLease(path.with_name(path.name + ".na") if path else None, with_after=False)
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._thread_lock:
-            if self._path is None:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    @contextmanager
+    def all_held(self) -> Iterator[None]:
+        """Both leases (write, then after): nobody commits and no after-commit work runs meanwhile."""
+        with self.held():
+            if self.after is None:
                 yield
                 return
+            with self.after.held():
+                yield
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._path is None:
+            return
+        try:
             if self._pid != os.getpid():  # forked (gunicorn): a lock must be this process's own open file
                 self._fd, self._pid = None, os.getpid()
             if self._fd is None:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._path is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self.after is not None:
+            self.after.close()
