@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
+from app import paths
 from app.domain import mapping
-from app.domain.parse import parse_registration
+from app.domain.parse import KINDS, parse_registration
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED
 from tests.conftest import BASE, VALID_BODY
 
@@ -49,3 +50,19 @@ def test_no_blank_nodes_so_updates_can_delete_exact_data():
     for quad in public + restricted:
         assert type(quad.subject).__name__ == "NamedNode"
         assert type(quad.object).__name__ != "BlankNode"
+
+
+def test_quads_moved_to_another_vcode_equal_quads_built_for_it():
+    """register_batch builds a record's quads once, under a placeholder V-code, and moves them to the
+    V-code the store hands out; user data that looks like a V-code stays as it is."""
+    bodies = json.loads((paths.DATA / "demo" / "verenigingen.json").read_text(encoding="utf-8"))
+    for body in [VALID_BODY, *bodies]:
+        parsed = parse_registration(copy.deepcopy(body))
+        for kind in KINDS:
+            for index, item in enumerate(parsed[kind], start=1):
+                item["id"] = index
+        parsed["sleutels"] = [{"bron": "OVO000001", "waarde": "V9000003"}]
+        parsed["naam"] = "V9000003"
+        for built, real in zip(mapping.state_to_quads(parsed, BASE, "V9000003"),
+                               mapping.state_to_quads(parsed, BASE, "V0001234"), strict=True):
+            assert set(mapping.with_vcode(built, BASE, "V9000003", "V0001234")) == set(real)

@@ -52,3 +52,22 @@ def test_a_crash_between_ingestion_and_cleanup_leaves_a_consistent_register(tmp_
     assert all(len(v) == 1 for v in values.values()), values  # the next commit removed the stale ones
     assert Quad(keys.REGISTER, keys.SEQUENCE, keys.integer(after.sequence + 1), keys.G_SYSTEM) in \
         register.store.quads(keys.REGISTER, keys.SEQUENCE, None, keys.G_SYSTEM)
+
+
+def test_the_search_index_gets_from_a_batch_what_it_would_read_back(tmp_path, register):
+    """register_batch hands the index each record's public quads instead of having it read them again."""
+    run_import(write_csv(tmp_path / "r.csv", rows(160)), "verenigingen", register.handler, GENT, dry_run=False,
+               batch_size=160)
+    index = register.index
+
+    def snapshot() -> list:
+        return [index.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in ("vereniging", "facet")] + [index.db.execute(
+                    "SELECT rowid, naam, korte_naam, beschrijving, contact, plaats, activiteit FROM tekst "
+                    "ORDER BY rowid").fetchall()]
+
+    from_batch = snapshot()
+    assert len(from_batch[0]) == 160
+    for (vcode,) in index.db.execute("SELECT vcode FROM vereniging").fetchall():
+        index._index(vcode)  # read back from the store, as a single write or a catch-up does
+    assert snapshot() == from_batch

@@ -215,11 +215,14 @@ class CommandHandler:
                 results[entry[0]] = invalid(problems, SHACL_DETAIL)
             else:
                 valid.append(entry)
-        changes = [self._registration(state, prov, notify=False) for _, state, prov, _, _, _ in valid]
+        public_records: dict[str, list[Quad]] = {}  # what each record wrote to the public graph, for the index
+        changes = [self._registration(state, prov, notify=False, built=(vcode, public, restricted),
+                                      public_records=public_records)
+                   for _, state, prov, vcode, public, restricted in valid]
 
         def written(outcomes: list) -> None:  # under the write lease: the index sees the batch in order
             self._notify_many([(made[-1], at.sequence) for (_, made), at in zip(changes, outcomes, strict=True)
-                               if isinstance(at, Allocation)])
+                               if isinstance(at, Allocation)], public_records)
 
         outcomes = self.store.commit_many([change for change, _ in changes], written) if changes else []
         self.store.flush()  # Oxigraph keeps big transactions in memory until flushed: bounded RSS
@@ -236,8 +239,13 @@ class CommandHandler:
         return results  # type: ignore[return-value]
 
     def _registration(self, state: dict, prov: versions.Provenance, idem: Idem | None = None,
-                      notify: bool = True) -> tuple[Change, list[str]]:
-        """The commit of a new vereniging; the store hands out its V-code (appended to the list)."""
+                      notify: bool = True, built: tuple[str, list[Quad], list[Quad]] | None = None,
+                      public_records: dict[str, list[Quad]] | None = None) -> tuple[Change, list[str]]:
+        """The commit of a new vereniging; the store hands out its V-code (appended to the list).
+
+        `built` is (placeholder V-code, public, restricted) when the quads were already made for SHACL:
+        they are moved to the real V-code instead of built again. `public_records` receives the record's
+        public quads by V-code (the search index reads them instead of the store)."""
         keys_held = unique_keys(state)
         made: list[str] = []
 
@@ -246,8 +254,13 @@ class CommandHandler:
             made.append(vcode)
             vc_iri = self.iri(vcode)
             vc = NamedNode(vc_iri)
-            public, restricted = mapping.state_to_quads(state, self.base, vcode)
+            if built is None:
+                public, restricted = mapping.state_to_quads(state, self.base, vcode)
+            else:
+                public, restricted = (mapping.with_vcode(quads, self.base, built[0], vcode) for quads in built[1:])
             meta = mapping.metadata_quads(vc_iri, at.timestamp, at.timestamp)
+            if public_records is not None:
+                public_records[vcode] = public + meta
             history = versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov, public + meta, restricted,
                                              places.gemeenten(state))
             system = [system_quad(vc, keys.VCODE_NUMBER, at.vcode_number), system_quad(vc, keys.VERSION_NUMBER, 1)]
@@ -394,14 +407,18 @@ class CommandHandler:
     def _contributions(self, committed: Committed) -> list[Quad]:
         return [quad for contribute in self.contributors for quad in contribute(committed)]
 
-    def _notify_many(self, changes: list[tuple[str, int]]) -> None:
-        """A batch of commits: listeners with a batch form (see `batch_forms`) get them at once."""
+    def _notify_many(self, changes: list[tuple[str, int]], public_records: dict[str, list[Quad]] | None = None
+                     ) -> None:
+        """A batch of commits: listeners with a batch form (see `batch_forms`) get them at once, with the
+        public quads of each record when the batch wrote them (`public_records`, so they need not read them)."""
         if not changes:
             return
         for listener in self.listeners:
             many = self.batch_forms.get(listener)
             try:
-                if many is not None:
+                if many is not None and public_records is not None:
+                    many(changes, public_records)
+                elif many is not None:
                     many(changes)
                 else:
                     for vcode, sequence in changes:

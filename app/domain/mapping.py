@@ -184,6 +184,32 @@ def state_to_quads(state: dict, base: str, vcode: str,
     return oslo.complete(pub), oslo.complete(res)
 
 
+def with_vcode(quads: list[Quad], base: str, old: str, new: str) -> list[Quad]:
+    """The quads state_to_quads made for V-code `old`, as it makes them for `new`.
+
+    A registration's quads are built (and validated) before the store hands out its V-code; this
+    moves them instead of building them again. The V-code appears in the record's IRIs and as the
+    literal of its own identifiers, nowhere else (tests/test_mapping.py compares with a rebuild).
+    """
+    old_iri, new_iri = vereniging_iri(base, old), vereniging_iri(base, new)
+    cut = len(old_iri)
+    own = {new_iri, f"{new_iri}/identificator/vcode", f"{new_iri}/identificator/vcode/gestructureerd"}
+
+    def iri(term):
+        if isinstance(term, NamedNode) and term.value.startswith(old_iri) and term.value[cut:cut + 1] in ("", "/"):
+            return n(new_iri + term.value[cut:])
+        return term
+
+    moved = []
+    for q in quads:
+        subject, obj = iri(q.subject), iri(q.object)
+        if isinstance(obj, Literal) and obj.value == old and q.predicate.value in _VCODE_LITERALS \
+                and subject.value in own:
+            obj = Literal(new, datatype=obj.datatype)
+        moved.append(Quad(subject, q.predicate, obj, q.graph_name))
+    return moved
+
+
 # -- what a description cannot say: facts computed from the state -------------------------------------
 def _vereniging_facts(public: Emit, restricted: Emit, vc: NamedNode, state: dict, base: str, vcode: str) -> None:
     kbo_type = state["verenigingstype"] in model.KBO_TYPES
@@ -227,6 +253,9 @@ def _identifiers(p: Emit, vc: NamedNode, state: dict, base: str, vcode: str) -> 
     p(structured, RDF + "type", n(GENERIEK + "GestructureerdeIdentificator"))
     p(structured, GENERIEK + "naamruimte", Literal(f"{base}/id/vereniging/"))
     p(structured, GENERIEK + "lokaleIdentificator", Literal(vcode))
+
+
+_VCODE_LITERALS = {DCTERMS + "identifier", SKOS + "notation", GENERIEK + "lokaleIdentificator"}
 
 
 def _primary_site(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:

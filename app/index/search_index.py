@@ -189,15 +189,16 @@ class SearchIndex:
             self._set_sequence(sequence, [record_number(vcode)])
             self.db.commit()
 
-    def changed_many(self, changes: list[tuple[str, int]]) -> None:
-        """A batch of commits (imports), indexed in one transaction."""
+    def changed_many(self, changes: list[tuple[str, int]], public_records: dict[str, list] | None = None) -> None:
+        """A batch of commits (imports), indexed in one transaction; `public_records` (V-code → the quads
+        the batch wrote to the public graph) spares reading them back."""
         with self._lock:
             self._refresh()
             if changes[0][1] != self.last_sequence + 1:
                 self._catch_up(changes[-1][1])
                 return
             for vcode, _ in changes:
-                self._index(vcode)
+                self._index(vcode, (public_records or {}).get(vcode))
             self._set_sequence(changes[-1][1], [record_number(vcode) for vcode, _ in changes])
             self.db.commit()
 
@@ -261,10 +262,10 @@ class SearchIndex:
                     order.add(row[0], value)
         self._applied = current
 
-    def _index(self, vcode: str) -> None:
+    def _index(self, vcode: str, quads: list | None = None) -> None:
         iri = mapping.vereniging_iri(self.base, vcode)
         self._forget(record_number(vcode))
-        quads = self.store.record(iri, PUBLIC)
+        quads = self.store.record(iri, PUBLIC) if quads is None else quads
         if not quads:
             return  # removed
         state = mapping.quads_to_state(quads, iri)
