@@ -233,11 +233,11 @@ def test_bucketed_sort_orders_page_exactly_as_sqlite_sorts(tmp_path, monkeypatch
         reopened.close()
 
 
-def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register, post, monkeypatch):
+def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register, post, client, keys, monkeypatch):
     """A second index on the same file (as a second `vr serve` worker) takes the write of the first into its
     buckets: the new vereniging shows on the page of every sort where it belongs."""
     from app.index import sort_order
-    from tests.conftest import valid_body
+    from tests.conftest import Keys, valid_body
 
     monkeypatch.setattr(sort_order, "TARGET", 2)  # even the few records of this test fill several buckets
     for name in ("Aalst Atletiek", "Brugse Bridge", "Gentse Gidsen", "Zwemclub Zele"):
@@ -251,6 +251,16 @@ def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register
             here = [v["naam"] for v in register.index.search(Query(sort=sort, limit=3))["verenigingen"]]
             there = [v["naam"] for v in other.search(Query(sort=sort, limit=3))["verenigingen"]]
             assert here == there == first
+        zwemclub = next(v["vCode"] for v in register.index.search(Query("zwemclub"))["verenigingen"])
+        renamed = client.patch(f"/verenigingen/{zwemclub}", json={"naam": "Aquaclub Zele", "startdatum": None},
+                               headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+        assert renamed.status_code == 200, renamed.get_data(as_text=True)
+        for sort, order in (("naam", ["Aalst Atletiek", "Aquaclub Zele", "Brugse Bridge", "Chiro Centrum",
+                                      "Gentse Gidsen"]),
+                            ("-startdatum", ["Gentse Gidsen", "Brugse Bridge", "Aalst Atletiek", "Chiro Centrum",
+                                             "Aquaclub Zele"])):  # moved out of its old bucket, into the new one
+            there = [v["naam"] for v in other.search(Query(sort=sort))["verenigingen"]]
+            assert there == order
     finally:
         other.close()
 

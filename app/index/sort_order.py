@@ -75,6 +75,11 @@ class SortOrder:
         for bucket in self.buckets:
             bucket.discard(number)
 
+    def discard_all(self, numbers: BitMap) -> None:
+        self.missing -= numbers
+        for bucket in self.buckets:
+            bucket -= numbers
+
     def _split(self, at: int) -> None:
         """Cut an overgrown bucket into buckets of about `target` (equal keys stay together)."""
         keyed = sorted((self.key(value), number) for number, value in self.read(self.buckets[at]) if value)
