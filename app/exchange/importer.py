@@ -17,6 +17,8 @@ Rows stream through in batches: per batch one SHACL run over all its records and
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -295,6 +297,11 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
     sink = (lambda result: workbook.add(result, report.link)) if workbook else None
     done = 0
+    # Pipelined: while one thread validates and commits batch k, this one reads and parses batch k+1
+    # (the store's ingestion and SQLite run without the GIL). Batches still commit one at a time, in order,
+    # each in a copy of the caller's context (the HTTP endpoint's audit entry reads its request).
+    writer = ThreadPoolExecutor(1, thread_name_prefix="import-batch")
+    running: Future | None = None
     try:
         pending: list[Item] = []
         for number, cells in table.rows:
@@ -304,14 +311,15 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                 continue
             pending.append(importer.prepare(row))
             if len(pending) >= batch_size:
-                done += _finish(importer, pending, report, sink)
-                if progress:
-                    progress(done)
-                pending = []
-        done += _finish(importer, pending, report, sink)
-        if progress:
-            progress(done)
+                done += _wait(running, done, progress)
+                running, pending = writer.submit(copy_context().run, _finish, importer, pending, report, sink), []
+        done += _wait(running, done, progress)
+        running = None
+        done += _wait(writer.submit(copy_context().run, _finish, importer, pending, report, sink), done, progress)
     finally:
+        if running is not None:
+            running.cancel() or running.exception()  # let a batch that is being written finish
+        writer.shutdown(wait=True)
         if callable(table.close):
             table.close()
     if not report.results:
@@ -319,6 +327,16 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     if workbook:
         report.feedback = workbook.close()
     return report
+
+
+def _wait(running: Future | None, done: int, progress: Callable[[int], None] | None) -> int:
+    """Wait for the batch being written; the number of rows it finished."""
+    if running is None:
+        return 0
+    finished = running.result()
+    if progress and finished:
+        progress(done + finished)
+    return finished
 
 
 def _finish(importer: Importer, items: list[Item], report: Report, sink: Callable | None) -> int:
