@@ -103,6 +103,9 @@ class SearchIndex:
         if path is not None:
             # Several processes (vr serve --workers N) share this file: WAL lets them read while one writes.
             self.db.execute("PRAGMA journal_mode=WAL")
+            # No fsync per commit (only at checkpoints): the index is derived, and after a power loss
+            # the start-up catch-up re-indexes whatever the lost commits held (its sequence went too).
+            self.db.execute("PRAGMA synchronous=NORMAL")
         if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             for table in TABLES:  # older layout: rebuilt by catch_up
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
