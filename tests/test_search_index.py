@@ -292,3 +292,29 @@ def test_a_vereniging_is_found_by_its_roepnaam(register, client, keys):
     assert changed.status_code == 200, changed.get_data(as_text=True)
     found = client.get("/api/zoeken?q=fanfaretje").get_json()
     assert [v["vCode"] for v in found["verenigingen"]] == [kbo]
+
+
+def test_the_write_path_indexes_exactly_what_a_rebuild_from_the_store_indexes(register, post, client, keys, tmp_path):
+    """HTTP writes hand the index the public quads they committed instead of it reading them back: after
+    registrations, a change and a removal, its rows equal those of an index built from the store alone."""
+    from tests.conftest import Keys, valid_body
+
+    made = [post(valid_body(naam=name)).get_json()["vCode"] for name in ("Aalst Atletiek", "Brugse Bridge")]
+    changed = client.patch(f"/verenigingen/{made[0]}", json={"naam": "Aalsterse Atleten", "korteNaam": "AA"},
+                           headers={**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"})
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    removed = client.delete(f"/verenigingen/{made[1]}", json={"reden": "Dubbel ingevoerd"},
+                            headers=Keys.auth(keys.admin))
+    assert removed.status_code in (200, 204), removed.get_data(as_text=True)
+    rebuilt = SearchIndex(tmp_path / "herbouwd.sqlite3", register.store, register.settings.base)
+    try:
+        rebuilt.catch_up(register.handler.latest_sequence)
+
+        def rows(index: SearchIndex) -> dict:
+            return {table: sorted(index.db.execute(f"SELECT * FROM {table}").fetchall())
+                    for table in ("vereniging", "facet")}
+
+        assert rows(register.index) == rows(rebuilt)
+        assert [v["naam"] for v in register.index.search(Query("atleten"))["verenigingen"]] == ["Aalsterse Atleten"]
+    finally:
+        rebuilt.close()

@@ -80,6 +80,7 @@ class CommandHandler:
         # Commits of the current group (store.commit writes concurrent changes as one update): the
         # listeners get them together once the group is written, still under the write lease.
         self._pending: list[tuple[str, int]] = []
+        self._pending_public: dict[str, list[Quad]] = {}  # V-code → public quads it wrote (the index's input)
         self._pending_lock = threading.Lock()  # appended under the write lease, flushed under the after lease
         store.written.append(self._flush_pending)
 
@@ -169,7 +170,8 @@ class CommandHandler:
                 item["id"] = index
         public, restricted = mapping.state_to_quads(state, self.base, PLACEHOLDER_VCODE)
         self.gate.validate(public + restricted, self.iri(PLACEHOLDER_VCODE))
-        change, made = self._registration(state, prov, idem)
+        change, made = self._registration(state, prov, idem, built=(PLACEHOLDER_VCODE, public, restricted),
+                                          public_records=self._pending_public)
         try:
             at = self.store.commit(change)
         except Refused as refused:
@@ -354,6 +356,7 @@ class CommandHandler:
 
         def build(at: Allocation) -> tuple[list[Quad], list[Quad]]:
             meta = mapping.metadata_quads(vc_iri, created_at or at.timestamp, at.timestamp)
+            self._pending_public[vcode] = public + meta  # the search index reads these, not the store
             new = set(public + restricted + meta)
             history = versions.version_quads(vc_iri, number, at.sequence, at.timestamp, prov, public + meta,
                                              restricted, places.gemeenten(old_state) | places.gemeenten(new_state))
@@ -437,7 +440,9 @@ class CommandHandler:
     def _flush_pending(self) -> None:
         with self._pending_lock:
             pending, self._pending = self._pending, []
-        self._notify_many(pending)
+            public, self._pending_public = self._pending_public, {}
+        # A record whose quads went to the other dict (a build racing this swap) is read back from the store.
+        self._notify_many(pending, public)
 
     def _number_new_items(self, vcode: str, current: dict, new: dict) -> None:
         """Give items a command added (they have no id) the next ids, in item order; ids are never reused.
