@@ -130,6 +130,20 @@ def test_round_one_reads_everyday_data_and_explains_every_row(tmp_path, register
         assert word not in text
 
 
+def test_round_one_reports_every_independent_problem_of_a_row_at_once(tmp_path, register):
+    """A row with an unreadable cell still gets the domain rules over the rest, so round 2 brings no new errors."""
+    data = [["R-01", "Schaakclub De Loper", "", "01/01/2099", "Hobby & spel, sport, kunst en cultuur, jeugdwerk",
+             "Kouter", "12", 9000, "Gent", "info@@loper", "09/233 45 6", "", ""],
+            ["R-02", "Schaakclub De Toren", "", "2099-03-01", "SPRT", "Kouter", "14", 9000, "Gent",
+             "info@toren.be", "", "", ""]]
+    report = run_import(write_xlsx(tmp_path / "fouten.xlsx", data, header=HEADER), "verenigingen", register.handler,
+                        GENT, dry_run=True)
+    errors = {(f.row, f.column) for f in report.errors}
+    assert {(2, "E-mail"), (2, "Telefoon"), (2, "Startdatum"), (2, "Hoofdactiviteiten")} <= errors
+    assert any(f.row == 2 and f.column == "Hoofdactiviteiten" and "maximaal 3" in f.message for f in report.errors)
+    assert (3, "Startdatum") in errors and [r.status for r in report.results] == ["fout: niet geïmporteerd"] * 2
+
+
 def _csv_lines(report, tmp_path: Path, name: str) -> list[list[str]]:
     report.write(tmp_path / "rapport")
     with (tmp_path / "rapport" / f"{name}.csv").open(encoding="utf-8-sig") as handle:

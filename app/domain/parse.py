@@ -286,10 +286,20 @@ def empty_state(verenigingstype: str, description: model.Model = MODEL) -> dict:
     return state
 
 
-def parse_registration(doc: Any, description: model.Model = MODEL) -> dict:
+def _done(parser: Parser, collect: list | None) -> None:
+    """Raise every field error, or (with `collect`) hand them over and let the caller go on."""
+    if collect is None:
+        parser.errors.raise_if_any()
+    else:
+        collect.extend(parser.errors.items)
+
+
+def parse_registration(doc: Any, description: model.Model = MODEL, collect: list | None = None) -> dict:
     """Validate a registration body (FV/VZER) field by field and return the new vereniging's state.
 
-    Raises errors.Invalid listing every field error.
+    Raises errors.Invalid listing every field error; with `collect`, the errors are added to it and
+    the state is returned anyway, with the fields in error left empty (the import reports a row's
+    other, independent problems in the same round).
     """
     parser = Parser(description=description)
     doc = _require_object(parser, doc, "één vereniging")
@@ -312,11 +322,11 @@ def parse_registration(doc: Any, description: model.Model = MODEL) -> dict:
     for part in description.parts:
         if part.registration:
             state[part.kind] = parser.collection(doc, part.kind)
-    parser.errors.raise_if_any()
+    _done(parser, collect)
     return state
 
 
-def parse_kbo_registration(doc: Any, description: model.Model = MODEL) -> dict:
+def parse_kbo_registration(doc: Any, description: model.Model = MODEL, collect: list | None = None) -> dict:
     """A vereniging with legal personality, identified by its KBO number.
 
     Until the KBO synchronisation feeds these fields, the initiator supplies the KBO data
@@ -341,13 +351,14 @@ def parse_kbo_registration(doc: Any, description: model.Model = MODEL) -> dict:
     for part in description.parts:
         if part.kbo_registration:
             state[part.kind] = parser.collection(doc, part.kind)
-    parser.errors.raise_if_any()
+    _done(parser, collect)
     return state
 
 
-def parse_import_row(doc: Any, *, kbo: bool, owner: str, key: str) -> dict:
-    """A spreadsheet row: a registration body, plus the bestuur's own key for the vereniging (if any)."""
-    state = parse_kbo_registration(doc) if kbo else parse_registration(doc)
+def parse_import_row(doc: Any, *, kbo: bool, owner: str, key: str, collect: list | None = None) -> dict:
+    """A spreadsheet row: a registration body, plus the bestuur's own key for the vereniging (if any).
+    With `collect`, field errors are collected there and the (partial) state is still returned."""
+    state = parse_kbo_registration(doc, collect=collect) if kbo else parse_registration(doc, collect=collect)
     if key:
         state["sleutels"] = [{"bron": owner, "waarde": key}]
     return state

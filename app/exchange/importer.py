@@ -22,7 +22,7 @@ from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain import duplicates, parse
+from app.domain import duplicates, parse, rules
 from app.domain.commands import CommandHandler, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
 from app.domain.named_commands import ImportRow, Register
@@ -149,11 +149,18 @@ class Importer:
         item.read = rows.read(row, self.mapping)
         for column, value, note in item.read.notes:
             item.add(note.level, column, value, note.message, note.fix)
+        problems: list[FieldError] = []
         try:
             item.state = parse.parse_import_row(item.read.body, kbo=self.mapping.kind == "kbo",
-                                                owner=self.initiator.ovo, key=key)
+                                                owner=self.initiator.ovo, key=key, collect=problems)
         except DomainError as exc:
             self._errors(item, exc)
+        if item.state is not None and (problems or item.has_errors):
+            # round 1 shows every problem of the row: the rules run over what it got right
+            found = problems + independent_rule_errors(item.state, problems)
+            if found:
+                self._errors(item, invalid(found))
+            item.state = None
         if key and not item.has_errors:
             item.owner = self.handler.owner_of(unique_keys({"sleutels": [{"bron": self.initiator.ovo,
                                                                             "waarde": key}]})[0])
@@ -275,6 +282,41 @@ class Importer:
             return
         item.result.vcode = vcode
         self._status(item, route if route == "koppel" or changed else "ongewijzigd")
+
+
+def independent_rule_errors(state: dict, problems: list[FieldError]) -> list[FieldError]:
+    """The domain rules over what a row with field errors got right, so round 1 shows every problem that
+    does not depend on one already reported (a startdatum in the future next to a wrong INSZ, …).
+
+    Items with a field error are left out; a rule about a field in error, or that needs it, is skipped."""
+    bad = [p.path for p in problems]
+    kept: dict[str, list[int]] = {}
+    partial = dict(state)
+    for kind in parse.KINDS:
+        kept[kind] = [i for i in range(len(state[kind])) if not any(_overlap(f"{kind}[{i}]", path) for path in bad)]
+        partial[kind] = [state[kind][i] for i in kept[kind]]
+    try:
+        rules.check(partial)
+    except DomainError as exc:
+        found = [FieldError(_original(e.path, kept), e.code, e.message) for e in exc.errors]
+        return [e for e in found if not any(_overlap(e.path, path) for path in bad)]
+    except (TypeError, KeyError, AttributeError, ValueError):  # a rule needs a field that is in error
+        return []
+    return []
+
+
+def _overlap(a: str, b: str) -> bool:
+    """One path is (inside) the other: `locaties[0]` and `locaties[0].adres.postcode`, or `doelgroep`."""
+    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "[")) or not a or not b
+
+
+def _original(path: str, kept: dict[str, list[int]]) -> str:
+    """A path in the partial state (items in error left out) as a path in the row's own items."""
+    head, bracket, rest = path.partition("[")
+    if not bracket or head not in kept:
+        return path
+    index, _, tail = rest.partition("]")
+    return f"{head}[{kept[head][int(index)]}]{tail}"
 
 
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
