@@ -10,6 +10,7 @@ ShaclPool can run validations in worker processes.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -177,8 +178,9 @@ def validate_batch(quads: Iterable[Quad], engine: str = "turbo") -> tuple[bool, 
         return run_pyshacl(data_graph(quads))
     if engine != "turbo":
         raise ValueError(f"unknown SHACL engine {engine!r}")
-    return _turbo_validate(pyoxigraph.serialize([Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in quads],
-                                                format=pyoxigraph.RdfFormat.N_QUADS))
+    # the quads as text made in Rust, the register's graph names cut off (a Python Quad per quad moved
+    # to the default graph cost more than the validation itself)
+    return _turbo_validate(_GRAPH_NAME.sub(b" .\n", pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)))
 
 
 def _turbo_validate(nquads: bytes) -> tuple[bool, rdflib.Graph]:
@@ -189,6 +191,11 @@ def _turbo_validate(nquads: bytes) -> tuple[bool, rdflib.Graph]:
     data = Input(nquads.decode("utf-8"), "oxigraph-nquads", None, {}, preserve_ids=True)
     conforms, report, _ = _turbo_shapes().validate(data, allow_infos=True, allow_warnings=True)
     return conforms, report
+
+
+# The register's graph name that ends an N-Quads line (a newline inside a literal is escaped, so `\n`
+# ends the line): cut off, the quad is a triple of the default graph, which is what the shapes validate.
+_GRAPH_NAME = re.compile(rb" <urn:vr:graph:[^<>\s]*> \.\n")
 
 
 def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable[Quad] = (),
