@@ -10,7 +10,9 @@
 3. Raw: the very quads the register wrote, as N single-record transactions: `Store.extend` into a
    fresh on-disk store (embedded), and one `INSERT DATA` request per record to a fresh `oxigraph
    serve` (remote).
-Prints every rate and the ratios (W processes vs 1 process; validated vs raw).
+Prints every rate and the ratios (W processes vs 1 process; validated vs raw), and the CPU time per
+write of every process involved (app, its SHACL workers, the store server; Linux /proc) next to the
+raw CPU per record: the ceiling two cores put on each setup.
 """
 
 from __future__ import annotations
@@ -86,8 +88,26 @@ def start_store_server(location: Path) -> tuple[subprocess.Popen, str]:
     raise TimeoutError("oxigraph serve did not start")
 
 
+def tree_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of these processes and their descendants, by pid (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out, todo = {}, list(pids)
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = [c for task in Path(f"/proc/{pid}/task").iterdir()
+                        for c in (task / "children").read_text().split()]  # any thread may have started them
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        todo += [int(child) for child in children]
+    return out
+
+
 def http_writes(data: list[dict], concurrency: int, workdir: Path, store_url: str | None = None,
-                workers: int = 0) -> float:
+                workers: int = 0, store_pid: int | None = None) -> tuple[float, float]:
+    """Seconds for the registrations, and CPU seconds all server processes spent on them."""
     data_dir = workdir / "register"
     key = add_key(data_dir / "keys.toml", "OVO000001", "Benchmark", ["initiator"])
     port = free_port()
@@ -110,17 +130,21 @@ def http_writes(data: list[dict], concurrency: int, workdir: Path, store_url: st
         def send(i: int) -> int:
             return sessions[i % concurrency].post(url + "/verenigingen", data=payloads[i], headers=headers).status_code
 
+        servers = [proc.pid] + ([store_pid] if store_pid else [])
+        before = tree_cpu(servers)
         start = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
             statuses = list(pool.map(send, range(len(payloads))))
         elapsed = time.perf_counter() - start
+        after = tree_cpu(servers)
+        cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
         bad = [s for s in statuses if s != 201]
         if bad:
             raise RuntimeError(f"{len(bad)} writes failed, e.g. status {bad[0]}")
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    return elapsed
+    return elapsed, cpu
 
 
 def records(nquads: bytes) -> list[list[pyoxigraph.Quad]]:
@@ -133,28 +157,31 @@ def records(nquads: bytes) -> list[list[pyoxigraph.Quad]]:
     return list(grouped.values())
 
 
-def raw_embedded(batches: list[list], workdir: Path) -> float:
-    """Single-record `Store.extend` transactions into a fresh on-disk store."""
+def raw_embedded(batches: list[list], workdir: Path) -> tuple[float, float]:
+    """Single-record `Store.extend` transactions into a fresh on-disk store: seconds and CPU seconds."""
     target = Store(str(workdir / "raw"))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for quads in batches:
         target.extend(quads)
     target.flush()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def raw_remote(batches: list[list], workdir: Path) -> float:
-    """One `INSERT DATA` request per record to a fresh `oxigraph serve`."""
+def raw_remote(batches: list[list], workdir: Path) -> tuple[float, float]:
+    """One `INSERT DATA` request per record to a fresh `oxigraph serve`: seconds and CPU seconds (both sides)."""
     from app.store.base import data_block
 
     proc, url = start_store_server(workdir / "raw-server")
     session = requests.Session()
     updates = [f"INSERT DATA {{ {data_block(quads)} }}".encode() for quads in batches]
     try:
+        before, cpu = tree_cpu([proc.pid]), time.process_time()
         start = time.perf_counter()
         for update in updates:
             session.post(url + "/update", data=update, headers={"Content-Type": "application/sparql-update"})
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        server = sum(seconds - before.get(pid, 0.0) for pid, seconds in tree_cpu([proc.pid]).items())
+        return elapsed, server + time.process_time() - cpu
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -181,27 +208,35 @@ def main() -> None:
     args = parser.parse_args()
     data = bodies(args.n, args.bodies)
     rates: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU milliseconds per write or record
+
+    def note(name: str, count: int, seconds: float, cpu_seconds: float) -> None:
+        rates[name], cpu[name] = count / seconds, cpu_seconds / count * 1000
+
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp) / "embedded"
-        rates["embedded"] = args.n / http_writes(data, args.concurrency, workdir)
+        note("embedded", args.n, *http_writes(data, args.concurrency, workdir))
         batches = records(dump_embedded(workdir))
         assert len(batches) == args.n, (len(batches), args.n)
-        rates["raw embedded"] = len(batches) / raw_embedded(batches, workdir)
+        note("raw embedded", len(batches), *raw_embedded(batches, workdir))
         for workers in args.workers:
             workdir = Path(tmp) / f"remote{workers}"
             proc, url = start_store_server(workdir / "server")
             try:
-                rates[f"remote {workers}"] = args.n / http_writes(data, args.concurrency, workdir, url, workers)
+                note(f"remote {workers}", args.n,
+                     *http_writes(data, args.concurrency, workdir, url, workers, store_pid=proc.pid))
                 if workers == args.workers[0]:
                     remote_batches = records(dump_remote(url))
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
-        rates["raw remote"] = len(remote_batches) / raw_remote(remote_batches, Path(tmp))
+        note("raw remote", len(remote_batches), *raw_remote(remote_batches, Path(tmp)))
     print(f"{args.n} validated registrations over HTTP, {args.concurrency} client threads; raw = the same quads, "
           "one transaction per record, one client")
+    print(f"  {'':<14}   {'rate':>8}   {'CPU/write':>9}   {'2 cores allow':>13}")
     for name, rate in rates.items():
-        print(f"  {name:<14}: {rate:8.1f} /s")
+        print(f"  {name:<14}: {rate:8.1f}/s {cpu[name]:8.2f} ms {2000 / cpu[name]:11.0f}/s")
+    print("  (CPU: every process of the setup: app and its SHACL workers, store server; raw: client and server)")
     first = f"remote {args.workers[0]}"
     for workers in args.workers[1:]:
         print(f"ratio remote {workers} processes / {args.workers[0]}: {rates[f'remote {workers}'] / rates[first]:.2f}x")
