@@ -37,10 +37,10 @@ def fold(text: str) -> str:
 def normalise_name(name: str, places: set[str]) -> str:
     words = [SYNONYMS.get(word, word) for word in fold(name).split()]
     place_words = {fold(place) for place in places}
-    text = " ".join(words)
+    text = f" {' '.join(words)} "  # padded: a place is removed as whole words (no regex compiled per place)
     for place in sorted(place_words, key=len, reverse=True):
         if place:
-            text = re.sub(rf"(^| ){re.escape(place)}( |$)", " ", text)
+            text = text.replace(f" {place} ", " ")
     kept = [word for word in text.split() if word not in STOP_WORDS]
     return " ".join(kept) or " ".join(words)
 
