@@ -138,3 +138,20 @@ def test_the_check_only_pool_refuses_service_and_expands_escapes():
         assert update.value.slug == "sparql-alleen-lezen"
     finally:
         checker.close()
+
+
+def test_only_text_that_cannot_spell_service_skips_the_parse():
+    """The remote engine forwards a query unparsed only when its text cannot hold SERVICE (nor an escape
+    that could spell it): every attack form, and every RDF 1.2 form, still goes through the parse."""
+    from app.validation.sparql_query import unparsed
+
+    url = "http://127.0.0.1:9/x"
+    for body in SERVICE_FORMS:
+        for form in QUERY_FORMS:
+            assert unparsed(form.format(url=url, body=body.format(url=url))) is None, (form, body)
+    assert unparsed(DIFFERENTIAL.format(url=url)) is None
+    for rdf12 in ("SELECT * WHERE { << ?s ?p ?o >> ?x ?y }", "SELECT (TRIPLE(?s, ?p, ?o) AS ?t) { ?s ?p ?o }",
+                  "SELECT * { ?s ?p ?o {| ?x ?y |} }", "SELECT ('\\u0041' AS ?a) {}"):
+        assert unparsed(rdf12) is None, rdf12
+    plain = "SELECT (COUNT(?v) AS ?n) WHERE { ?v a <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging> }"
+    assert unparsed(plain).text == plain

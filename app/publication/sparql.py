@@ -33,6 +33,7 @@ from app.namespaces import (
 from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
 from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy
+from app.validation import sparql_query
 
 bp = Blueprint("sparql", __name__)
 
@@ -150,21 +151,37 @@ _limits_lock = threading.Lock()
 
 
 def _forward(register, engine, job: QueryJob, started: float) -> tuple[str, bytes]:
-    """For an engine that evaluates elsewhere (the remote store server): the query is checked first by an
-    offline worker and only the checked, escape-expanded text is forwarded, so SERVICE never reaches the
-    server; and no more queries are in flight than the embedded engine allows (workers + waiting), so
-    SPARQL cannot hold every web thread while the server is busy."""
-    settings = register.settings
-    with _limits_lock:
-        admitted = current_app.extensions.setdefault(
-            "vr-sparql-admitted", threading.BoundedSemaphore(settings.sparql_workers + settings.sparql_waiting))
+    """For an engine that evaluates elsewhere (the remote store server): only checked text is forwarded,
+    so SERVICE never reaches the server — a query whose text cannot hold SERVICE as it is, any other
+    after an offline worker parsed and checked it (app/validation/sparql_query.py) — and no more
+    queries are in flight than the embedded engine allows (workers + waiting), so SPARQL cannot hold
+    every web thread while the server is busy."""
+    admitted = _admitted(register)
     if not admitted.acquire(blocking=False):
         raise busy()
     try:
-        checked = _checker(register).check(job.query, started)
-        return engine.execute(replace(job, query=checked.text), started)
+        quick = sparql_query.unparsed(job.query)
+        if quick is None:
+            checked = _checker(register).check(job.query, started)
+            return engine.execute(replace(job, query=checked.text), started)
+        try:
+            return engine.execute(replace(job, query=quick.text), started)
+        except QueryFailed as exc:
+            if exc.status == 400:  # say why, as the parse does (e.g. an update: read-only endpoint)
+                _checker(register).check(job.query, started)
+            raise
     finally:
         admitted.release()
+
+
+def _admitted(register) -> threading.BoundedSemaphore:
+    with _limits_lock:
+        admitted = current_app.extensions.get("vr-sparql-admitted")
+        if admitted is None:
+            settings = register.settings
+            admitted = threading.BoundedSemaphore(settings.sparql_workers + settings.sparql_waiting)
+            current_app.extensions["vr-sparql-admitted"] = admitted
+        return admitted
 
 
 def _checker(register) -> QueryWorkers:
@@ -179,8 +196,12 @@ def _checker(register) -> QueryWorkers:
 
 
 def _rate_limit(register) -> RateLimit:
+    """One limiter per app, made on first use (a MemoryStorage starts a thread: never make one per request)."""
     with _limits_lock:
-        return current_app.extensions.setdefault("vr-sparql-rate", RateLimit(register.settings.sparql_rate_limit))
+        limiter = current_app.extensions.get("vr-sparql-rate")
+        if limiter is None:
+            limiter = current_app.extensions["vr-sparql-rate"] = RateLimit(register.settings.sparql_rate_limit)
+        return limiter
 
 
 def _too_many(caller) -> Response | None:

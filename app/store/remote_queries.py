@@ -15,13 +15,20 @@ from __future__ import annotations
 import time
 
 import pyoxigraph
-from pyoxigraph import QueryBoolean, QueryResultsFormat, RdfFormat
+from pyoxigraph import QueryBoolean
 
 from app.store.query_workers import GRAPH_FORMATS, RETRY_AFTER, SOLUTION_FORMATS, QueryFailed, QueryJob
 from app.store.remote import RemoteStore, StoreUnavailable
 
 SOLUTIONS_JSON = "application/sparql-results+json"
-TRIPLES = "application/n-triples"
+# What we ask the store server for: results it can count and that a cut-off body cannot pass as whole.
+# Solutions in JSON or XML (a truncated body is no longer well-formed); CSV and TSV are made here from
+# JSON, since a TSV cut at a line end would still parse. Graphs in the client's own syntax: every one
+# of them is parsed here, and the text the server appends when it cancels a stream is no RDF.
+SOLUTION_MEDIA = {"json": SOLUTIONS_JSON, "xml": "application/sparql-results+xml"}
+GRAPH_MEDIA = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json",
+               "rdf": "application/rdf+xml"}
+ASKED_SOLUTIONS = {"json": "json", "xml": "xml", "csv": "json", "tsv": "json", None: "json"}
 
 
 class RemoteQueries:
@@ -34,14 +41,18 @@ class RemoteQueries:
         self.store, self.timeout = store, timeout
 
     def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
+        """The store server's own bytes when it answered in the client's format (counted and checked
+        whole first), else re-serialised from what it sent."""
         started = started if started is not None else time.monotonic()
         left = self.timeout - (time.monotonic() - started)
         if left <= 0:
             raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s en werd "
                               "afgebroken.", "Query te traag", RETRY_AFTER)
+        solutions = ASKED_SOLUTIONS[job.result_format]
+        graphs = job.graph_format or "nt"
+        accept = f"{SOLUTION_MEDIA[solutions]}, {GRAPH_MEDIA[graphs]};q=0.9"
         try:
-            response = self.store.post_query(job.query, f"{SOLUTIONS_JSON}, {TRIPLES};q=0.9", job.default_graph,
-                                             job.named_graphs, timeout=left)
+            response = self.store.post_query(job.query, accept, job.default_graph, job.named_graphs, timeout=left)
         except StoreUnavailable:
             if time.monotonic() - started >= self.timeout * 0.9:
                 raise QueryFailed(503, "query-timeout",
@@ -53,18 +64,17 @@ class RemoteQueries:
         if response.status_code != 200:
             raise QueryFailed(503, "query-mislukt", f"De opslagserver kon de query niet uitvoeren "
                                                     f"({response.status_code}).")
-        media = response.headers.get("Content-Type", "").split(";")[0].strip()
         try:
-            if media == TRIPLES:  # the server answers CONSTRUCT/DESCRIBE with triples, the rest with results
-                return _chosen(job.graph_format), self._graph(response.content, job)
-            return _chosen(job.result_format), self._solutions(response.content, job)
+            if response.media_type == GRAPH_MEDIA[graphs]:  # CONSTRUCT/DESCRIBE; the rest answers with results
+                return _chosen(job.graph_format), self._graph(response.content, graphs, job)
+            return _chosen(job.result_format), self._solutions(response.content, solutions, job)
         except SyntaxError:  # a body cut off by the server's own timeout
             raise QueryFailed(503, "query-timeout",
                               f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
 
     @staticmethod
-    def _solutions(body: bytes, job: QueryJob) -> bytes:
-        parsed = pyoxigraph.parse_query_results(body, format=QueryResultsFormat.JSON)
+    def _solutions(body: bytes, asked: str, job: QueryJob) -> bytes:
+        parsed = pyoxigraph.parse_query_results(body, format=SOLUTION_FORMATS[asked])
         if not isinstance(parsed, QueryBoolean):
             count = 0
             for _ in parsed:
@@ -72,18 +82,21 @@ class RemoteQueries:
                 if count > job.max_rows:
                     raise QueryFailed(422, "te-veel-resultaten",
                                       f"De query geeft meer dan {job.max_rows} rijen; gebruik LIMIT/OFFSET.")
-            if _chosen(job.result_format) == "json":
-                return body
-            parsed = pyoxigraph.parse_query_results(body, format=QueryResultsFormat.JSON)
-        return parsed.serialize(format=SOLUTION_FORMATS[_chosen(job.result_format)])
+        wanted = _chosen(job.result_format)
+        if wanted == asked:
+            return body
+        parsed = pyoxigraph.parse_query_results(body, format=SOLUTION_FORMATS[asked])
+        return parsed.serialize(format=SOLUTION_FORMATS[wanted])
 
     @staticmethod
-    def _graph(body: bytes, job: QueryJob) -> bytes:
-        triples = list(pyoxigraph.parse(body, format=RdfFormat.N_TRIPLES))
-        if len(triples) > job.max_rows:
-            raise QueryFailed(422, "te-veel-resultaten",
-                              f"De query geeft meer dan {job.max_rows} triples; beperk de query.")
-        return pyoxigraph.serialize(triples, format=GRAPH_FORMATS[_chosen(job.graph_format)])
+    def _graph(body: bytes, asked: str, job: QueryJob) -> bytes:
+        count = 0
+        for _ in pyoxigraph.parse(body, format=GRAPH_FORMATS[asked]):
+            count += 1
+            if count > job.max_rows:
+                raise QueryFailed(422, "te-veel-resultaten",
+                                  f"De query geeft meer dan {job.max_rows} triples; beperk de query.")
+        return body
 
     def close(self) -> None:
         pass

@@ -39,7 +39,7 @@ class QueryRefused(Exception):
 
 @dataclass(frozen=True)
 class CheckedQuery:
-    kind: str  # SELECT | ASK | CONSTRUCT | DESCRIBE
+    kind: str  # SELECT | ASK | CONSTRUCT | DESCRIBE; "" when not parsed (`unparsed`)
     text: str  # the query with its codepoint escapes expanded: what the engine must run
 
 
@@ -81,6 +81,34 @@ def check(query: str) -> CheckedQuery:
     if algebra.name not in FORMS:  # cannot happen for a parsed query, but never guess
         raise syntax_error("De query is geen SELECT, ASK, CONSTRUCT of DESCRIBE.")
     return CheckedQuery(FORMS[algebra.name], text)
+
+
+# Text that sends a query through the full parse: SERVICE (and codepoint escapes, which could spell it)
+# for safety; RDF 1.2 triple terms (`<<`, TRIPLE(), annotations `{|`) so that they stay refused as the
+# SPARQL 1.1 parse refuses them, the same on both engines.
+PARSE_MARKERS = ("service", "\\u", "<<", "triple", "{|")
+
+
+def unparsed(query: str) -> CheckedQuery | None:
+    """The query to forward as it is, without the (slow, pure-Python) parse, when its text provably
+    cannot hold a SERVICE pattern; None when it must be parsed and checked (`check`).
+
+    A SERVICE pattern needs the keyword SERVICE (ASCII, any case) in the text the engine reads. With
+    no codepoint escape in the query (no `\\u`/`\\U`), that text is the query itself, character for
+    character, so a query whose lower-cased text nowhere contains "service" — not even in an IRI, a
+    string or a comment — has none, whatever its syntax. This only ever decides to skip the parse;
+    every query that might call out is parsed and refused on its algebra as before. Updates need no
+    parse either: the store server's query endpoint does not run them (its 400 is reworded by the
+    caller after a full check). The form is not known here (kind "").
+    """
+    lowered = query.lower()
+    if any(marker in lowered for marker in PARSE_MARKERS):
+        return None
+    try:
+        query.encode("utf-8")
+    except UnicodeError:  # a lone surrogate: let check() word the refusal
+        return None
+    return CheckedQuery("", query)
 
 
 def _service_refused() -> QueryRefused:
