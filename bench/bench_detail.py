@@ -1,12 +1,15 @@
 """Detail GETs of /doc/vereniging/{vCode}: throughput and p50 per format vs a raw in-process record lookup.
 
-    python bench/bench_detail.py [--records 500] [--seconds 10] [--clients 8] [--workers N]
+    python bench/bench_detail.py [--records 500] [--seconds 10] [--clients 8] [--workers N] [--engine E]
 
 Registers the records through the bulk write path, then measures in the same run:
-- raw: `RegisterStore.record` of random records in this process (the store read alone);
-- over HTTP against `vr serve` (pass --workers when the CLI offers it): Turtle, JSON-LD and HTML
+- raw: `RegisterStore.record` of random records in this process (the store read alone, on the
+  engine the server uses);
+- over HTTP against `vr serve` (`--workers N`: N gunicorn processes): Turtle, JSON-LD and HTML
   of random records, by client processes on keep-alive connections, after one warm-up pass (versions
   are immutable, so each representation is rendered once and then served as bytes).
+Engine: embedded (one process only), or remote (the default with --workers: the records are loaded
+into an `oxigraph serve` that every server process and the raw lookup share).
 Prints req/s and p50 per format, each next to the raw lookup rate, and JSON-LD's cost relative to Turtle.
 """
 
@@ -17,6 +20,7 @@ import http.client
 import multiprocessing
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -37,8 +41,12 @@ from bench.bench_ldes import build, free_port, wait_until_up  # noqa: E402
 FORMATS = {"Turtle": "text/turtle", "JSON-LD": "application/ld+json", "HTML": "text/html"}
 
 
-def raw_rate(data_dir: Path, base: str, records: int, seconds: float) -> float:
-    register = Register.open(Settings(data_dir=data_dir, base_url=base, shacl_workers=0))
+OXIGRAPH = str(Path(sys.executable).parent / "oxigraph") if (Path(sys.executable).parent / "oxigraph").exists() \
+    else "oxigraph"
+
+
+def raw_rate(data_dir: Path, base: str, records: int, seconds: float, store_url: str | None) -> float:
+    register = Register.open(Settings(data_dir=data_dir, base_url=base, shacl_workers=0, store_url=store_url))
     iris = [vereniging_iri(base, f"V{1001 + i:07d}") for i in range(records)]
     done, deadline = 0, time.perf_counter() + seconds
     start = time.perf_counter()
@@ -84,36 +92,85 @@ def warm(port: int, accept: str, records: int) -> None:
         connection.getresponse().read()
 
 
+def remote_store(data_dir: Path, base: str) -> tuple[subprocess.Popen, str]:
+    """Move the built register into a fresh `oxigraph serve`: its data dir keeps the other files."""
+    register = Register.open(Settings(data_dir=data_dir, base_url=base, shacl_workers=0))
+    dump = data_dir.parent / "register.nq"
+    dump.write_bytes(register.store.dump_nquads())
+    register.close()
+    shutil.rmtree(data_dir / "oxigraph")
+    location, port = data_dir.parent / "oxigraph-server", free_port()
+    subprocess.run([OXIGRAPH, "load", "--location", str(location), "--file", str(dump)], check=True,
+                   capture_output=True)
+    server = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+            return server, url
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("oxigraph serve did not start")
+
+
+def warm_all(port: int, accept: str, records: int, clients: int) -> None:
+    """Every client connection walks every record once, in parallel: the connections spread over the
+    server processes, so each process renders (and keeps) each representation before the measurement."""
+    procs = [multiprocessing.Process(target=warm, args=(port, accept, records)) for _ in range(clients)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, help="server processes (when `vr serve --workers` exists)")
+    parser.add_argument("--workers", type=int, help="server processes (gunicorn; needs the remote engine)")
+    parser.add_argument("--engine", choices=["embedded", "remote"], help="default: remote with --workers")
     args = parser.parse_args()
+    engine = args.engine or ("remote" if args.workers else "embedded")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         base, data_dir = f"http://127.0.0.1:{port}", Path(tmp) / "register"
         build(data_dir, base, args.records, args.records)
-        raw = raw_rate(data_dir, base, args.records, args.seconds)
-        env = dict(os.environ, VR_DATA_DIR=str(data_dir), VR_BASE_URL=base, VR_SHACL_WORKERS="0")
-        command = [sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port)]
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        results = {}
+        store, store_url = remote_store(data_dir, base) if engine == "remote" else (None, None)
         try:
-            wait_until_up(base)
-            for name, accept in FORMATS.items():
-                warm(port, accept, args.records)
-                results[name] = load(port, accept, args.records, args.seconds, args.clients)
+            raw = raw_rate(data_dir, base, args.records, args.seconds, store_url)
+            results = serve_and_measure(args, data_dir, base, port, store_url)
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+            if store is not None:
+                store.terminate()
+                store.wait(timeout=60)
+    print(f"engine {engine}, {args.workers or 1} server process(es), {args.clients} clients, load {os.getloadavg()}")
     print(f"raw in-process record lookup: {raw:8.0f} /s")
     for name, (rate, p50) in results.items():
         print(f"GET /doc {name:8s}: {rate:8.0f} req/s  p50 {p50:6.1f} ms  ({rate / raw:.0%} of raw lookups)")
     print(f"JSON-LD / Turtle throughput: {results['JSON-LD'][0] / results['Turtle'][0]:.2f}")
+
+
+def serve_and_measure(args, data_dir: Path, base: str, port: int, store_url: str | None) -> dict:
+    env = dict(os.environ, VR_DATA_DIR=str(data_dir), VR_BASE_URL=base, VR_SHACL_WORKERS="0")
+    env.pop("VR_STORE_URL", None)
+    command = [sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port)]
+    if store_url:
+        command += ["--store-url", store_url]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = {}
+    try:
+        wait_until_up(base)
+        for name, accept in FORMATS.items():
+            warm_all(port, accept, args.records, args.clients)
+            results[name] = load(port, accept, args.records, args.seconds, args.clients)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    return results
 
 
 if __name__ == "__main__":
