@@ -88,3 +88,57 @@ def test_a_failing_fsync_of_the_audit_log_refuses_the_write(client, keys, regist
     assert dump(register) == before
     monkeypatch.undo()
     assert client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=auth).status_code == 201
+
+
+def test_every_restricted_surface_is_audited_by_the_store_reader(client, keys, register):
+    """Each surface that reads restricted data through the store gets its audit entry from the reader
+    (app/store: the audience carries the hook), naming what was actually read."""
+    auth = Keys.auth(keys.initiator)
+    client.post("/verenigingen", json=valid_body(), headers=auth)
+    client.patch("/verenigingen/V0001001", json={"naam": "Andere naam"},
+                 headers={**auth, "Content-Type": "application/merge-patch+json"})
+    reader = Keys.auth(keys.reader)
+    for path in ("/doc/vereniging/V0001001.ttl", "/doc/vereniging/V0001001/versie/2.ttl",
+                 "/doc/vereniging/V0001001/historiek.ttl", "/ldes/beheer/verenigingen/tijd/1",
+                 "/dumps/beheer/verenigingen.nq"):
+        response = client.get(path, headers=reader)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        assert "an.peeters@example.be" in response.get_data(as_text=True), path  # restricted data went out...
+        event = client.get("/audit?initiator=OVO000003", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"][0]
+        assert event["endpoint"] == f"GET {path}", (path, event)  # ...and was audited, with what was read
+        assert event["vCode"] == "V0001001" or event.get("aantal") == 1, event
+    public = client.get("/doc/vereniging/V0001001/historiek.ttl")
+    assert public.status_code == 200 and "an.peeters@example.be" not in public.get_data(as_text=True)
+    events = client.get("/audit?initiator=OVO000003", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"]
+    assert [e["operatie"] for e in reversed(events)] == ["lezen", "lezen", "historiek", "ldes", "dump"]
+
+
+def test_a_restricted_read_is_audited_without_any_blueprint(app, keys, register, settings):
+    """The reader itself logs: a restricted read made straight on the store, in a request but outside
+    every blueprint, is on record before the data is returned; a public read is not; and when the log
+    cannot be written the reader refuses to hand the data over."""
+    import pytest
+
+    from app.auth import audit
+    from app.auth.access import principal
+    from app.domain.mapping import vereniging_iri
+    from app.validation.errors import CommandRejected
+
+    with app.test_client() as client:
+        client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator))
+    iri = vereniging_iri(settings.base, "V0001001")
+    with app.test_request_context("/elders", headers=Keys.auth(keys.reader)):
+        before = len(audit.events())
+        assert register.store.record(iri, audit.audience(None, "lezen"))  # public: nothing to log
+        assert len(audit.events()) == before
+        quads = register.store.record(iri, audit.audience(principal(), "lezen"))
+        assert any("85073003328" in str(q.object) for q in quads)
+        logged = audit.events()[before:]
+        assert [(e["operatie"], e["initiator"], e["vCode"], e["endpoint"]) for e in logged] == [
+            ("lezen", "OVO000003", "V0001001", "GET /elders")]
+        _break_audit_log(settings)
+        try:
+            with pytest.raises(CommandRejected):
+                register.store.members([iri + "/versie/1"], audit.audience(principal(), "ldes"))
+        finally:
+            _repair_audit_log(settings)

@@ -16,6 +16,7 @@ import rdflib
 
 from app.cli.main import load_demo
 from app.exchange import export
+from app.store.audience import PUBLIC
 from tests.conftest import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def test_restricted_dump_needs_a_key_and_has_personal_data(register, client, key
 def test_export_streams_with_bounded_memory(register):
     load_demo(register, quiet=True)
     tracemalloc.start()
-    size = sum(len(chunk) for chunk in export.stream(register.store, "nq", False, "http://x/ctx"))
+    size = sum(len(chunk) for chunk in export.stream(register.store, "nq", PUBLIC, "http://x/ctx"))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert size > 100_000

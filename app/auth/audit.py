@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,12 +28,14 @@ from flask import Blueprint, Response, current_app, request
 
 from app.auth.access import principal
 from app.auth.keys import Principal
+from app.store.audience import PUBLIC, Audience, for_principal
 from app.validation.errors import CommandRejected
 
 bp = Blueprint("audit", __name__)
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _group = threading.local()  # .fds: path → open descriptors one_fsync() will sync and close (a group being built)
+VCODE = re.compile(r"/id/vereniging/(V\d{7})")
 
 
 def _path() -> Path:
@@ -49,6 +52,30 @@ def record(operation: str, caller: Principal | None, vcode: str | None = None, *
     _append(_event(operation, caller, vcode, details),
             "Het auditlog kan nu niet geschreven worden; daarom worden geen beperkte gegevens getoond. "
             "Probeer later opnieuw.")
+
+
+def audience(caller: Principal | None, surface: str) -> Audience:
+    """The request's audience, resolved once from the caller: public for anonymous callers; for a key
+    holder restricted, carrying who reads and the hook with which the store's readers log what they
+    read (app/store/audience.py) before handing it over. Blueprints never log reads themselves."""
+    if caller is None:
+        return PUBLIC
+    ip, endpoint = request.remote_addr, f"{request.method} {request.path}"
+
+    def log(operation: str, iris: Sequence[str], many: bool, details: dict) -> None:
+        vcodes = sorted({match.group(1) for iri in iris for match in VCODE.finditer(iri)})
+        if many:  # a dump: how many, not a list of the whole register
+            vcode, details = None, {"aantal": len(vcodes), **details}
+        else:
+            vcode = vcodes[0] if len(vcodes) == 1 else None
+            if len(vcodes) > 1 or "vCodes" in details:
+                details = {"vCodes": vcodes[:1000], **details}
+        event = _event(operation, caller, vcode, details)
+        event.update(ip=ip, endpoint=endpoint)
+        _append(event, "Het auditlog kan nu niet geschreven worden; daarom worden geen beperkte gegevens getoond. "
+                       "Probeer later opnieuw.")
+
+    return for_principal(caller, surface, log)
 
 
 def before_commit(operation: str, caller: Principal) -> Callable[[str, int], None]:

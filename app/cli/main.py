@@ -246,6 +246,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.exchange import export
     from app.publication.jsonld import CONTEXT_PATH
     from app.register import Register
+    from app.store.audience import PUBLIC, REGISTER
 
     if args.register:
         return _export_over_http(args)
@@ -254,7 +255,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
         try:
-            for chunk in export.stream(register.store, args.format, args.beheer, settings.base + CONTEXT_PATH):
+            reader = REGISTER if args.beheer else PUBLIC
+            for chunk in export.stream(register.store, args.format, reader, settings.base + CONTEXT_PATH):
                 target.write(chunk)
         finally:
             if args.output:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 
 import pyoxigraph
-from pyoxigraph import Quad, Triple
+from pyoxigraph import Triple
 
 from app.domain import mapping
 from app.domain.model import MODEL
@@ -21,7 +21,7 @@ from app.exchange.cells import safe_cell
 from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation
 from app.store import RegisterStore
-from app.store.audience import PUBLIC, REGISTER
+from app.store.audience import Audience
 
 FORMATS = {key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}  # dump formats
 EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
@@ -36,23 +36,24 @@ def verenigingen(store: RegisterStore) -> Iterator[str]:
     return store.record_iris()
 
 
-def records(store: RegisterStore, restricted: bool) -> Iterator[tuple[str, list[Quad]]]:
-    return store.records(REGISTER if restricted else PUBLIC)
-
-
-def stream(store: RegisterStore, fmt: str, restricted: bool, context_url: str) -> Iterator[bytes]:
+def stream(store: RegisterStore, fmt: str, audience: Audience, context_url: str) -> Iterator[bytes]:
+    """The export, chunk by chunk. The records are read (and a restricted read audited by the store)
+    before the first chunk: a caller that takes the first chunk before answering never answers
+    unaudited."""
+    restricted = audience.restricted
+    rows = store.records(audience)
     if fmt == "nq":
-        for _, quads in records(store, restricted):
+        for _, quads in rows:
             yield pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
     elif fmt == "ttl":
         yield "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
-        for _, quads in records(store, restricted):
+        for _, quads in rows:
             triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
             text = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.TURTLE, prefixes=PREFIXES)
             yield b"\n" + b"\n".join(line for line in text.splitlines() if not line.startswith(b"@prefix")) + b"\n"
     elif fmt == "jsonld":
         yield json.dumps({"@context": context_url})[:-1].encode() + b', "@graph": ['
-        for index, (iri, quads) in enumerate(records(store, restricted)):
+        for index, (iri, quads) in enumerate(rows):
             doc = jsonld.compact_record(quads, iri, context_url)
             doc.pop("@context", None)
             yield (b"," if index else b"") + b"\n" + json.dumps(doc, ensure_ascii=False).encode()
@@ -60,7 +61,7 @@ def stream(store: RegisterStore, fmt: str, restricted: bool, context_url: str) -
     elif fmt == "csv":
         columns = PUBLIC_COLUMNS + (RESTRICTED_COLUMNS if restricted else [])
         yield _csv_line(columns)
-        for iri, quads in records(store, restricted):
+        for iri, quads in rows:
             yield _csv_line(_row(mapping.quads_to_state(quads, iri), iri, restricted))
     else:
         raise ValueError(fmt)

@@ -8,6 +8,7 @@ DCAT catalog can state its exact size (once written). Restricted dumps are strea
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from app.auth.access import principal
 from app.exchange import export
 from app.publication import jsonld
 from app.publication.problems import http_problem
+from app.store.audience import PUBLIC
 
 bp = Blueprint("dumps", __name__)
 _writing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -37,7 +39,7 @@ def public_file(fmt: str) -> Path:
         if not target.exists():
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-                for chunk in export.stream(register.store, fmt, False, register.settings.base + jsonld.CONTEXT_PATH):
+                for chunk in export.stream(register.store, fmt, PUBLIC, register.settings.base + jsonld.CONTEXT_PATH):
                     handle.write(chunk)
             os.replace(handle.name, target)
             for old in folder.glob(f"verenigingen-*.{fmt}"):
@@ -63,14 +65,17 @@ def public_size(fmt: str) -> int | None:
     return None
 
 
-def _dump(fmt: str, restricted: bool) -> Response:
+def _dump(fmt: str, caller=None) -> Response:
+    restricted = caller is not None
     if fmt not in export.FORMATS:
         return http_problem(404, f"Onbekend formaat '.{fmt}': kies uit {', '.join(export.FORMATS)}.")
     name = f"verenigingen{'-beheer' if restricted else ''}.{fmt}"
     if restricted:
         register = current_app.extensions["vr"]
-        body = export.stream(register.store, fmt, True, register.settings.base + jsonld.CONTEXT_PATH)
-        response = Response(stream_with_context(body), mimetype=export.FORMATS[fmt])
+        body = export.stream(register.store, fmt, audit.audience(caller, "dump"),
+                             register.settings.base + jsonld.CONTEXT_PATH)
+        first = next(body, b"")  # the read and its audit entry happen here, before the status line
+        response = Response(stream_with_context(itertools.chain([first], body)), mimetype=export.FORMATS[fmt])
         response.headers["Cache-Control"] = "private, no-store"
     else:
         response = send_file(public_file(fmt), mimetype=export.FORMATS[fmt], conditional=True, etag=True)
@@ -82,11 +87,9 @@ def _dump(fmt: str, restricted: bool) -> Response:
 
 @bp.get("/dumps/verenigingen.<fmt>")
 def public_dump(fmt: str) -> Response:
-    return _dump(fmt, restricted=False)
+    return _dump(fmt)
 
 
 @bp.get("/dumps/beheer/verenigingen.<fmt>")
 def restricted_dump(fmt: str) -> Response:
-    caller = principal("lezer")
-    audit.record("dump", caller)
-    return _dump(fmt, restricted=True)
+    return _dump(fmt, principal("lezer"))

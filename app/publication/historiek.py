@@ -67,11 +67,12 @@ def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def entries(register_store: RegisterStore, base: str, vcode: str, full: bool, latest: int | None = None,
-            cache: RenderCache | None = None) -> list[dict]:
-    """One entry per version (up to `latest`); with a cache, each version's entry is built once."""
+def entries(register_store: RegisterStore, base: str, vcode: str, audience: Audience = PUBLIC,
+            latest: int | None = None, cache: RenderCache | None = None) -> list[dict]:
+    """One entry per version (up to `latest`); with a cache, each version's entry is built once.
+    A restricted audience sees the full history (its store read is audited by the reader)."""
     vc_iri = mapping.vereniging_iri(base, vcode)
-    audience = Audience(True, "historiek") if full else PUBLIC
+    full = audience.restricted
     graphs = list(audience.version_graphs)
     read: list[QuadIndex] = []
 
@@ -196,7 +197,6 @@ def historiek(code: str, ext: str | None = None) -> Response:
         return rep
     caller = principal()
     full = caller is not None
-    audit.record("historiek", caller, vcode)
     register = current_app.extensions["vr"]
     vc_iri = mapping.vereniging_iri(register.settings.base, vcode)
     latest = register.handler.version_of(vcode)
@@ -205,7 +205,8 @@ def historiek(code: str, ext: str | None = None) -> Response:
     renders = representations.cache()
 
     def render() -> bytes:
-        items = entries(register.store, register.settings.base, vcode, full, latest, None if full else renders)
+        items = entries(register.store, register.settings.base, vcode, audit.audience(caller, "historiek"), latest,
+                        None if full else renders)
         return _render(rep, items, vc_iri, vcode, full)
 
     body = render() if full else renders.get_or_render((vc_iri, "historiek", latest, rep.key), render)

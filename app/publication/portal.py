@@ -29,7 +29,7 @@ def removed_facts(register, vcode: str) -> dict:
     from app.publication import historiek
 
     facts: dict = {"vCode": vcode}
-    for item in historiek.entries(register.store, register.settings.base, vcode, full=False):
+    for item in historiek.entries(register.store, register.settings.base, vcode):
         for change in item["wijzigingen"]:
             if change["veld"] == "naam" and change["na"] not in ("—", None):
                 facts["naam"] = change["na"]

@@ -22,7 +22,7 @@ from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation, portal, representations, vocab
 from app.publication.problems import http_problem
 from app.store import members
-from app.store.audience import PUBLIC, Audience, for_principal
+from app.store.audience import Audience
 
 bp = Blueprint("resources", __name__)
 
@@ -57,7 +57,7 @@ def part(code: str, part: str) -> Response:
         target = f"/doc/vereniging/{vcode}/versie/{int(segments[1])}"
     else:
         target = f"/doc/vereniging/{vcode}"
-    if not members.describes(register.store, iri, for_principal(principal())):
+    if not members.describes(register.store, iri, audit.audience(principal(), "lezen")):
         return http_problem(404, f"'{iri}' is niet gekend in het register.")
     return _see_other(target)
 
@@ -91,8 +91,6 @@ def document(code: str) -> Response:
     iri = mapping.vereniging_iri(register.settings.base, vcode)
     if register.handler.is_removed(vcode):
         return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.", **portal.removed_facts(register, vcode))
-    if full:
-        audit.record("lezen", caller, vcode)
     current = register.handler.version_of(vcode)
     if current is None:
         return _not_found(vcode)
@@ -100,7 +98,7 @@ def document(code: str) -> Response:
         response = Response(status=304)
         version = current
     else:
-        found = _record_body(register, vcode, iri, rep, full)
+        found = _record_body(register, vcode, iri, rep, audit.audience(caller, "lezen"))
         if found is None:
             return _not_found(vcode)
         version, body = found
@@ -116,7 +114,7 @@ def document(code: str) -> Response:
 
 
 def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation,
-                 full: bool) -> tuple[int, bytes] | None:
+                 audience: Audience) -> tuple[int, bytes] | None:
     """The body and the version it shows, read consistently.
 
     The record's triples are read by several lookups; a write that lands between them would
@@ -124,6 +122,7 @@ def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation
     until both agree: body and ETag then always belong to the same version.
     """
     renders = representations.cache()
+    full = audience.restricted
     for _ in range(20):
         version = register.handler.version_of(vcode)
         if version is None:
@@ -131,7 +130,7 @@ def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation
         key = (iri, version, rep.key)
         if not full and (cached := renders.get(key)) is not None:
             return version, cached
-        quads = register.store.record(iri, Audience(True, "lezen") if full else PUBLIC)
+        quads = register.store.record(iri, audience)  # a restricted read is audited by the reader
         if register.handler.version_of(vcode) != version:
             continue
         if not quads:
@@ -166,11 +165,8 @@ def version_document(code: str, name: str) -> Response:
     caller = principal()
     register = current_app.extensions["vr"]
     version = versions.version_iri(mapping.vereniging_iri(register.settings.base, vcode), int(number))
-    if caller is not None:
-        audit.record("lezen", caller, vcode)
-
     def render() -> bytes:
-        triples = members.member_triples(register.store, NamedNode(version), for_principal(caller))
+        triples = members.member_triples(register.store, NamedNode(version), audit.audience(caller, "lezen"))
         return _encode(_render_version(rep, triples, version)) if triples else b""
 
     body = render() if caller is not None else representations.cache().get_or_render((version, rep.key), render)

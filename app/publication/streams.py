@@ -72,12 +72,13 @@ def retention_days() -> int | None:
 class Stream:
     """One event stream (public or restricted) as seen from the current request."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, audience: Audience = PUBLIC) -> None:
+        """`audience`: the reader of a restricted stream (its member reads are audited by the store)."""
         self.path = path
         self.restricted = STREAMS[path]
         register = current_app.extensions["vr"]
         self.store = register.store
-        self.audience = Audience(True, "ldes") if self.restricted else PUBLIC
+        self.audience = audience if self.restricted else PUBLIC
         self.base = register.settings.base
         self.iri = f"{self.base}/ldes/{path}"
         self.latest = register.handler.latest_sequence
@@ -186,7 +187,7 @@ def _stream(stream: str) -> Stream:
     if stream not in STREAMS:
         raise not_found(f"Stroom '{stream}' bestaat niet.")
     if STREAMS[stream]:
-        audit.record("ldes", principal("lezer"))
+        return Stream(stream, audit.audience(principal("lezer"), "ldes"))
     return Stream(stream)
 
 

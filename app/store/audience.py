@@ -1,20 +1,29 @@
 """Who is reading: resolved once per request, it owns the list of graphs a read may touch.
 
 Public code gets `PUBLIC` and has no way to name a restricted graph: store reads take an
-Audience, never a graph list. A restricted audience is made from an authenticated principal.
+Audience, never a graph list. A restricted audience is made from an authenticated principal and
+carries the audit hook (app/auth/audit.py `audience`): the store's readers call `read` before they
+hand restricted data over, so every surface that reads through the store is audited by the reader
+itself, never by remembering it in each blueprint.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED
+
+# (surface, IRIs read, whether it was a bulk read, details): writes the audit entry or raises (no unlogged read)
+ReadLog = Callable[[str, Sequence[str], bool, dict], None]
 
 
 @dataclass(frozen=True)
 class Audience:
     restricted: bool
     principal: object | None = None
+    surface: str = ""  # what the caller reads through (lezen, historiek, ldes, dump, sparql): the audit operation
+    log: ReadLog | None = field(default=None, compare=False, repr=False)
 
     @property
     def record_graphs(self) -> tuple[str, ...]:
@@ -26,12 +35,23 @@ class Audience:
         """Graphs holding the version members (LDES, historiek)."""
         return (GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED) if self.restricted else (GRAPH_VERSIONS_PUBLIC,)
 
+    def read(self, iris: Sequence[str], many: bool = False, **details) -> None:
+        """The store read restricted data about these IRIs for this audience and is about to hand it
+        over: log it first (raises when the log cannot be written). Public reads log nothing; nor do
+        the register's own reads (REGISTER: the write path, the CLI)."""
+        if self.restricted and self.log is not None and iris:
+            self.log(self.surface, iris, many, details)
+
 
 PUBLIC = Audience(False)
 # The write path and the CLI run as the register itself (they must see the whole record).
 REGISTER = Audience(True, "register")
 
 
-def for_principal(principal: object | None) -> Audience:
-    """The audience of a request: restricted for an authenticated caller, public otherwise."""
-    return Audience(True, principal) if principal is not None else PUBLIC
+def for_principal(principal: object | None, surface: str = "", log: ReadLog | None = None) -> Audience:
+    """The audience of a request: restricted for an authenticated caller (with the audit hook), public otherwise."""
+    if principal is None:
+        return PUBLIC
+    if log is None:
+        raise ValueError("a restricted audience of a request needs its audit hook (app/auth/audit.audience)")
+    return Audience(True, principal, surface, log)

@@ -230,8 +230,11 @@ class RegisterStore(ABC):
 
     # -- records ----------------------------------------------------------------------------------------
     def record(self, root: str, audience: Audience) -> list[Quad]:
-        """A record: its root IRI and every node below it, from the audience's record graphs."""
-        return self._tree(root, audience.record_graphs)
+        """A record: its root IRI and every node below it, from the audience's record graphs
+        (a restricted read is audited before it is returned)."""
+        quads = self._tree(root, audience.record_graphs)
+        audience.read([root] if quads else [])
+        return quads
 
     def _tree(self, root: str, graphs: Sequence[str]) -> list[Quad]:
         query = f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ {{ {_below(f'<{root}>', graphs)} }} GRAPH ?g {{ ?s ?p ?o }} " \
@@ -244,8 +247,11 @@ class RegisterStore(ABC):
             yield row[0].value
 
     def records(self, audience: Audience) -> Iterator[tuple[str, list[Quad]]]:
-        for iri in list(self.record_iris()):
-            yield iri, self.record(iri, audience)
+        """Every record (dumps, exports): a restricted read is audited once, now, before the first record."""
+        iris = list(self.record_iris())
+        audience.read(iris, many=True)
+        graphs = audience.record_graphs
+        return ((iri, self._tree(iri, graphs)) for iri in iris)
 
     def graph_quads(self, graph: str) -> list[Quad]:
         """Reference graphs (code lists)."""
@@ -318,11 +324,15 @@ class RegisterStore(ABC):
             {{ {_below('?version', graphs, versions)} UNION {{ {versions} GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{
                 ?version <{PROV}wasGeneratedBy> ?act . ?act <{PROV}wasAssociatedWith> ?s }} }} }}
             GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }}"""
-        return QuadIndex(Quad(r[1], r[2], r[3], r[0]) for r in self._select(query))
+        found = QuadIndex(Quad(r[1], r[2], r[3], r[0]) for r in self._select(query))
+        audience.read([vc_iri] if found else [])
+        return found
 
     def version_tree(self, version: str, audience: Audience) -> list[Quad]:
         """One version's snapshot (and its activity), from the audience's version graphs."""
-        return self._tree(version, audience.version_graphs)
+        quads = self._tree(version, audience.version_graphs)
+        audience.read([version] if quads else [])
+        return quads
 
     def version_at(self, sequence: int) -> NamedNode | None:
         for row in self._select(f"SELECT ?v WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {keys.sequence_key(sequence)} "
@@ -346,10 +356,13 @@ class RegisterStore(ABC):
         return sorted(members.values(), key=lambda m: m.sequence)
 
     def members(self, versions: Sequence[str], audience: Audience) -> dict[str, list[Triple]]:
-        """LDES members: each version, the nodes below it and its agent, read in one round trip."""
-        if not versions:
-            return {}
-        graphs = audience.version_graphs
+        """LDES members: each version, the nodes below it and its agent (a restricted read is audited)."""
+        found = self._members(versions, audience.version_graphs) if versions else {}
+        audience.read(list(found))
+        return found
+
+    def _members(self, versions: Sequence[str], graphs: Sequence[str]) -> dict[str, list[Triple]]:
+        """The members read in one round trip."""
         bind = f"VALUES ?version {{ {_iris(versions)} }}"
         query = f"""SELECT DISTINCT ?version ?s ?p ?o WHERE {{
             {{ {_below('?version', graphs, bind)} UNION {{ {bind}

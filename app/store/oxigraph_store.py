@@ -134,11 +134,9 @@ class EmbeddedStore(RegisterStore):
         return pyoxigraph.serialize(self._store, format=pyoxigraph.RdfFormat.N_QUADS)
 
     # -- hot reads as index scans ----------------------------------------------------------------------
-    def record(self, root: str, audience: Audience) -> list[Quad]:
-        return walk(self._store.quads_for_pattern, root, audience.record_graphs)
-
-    def version_tree(self, version: str, audience: Audience) -> list[Quad]:
-        return walk(self._store.quads_for_pattern, version, audience.version_graphs)
+    def _tree(self, root: str, graphs: Sequence[str]) -> list[Quad]:
+        """A record or a version by index scans (auditing stays in the base class's readers)."""
+        return walk(self._store.quads_for_pattern, root, graphs)
 
     def bookkeeping(self, subject: NamedNode) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -157,12 +155,12 @@ class EmbeddedStore(RegisterStore):
             return quad.object
         return None
 
-    def members(self, versions: Sequence[str], audience: Audience) -> dict[str, list[Triple]]:
+    def _members(self, versions: Sequence[str], graphs: Sequence[str]) -> dict[str, list[Triple]]:
         """Index scans per node (cheaper than the generic union query on the embedded engine)."""
         out = {}
         agents_graph = NamedNode(GRAPH_VERSIONS_PUBLIC)
         for version in versions:
-            quads = walk(self._store.quads_for_pattern, version, audience.version_graphs)
+            quads = walk(self._store.quads_for_pattern, version, graphs)
             triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
             agents = {q.object for q in quads if q.predicate.value == ASSOCIATED}
             for agent in agents:
