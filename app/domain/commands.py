@@ -25,6 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -53,6 +54,16 @@ def stale(expected: int, actual: int) -> VersionMismatch:
     return VersionMismatch("voorwaarde-niet-voldaan", "Voorwaarde niet voldaan",
                            f"De gevraagde vereniging heeft niet de verwachte sequentiewaarde (verwacht {expected}, "
                            f"huidig {actual}).", extra={"huidigeVersie": actual})
+
+
+@dataclass
+class CheckedBatch:
+    """Registrations checked together (CommandHandler.check_commands), waiting for their commit: the
+    outcome so far per command (a refusal or replay; None while waiting) and the accepted ones as
+    (position, state, provenance, placeholder V-code, public quads, restricted quads)."""
+
+    results: list
+    valid: list[tuple]
 
 
 class CommandHandler:
@@ -144,10 +155,18 @@ class CommandHandler:
                   engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None
                   ) -> list[Outcome | DomainError]:
         """Run many Register commands as one batch (register_batch): the importer's write path."""
+        return self.commit_batch(self.check_commands(commands, actor, reason=reason, engine=engine,
+                                                     before_commit=before_commit))
+
+    def check_commands(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
+                       engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None
+                       ) -> CheckedBatch:
+        """run_batch's first half, everything before the commit (rules, references, SHACL over the batch):
+        an importer runs it for batch k+1 while commit_batch writes batch k."""
         items = [(command.apply(None, actor),
                   versions.Provenance(command.activity, actor, reason, before_commit=before_commit),
                   command.confirmation) for command in commands]
-        return self.register_batch(items, engine)
+        return self._check_registrations(items, engine)
 
     # -- registration -----------------------------------------------------------------------------
     def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
@@ -187,6 +206,10 @@ class CommandHandler:
         """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
         the whole batch at once, and every accepted one is written in ONE store transaction (state,
         version member, provenance and keys together), so a crash leaves all of the batch or none."""
+        return self.commit_batch(self._check_registrations(items, engine))
+
+    def _check_registrations(self, items: list[tuple[dict, versions.Provenance, str | None]],
+                             engine: str) -> CheckedBatch:
         results: list[Outcome | DomainError | None] = [None] * len(items)
         accepted = []
         for index, (state, prov, confirmation) in enumerate(items):
@@ -217,6 +240,11 @@ class CommandHandler:
                 results[entry[0]] = invalid(problems, SHACL_DETAIL)
             else:
                 valid.append(entry)
+        return CheckedBatch(results, valid)
+
+    def commit_batch(self, checked: CheckedBatch) -> list[Outcome | DomainError]:
+        """run_batch's second half: the accepted registrations of a checked batch in ONE commit."""
+        results, valid = checked.results, checked.valid
         public_records: dict[str, list[Quad]] = {}  # what each record wrote to the public graph, for the index
         changes = [self._registration(state, prov, notify=False, built=(vcode, public, restricted),
                                       public_records=public_records)

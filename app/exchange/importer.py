@@ -10,8 +10,9 @@ The bestuur corrects that workbook and sends it back as round 2, which commits:
 - a row with possible duplicates is only registered with `bevestig-nieuw`; otherwise it waits;
 - any other valid row is registered.
 
-Rows stream through in batches: per batch one SHACL run over all its records and ONE transaction
-(CommandHandler.register_batch), so a crash leaves whole batches and a rerun continues.
+Rows stream through in batches: per batch one SHACL run over all its records and ONE commit
+(CommandHandler.check_commands, then commit_batch), so a crash leaves whole batches and a rerun
+continues. Checking batch k+1 overlaps with committing batch k (two threads).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain import duplicates, parse, rules
-from app.domain.commands import CommandHandler, unique_keys
+from app.domain.commands import CheckedBatch, CommandHandler, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
 from app.domain.named_commands import ImportRow, Register
 from app.domain.vcode import parse_vcode
@@ -215,14 +216,25 @@ class Importer:
 
     # -- a batch of rows ---------------------------------------------------------------------------
     def run_batch(self, items: list[Item]) -> None:
+        self.commit_batch(items, self.check_batch(items))
+
+    def check_batch(self, items: list[Item]) -> tuple[list[Item], CheckedBatch] | None:
+        """Everything before the commit (rules, references, SHACL over the batch's new rows); a dry run
+        ends here. Runs for batch k+1 while commit_batch writes batch k."""
         new = [i for i in items if self._route(i) == "nieuw"]
         if self.dry_run:
             for item, errors in zip(new, self.handler.check_batch([i.state for i in new], self.engine), strict=True):
                 self._settle(item, errors)
-        else:
-            batch = [Register(i.state, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
-            outcomes = self.handler.run_batch(batch, self.initiator, reason=self.reason, engine=self.engine,
-                                              before_commit=self.before_commit)
+            return None
+        batch = [Register(i.state, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
+        return new, self.handler.check_commands(batch, self.initiator, reason=self.reason, engine=self.engine,
+                                                before_commit=self.before_commit)
+
+    def commit_batch(self, items: list[Item], checked: tuple[list[Item], CheckedBatch] | None) -> None:
+        """The batch's new rows in ONE commit, then its updates and adoptions (one command each)."""
+        if checked is not None:
+            new, batch = checked
+            outcomes = self.handler.commit_batch(batch)
             for item, outcome in zip(new, outcomes, strict=True):
                 if isinstance(outcome, DomainError):
                     self._settle(item, outcome.errors or [FieldError("", outcome.slug, outcome.detail)])
@@ -339,9 +351,9 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
     sink = (lambda result: workbook.add(result, report.link)) if workbook else None
     done = 0
-    # Pipelined: while one thread validates and commits batch k, this one reads and parses batch k+1
-    # (the store's ingestion and SQLite run without the GIL). Batches still commit one at a time, in order,
-    # each in a copy of the caller's context (the HTTP endpoint's audit entry reads its request).
+    # Pipelined: while a writer thread commits batch k (the store's ingestion, SHACL and SQLite run mostly
+    # without the GIL), this one reads, parses and checks batch k+1 (rules, SHACL). Batches still commit one
+    # at a time, in order, each in a copy of the caller's context (the HTTP endpoint's audit reads its request).
     writer = ThreadPoolExecutor(1, thread_name_prefix="import-batch")
     running: Future | None = None
     try:
@@ -353,11 +365,15 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                 continue
             pending.append(importer.prepare(row))
             if len(pending) >= batch_size:
+                checked = importer.check_batch(pending)
                 done += _wait(running, done, progress)
-                running, pending = writer.submit(copy_context().run, _finish, importer, pending, report, sink), []
+                running = writer.submit(copy_context().run, _finish, importer, pending, checked, report, sink)
+                pending = []
+        checked = importer.check_batch(pending)
         done += _wait(running, done, progress)
         running = None
-        done += _wait(writer.submit(copy_context().run, _finish, importer, pending, report, sink), done, progress)
+        done += _wait(writer.submit(copy_context().run, _finish, importer, pending, checked, report, sink), done,
+                      progress)
     finally:
         if running is not None:
             running.cancel() or running.exception()  # let a batch that is being written finish
@@ -381,10 +397,11 @@ def _wait(running: Future | None, done: int, progress: Callable[[int], None] | N
     return finished
 
 
-def _finish(importer: Importer, items: list[Item], report: Report, sink: Callable | None) -> int:
+def _finish(importer: Importer, items: list[Item], checked: tuple | None, report: Report,
+            sink: Callable | None) -> int:
     if not items:
         return 0
-    importer.run_batch(items)
+    importer.commit_batch(items, checked)
     for item in items:
         item.result.findings.sort(key=lambda f: _LEVELS.get(f.level, 9))
         report.results.append(item.result)
