@@ -6,8 +6,9 @@ Generates N public vereniging states; fills the search index with them directly 
 the same code the write path's listener runs, without the per-record SHACL and transaction cost,
 which bench_writes.py measures), and bulk-loads the same records' public RDF into an Oxigraph store.
 Then times a varied mix of searches (free text, facets, both, sorting, deep pages, typos that go through the
-"Bedoelde u …?" correction) — p50/p95 — and the store's COUNT of active verenigingen with a given hoofdactiviteit,
-the cheapest SPARQL equivalent of one facet count. Start-up is timed twice: a normal start (bitmaps saved by the
+"Bedoelde u …?" correction) — p50/p95 overall and per query class, with the CPU time per search — and
+the store's COUNT of active verenigingen with a given hoofdactiviteit, the cheapest SPARQL equivalent of
+one facet count. Start-up is timed twice: a normal start (bitmaps saved by the
 last clean close are loaded) and a start after an unclean stop (bitmaps rebuilt from the facet rows).
 """
 
