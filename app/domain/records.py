@@ -59,6 +59,13 @@ class Records:
         value = self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.VERSION_NUMBER)
         return int(value) if value is not None else None
 
+    def status(self, vcode: str) -> tuple[int | None, bool]:
+        """(current version or None, removed?) in one read: a detail GET served from the render cache
+        needs nothing else from the store."""
+        facts = self.store.bookkeeping(NamedNode(self.iri(vcode)))
+        value = facts.get(keys.VERSION_NUMBER)
+        return (int(value) if value is not None else None), facts.get(keys.REMOVED) == "true"
+
     def is_removed(self, vcode: str) -> bool:
         return self.store.bookkeeping(NamedNode(self.iri(vcode))).get(keys.REMOVED) == "true"
 

@@ -89,16 +89,16 @@ def document(code: str) -> Response:
     full = caller is not None
     register = current_app.extensions["vr"]
     iri = mapping.vereniging_iri(register.settings.base, vcode)
-    if register.handler.is_removed(vcode):
+    current, removed = register.handler.records.status(vcode)  # one store read for a cached answer
+    if removed:
         return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.", **portal.removed_facts(register, vcode))
-    current = register.handler.version_of(vcode)
     if current is None:
         return _not_found(vcode)
     if request.if_none_match and request.if_none_match.contains_weak(str(current)):
         response = Response(status=304)
         version = current
     else:
-        found = _record_body(register, vcode, iri, rep, audit.audience(caller, "lezen"))
+        found = _record_body(register, vcode, iri, rep, audit.audience(caller, "lezen"), current)
         if found is None:
             return _not_found(vcode)
         version, body = found
@@ -114,7 +114,7 @@ def document(code: str) -> Response:
 
 
 def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation,
-                 audience: Audience) -> tuple[int, bytes] | None:
+                 audience: Audience, version: int | None) -> tuple[int, bytes] | None:
     """The body and the version it shows, read consistently.
 
     The record's triples are read by several lookups; a write that lands between them would
@@ -123,8 +123,9 @@ def _record_body(register, vcode: str, iri: str, rep: negotiation.Representation
     """
     renders = representations.cache()
     full = audience.restricted
-    for _ in range(20):
-        version = register.handler.version_of(vcode)
+    for attempt in range(20):
+        if attempt:  # the first try uses the version the caller read just before; a retry reads it anew
+            version = register.handler.version_of(vcode)
         if version is None:
             return None
         key = (iri, version, rep.key)
