@@ -18,6 +18,9 @@ class Settings:
     default_base_url: str = "http://localhost:8080"
     # A remote SPARQL 1.1 store (e.g. `oxigraph serve`) instead of the embedded one.
     store_url: str | None = field(default_factory=lambda: os.environ.get("VR_STORE_URL") or None)
+    # the store server's own query timeout (`vr store-server --timeout-s`): how long a query we gave up on
+    # may still run there, so how long it keeps its place among the SPARQL workers
+    store_query_timeout: float = field(default_factory=lambda: float(os.environ.get("VR_STORE_QUERY_TIMEOUT", 12)))
     keys_file: Path | None = field(default_factory=lambda: Path(os.environ["VR_KEYS_FILE"])
                                    if os.environ.get("VR_KEYS_FILE") else None)
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("VR_MAX_BODY_BYTES", 256 * 1024)))

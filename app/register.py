@@ -61,7 +61,8 @@ class Register:
         """
         with _workers_lock:
             if self._query_workers is None and self.settings.store_url:
-                self._query_workers = RemoteQueries(self.store, self.settings.sparql_timeout)
+                self._query_workers = RemoteQueries(self.store, self.settings.sparql_timeout,
+                                                    self.settings.sparql_workers, self.settings.store_query_timeout)
             if self._query_workers is None and self.settings.in_memory:
                 self._query_workers = InProcessQueries(self.store.raw, self.settings.sparql_timeout)
             if self._query_workers is None:

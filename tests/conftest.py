@@ -87,11 +87,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The store server ends a query after this many seconds; the register knows it (VR_STORE_QUERY_TIMEOUT), so a
+# query a test gave up on (the SPARQL deadlines in the tests are 2-4 s) holds its place no longer than this.
+STORE_QUERY_TIMEOUT = 6
+
+
 def start_store_server(location: Path, port: int) -> subprocess.Popen:
     """`oxigraph serve` (PyPI package oxigraph), waited for until it answers."""
     binary = Path(sys.executable).parent / "oxigraph"
     process = subprocess.Popen([str(binary if binary.exists() else "oxigraph"), "serve", "--location", str(location),
-                                "--bind", f"127.0.0.1:{port}", "--timeout-s", "30"],
+                                "--bind", f"127.0.0.1:{port}", "--timeout-s", str(STORE_QUERY_TIMEOUT)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -112,10 +117,12 @@ def store_server(tmp_path_factory) -> Iterator[str | None]:
     process = start_store_server(tmp_path_factory.mktemp("oxigraph"), port)
     url = f"http://127.0.0.1:{port}"
     os.environ["VR_STORE_URL"] = url  # Settings() and subprocesses (vr …) pick it up
+    os.environ["VR_STORE_QUERY_TIMEOUT"] = str(STORE_QUERY_TIMEOUT)
     try:
         yield url
     finally:
         os.environ.pop("VR_STORE_URL", None)
+        os.environ.pop("VR_STORE_QUERY_TIMEOUT", None)
         process.terminate()
         process.wait(timeout=10)
 

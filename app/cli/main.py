@@ -321,7 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--location", help="map voor de gegevens (standaard ./var/opslagserver)")
     store.add_argument("--host", default="127.0.0.1")
     store.add_argument("--port", type=int, default=7878)
-    store.add_argument("--timeout-s", type=int, default=30, help="maximale duur van één query in seconden")
+    store.add_argument("--timeout-s", type=int, default=int(float(os.environ.get("VR_STORE_QUERY_TIMEOUT", 12))),
+                       help="maximale duur van één query in seconden (standaard VR_STORE_QUERY_TIMEOUT of 12; het "
+                            "register rekent erop: een opgegeven SPARQL-query houdt zolang haar plaats)")
     store.set_defaults(func=cmd_store_server)
 
     keys = sub.add_parser("keys", help="API-sleutels beheren")

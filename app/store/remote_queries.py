@@ -8,11 +8,19 @@ an error status here, never a truncated 200; rows are counted against the limit 
 SERVICE and updates are refused before a job is made: the endpoint has every query parsed and
 checked by its offline checking workers first (`checks_queries` is False here) and forwards the
 checked, escape-expanded text.
+
+A query we give up on at the deadline keeps running on the store server until the server's own
+timeout (`oxigraph serve --timeout-s`) ends it: no protocol cancels it. So a query holds its place
+until the store server has answered, not until we stop waiting: at most `running` public queries
+ever run on the store server at once, and a storm of heavy queries cannot pile up there.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as Late
 
 import pyoxigraph
 from pyoxigraph import QueryBoolean
@@ -37,8 +45,11 @@ class RemoteQueries:
     checks_queries = False  # the endpoint checks (and refuses SERVICE) before forwarding
     needs_generation = False  # no checkpoints: every query reads the live store server
 
-    def __init__(self, store: RemoteStore, timeout: float = 10.0) -> None:
-        self.store, self.timeout = store, timeout
+    def __init__(self, store: RemoteStore, timeout: float = 10.0, running: int = 2,
+                 server_timeout: float = 30.0) -> None:
+        self.store, self.timeout, self.server_timeout = store, timeout, server_timeout
+        self._places = threading.BoundedSemaphore(running)
+        self._pool = ThreadPoolExecutor(max_workers=running, thread_name_prefix="sparql-opslag")
 
     def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
         """The store server's own bytes when it answered in the client's format (counted and checked
@@ -51,13 +62,7 @@ class RemoteQueries:
         solutions = ASKED_SOLUTIONS[job.result_format]
         graphs = job.graph_format or "nt"
         accept = f"{SOLUTION_MEDIA[solutions]}, {GRAPH_MEDIA[graphs]};q=0.9"
-        try:
-            response = self.store.post_query(job.query, accept, job.default_graph, job.named_graphs, timeout=left)
-        except StoreUnavailable:
-            if time.monotonic() - started >= self.timeout * 0.9:
-                raise QueryFailed(503, "query-timeout",
-                                  f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
-            raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
+        response = self._on_the_server(job, accept, started)
         if response.status_code == 400:
             raise QueryFailed(400, "sparql-syntax", "De query is geen geldige SPARQL voor de query-motor.",
                               "Ongeldige SPARQL")
@@ -71,6 +76,27 @@ class RemoteQueries:
         except SyntaxError:  # a body cut off by the server's own timeout
             raise QueryFailed(503, "query-timeout",
                               f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
+
+    def _on_the_server(self, job: QueryJob, accept: str, started: float):
+        """The store server's reply, within our deadline; the query keeps its place until the server is done."""
+        if not self._places.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - started))):
+            raise QueryFailed(503, "query-timeout", f"De query wachtte {self.timeout:g} s op de opslagserver, die "
+                              "nog aan eerdere queries werkt; probeer binnen enkele seconden opnieuw.",
+                              "Query te traag", RETRY_AFTER)  # the deadline covers the wait
+        try:
+            call = self._pool.submit(self.store.post_query, job.query, accept, job.default_graph, job.named_graphs,
+                                     timeout=self.server_timeout + 5)  # the server's timeout ends it before this
+        except RuntimeError:  # closed
+            self._places.release()
+            raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
+        call.add_done_callback(lambda _: self._places.release())
+        try:
+            return call.result(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
+        except Late:
+            raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s en werd "
+                              "afgebroken.", "Query te traag", RETRY_AFTER) from None
+        except StoreUnavailable:
+            raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
 
     @staticmethod
     def _solutions(body: bytes, asked: str, job: QueryJob) -> bytes:
@@ -99,7 +125,8 @@ class RemoteQueries:
         return body
 
     def close(self) -> None:
-        pass
+        """Wait for the queries still running on the store server (their timeout bounds the wait)."""
+        self._pool.shutdown(wait=True)
 
     def refresh(self) -> None:
         """Nothing to renew: every query reads the live store server (no checkpoints)."""
