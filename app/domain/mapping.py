@@ -196,8 +196,10 @@ def with_vcode(quads: list[Quad], base: str, old: str, new: str) -> list[Quad]:
     own = {new_iri, f"{new_iri}/identificator/vcode", f"{new_iri}/identificator/vcode/gestructureerd"}
 
     def iri(term):
-        if isinstance(term, NamedNode) and term.value.startswith(old_iri) and term.value[cut:cut + 1] in ("", "/"):
-            return n(new_iri + term.value[cut:])
+        if type(term) is NamedNode:  # noqa: E721  (one property read per term: each makes a new str)
+            value = term.value
+            if value.startswith(old_iri) and value[cut:cut + 1] in ("", "/"):
+                return NamedNode(new_iri + value[cut:])
         return term
 
     moved = []

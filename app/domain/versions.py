@@ -149,12 +149,15 @@ def rebase(old: str, new: str):
     """A term mapper that moves `old` and every IRI below `old/` under `new` (vereniging ⇄ version snapshot)."""
     prefix = old + "/"
 
+    cut = len(prefix)
+
     def move(term):
-        if isinstance(term, NamedNode):
-            if term.value == old:
+        if type(term) is NamedNode:  # noqa: E721  (one property read per term: each makes a new str)
+            value = term.value
+            if value == old:
                 return NamedNode(new)
-            if term.value.startswith(prefix):
-                return NamedNode(new + "/" + term.value[len(prefix):])
+            if value.startswith(prefix):
+                return NamedNode(new + "/" + value[cut:])
         return term
 
     return move
