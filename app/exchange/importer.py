@@ -407,7 +407,7 @@ def _finish(importer: Importer, items: list[Item], checked: tuple | None, report
         report.results.append(item.result)
         if sink:
             sink(item.result)
-        item.result.cells = () if sink else item.result.cells
+        item.result.cells = ()  # only the feedback workbook (written just now) needs the row as typed
     return len(items)
 
 
