@@ -5,9 +5,10 @@ The dataset is pinned by us: `default-graph-uri` / `named-graph-uri` come from t
 is buffered and fully parsed before we reply, so a server that cancels a query after sending
 its status line (Oxigraph streams a 200 with a truncated body, reference/peers.md §1.3) becomes
 an error status here, never a truncated 200; rows are counted against the limit on the way.
-SERVICE and updates are refused before a job is made: the endpoint has every query parsed and
-checked by its offline checking workers first (`checks_queries` is False here) and forwards the
-checked, escape-expanded text.
+SERVICE is refused before a job is made (`checks_queries` is False here): the endpoint forwards a
+query unparsed only when its text cannot spell SERVICE (app/validation/sparql_query.unparsed), any
+other after its offline checking workers parsed and checked it, as the escape-expanded text. The
+store server's query endpoint runs no updates. The server's own bytes are returned after parsing.
 
 A query we give up on at the deadline keeps running on the store server until the server's own
 timeout (`oxigraph serve --timeout-s`) ends it: no protocol cancels it. So a query holds its place
