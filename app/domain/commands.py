@@ -466,10 +466,10 @@ class CommandHandler:
             self._pending.append((vcode, sequence))
 
     def _flush_pending(self) -> None:
+        # The dict itself stays (builds hold it): the flushed records' entries are taken out of it.
         with self._pending_lock:
             pending, self._pending = self._pending, []
-            public, self._pending_public = self._pending_public, {}
-        # A record whose quads went to the other dict (a build racing this swap) is read back from the store.
+            public = {vcode: self._pending_public.pop(vcode) for vcode, _ in pending if vcode in self._pending_public}
         self._notify_many(pending, public)
 
     def _number_new_items(self, vcode: str, current: dict, new: dict) -> None:
