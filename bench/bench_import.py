@@ -39,6 +39,7 @@ from app.config import Settings  # noqa: E402
 from app.domain.versions import Initiator  # noqa: E402
 from app.exchange.importer import run_import  # noqa: E402
 from app.register import Register  # noqa: E402
+from tests.workbooks import flemish_places  # noqa: E402
 
 WORDS = ["Zon", "Maan", "Ster", "Linde", "Eik", "Beuk", "Kastanje", "Vlinder", "Merel", "Reiger", "Molen", "Beek"]
 KINDS = [("Volleybalclub", "Sport"), ("Toneelkring", "Kunst en cultuur"), ("Buurtcomité", "buurtwerking"),
@@ -47,17 +48,8 @@ HEADER = ["Id", "Naam vereniging", "Opgericht", "Activiteiten", "Straatnaam", "N
           "E-mailadres", "Telefoonnummer", "INSZ", "Voornaam contactpersoon", "Naam contactpersoon", "Actie"]
 
 
-def places() -> list[tuple[str, str]]:
-    seen: dict[str, tuple[str, str]] = {}
-    with (ROOT / "data" / "postcodes.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["code"][:4] in ("BE21", "BE22", "BE23", "BE24", "BE25") and row["gemeente"]:
-                seen.setdefault(row["gemeente"], (row["postcode"], row["gemeente"]))
-    return list(seen.values())
-
-
 def write_rows(path: Path, count: int) -> None:
-    where = places()
+    where = flemish_places()
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(HEADER)
