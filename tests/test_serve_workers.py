@@ -110,3 +110,30 @@ def test_workers_need_a_store_server(tmp_path):
     result = _vr("serve", "--workers", "2", "--data-dir", str(tmp_path / "var"), "--no-demo")
     assert result.returncode == 2
     assert "store-server" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_sparql_rate_limit_is_one_budget_across_processes(tmp_path):
+    """Two serving processes of one register (as `--workers 2` makes) share each client's SPARQL budget."""
+    store_port = free_port()
+    store = start_store_server(tmp_path / "opslag", store_port)
+    env = dict(_env(), VR_SPARQL_RATE_LIMIT="4/minute")
+    servers, urls = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            servers.append(subprocess.Popen(
+                [sys.executable, "-m", "app.cli.main", "serve", "--no-demo", "--port", str(port), "--store-url",
+                 f"http://127.0.0.1:{store_port}", "--data-dir", str(tmp_path / "var")],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            urls.append(f"http://localhost:{port}")
+        for url, server in zip(urls, servers, strict=True):
+            _wait(url + "/api/zoeken", server)
+        ask = {"query": "ASK { ?s ?p ?o }"}
+        statuses = [requests.get(url + "/sparql", params=ask, timeout=30).status_code for url in urls * 3]
+        assert statuses == [200] * 4 + [429] * 2, statuses
+        refused = requests.get(urls[0] + "/sparql", params=ask, timeout=30)
+        assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    finally:
+        for process in [*servers, store]:
+            process.terminate()
+            process.wait(timeout=30)

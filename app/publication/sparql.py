@@ -6,12 +6,12 @@ default graph and the named graphs pinned to the public graphs, which overrides 
 and GRAPH, so no query can reach restricted data. Queries run in worker processes with a deadline
 that covers the whole request (waiting included) and a result limit; results are complete before
 the status line is sent. When every worker is busy a query is refused at once (503 + Retry-After),
-and each client (IP address, or API key on /sparql/beheer) has a rate limit (429 + Retry-After).
+and each client (IP address, or API key on /sparql/beheer) has one rate limit (429 + Retry-After)
+shared by every process of the register (app/publication/rate_limit.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -19,7 +19,6 @@ from dataclasses import replace
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, render_template, request
-from limits import parse_many, storage, strategies
 
 from app.auth import audit
 from app.auth.access import principal
@@ -32,6 +31,7 @@ from app.namespaces import (
 )
 from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
+from app.publication.rate_limit import RateLimit
 from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy
 from app.validation import sparql_query
 
@@ -131,22 +131,6 @@ def _negotiate(offered: tuple[str, ...]) -> str | None:
         return None
 
 
-class RateLimit:
-    """Queries per client in a moving window (VR_SPARQL_RATE_LIMIT, e.g. "60/minute;10/second")."""
-
-    def __init__(self, spec: str) -> None:
-        self.items = parse_many(spec) if spec.strip() else []
-        self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-
-    def retry_after(self, client: str) -> int | None:
-        """None when the client may go ahead (and counts this query), else seconds to wait."""
-        for item in self.items:
-            if not self.limiter.hit(item, "sparql", client):
-                reset = self.limiter.get_window_stats(item, "sparql", client).reset_time
-                return max(1, math.ceil(reset - time.time()))
-        return None
-
-
 _limits_lock = threading.Lock()
 
 
@@ -196,11 +180,14 @@ def _checker(register) -> QueryWorkers:
 
 
 def _rate_limit(register) -> RateLimit:
-    """One limiter per app, made on first use (a MemoryStorage starts a thread: never make one per request)."""
+    """One limiter per app, made on first use; its windows are shared by every process of the register
+    (a file in the data directory), so `--workers N` does not give a client N budgets."""
     with _limits_lock:
         limiter = current_app.extensions.get("vr-sparql-rate")
         if limiter is None:
-            limiter = current_app.extensions["vr-sparql-rate"] = RateLimit(register.settings.sparql_rate_limit)
+            settings = register.settings
+            path = None if settings.in_memory else settings.data_dir / "sparql-limiet.sqlite3"
+            limiter = current_app.extensions["vr-sparql-rate"] = RateLimit(settings.sparql_rate_limit, path)
         return limiter
 
 
