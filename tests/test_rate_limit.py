@@ -28,3 +28,5 @@ def test_an_unusable_file_lets_queries_through(tmp_path):
     blocked.write_text("een bestand waar een map moet staan")
     limit = RateLimit("1/minute", blocked / "limiet.sqlite3")
     assert limit.retry_after("ip:10.0.0.1") is None and limit.retry_after("ip:10.0.0.1") is None
+    blocked.unlink()  # the space is back: counting resumes without a restart
+    assert limit.retry_after("ip:10.0.0.1") is None and limit.retry_after("ip:10.0.0.1") is not None

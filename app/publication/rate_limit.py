@@ -52,6 +52,11 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             self._db, self._pid = db, os.getpid()
         return self._db
 
+    def _drop(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
@@ -68,7 +73,7 @@ class SQLiteStorage(Storage, MovingWindowSupport):
                     db.executemany("INSERT INTO hits VALUES (?, ?, ?)", [(key, now, now + expiry)] * amount)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                self._drop()  # closing rolls back; the next hit opens afresh (e.g. once disk space is back)
                 raise
         return allowed
 
