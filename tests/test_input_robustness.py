@@ -307,6 +307,17 @@ def test_every_400_has_errors(send, register):
     assert bad_key.status_code == 400 and bad_key.get_json()["errors"][0]["path"] == "Idempotency-Key"
 
 
+def test_every_403_says_why_in_errors(client, keys, vc):
+    """A role that may not write, and an organisation the rules do not authorise: both name the refusal."""
+    reader = client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.reader))
+    other = client.post(f"/verenigingen/{vc}/in-stopzetting", json={"inStopzetting": True},
+                        headers=Keys.auth(keys.initiator))
+    for response in (reader, other):
+        problem = response.get_json()
+        assert response.status_code == 403 and problem["errors"], problem
+        assert problem["errors"][0]["message"] == problem["detail"]
+
+
 def test_shacl_results_use_api_paths_and_dutch_messages(register):
     """A state that slipped past parsing (here: a phone number SHACL refuses) is reported by field path."""
     state = json.loads(json.dumps(EXAMPLE_STATE))

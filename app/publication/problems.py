@@ -57,8 +57,8 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldE
         "detail": detail,
         "instance": request.path if request else None,
     }
-    if status == 400 and not errors:
-        # Clients read `errors`; a 400 always says at least what the detail says.
+    if not errors and (status == 400 or errors is not None):
+        # Clients read `errors`; a 400, and any answer that has the list, says at least what the detail says.
         errors = [FieldError("", slug, detail)]
     if errors is not None:
         body["errors"] = [e.as_dict() for e in errors]
