@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 
+import pyoxigraph
+
 from app import paths
-from app.domain import mapping
+from app.domain import mapping, prebuilt, versions
 from app.domain.parse import KINDS, parse_registration
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED
 from tests.conftest import BASE, VALID_BODY
@@ -66,3 +68,27 @@ def test_quads_moved_to_another_vcode_equal_quads_built_for_it():
         for built, real in zip(mapping.state_to_quads(parsed, BASE, "V9000003"),
                                mapping.state_to_quads(parsed, BASE, "V0001234"), strict=True):
             assert set(mapping.with_vcode(built, BASE, "V9000003", "V0001234")) == set(real)
+
+
+def test_prebuilt_text_equals_the_quads_moved_to_the_vcode():
+    """An import batch makes each record and its version-1 snapshot as N-Quads text under a placeholder
+    V-code (prebuilt.py); moved to the V-code it holds exactly what state_to_quads + version_quads make.
+    With the placeholder in the bestuur's data there is no text form (the commit moves Quad objects)."""
+    bodies = json.loads((paths.DATA / "demo" / "verenigingen.json").read_text(encoding="utf-8"))
+    prov = versions.Provenance("registratie", versions.Initiator("OVO000001", "Gemeente"))
+    for body in [VALID_BODY, *bodies]:
+        parsed = parse_registration(copy.deepcopy(body))
+        for kind in KINDS:
+            for index, item in enumerate(parsed[kind], start=1):
+                item["id"] = index
+        made = prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003"))
+        public_text, rest_text = made.moved("V0001234")
+        public, restricted = mapping.state_to_quads(parsed, BASE, "V0001234")
+        iri = mapping.vereniging_iri(BASE, "V0001234")
+        header = set(versions.version_quads(iri, 1, 7, "2026-12-01T03:00:00Z", prov, [], []))
+        snapshots = set(versions.version_quads(iri, 1, 7, "2026-12-01T03:00:00Z", prov, public, restricted)) - header
+        assert set(pyoxigraph.parse(public_text, pyoxigraph.RdfFormat.N_QUADS)) == set(public)
+        assert set(pyoxigraph.parse(rest_text, pyoxigraph.RdfFormat.N_QUADS)) == set(restricted) | snapshots
+        assert len(snapshots) == len(public) + len(restricted)
+        parsed["korteBeschrijving"] = "Zie ook V9000003."
+        assert prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003")) is None

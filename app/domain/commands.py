@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyoxigraph
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain import erkenningen, idempotency, mapping, places, rules, versions
@@ -38,11 +39,13 @@ from app.domain.errors import Busy, DomainError, FieldError, VersionMismatch, in
 from app.domain.idempotency import Idem
 from app.domain.outcome import Committed, Outcome
 from app.domain.parse import KINDS
+from app.domain.prebuilt import Prebuilt, prebuild
 from app.domain.records import FIRST_VCODE_NUMBER, Records, next_ids, unique_keys
 from app.domain.validation_gate import PLACEHOLDER_VCODE, SHACL_DETAIL, ValidationGate
 from app.domain.vcode import format_vcode
 from app.namespaces import GRAPH_SYSTEM, VRX, XSD
 from app.store import Allocation, Change, Refused, RegisterStore, keys
+from app.store.base import NQuads
 from app.store.keys import system_quad
 from app.validation.shacl import ShaclPool
 
@@ -60,7 +63,8 @@ def stale(expected: int, actual: int) -> VersionMismatch:
 class CheckedBatch:
     """Registrations checked together (CommandHandler.check_commands), waiting for their commit: the
     outcome so far per command (a refusal or replay; None while waiting) and the accepted ones as
-    (position, state, provenance, placeholder V-code, public quads, restricted quads)."""
+    (position, state, provenance, built): built is the record as text (prebuilt.Prebuilt) or, when the
+    placeholder V-code occurs in its data, (placeholder V-code, public quads, restricted quads)."""
 
     results: list
     valid: list[tuple]
@@ -235,20 +239,20 @@ class CommandHandler:
         context = mapping.referenced_facts(q for quads, _ in records for q in quads)
         verdicts = self.validator.check_batch(records, context, engine)
         valid = []
-        for entry, problems in zip(accepted, verdicts, strict=True):
+        for (index, state, prov, vcode, public, restricted), problems in zip(accepted, verdicts, strict=True):
             if problems:
-                results[entry[0]] = invalid(problems, SHACL_DETAIL)
-            else:
-                valid.append(entry)
+                results[index] = invalid(problems, SHACL_DETAIL)
+            else:  # the quads to write, made now (outside the write lease) as text
+                built = prebuild(state, self.base, vcode, public, restricted) or (vcode, public, restricted)
+                valid.append((index, state, prov, built))
         return CheckedBatch(results, valid)
 
     def commit_batch(self, checked: CheckedBatch) -> list[Outcome | DomainError]:
         """run_batch's second half: the accepted registrations of a checked batch in ONE commit."""
         results, valid = checked.results, checked.valid
         public_records: dict[str, list[Quad]] = {}  # what each record wrote to the public graph, for the index
-        changes = [self._registration(state, prov, notify=False, built=(vcode, public, restricted),
-                                      public_records=public_records)
-                   for _, state, prov, vcode, public, restricted in valid]
+        changes = [self._registration(state, prov, notify=False, built=built, public_records=public_records)
+                   for _, state, prov, built in valid]
 
         def written(outcomes: list) -> None:  # under the write lease: the index sees the batch in order
             self._notify_many([(made[-1], at.sequence) for (_, made), at in zip(changes, outcomes, strict=True)
@@ -269,29 +273,38 @@ class CommandHandler:
         return results  # type: ignore[return-value]
 
     def _registration(self, state: dict, prov: versions.Provenance, idem: Idem | None = None,
-                      notify: bool = True, built: tuple[str, list[Quad], list[Quad]] | None = None,
+                      notify: bool = True, built: tuple[str, list[Quad], list[Quad]] | Prebuilt | None = None,
                       public_records: dict[str, list[Quad]] | None = None) -> tuple[Change, list[str]]:
         """The commit of a new vereniging; the store hands out its V-code (appended to the list).
 
-        `built` is (placeholder V-code, public, restricted) when the quads were already made for SHACL:
-        they are moved to the real V-code instead of built again. `public_records` receives the record's
-        public quads by V-code (the search index reads them instead of the store)."""
+        `built` is (placeholder V-code, public, restricted) when the quads were already made for SHACL,
+        or their text (prebuilt.py): moved to the real V-code instead of built again. `public_records`
+        receives the record's public quads by V-code (the search index reads them instead of the store)."""
         keys_held = unique_keys(state)
         made: list[str] = []
 
-        def build(at: Allocation) -> tuple[list[Quad], list[Quad]]:
+        def build(at: Allocation) -> tuple[list[Quad], list[Quad | NQuads]]:
             vcode = format_vcode(at.vcode_number)
             made.append(vcode)
             vc_iri = self.iri(vcode)
             vc = NamedNode(vc_iri)
-            if built is None:
-                public, restricted = mapping.state_to_quads(state, self.base, vcode)
-            else:
-                public, restricted = (mapping.with_vcode(quads, self.base, built[0], vcode) for quads in built[1:])
             meta = mapping.metadata_quads(vc_iri, at.timestamp, at.timestamp)
-            if public_records is not None:
-                public_records[vcode] = public + meta
-            history = versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov, public + meta, restricted,
+            record: list[Quad | NQuads]
+            if isinstance(built, Prebuilt):  # the record and its snapshot as text: only meta is added
+                public_text, rest_text = built.moved(vcode)
+                public, restricted, record = meta, [], [NQuads(public_text + rest_text)]
+                if public_records is not None:
+                    public_records[vcode] = [*pyoxigraph.parse(public_text, pyoxigraph.RdfFormat.N_QUADS), *meta]
+            else:
+                if built is None:
+                    public, restricted = mapping.state_to_quads(state, self.base, vcode)
+                else:
+                    public, restricted = (mapping.with_vcode(quads, self.base, built[0], vcode) for quads in built[1:])
+                record = [*public, *restricted]
+                public = public + meta
+                if public_records is not None:
+                    public_records[vcode] = public
+            history = versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov, public, restricted,
                                              places.gemeenten(state))
             system = [system_quad(vc, keys.VCODE_NUMBER, at.vcode_number), system_quad(vc, keys.VERSION_NUMBER, 1)]
             system += [system_quad(vc, keys.next_id_predicate(spec.segment), len(state[kind]) + 1)
@@ -301,7 +314,7 @@ class CommandHandler:
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
             committed = Committed(vcode, 1, at.sequence, at.timestamp, None, state, prov,
                                   frozenset(places.gemeenten(state)))
-            return [], public + restricted + meta + history + system + self._contributions(committed)
+            return [], [*record, *meta, *history, *system, *self._contributions(committed)]
 
         on_commit = (lambda at: self._committed(made[-1], at.sequence)) if notify else None
         change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,

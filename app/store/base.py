@@ -73,13 +73,34 @@ class Allocation:
     vcode_number: int | None = None
 
 
+class NQuads(str):
+    """Quads to insert as N-Quads text, one quad a line, every one in a named graph.
+
+    An import's new records are made as text once (app/domain/prebuilt.py): moving Python Quad
+    objects to a V-code costs more than the bulk write of them, and the embedded engine's bulk
+    loader reads text anyway. Engines that need Quad objects parse it (expand_inserts)."""
+
+
+def expand_inserts(insert: Sequence[Quad | NQuads]) -> list[Quad]:
+    """An insert list with its N-Quads text parsed into quads (made in Rust)."""
+    import pyoxigraph
+
+    out: list[Quad] = []
+    for item in insert:
+        if isinstance(item, NQuads):
+            out += pyoxigraph.parse(item, pyoxigraph.RdfFormat.N_QUADS)
+        else:
+            out.append(item)
+    return out
+
+
 @dataclass
 class Change:
     """One command's effect, computed by the domain and written by the store as ONE update.
 
-    `build` turns the allocation into (delete, insert) quads; it runs under the write lease, so
-    it must be cheap (no SHACL, no store reads). `on_commit` also runs under the lease, right
-    after the update, so derived indexes see changes in sequence order.
+    `build` turns the allocation into (delete, insert) quads (an insert may hold NQuads text); it
+    runs under the write lease, so it must be cheap (no SHACL, no store reads). `on_commit` also
+    runs under the lease, right after the update, so derived indexes see changes in sequence order.
     """
 
     build: Callable[[Allocation], tuple[list[Quad], list[Quad]]]
@@ -525,7 +546,7 @@ class RegisterStore(ABC):
         first = (sequence, last_vcode, last_time)
         outcomes: list[Allocation | BaseException] = []
         delete: list[Quad] = []
-        insert: list[Quad] = []
+        insert: list[Quad | NQuads] = []
         claimed: set[str] = set()
         with ExitStack() as sealed:
             for seal in self.sealing:
@@ -569,7 +590,7 @@ class RegisterStore(ABC):
             keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
         return facts
 
-    def _write(self, delete: list[Quad], insert: list[Quad], before: tuple[int, int, str],
+    def _write(self, delete: list[Quad], insert: list[Quad | NQuads], before: tuple[int, int, str],
                after: tuple[int, int, str]) -> None:
         """One DELETE/INSERT with the counters moved from `before` to `after`.
 
@@ -578,7 +599,7 @@ class RegisterStore(ABC):
         """
         guard = f"{keys.REGISTER} {keys.SEQUENCE} {keys.integer(before[0])}"
         self._update(f"DELETE {{ {data_block([*delete, *counter_quads(before)])} }}\n"
-                     f"INSERT {{ {data_block([*insert, *counter_quads(after)])} }}\n"
+                     f"INSERT {{ {data_block([*expand_inserts(insert), *counter_quads(after)])} }}\n"
                      f"WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {guard} }} }}")
 
 
@@ -731,5 +752,5 @@ def data_block(quads: Iterable[Quad]) -> str:
     return " ".join(f"GRAPH {graph} {{ {' '.join(lines)} }}" for graph, lines in by_graph.items())
 
 
-__all__ = ["Allocation", "Audience", "BaseMismatch", "Change", "Counters", "Member", "QuadIndex", "Refused",
+__all__ = ["Allocation", "Audience", "BaseMismatch", "Change", "Counters", "Member", "NQuads", "QuadIndex", "Refused",
            "RegisterStore", "RDF"]
