@@ -100,9 +100,16 @@ def test_generated_codelist_shapes_are_up_to_date():
 def test_worker_processes_give_the_same_verdicts():
     pool = shacl.ShaclPool(2)
     try:
+        pool.warm()  # what `vr serve` does before it listens: every worker has compiled the shapes
         for case in [None, *BROKEN]:
             quads = record() if case is None else BROKEN[case](record())
             facts = mapping.referenced_facts(quads)
             assert pool.check(quads, ROOT, facts) == shacl.check(quads, ROOT, facts), case
     finally:
         pool.close()
+
+
+def test_a_warmed_in_process_pool_has_the_shapes_compiled_before_the_first_check():
+    shacl._turbo_shapes.cache_clear()
+    shacl.ShaclPool(0).warm()
+    assert shacl._turbo_shapes.cache_info().currsize == 1

@@ -51,8 +51,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.register import Register
 
     settings = _settings(args)
-    if "VR_SHACL_WORKERS" not in os.environ:
-        settings.shacl_workers = min(4, os.cpu_count() or 1)
     host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host
     settings.default_base_url = f"http://{host}:{args.port}"
     if args.workers and not settings.store_url:
@@ -76,6 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Verenigingsregister op {settings.base}  (opslag: {where}, {args.workers} processen)", flush=True)
         workers.serve(settings, args.host, args.port, args.workers, args.threads)
         return 0
+    register.handler.validator.warm()
     app = create_app(register=register)
     delivery = start_delivery(register)  # meldingen: pushed by a background thread, apart from requests
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history

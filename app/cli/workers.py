@@ -1,7 +1,7 @@
 """`vr serve --workers N`: N gunicorn worker processes sharing one remote store.
 
 Every worker opens its own Register after the fork (its own HTTP sessions to the store, its own
-SHACL workers, its own handle on the shared search index), so nothing but the store and the
+compiled SHACL shapes, its own handle on the shared search index), so nothing but the store and the
 files in the data directory is shared. The Flask app itself keeps no state that another worker
 would need: writes are serialised by the store's write lease, the search index is a shared
 SQLite file in WAL mode.
@@ -33,6 +33,7 @@ class RegisterServer(BaseApplication):
         from app.register import Register
 
         register = Register.open(self.settings)
+        register.handler.validator.warm()
         app = create_app(register=register)
         start_delivery(register)  # meldingen: every worker tries, the one holding the lock file delivers
         # every worker applies the retention period daily; the erasure runs under the write lease and
