@@ -141,8 +141,10 @@ class Delivery:
     # -- one round: read the outbox once, hand each subscription its events --------------------------------
     def round(self) -> bool:
         """Scan new commits and start deliveries; True when there is more outbox to read at once."""
-        latest = self.store.latest_sequence()
         active = self._active_subscriptions()
+        if not active and not self.lanes:
+            return False  # nobody to push to: no store read after every commit (a round trip on the remote engine)
+        latest = self.store.latest_sequence()
         with self._lock:
             for gone in set(self.lanes) - set(active):
                 del self.lanes[gone]
