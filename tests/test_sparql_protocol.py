@@ -129,3 +129,18 @@ def test_restricted_query_audit_names_the_vcodes_it_returned(client, keys, two):
     event = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"][0]
     assert event["operatie"] == "sparql" and event["vCodes"] == sorted(two) and "Vereniging" in event["query"]
     assert json.dumps(event)  # one JSON object per line
+
+
+def test_a_restricted_answer_naming_no_record_is_audited_too(client, keys, two, settings):
+    """A count over restricted data names no vereniging but is a restricted read: logged with its query;
+    and when the log cannot be written the answer is not sent."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    response = client.get("/sparql/beheer", query_string={"query": query}, headers={**Keys.auth(keys.reader), **JSON})
+    assert response.status_code == 200
+    event = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"][0]
+    assert event["operatie"] == "sparql" and event["vCodes"] == [] and event["query"] == query
+    log = settings.data_dir / "audit.log"
+    log.rename(log.with_suffix(".bewaard"))
+    log.mkdir()  # a directory where the file should be: unwritable, for root too
+    refused = client.get("/sparql/beheer", query_string={"query": query}, headers={**Keys.auth(keys.reader), **JSON})
+    assert refused.status_code == 503 and b'"n"' not in refused.data

@@ -68,7 +68,7 @@ def audience(caller: Principal | None, surface: str) -> Audience:
             vcode, details = None, {"aantal": len(vcodes), **details}
         else:
             vcode = vcodes[0] if len(vcodes) == 1 else None
-            if len(vcodes) > 1 or "vCodes" in details:
+            if details.pop("vCodes", False) or len(vcodes) > 1:
                 details = {"vCodes": vcodes[:1000], **details}
         event = _event(operation, caller, vcode, details)
         event.update(ip=ip, endpoint=endpoint)

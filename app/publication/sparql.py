@@ -22,13 +22,6 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.auth import audit
 from app.auth.access import principal
-from app.namespaces import (
-    GRAPH_CODELISTS,
-    GRAPH_PUBLIC,
-    GRAPH_RESTRICTED,
-    GRAPH_VERSIONS_PUBLIC,
-    GRAPH_VERSIONS_RESTRICTED,
-)
 from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
 from app.publication.rate_limit import RateLimit
@@ -37,11 +30,6 @@ from app.validation import sparql_query
 
 bp = Blueprint("sparql", __name__)
 
-# Default graph: the current state (+ code lists); the version history is reachable with GRAPH.
-PUBLIC_DEFAULT = (GRAPH_PUBLIC, GRAPH_CODELISTS)
-PUBLIC_NAMED = (GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC, GRAPH_CODELISTS)
-RESTRICTED_DEFAULT = PUBLIC_DEFAULT + (GRAPH_RESTRICTED,)
-RESTRICTED_NAMED = PUBLIC_NAMED + (GRAPH_RESTRICTED, GRAPH_VERSIONS_RESTRICTED)
 SOLUTIONS = ("json", "xml", "csv", "tsv")  # keys of negotiation.FORMATS, preferred first
 GRAPHS = ("ttl", "nt", "jsonld", "rdf")
 VCODE = re.compile(r"/id/vereniging/(V\d{7})")
@@ -223,8 +211,8 @@ def _endpoint(restricted: bool) -> Response:
     try:
         query = _query_text()
         register = current_app.extensions["vr"]
-        default, named = _dataset(*((RESTRICTED_DEFAULT, RESTRICTED_NAMED) if restricted
-                                    else (PUBLIC_DEFAULT, PUBLIC_NAMED)))
+        audience = audit.audience(caller, "sparql")  # its graphs are the dataset; its hook logs what is read
+        default, named = _dataset(*audience.query_dataset)
     except ProtocolError as exc:
         return http_problem(exc.status, exc.detail)
     if query is None:
@@ -248,10 +236,9 @@ def _endpoint(restricted: bool) -> Response:
     except QueryFailed as exc:
         return _failed(exc)
     media = negotiation.FORMATS[key].media_type
-    if restricted:
-        vcodes = sorted(set(VCODE.findall(body.decode("utf-8", "replace"))))
-        audit.record("sparql", caller, vcodes[0] if len(vcodes) == 1 else None, vCodes=vcodes[:1000],
-                     query=query[:4000])
+    # the records the answer names, logged before it goes out (raises a 503 when the log cannot be written)
+    audience.read([match.group(0) for match in VCODE.finditer(body.decode("utf-8", "replace"))], answer=True,
+                  query=query[:4000])
     response = Response(body, mimetype=media)
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if restricted else "public, max-age=60"

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED
+from app.namespaces import (
+    GRAPH_CODELISTS,
+    GRAPH_PUBLIC,
+    GRAPH_RESTRICTED,
+    GRAPH_VERSIONS_PUBLIC,
+    GRAPH_VERSIONS_RESTRICTED,
+)
 
 # (surface, IRIs read, whether it was a bulk read, details): writes the audit entry or raises (no unlogged read)
 ReadLog = Callable[[str, Sequence[str], bool, dict], None]
@@ -35,12 +41,20 @@ class Audience:
         """Graphs holding the version members (LDES, historiek)."""
         return (GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED) if self.restricted else (GRAPH_VERSIONS_PUBLIC,)
 
-    def read(self, iris: Sequence[str], many: bool = False, **details) -> None:
+    @property
+    def query_dataset(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(default graph, named graphs) a SPARQL query of this audience runs on: the current state and
+        the code lists by default, the version history through GRAPH; FROM/GRAPH cannot widen it."""
+        default = (*self.record_graphs, GRAPH_CODELISTS)
+        return default, (*self.record_graphs, *self.version_graphs, GRAPH_CODELISTS)
+
+    def read(self, iris: Sequence[str], many: bool = False, answer: bool = False, **details) -> None:
         """The store read restricted data about these IRIs for this audience and is about to hand it
         over: log it first (raises when the log cannot be written). Public reads log nothing; nor do
-        the register's own reads (REGISTER: the write path, the CLI)."""
-        if self.restricted and self.log is not None and iris:
-            self.log(self.surface, iris, many, details)
+        the register's own reads (REGISTER: the write path, the CLI). `answer`: a query's answer, which
+        is logged with the records it names even when it names none (a count over restricted data)."""
+        if self.restricted and self.log is not None and (iris or answer):
+            self.log(self.surface, iris, many, {"vCodes": True, **details} if answer else details)
 
 
 PUBLIC = Audience(False)
