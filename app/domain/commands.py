@@ -31,7 +31,8 @@ from datetime import datetime
 import pyoxigraph
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import erkenningen, idempotency, mapping, places, rules, versions
+from app.domain import batch_check, erkenningen, idempotency, mapping, places, rules, versions
+from app.domain.batch_check import Prechecked
 from app.domain.clock import now as clock_now
 from app.domain.clock import today as brussels_day
 from app.domain.duplicate_gate import check_duplicates
@@ -39,7 +40,7 @@ from app.domain.errors import Busy, DomainError, FieldError, VersionMismatch, in
 from app.domain.idempotency import Idem
 from app.domain.outcome import Committed, Outcome
 from app.domain.parse import KINDS
-from app.domain.prebuilt import Prebuilt, prebuild
+from app.domain.prebuilt import Prebuilt
 from app.domain.records import FIRST_VCODE_NUMBER, Records, next_ids, unique_keys
 from app.domain.validation_gate import PLACEHOLDER_VCODE, SHACL_DETAIL, ValidationGate
 from app.domain.vcode import format_vcode
@@ -163,14 +164,19 @@ class CommandHandler:
                                                      before_commit=before_commit))
 
     def check_commands(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
-                       engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None
-                       ) -> CheckedBatch:
+                       engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None,
+                       prechecked: list[Prechecked] | None = None) -> CheckedBatch:
         """run_batch's first half, everything before the commit (rules, references, SHACL over the batch):
-        an importer runs it for batch k+1 while commit_batch writes batch k."""
-        items = [(command.apply(None, actor),
-                  versions.Provenance(command.activity, actor, reason, before_commit=before_commit),
-                  command.confirmation) for command in commands]
-        return self._check_registrations(items, engine)
+        an importer runs it for batch k+1 while commit_batch writes batch k. `prechecked` is what
+        batch_check.precheck found for these commands' states (an import worker process ran it)."""
+        provs = [versions.Provenance(command.activity, actor, reason, before_commit=before_commit)
+                 for command in commands]
+        if prechecked is None:
+            prechecked = batch_check.precheck([(command.apply(None, actor), command.confirmation)
+                                               for command in commands], self.base, self.secret, engine,
+                                              self.validator.check_batch)
+        return self._check_registrations(list(zip(provs, (c.confirmation for c in commands), strict=True)),
+                                         prechecked)
 
     # -- registration -----------------------------------------------------------------------------
     def register(self, state: dict, prov: versions.Provenance, *, confirmation: str | None = None,
@@ -210,41 +216,35 @@ class CommandHandler:
         """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
         the whole batch at once, and every accepted one is written in ONE store transaction (state,
         version member, provenance and keys together), so a crash leaves all of the batch or none."""
-        return self.commit_batch(self._check_registrations(items, engine))
+        prechecked = batch_check.precheck([(state, confirmation) for state, _, confirmation in items], self.base,
+                                          self.secret, engine, self.validator.check_batch)
+        return self.commit_batch(self._check_registrations([(prov, confirmation) for _, prov, confirmation in items],
+                                                           prechecked))
 
-    def _check_registrations(self, items: list[tuple[dict, versions.Provenance, str | None]],
-                             engine: str) -> CheckedBatch:
+    def _check_registrations(self, items: list[tuple[versions.Provenance, str | None]],
+                             prechecked: list[Prechecked]) -> CheckedBatch:
+        """The store's checks of a prechecked batch, in register()'s order: rules (prechecked), references,
+        an owner of the keys (a replay), the duplicate gate, then SHACL's verdict (prechecked)."""
         results: list[Outcome | DomainError | None] = [None] * len(items)
-        accepted = []
-        for index, (state, prov, confirmation) in enumerate(items):
+        valid = []
+        for index, ((prov, confirmation), entry) in enumerate(zip(items, prechecked, strict=True)):
+            state = entry.state
             try:
-                rules.check(state)
+                if entry.refusal is not None:
+                    raise entry.refusal
                 self.gate.check_references(state, None)
                 existing = self.records.owner(state)
                 if existing is not None:
                     results[index] = Outcome(existing, self.version_of(existing) or 1, None, replayed=True)
                     continue
                 if not state.get("kboNummer"):
-                    check_duplicates(self.store, self.secret, state, confirmation)
+                    check_duplicates(self.store, self.secret, state, confirmation, token_ok=entry.token_ok)
+                if entry.problems:
+                    raise invalid(entry.problems, SHACL_DETAIL)
             except DomainError as exc:
                 results[index] = exc
                 continue
-            for kind in KINDS:
-                for number, item in enumerate(state[kind], start=1):
-                    item["id"] = number
-            vcode = format_vcode(9_000_000 + index)  # placeholder root for SHACL, never stored
-            public, restricted = mapping.state_to_quads(state, self.base, vcode)
-            accepted.append((index, state, prov, vcode, public, restricted))
-        records = [(public + restricted, self.iri(vcode)) for _, _, _, vcode, public, restricted in accepted]
-        context = mapping.referenced_facts(q for quads, _ in records for q in quads)
-        verdicts = self.validator.check_batch(records, context, engine)
-        valid = []
-        for (index, state, prov, vcode, public, restricted), problems in zip(accepted, verdicts, strict=True):
-            if problems:
-                results[index] = invalid(problems, SHACL_DETAIL)
-            else:  # the quads to write, made now (outside the write lease) as text
-                built = prebuild(state, self.base, vcode, public, restricted) or (vcode, public, restricted)
-                valid.append((index, state, prov, built))
+            valid.append((index, state, prov, entry.built))
         return CheckedBatch(results, valid)
 
     def commit_batch(self, checked: CheckedBatch) -> list[Outcome | DomainError]:

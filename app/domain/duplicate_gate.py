@@ -7,14 +7,18 @@ from app.domain.errors import Invalid, PossibleDuplicates
 from app.store import RegisterStore
 
 
-def check_duplicates(store: RegisterStore, secret: bytes, state: dict, confirmation: str | None) -> None:
-    """Refuse (409 with candidates and a token) unless `confirmation` is the token for this very state."""
-    token = duplicates.confirmation_token(state, secret)
+def check_duplicates(store: RegisterStore, secret: bytes, state: dict, confirmation: str | None, *,
+                     token_ok: bool | None = None) -> None:
+    """Refuse (409 with candidates and a token) unless `confirmation` is the token for this very state.
+    `token_ok` is that comparison when it was already made (batch_check.precheck, in an import worker)."""
     if confirmation is not None:
-        if confirmation != token:
+        if token_ok is None:
+            token_ok = confirmation == duplicates.confirmation_token(state, secret)
+        if not token_ok:
             raise Invalid("bevestigingstoken", "Ongeldig bevestigingstoken",
                           "Het bevestigingstoken is niet geldig voor deze request.")
         return
+    token = duplicates.confirmation_token(state, secret)
     candidates = duplicates.find_candidates(store, state)
     if candidates:
         raise PossibleDuplicates(

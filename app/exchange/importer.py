@@ -12,11 +12,14 @@ The bestuur corrects that workbook and sends it back as round 2, which commits:
 
 Rows stream through in batches: per batch one SHACL run over all its records and ONE commit
 (CommandHandler.check_commands, then commit_batch), so a crash leaves whole batches and a rerun
-continues. Checking batch k+1 overlaps with committing batch k (two threads).
+continues. Reading and checking rows runs in worker processes a few batches ahead (row_workers.py),
+and checking batch k+1 overlaps with committing batch k (see _Pipeline).
 """
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain import duplicates, parse, rules
+from app.domain.batch_check import Prechecked
 from app.domain.commands import CheckedBatch, CommandHandler, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
 from app.domain.named_commands import ImportRow, Register
@@ -121,6 +125,47 @@ class Item:
         self.result.findings.append(Finding(self.result.row, level, column, value, message, fix))
 
 
+class RowReader:
+    """The store-free part of a row: reading it forgivingly, parsing, the domain rules (also in worker processes)."""
+
+    def __init__(self, mapping: Mapping, columns: dict[int, str], initiator: Initiator) -> None:
+        self.mapping = mapping
+        self.columns = columns
+        self.initiator = initiator
+
+    def read(self, item: Item, row: Row) -> None:
+        item.read = rows.read(row, self.mapping)
+        for column, value, note in item.read.notes:
+            item.add(note.level, column, value, note.message, note.fix)
+        problems: list[FieldError] = []
+        try:
+            item.state = parse.parse_import_row(item.read.body, kbo=self.mapping.kind == "kbo",
+                                                owner=self.initiator.ovo, key=item.result.sleutel, collect=problems)
+        except DomainError as exc:
+            self.errors(item, exc)
+        if item.state is not None and (problems or item.has_errors):
+            # round 1 shows every problem of the row: the rules run over what it got right
+            found = problems + independent_rule_errors(item.state, problems)
+            if found:
+                self.errors(item, invalid(found))
+            item.state = None
+
+    def errors(self, item: Item, exc: DomainError) -> None:
+        assert item.read is not None
+        for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
+            column = self.mapping.column_for(error.path, item.read.origin)
+            value = self._value(item, column)
+            message, fix = messages.explain(error, column, value)
+            item.add("fout", column, value, message, fix)
+
+    def _value(self, item: Item, column: str) -> str:
+        """The cell as the bestuur typed it."""
+        for position, name in self.columns.items():
+            if name == column and position < len(item.result.cells):
+                return text(item.result.cells[position])
+        return ""
+
+
 class Importer:
     def __init__(self, handler: CommandHandler, initiator: Initiator, mapping: Mapping, columns: dict[int, str], *,
                  dry_run: bool, reason: str | None = None, engine: str = "turbo",
@@ -135,38 +180,34 @@ class Importer:
         self.keys: dict[str, int] = {}
         self.reason = reason or "Import"
         self.before_commit = before_commit
+        self.reader = RowReader(mapping, columns, initiator)
 
-    # -- one row ---------------------------------------------------------------------------------
+    # -- one row: start (in file order), read (store-free: here or in a worker process), finish (in file order)
     def prepare(self, row: Row) -> Item:
+        item = self.start(row)
+        self.reader.read(item, row)
+        self.finish(item, row)
+        return item
+
+    def start(self, row: Row) -> Item:
+        """The row's decision and whether its Sleutel already came up in the file."""
         key = row.values.get("Sleutel", "")
-        naam = row.values.get("Naam", "")
-        item = Item(RowResult(row.number, key, naam, cells=row.cells))
+        item = Item(RowResult(row.number, key, row.values.get("Naam", ""), cells=row.cells))
         self._decision(item, row.values.get("Actie", ""))
         if key in self.keys:
             item.add("fout", "Sleutel", key, f"Sleutel '{key}' staat ook op rij {self.keys[key]}.",
                      "Geef elke vereniging een eigen sleutel, of laat de dubbele rij weg.")
         else:
             self.keys[key] = row.number
-        item.read = rows.read(row, self.mapping)
-        for column, value, note in item.read.notes:
-            item.add(note.level, column, value, note.message, note.fix)
-        problems: list[FieldError] = []
-        try:
-            item.state = parse.parse_import_row(item.read.body, kbo=self.mapping.kind == "kbo",
-                                                owner=self.initiator.ovo, key=key, collect=problems)
-        except DomainError as exc:
-            self._errors(item, exc)
-        if item.state is not None and (problems or item.has_errors):
-            # round 1 shows every problem of the row: the rules run over what it got right
-            found = problems + independent_rule_errors(item.state, problems)
-            if found:
-                self._errors(item, invalid(found))
-            item.state = None
+        return item
+
+    def finish(self, item: Item, row: Row) -> None:
+        """What the register and the earlier rows say: the Sleutel's owner, possible duplicates."""
+        key = item.result.sleutel
         if key and not item.has_errors:
             item.owner = self.handler.owner_of(unique_keys({"sleutels": [{"bron": self.initiator.ovo,
                                                                             "waarde": key}]})[0])
         self._duplicates(item, row)
-        return item
 
     def _decision(self, item: Item, actie: str) -> None:
         item.result.actie = actie
@@ -182,19 +223,7 @@ class Importer:
                      "Laat 'Actie' leeg, of schrijf 'nieuw', 'bevestig-nieuw' of 'koppel:V0001030' (met de V-code).")
 
     def _errors(self, item: Item, exc: DomainError) -> None:
-        assert item.read is not None
-        for error in exc.errors or [FieldError("", exc.slug, exc.detail)]:
-            column = self.mapping.column_for(error.path, item.read.origin)
-            value = self._value(item, column)
-            message, fix = messages.explain(error, column, value)
-            item.add("fout", column, value, message, fix)
-
-    def _value(self, item: Item, column: str) -> str:
-        """The cell as the bestuur typed it."""
-        for position, name in self.columns.items():
-            if name == column and position < len(item.result.cells):
-                return text(item.result.cells[position])
-        return ""
+        self.reader.errors(item, exc)
 
     def _duplicates(self, item: Item, row: Row) -> None:
         probe = Probe(row.values.get("Naam", ""), rows.normalise.postcode_value(row.values.get("Postcode", ""))[0],
@@ -218,17 +247,28 @@ class Importer:
     def run_batch(self, items: list[Item]) -> None:
         self.commit_batch(items, self.check_batch(items))
 
-    def check_batch(self, items: list[Item]) -> tuple[list[Item], CheckedBatch] | None:
+    def check_batch(self, items: list[Item], prechecked: list[tuple[str, Prechecked] | None] | None = None
+                    ) -> tuple[list[Item], CheckedBatch] | None:
         """Everything before the commit (rules, references, SHACL over the batch's new rows); a dry run
-        ends here. Runs for batch k+1 while commit_batch writes batch k."""
-        new = [i for i in items if self._route(i) == "nieuw"]
+        ends here. Runs for batch k+1 while commit_batch writes batch k. `prechecked` is, per item, the
+        confirmation token and the store-free checks a worker process ran (row_workers.check_rows)."""
+        new = [index for index, item in enumerate(items) if self._route(item) == "nieuw"]
         if self.dry_run:
-            for item, errors in zip(new, self.handler.check_batch([i.state for i in new], self.engine), strict=True):
-                self._settle(item, errors)
+            states = [items[i].state for i in new]
+            for index, errors in zip(new, self.handler.check_batch(states, self.engine), strict=True):
+                self._settle(items[index], errors)
             return None
-        batch = [Register(i.state, duplicates.confirmation_token(i.state, self.handler.secret)) for i in new]
-        return new, self.handler.check_commands(batch, self.initiator, reason=self.reason, engine=self.engine,
-                                                before_commit=self.before_commit)
+        ready = [prechecked[i] for i in new] if prechecked is not None else []
+        if prechecked is None or None in ready:  # checked here
+            batch = [Register(items[i].state, duplicates.confirmation_token(items[i].state, self.handler.secret))
+                     for i in new]
+            found = None
+        else:
+            batch = [Register(items[i].state, token) for i, (token, _) in zip(new, ready, strict=True)]
+            found = [entry for _, entry in ready]
+        return [items[i] for i in new], self.handler.check_commands(
+            batch, self.initiator, reason=self.reason, engine=self.engine, before_commit=self.before_commit,
+            prechecked=found)
 
     def commit_batch(self, items: list[Item], checked: tuple[list[Item], CheckedBatch] | None) -> None:
         """The batch's new rows in ONE commit, then its updates and adoptions (one command each)."""
@@ -334,9 +374,11 @@ def _original(path: str, kept: dict[str, list[int]]) -> str:
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
                reason: str | None = None, progress: Callable[[int], None] | None = None,
                feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH,
-               before_commit: Callable[[str, int], None] | None = None) -> Report:
+               before_commit: Callable[[str, int], None] | None = None, workers: int | None = None) -> Report:
     """Import a file; rows stream through in batches. `feedback` is where the terugkoppeling workbook
-    goes (written row by row), `progress` receives the number of rows done so far."""
+    goes (written row by row), `progress` receives the number of rows done so far. `workers` is the
+    number of worker processes that read and check rows once the file has more than one batch
+    (default: one per core; 0: all in this process)."""
     from app.exchange.reports import Feedback
 
     mapping = Mapping.load(kind)
@@ -350,34 +392,22 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                         before_commit=before_commit)
     workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
     sink = (lambda result: workbook.add(result, report.link)) if workbook else None
-    done = 0
-    # Pipelined: while a writer thread commits batch k (the store's ingestion, SHACL and SQLite run mostly
-    # without the GIL), this one reads, parses and checks batch k+1 (rules, SHACL). Batches still commit one
-    # at a time, in order, each in a copy of the caller's context (the HTTP endpoint's audit reads its request).
-    writer = ThreadPoolExecutor(1, thread_name_prefix="import-batch")
-    running: Future | None = None
+    pipeline = _Pipeline(importer, report, sink, progress, _workers() if workers is None else workers)
     try:
-        pending: list[Item] = []
+        pending: list[Row] = []
         for number, cells in table.rows:
             row = row_values(table, number, cells)
             if row is None:
                 report.empty.append(number)
                 continue
-            pending.append(importer.prepare(row))
+            pending.append(row)
             if len(pending) >= batch_size:
-                checked = importer.check_batch(pending)
-                done += _wait(running, done, progress)
-                running = writer.submit(copy_context().run, _finish, importer, pending, checked, report, sink)
+                pipeline.add(pending, full=True)
                 pending = []
-        checked = importer.check_batch(pending)
-        done += _wait(running, done, progress)
-        running = None
-        done += _wait(writer.submit(copy_context().run, _finish, importer, pending, checked, report, sink), done,
-                      progress)
+        pipeline.add(pending, full=False)
+        pipeline.drain()
     finally:
-        if running is not None:
-            running.cancel() or running.exception()  # let a batch that is being written finish
-        writer.shutdown(wait=True)
+        pipeline.close()
         if callable(table.close):
             table.close()
     if not report.results:
@@ -385,6 +415,74 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     if workbook:
         report.feedback = workbook.close()
     return report
+
+
+class _Pipeline:
+    """Batches in file order: checked here or in worker processes, then ONE commit each, in a writer thread.
+
+    Per row, what needs the order of the file or the store stays here (start: the decision and the
+    Sleutel seen before; finish: the Sleutel's owner and the duplicate search over the register and
+    the earlier rows; the store's checks of the new verenigingen; the commit, which hands out the
+    V-codes). The rest (reading, parsing, the domain rules, RDF, SHACL over the batch, the records as
+    text: ~2/3 of the CPU a row costs) runs in `workers` processes, a few batches ahead, so it is not
+    bound to this process's GIL. The first batch is checked here while the workers start; a file of
+    one batch starts none. While the writer thread commits batch k (the store's ingestion and SQLite
+    run mostly without the GIL), this thread prepares batch k+1; each commit runs in a copy of the
+    caller's context (the HTTP endpoint's audit reads its request).
+    """
+
+    def __init__(self, importer: Importer, report: Report, sink: Callable | None,
+                 progress: Callable[[int], None] | None, workers: int) -> None:
+        self.importer, self.report, self.sink, self.progress = importer, report, sink, progress
+        self.workers = workers
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="import-batch")
+        self.running: Future | None = None
+        self.done = 0
+        self.pool = None
+        self.queued: deque[tuple[list[Row], Future]] = deque()
+
+    def add(self, batch: list[Row], *, full: bool) -> None:
+        first = self.pool is None
+        if first and full and self.workers > 0:
+            from app.exchange.row_workers import RowPool
+
+            self.pool = RowPool(self.workers, self.importer)
+        if first:
+            items = [self.importer.prepare(row) for row in batch]
+            self._commit(items, self.importer.check_batch(items))
+            return
+        self.queued.append((batch, self.pool.submit([self.importer.start(row) for row in batch], batch)))
+        while len(self.queued) > self.workers:  # a few batches ahead: memory stays bounded
+            self._next()
+
+    def _next(self) -> None:
+        batch, future = self.queued.popleft()
+        items, prechecked = future.result()
+        for item, row in zip(items, batch, strict=True):
+            self.importer.finish(item, row)
+        self._commit(items, self.importer.check_batch(items, prechecked))
+
+    def _commit(self, items: list[Item], checked: tuple | None) -> None:
+        self.done += _wait(self.running, self.done, self.progress)
+        self.running = self.writer.submit(copy_context().run, _finish, self.importer, items, checked, self.report,
+                                          self.sink)
+
+    def drain(self) -> None:
+        while self.queued:
+            self._next()
+        running, self.running = self.running, None
+        self.done += _wait(running, self.done, self.progress)
+
+    def close(self) -> None:
+        if self.running is not None:
+            self.running.cancel() or self.running.exception()  # let a batch that is being written finish
+        self.writer.shutdown(wait=True)
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _workers() -> int:
+    return min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _wait(running: Future | None, done: int, progress: Callable[[int], None] | None) -> int:

@@ -259,6 +259,14 @@ def _warm_up() -> None:
     _turbo_shapes()
 
 
+def compile_shapes(engine: str = "turbo") -> None:
+    """Compile the shapes for `engine` now (a worker process, before its first batch)."""
+    if engine == "turbo":
+        _turbo_shapes()
+    else:
+        _compiled_shapes()
+
+
 class ShaclPool:
     """Validates records in `workers` processes; with 0 workers (what `vr serve` uses), in the calling thread.
 
