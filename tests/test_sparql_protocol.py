@@ -144,3 +144,33 @@ def test_a_restricted_answer_naming_no_record_is_audited_too(client, keys, two, 
     log.mkdir()  # a directory where the file should be: unwritable, for root too
     refused = client.get("/sparql/beheer", query_string={"query": query}, headers={**Keys.auth(keys.reader), **JSON})
     assert refused.status_code == 503 and b'"n"' not in refused.data
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT (<http://a.example/f>(1) AS ?x) {}",
+    "SELECT ?v WHERE { ?v ?p ?o FILTER(<http://a.example/f>(?o)) }",
+    "ASK { BIND(<http://www.w3.org/2005/xpath-functions#concat>('a', 'b') AS ?x) }",
+    "CONSTRUCT { ?v <http://a.example/p> ?x } WHERE { ?v ?p ?o BIND(<http://a.example/f>(?o) AS ?x) }",
+    "SELECT ?v WHERE { ?v ?p ?o } ORDER BY <http://a.example/f>(?o)",
+])
+def test_a_function_the_engine_does_not_know_is_a_400_not_a_500(client, keys, two, query):
+    """Oxigraph refuses to plan a query with an unknown function (embedded: an exception in the worker;
+    remote: a 500 of the store server); the client hears why, in Dutch, on both engines."""
+    for path, headers in (("/sparql", {}), ("/sparql/beheer", Keys.auth(keys.reader))):
+        accept = {"Accept": "application/sparql-results+json, text/turtle;q=0.9"}
+        response = client.get(path, query_string={"query": query}, headers={**accept, **headers})
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", response.data
+        problem = response.get_json()
+        assert problem["errors"] and "wordt niet ondersteund" in problem["detail"], problem
+        assert "a.example/f" in problem["detail"] or "concat" in problem["detail"]
+
+
+@pytest.mark.parametrize("request_kwargs", [
+    {"method": "GET", "query_string": {"query": ""}},
+    {"method": "POST", "data": {"query": "  \n"}},
+    {"method": "POST", "data": b"", "content_type": "application/sparql-query"},
+])
+def test_an_empty_query_is_called_empty_not_an_update(client, two, request_kwargs):
+    response = client.open("/sparql", **request_kwargs)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json", response.data
+    assert response.get_json()["detail"].startswith("De query is leeg"), response.get_json()

@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -75,6 +76,19 @@ GRAPH_FORMATS = {"ttl": pyoxigraph.RdfFormat.TURTLE, "nt": pyoxigraph.RdfFormat.
 RETRY_AFTER = 2  # seconds a refused client waits before trying again
 
 
+UNKNOWN_FUNCTION = re.compile(r"^The custom function (<[^>\s]{1,300}>) is not supported")
+
+
+def unsupported(engine_message: str) -> QueryFailed:
+    """A query the engine will not evaluate: the client's fault (400), worded in Dutch. Only the IRI of an
+    unknown function is taken from the engine's message (it is the client's own text)."""
+    function = UNKNOWN_FUNCTION.match(engine_message)
+    detail = (f"De functie {function.group(1)} wordt niet ondersteund; gebruik de functies van SPARQL 1.1 of "
+              "een XSD-omzetting (xsd:integer(…), …)." if function else
+              "De query-motor kan deze query niet uitvoeren; vereenvoudig de query.")
+    return QueryFailed(400, "sparql-niet-ondersteund", detail, "Niet ondersteund")
+
+
 def busy() -> QueryFailed:
     return QueryFailed(503, "sparql-bezet", "Alle SPARQL-verwerkers zijn bezet; probeer binnen enkele seconden "
                                             "opnieuw.", "SPARQL-eindpunt bezet", RETRY_AFTER)
@@ -106,6 +120,8 @@ def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
                           "Ongeldige SPARQL") from None
     except OSError:
         raise QueryFailed(400, "sparql-fout", "De query kon niet uitgevoerd worden.") from None
+    except RuntimeError as exc:  # the engine refuses what it cannot evaluate, e.g. an unknown function
+        raise unsupported(str(exc)) from None
     if isinstance(result, QueryBoolean):
         return fmt, result.serialize(format=SOLUTION_FORMATS[fmt])
     if isinstance(result, QuerySolutions):

@@ -26,7 +26,15 @@ from concurrent.futures import TimeoutError as Late
 import pyoxigraph
 from pyoxigraph import QueryBoolean
 
-from app.store.query_workers import GRAPH_FORMATS, RETRY_AFTER, SOLUTION_FORMATS, QueryFailed, QueryJob
+from app.store.query_workers import (
+    GRAPH_FORMATS,
+    RETRY_AFTER,
+    SOLUTION_FORMATS,
+    UNKNOWN_FUNCTION,
+    QueryFailed,
+    QueryJob,
+    unsupported,
+)
 from app.store.remote import RemoteStore, StoreUnavailable
 
 SOLUTIONS_JSON = "application/sparql-results+json"
@@ -67,6 +75,8 @@ class RemoteQueries:
         if response.status_code == 400:
             raise QueryFailed(400, "sparql-syntax", "De query is geen geldige SPARQL voor de query-motor.",
                               "Ongeldige SPARQL")
+        if response.status_code == 500 and UNKNOWN_FUNCTION.match(response.content[:400].decode("utf-8", "replace")):
+            raise unsupported(response.content[:400].decode("utf-8", "replace"))  # Oxigraph's refusal, as embedded
         if response.status_code != 200:
             raise QueryFailed(503, "query-mislukt", f"De opslagserver kon de query niet uitvoeren "
                                                     f"({response.status_code}).")

@@ -54,6 +54,8 @@ def check(query: str) -> CheckedQuery:
         text.encode("utf-8")
     except (ValueError, UnicodeError):
         raise syntax_error("De query bevat een ongeldige \\u-escape of een ongeldig teken.") from None
+    if not text.strip():  # an empty text parses as an (empty) update: say what is really wrong
+        raise syntax_error("De query is leeg: geef een SELECT-, ASK-, CONSTRUCT- of DESCRIBE-query.")
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         parsed = parseQuery(text)
