@@ -57,6 +57,9 @@ def test_removed_vereniging_is_erased_after_the_retention_period(client, post, k
     kept = client.post("/beheer/wissing/retentie", json=retention, headers=admin)
     assert kept.status_code == 200 and kept.get_json()["gewisteTriples"] == 0  # removed today: still kept
     register.settings.retention_days = 0
+    asked_more = client.post("/beheer/wissing/retentie", json={**retention, "dagen": 30}, headers=admin)
+    assert asked_more.status_code == 400 and asked_more.get_json()["errors"][0]["path"] == "dagen"  # not ignored
+    assert AN in restricted_surfaces(client, keys, vcode)  # so nothing was erased
     erased = client.post("/beheer/wissing/retentie", json=retention, headers=admin)
     assert erased.status_code == 200 and erased.get_json()["verenigingen"] == [vcode]
     after = restricted_surfaces(client, keys, vcode)
@@ -108,6 +111,7 @@ def test_erasure_on_request(client, post, keys, register, settings):
     assert client.post("/beheer/wissing/persoon", json=request, headers=Keys.auth(keys.initiator)).status_code == 403
     assert client.post("/beheer/wissing/persoon", json={"insz": "123", "reden": "x"}, headers=admin).status_code == 400
     assert client.post("/beheer/wissing/persoon", json={"insz": AN}, headers=admin).status_code == 400
+    assert client.post("/beheer/wissing/persoon", json={**request, "vCode": vcode}, headers=admin).status_code == 400
     # An leaves; on her request her data goes from the history at once, without waiting for the retention
     assert client.delete(f"/verenigingen/{vcode}/vertegenwoordigers/1", headers=Keys.auth(keys.initiator)) \
         .status_code == 200

@@ -261,9 +261,12 @@ def test_subscription_api_pull_feed_paging_pause_delete_and_errors(client, keys,
     assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
     assert {e["path"] for e in bad.get_json()["errors"]} == {"gemeenten[0]", "gemeenten[1]", "meldingtypes[0]",
                                                                "kanaal", "extra"}
-    private = client.post("/meldingen/abonnementen", headers=auth,
-                          json={"gemeenten": [GENT], "kanaal": "webhook", "inbox": "http://127.0.0.1:9/x"})
-    assert private.status_code == 400 and "privé" in private.get_json()["errors"][0]["message"]
+    for inbox in ("http://127.0.0.1:9/x", "https://127.1/x", "https://0x7f000001/x", "https://2130706433/x",
+                  "https://0177.0.0.1/x", "https://0/x", "https://localhost./x", "https://api.LOCALHOST/x",
+                  "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://10.1/x", "https://169.254.169.254/x"):
+        private = client.post("/meldingen/abonnementen", headers=auth,
+                              json={"gemeenten": [GENT], "kanaal": "webhook", "inbox": inbox})
+        assert private.status_code == 400 and "privé" in private.get_json()["errors"][0]["message"], inbox
     sub = subscribe(client, keys.initiator, None, "", gemeenten=[GENT, AALST])
     for i, naam in enumerate(("Schaakclub De Loper", "Harmonie Sint-Cecilia", "Imkersbond Gentbrugge")):
         body = valid_body(naam=naam, werkingsgebieden=[AALST] if i == 2 else [GENT])

@@ -201,7 +201,7 @@ def inbox_problem(url: object) -> str | None:
         return "De 'inbox' is geen geldige URL."
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return "De 'inbox' moet een http(s)-URL zonder gebruikersnaam of wachtwoord zijn."
-    if not local_allowed() and (parts.hostname == "localhost" or _is_private(parts.hostname)):
+    if not local_allowed() and (_is_localhost(parts.hostname) or _is_private(parts.hostname)):
         return PRIVATE
     return None
 
@@ -226,11 +226,21 @@ def private_target(url: str) -> bool:
     return any(_is_private(info[4][0]) for info in infos)
 
 
+def _is_localhost(host: str) -> bool:
+    name = host.rstrip(".").lower()  # "localhost." is the same name
+    return name == "localhost" or name.endswith(".localhost")  # RFC 6761: always loopback
+
+
 def _is_private(host: str) -> bool:
     try:
         return not ipaddress.ip_address(host.split("%")[0]).is_global
     except ValueError:
-        return False  # a name, not an address
+        pass
+    try:  # the other ways to write an IPv4 address that resolvers and URL parsers accept: 127.1, 0x7f000001,
+        packed = socket.inet_aton(host)  # 2130706433, 0177.0.0.1, 0
+    except OSError:
+        return False  # a name, not an address: its addresses are checked before every delivery
+    return not ipaddress.IPv4Address(packed).is_global
 
 
 def not_found(subscription_id: str) -> CommandRejected:

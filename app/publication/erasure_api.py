@@ -22,13 +22,19 @@ from app.validation.errors import CommandRejected, FieldError
 bp = Blueprint("erasure", __name__)
 
 
-def _body() -> dict:
+def _body(allowed: set[str]) -> dict:
     # The register's one JSON reader: Dutch syntax errors, nesting and text limits (never a RecursionError).
     body = json_body.decode(request.get_data(as_text=True)) if request.mimetype == "application/json" else None
     if not isinstance(body, dict):
         message = "Stuur een JSON-object (Content-Type: application/json)."
         raise CommandRejected(400, "ongeldige-json", "Ongeldige aanvraag", message,
                               [FieldError("", "geen-object", message)])
+    unknown = sorted(set(body) - allowed)
+    if unknown:  # an erasure is irreversible: never run it while ignoring part of what was asked
+        message = f"'{unknown[0]}' is geen gekende eigenschap op deze plaats."
+        raise CommandRejected(400, "onbekende-eigenschap", "Ongeldige aanvraag", message,
+                              [FieldError(key, "onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze "
+                                                                       "plaats.") for key in unknown])
     reason = body.get("reden")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500 or formats.contains_html(reason):
         raise CommandRejected(400, "reden", "Ongeldige reden",
@@ -55,7 +61,7 @@ def _answer(done: erasure.Erasure) -> Response:
 @bp.post("/beheer/wissing/persoon")
 def erase_person() -> Response:
     caller = principal("admin")
-    body = _body()
+    body = _body({"insz", "reden"})
     try:
         insz = formats.insz(body.get("insz"))
     except ValueError as exc:
@@ -76,7 +82,7 @@ def erase_person() -> Response:
 @bp.post("/beheer/wissing/retentie")
 def apply_retention() -> Response:
     caller = principal("admin")
-    body = _body()
+    body = _body({"reden"})
     register = current_app.extensions["vr"]
     days = register.settings.retention_days
     done = erasure.expired(register.store, days, announce=audit.before_erasure(
