@@ -321,3 +321,25 @@ def test_staff_page_lists_recent_meldingen_of_their_gemeente(client, keys, setti
 def _audit(settings) -> list[dict]:
     path = settings.data_dir / "audit.log"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_retried_subscription_with_its_idempotency_key_is_made_once(client, keys):
+    """Idempotency-Key on every POST: a client that lost the 201 retries and gets the same subscription
+    (and secret); the same key for another request is refused; keys are per organisation."""
+    body = {"gemeenten": [GENT], "kanaal": "webhook", "inbox": "https://crm.gent.example/meldingen"}
+    once = {**Keys.auth(keys.initiator), "Idempotency-Key": "abonnement-1"}
+    first = client.post("/meldingen/abonnementen", json=body, headers=once)
+    again = client.post("/meldingen/abonnementen", json=body, headers=once)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json() and again.headers["Location"] == first.headers["Location"]
+    other = client.post("/meldingen/abonnementen", json={**body, "gemeenten": [AALST]}, headers=once)
+    assert other.status_code == 422 and other.get_json()["errors"][0]["path"] == "Idempotency-Key"
+    bad = client.post("/meldingen/abonnementen", json=body,
+                      headers={**Keys.auth(keys.initiator), "Idempotency-Key": "met spatie"})
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["path"] == "Idempotency-Key"
+    listed = client.get("/meldingen/abonnementen", headers=Keys.auth(keys.initiator)).get_json()["abonnementen"]
+    assert [s["id"] for s in listed] == [first.get_json()["id"]]
+    aalst = client.post("/meldingen/abonnementen", json=body,
+                        headers={**Keys.auth(keys.other_initiator), "Idempotency-Key": "abonnement-1"})
+    assert aalst.status_code == 201 and aalst.get_json()["id"] != first.get_json()["id"]
+    assert "Idempotent-Replayed" not in aalst.headers

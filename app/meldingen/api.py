@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from flask import Blueprint, Response, current_app, render_template, request
 
@@ -12,12 +13,14 @@ from app.auth.keys import Principal
 from app.meldingen import activity
 from app.meldingen.delivery import subscriptions_changed
 from app.meldingen.events import EVENT_TYPES, Event
-from app.meldingen.subscriptions import Subscription, Subscriptions, new_subscription, not_found
+from app.meldingen.subscriptions import Subscription, Subscriptions, new_subscription, not_found, same_request
+from app.publication.write_api import once
 from app.store.meldingen import MeldingenStore
 from app.validation import json_body
 from app.validation.errors import CommandRejected, FieldError, invalid
 
 bp = Blueprint("meldingen", __name__, template_folder="templates")
+_creating = threading.Lock()
 PAGE_SIZE = 100
 SCAN = 500  # outbox commits read per query while filling a page
 JSON_LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -61,16 +64,30 @@ def _body() -> object:
 @bp.post("/meldingen/abonnementen")
 def create() -> Response:
     caller = _caller()
+    key = once()["idempotency_key"]  # checked as on every POST of the register
     body = _body()
     store = _store()
-    sub = new_subscription(body, caller, store.latest_sequence())
-    Subscriptions(store).add(sub)
+    sub = new_subscription(body, caller, store.latest_sequence(), key)
+    with _creating:  # a retry racing its first attempt must find it, not add a second set of facts
+        first = Subscriptions(store).get(sub.id) if key else None
+        replayed = first is not None
+        if first is None:
+            Subscriptions(store).add(sub)
+        elif same_request(first, sub):
+            sub = first  # the retry gets the first answer (with the same secret)
+        else:
+            raise CommandRejected(422, "idempotentie-sleutel", "Idempotency-Key hergebruikt",
+                                  "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag.",
+                                  [FieldError("Idempotency-Key", "hergebruikt", "Gebruik een nieuwe sleutel voor "
+                                                                                "een andere aanvraag.")])
     subscriptions_changed()
     created = sub.as_json(_base())
     if sub.channel != "pull":
         created["geheim"] = sub.secret  # shown once: it signs every push delivery
     response = _json(created, 201)
     response.headers["Location"] = created["url"]
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

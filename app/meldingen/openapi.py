@@ -43,18 +43,19 @@ def _problems(codes, problem) -> dict:
     return {str(code): problem(code) for code in codes}
 
 
-def paths(problem) -> dict:
-    """`problem(status)` is the document's response object for an error status."""
+def paths(problem, idempotency: dict) -> dict:
+    """`problem(status)` is the document's response object for an error status; `idempotency` its
+    Idempotency-Key header parameter."""
     sub = {"application/json": {"schema": {"$ref": "#/components/schemas/Abonnement"}}}
     activity = {'application/ld+json; profile="https://www.w3.org/ns/activitystreams"': {"schema": {"type": "object"}}}
     return {
         "/meldingen/abonnementen": {
             "post": {"summary": "Abonneer op meldingen van gemeenten", "operationId": "maakAbonnement",
-                     "tags": ["meldingen"],
+                     "tags": ["meldingen"], "parameters": [idempotency],
                      "requestBody": {"required": True, "content": {"application/json": {
                          "schema": {"$ref": "#/components/schemas/NieuwAbonnement"}}}},
                      "responses": {"201": {"description": "Aangemaakt; het geheim wordt enkel nu getoond",
-                                           "content": sub}, **_problems((400, 401), problem)}},
+                                           "content": sub}, **_problems((400, 401, 422), problem)}},
             "get": {"summary": "Abonnementen van uw organisatie", "operationId": "lijstAbonnementen",
                     "tags": ["meldingen"],
                     "responses": {"200": {"description": "Lijst", "content": {"application/json": {"schema": {

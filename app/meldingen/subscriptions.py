@@ -8,6 +8,7 @@ from that caller's rights when it is made, and checked again on every delivery.
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import json
 import os
@@ -126,8 +127,12 @@ class Subscriptions:
         self.store.delete_subscription(sub.id)
 
 
-def new_subscription(body: object, caller: Principal, start: int) -> Subscription:
-    """Validate a create request (all problems at once) into a subscription starting after `start`."""
+def new_subscription(body: object, caller: Principal, start: int, idempotency_key: str | None = None) -> Subscription:
+    """Validate a create request (all problems at once) into a subscription starting after `start`.
+
+    With an Idempotency-Key the id is derived from the organisation and the key, so a retry finds
+    the subscription its first attempt made (`same_request`) instead of making a second one.
+    """
     if not isinstance(body, dict):
         raise invalid([FieldError("", "geen-object", "De body moet een JSON-object zijn.")])
     errors: list[FieldError] = []
@@ -148,10 +153,18 @@ def new_subscription(body: object, caller: Principal, start: int) -> Subscriptio
         errors.append(FieldError("inbox", "overbodig", "Een 'inbox' hoort enkel bij kanaal 'ldn' of 'webhook'."))
     if errors:
         raise invalid(errors)
-    return Subscription(secrets.token_hex(8), caller.initiator.ovo, caller.initiator.naam, gemeenten, types,
+    subscription_id = (hashlib.sha256(f"{caller.initiator.ovo}\n{idempotency_key}".encode()).hexdigest()[:16]
+                       if idempotency_key else secrets.token_hex(8))
+    return Subscription(subscription_id, caller.initiator.ovo, caller.initiator.naam, gemeenten, types,
                         channel, restricted, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                         inbox if channel != "pull" else None, caller.client, position=(start, AFTER_ALL),
                         secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), key=caller.key)
+
+
+def same_request(first: Subscription, retry: Subscription) -> bool:
+    """A retry asks for what the first request with its Idempotency-Key made."""
+    return (first.ovo, first.gemeenten, first.types, first.channel, first.inbox) == \
+        (retry.ovo, retry.gemeenten, retry.types, retry.channel, retry.inbox)
 
 
 def _gemeenten(value: object, errors: list[FieldError]) -> list[str]:

@@ -197,7 +197,7 @@ def document() -> dict:
                                 "(RFC 9457) met een lijst veldfouten; een geweigerde aanvraag wijzigt niets."},
         "servers": [{"url": current_app.extensions["vr"].settings.base}],
         "security": [{"apiKey": []}, {"basic": []}, {"oauth2": []}],
-        "paths": {**paths, **meldingen_openapi.paths(lambda code: _problems(code)[str(code)])},
+        "paths": {**paths, **meldingen_openapi.paths(lambda code: _problems(code)[str(code)], IDEMPOTENCY)},
         "components": {"securitySchemes": SECURITY_SCHEMES,
                        "schemas": {**_with_change_reason(schemas()), **meldingen_openapi.schemas()}},
     }
