@@ -387,3 +387,19 @@ def test_ovo_codes_are_ascii(tmp_path, capsys):
     assert "OVO" in capsys.readouterr().err
     assert not (tmp_path / "keys.toml").exists()
     assert formats.ovo_code("OVO000001") == "OVO000001"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ('@prefix fv: <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#> .\n[] a fv:Vereniging ; fv:naam "open .',
+     "houdt onverwacht op (een niet afgesloten tekst, IRI of haakje?) (regel 2"),
+    ("[] a fv:Vereniging .", "het prefix 'fv:' is niet gedeclareerd"),
+    ("<https://x.example/onze leden> a <https://x.example/T> .", "een IRI (tussen < >) bevat een teken"),
+    ("@prefix p: <https://x.example/> .\n\n  p:s p:p p:o p:o .",
+     "punt verwacht aan het einde van een uitspraak (regel 3"),
+    ("@prefix p: <https://x.example/> . p:s p:p p:o ; ; ] .", "(regel 1"),
+])
+def test_turtle_syntax_errors_in_dutch(send, register, raw, reason):
+    """A Turtle body gets what a JSON body gets: a Dutch reason with line and column, not the parser's text."""
+    problem = refused(send, register, "POST", "/verenigingen", raw=raw, content_type="text/turtle")
+    assert reason in problem["detail"] and problem["errors"][0]["message"] == problem["detail"], problem
+    assert "Parser error" not in json.dumps(problem) and "expected" not in json.dumps(problem).lower()

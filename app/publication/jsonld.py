@@ -10,6 +10,7 @@ Out: a record's triples, embedded from the root and compacted with our context.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -78,13 +79,34 @@ def _drop_blank_ids(node: Any) -> Any:
     return node
 
 
+# What Oxigraph's Turtle parser says, in Dutch (the parser's own English text is not shown).
+_TURTLE_SYNTAX = (
+    (re.compile(r"The prefix (\S*) has not been declared"), "het prefix '{0}' is niet gedeclareerd (@prefix)"),
+    (re.compile(r"Unexpected end of file"), "de tekst houdt onverwacht op (een niet afgesloten tekst, IRI of haakje?)"),
+    (re.compile(r"Invalid IRI code point"), "een IRI (tussen < >) bevat een teken dat daar niet mag"),
+    (re.compile(r"Invalid IRI|IRI"), "een ongeldige IRI"),
+    (re.compile(r"dot is expected"), "hier werd een punt verwacht aan het einde van een uitspraak"),
+    (re.compile(r"escape", re.IGNORECASE), "een ongeldige escape (\\) in een tekst of IRI"),
+)
+
+
+def _turtle_reason(engine_message: str) -> str:
+    for pattern, dutch in _TURTLE_SYNTAX:
+        found = pattern.search(engine_message)
+        if found:
+            return dutch.format(*found.groups())
+    return "ongeldige Turtle-syntaxis"
+
+
 def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
     """Read a Turtle body describing one vereniging into compact JSON-LD."""
     try:
         triples = list(pyoxigraph.parse(text, pyoxigraph.RdfFormat.TURTLE, base_iri=base_iri))
     except SyntaxError as exc:
-        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", f"De Turtle kon niet gelezen worden: {exc}",
-                              [FieldError("", "turtle", str(exc))]) from None
+        message = f"De Turtle kon niet gelezen worden: {_turtle_reason(str(exc))} (regel {exc.lineno}, kolom " \
+                  f"{exc.offset})."
+        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", message,
+                              [FieldError("", "turtle", message)]) from None
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     roots = {str(t.subject) for t in triples if t.predicate.value == rdf_type and t.object.value in root_types}
     if len(roots) != 1:
