@@ -403,3 +403,19 @@ def test_turtle_syntax_errors_in_dutch(send, register, raw, reason):
     problem = refused(send, register, "POST", "/verenigingen", raw=raw, content_type="text/turtle")
     assert reason in problem["detail"] and problem["errors"][0]["message"] == problem["detail"], problem
     assert "Parser error" not in json.dumps(problem) and "expected" not in json.dumps(problem).lower()
+
+
+@pytest.mark.parametrize("context, reason", [
+    ("https://evil.example/ctx.jsonld", "een context op een ander adres wordt niet opgehaald"),
+    (5, "de @context is geen object, lijst of IRI"),
+    ({"naam": {"@id": 5}}, "een term in de @context"),
+    ({"naam": {"@id": "https://x.example/naam", "@type": 5}}, "een @type in de @context is ongeldig"),
+    ({"@vocab": "https://x.example/", "@language": 5}, "volgt de regels van JSON-LD 1.1 niet"),  # generic
+])
+def test_json_ld_errors_in_dutch(send, register, context, reason):
+    """A JSON-LD body's refusal says in Dutch what is wrong, never pyld's English text or exception type."""
+    body = {"@context": context, "naam": "Club", "verenigingstype": "VZER"}
+    problem = refused(send, register, "POST", "/verenigingen", body, content_type="application/ld+json")
+    text = json.dumps(problem, ensure_ascii=False)
+    assert "Could not" not in text and "Type: jsonld" not in text and "CompactError" not in text, problem
+    assert reason in problem["detail"], problem

@@ -44,6 +44,42 @@ def _loader(url: str, options: dict | None = None) -> dict:
                       code="loading remote context failed")
 
 
+# JSON-LD 1.1 error codes (as pyld raises them), in Dutch; pyld's own English text is never shown.
+_JSONLD_ERRORS = {
+    "loading remote context failed": "een context op een ander adres wordt niet opgehaald",
+    "loading document failed": "een context op een ander adres wordt niet opgehaald",
+    "invalid local context": "de @context is geen object, lijst of IRI",
+    "invalid remote context": "de @context is geen object, lijst of IRI",
+    "invalid IRI mapping": "een term in de @context verwijst niet naar een geldige IRI",
+    "invalid term definition": "een term in de @context is ongeldig gedefinieerd",
+    "invalid type mapping": "een @type in de @context is ongeldig",
+    "invalid @id value": "een @id is geen tekst (IRI)",
+    "invalid type value": "een @type is geen tekst (IRI) of lijst daarvan",
+    "invalid value object": "een waarde-object (@value) is ongeldig",
+    "invalid language-tagged value": "een tekst met taal (@language) heeft geen tekst als waarde",
+    "invalid language-tagged string": "een tekst met taal (@language) heeft geen tekst als waarde",
+    "invalid typed value": "een waarde met @type is ongeldig",
+    "invalid @reverse value": "@reverse is geen object",
+    "invalid @version value": "@version moet 1.1 zijn",
+    "processing mode conflict": "@version 1.1 wordt gevraagd maar niet ondersteund",
+    "cyclic IRI mapping": "de @context definieert een term in een kring",
+    "keyword redefinition": "de @context herdefinieert een sleutelwoord (@…)",
+    "protected term redefinition": "de @context herdefinieert een beschermde term",
+    "colliding keywords": "twee eigenschappen betekenen hetzelfde sleutelwoord",
+}
+
+
+def _jsonld_reason(exc: BaseException) -> str:
+    """What was wrong, in Dutch, from the JSON-LD error code somewhere in pyld's chain of exceptions."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "code", None)
+        if code:
+            return _JSONLD_ERRORS.get(code, "de body volgt de regels van JSON-LD 1.1 niet")
+        seen = seen.__cause__ or seen.__context__
+    return "de body volgt de regels van JSON-LD 1.1 niet"
+
+
 def _rejected(detail: str) -> CommandRejected:
     return CommandRejected(400, "ongeldige-jsonld", "Ongeldige JSON-LD", detail,
                            [FieldError("@context", "jsonld", detail)])
@@ -61,9 +97,8 @@ def normalise(doc: Any) -> Any:
         compacted = jsonld.compact(doc, context(), {"documentLoader": _loader})
     except (JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         # pyld reports malformed input with assorted exception types; all mean "bad JSON-LD".
-        reason = getattr(exc, "code", None) or exc
-        raise _rejected("De JSON-LD kon niet verwerkt worden: enkel de context van het register "
-                        f"({CONTEXT_PATH}) of een inline context is toegelaten ({reason}).") from None
+        raise _rejected(f"De JSON-LD kon niet verwerkt worden: {_jsonld_reason(exc)}. Enkel de context van het "
+                        f"register ({CONTEXT_PATH}) of een inline context is toegelaten.") from None
     compacted.pop("@context", None)
     if "@graph" in compacted:
         raise _rejected("De body moet precies één vereniging beschrijven.")
