@@ -116,7 +116,7 @@ def test_malformed_files_are_refused_whole(tmp_path, register, case):
     before = dump(register)
     with pytest.raises(FileRejected) as refused:
         run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
-    assert str(refused.value)
+    assert str(refused.value) and "Error" not in str(refused.value) and "File" not in str(refused.value)  # Dutch only
     assert dump(register) == before
 
 

@@ -161,7 +161,8 @@ def _xlsx(path: Path) -> tuple[Iterator[tuple], object]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a damaged or non-xlsx file
-        raise FileRejected(f"Het Excel-bestand kan niet gelezen worden ({type(exc).__name__}).") from None
+    except Exception:  # openpyxl raises several types for a damaged or non-xlsx file
+        raise FileRejected("Het Excel-bestand kan niet gelezen worden: het is beschadigd of geen .xlsx-bestand "
+                           "(sla het in Excel opnieuw op als .xlsx, of stuur een .csv).") from None
     sheet = workbook.worksheets[0]
     return sheet.iter_rows(values_only=True), workbook.close
