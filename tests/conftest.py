@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from app.auth.keys import add_key
 from app.config import Settings
 from app.factory import create_app
+from app.paths import ROOT
 from app.register import Register
 
 BASE = "http://register.test"
@@ -92,12 +93,14 @@ def free_port() -> int:
 STORE_QUERY_TIMEOUT = 6
 
 
-def start_store_server(location: Path, port: int) -> subprocess.Popen:
-    """`oxigraph serve` (PyPI package oxigraph), waited for until it answers."""
+def start_store_server(location: Path, port: int, sandboxed: bool = True) -> subprocess.Popen:
+    """The store server as `vr store-server` starts it (`oxigraph serve`, unable to open connections),
+    waited for until it answers; `sandboxed=False` starts the bare `oxigraph serve` (a control)."""
     binary = Path(sys.executable).parent / "oxigraph"
-    process = subprocess.Popen([str(binary if binary.exists() else "oxigraph"), "serve", "--location", str(location),
-                                "--bind", f"127.0.0.1:{port}", "--timeout-s", str(STORE_QUERY_TIMEOUT)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "app.cli.main", "store-server", "--host", "127.0.0.1", "--port", str(port)] \
+        if sandboxed else [str(binary if binary.exists() else "oxigraph"), "serve", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen([*command, "--location", str(location), "--timeout-s", str(STORE_QUERY_TIMEOUT)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
             requests.get(f"http://127.0.0.1:{port}/query", timeout=1)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import multiprocessing
 
 import pytest
+import requests
 
-from app.store.query_workers import isolate
-from tests.conftest import Keys, valid_body
+from app.store.sandbox import forbid_connections, isolate
+from tests.conftest import Keys, free_port, start_store_server, valid_body
 
 # {url} is the listener; {body} is a graph pattern holding the SERVICE call.
 SERVICE_FORMS = [
@@ -88,12 +89,15 @@ def test_service_as_a_word_elsewhere_is_still_fine(client, post, listener):
     assert hits == []
 
 
-def _service_call(url: str, offline: bool, outcome) -> None:
+SANDBOXES = {"namespace": isolate, "seccomp": forbid_connections, "none": lambda: False}
+
+
+def _service_call(url: str, sandbox: str, outcome) -> None:
     """In a fresh process (like a query worker): optionally leave the network, then let the engine
     itself run a SERVICE call — no parse check in between."""
     import pyoxigraph
 
-    outcome.put(("isolated", isolate() if offline else False))
+    outcome.put(("isolated", SANDBOXES[sandbox]()))
     try:
         rows = list(pyoxigraph.Store().query(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }}"))
         outcome.put(("rows", len(rows)))
@@ -101,22 +105,52 @@ def _service_call(url: str, offline: bool, outcome) -> None:
         outcome.put(("error", type(exc).__name__))
 
 
-@pytest.mark.parametrize("offline", [False, True])
-def test_query_processes_cannot_reach_the_network(listener, offline):
+@pytest.mark.parametrize("sandbox", ["none", "namespace", "seccomp"])
+def test_query_processes_cannot_reach_the_network(listener, sandbox):
     """Defence in depth: even a SERVICE call that got past the parse check cannot connect from a query
-    process. The control run (offline=False) shows that the engine would call out otherwise."""
+    process (its own network namespace; where the kernel gives none, a seccomp filter). The control run
+    (none) shows that the engine would call out otherwise."""
     url, hits = listener
     context = multiprocessing.get_context("spawn")
     outcome = context.Queue()
-    process = context.Process(target=_service_call, args=(url, offline, outcome))
+    process = context.Process(target=_service_call, args=(url, sandbox, outcome))
     process.start()
     process.join(timeout=60)
     results = dict(outcome.get(timeout=5) for _ in range(2))
-    if offline:
+    if sandbox != "none":
         assert results["isolated"] is True
         assert "error" in results and hits == []
     else:
         assert len(hits) == 1 and hits[0].startswith((b"POST", b"GET"))
+
+
+def _ask_store_server(port: int, url: str) -> requests.Response:
+    """A SERVICE query sent to the store server itself, as if it had got past the register's check."""
+    return requests.post(f"http://127.0.0.1:{port}/query", timeout=30,
+                         data={"query": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }}"},
+                         headers={"Accept": "application/sparql-results+json"})
+
+
+def test_the_store_server_cannot_call_out(listener, tmp_path):
+    """`vr store-server` (the remote engine's server) keeps listening but cannot connect anywhere; the
+    same `oxigraph serve` started without it (the control) does call the listener."""
+    url, hits = listener
+    control_port, port = free_port(), free_port()
+    control = start_store_server(tmp_path / "controle", control_port, sandboxed=False)
+    try:
+        assert _ask_store_server(control_port, url).status_code == 200 and len(hits) == 1
+    finally:
+        control.terminate()
+        control.wait(timeout=10)
+    server = start_store_server(tmp_path / "opslag", port)
+    try:
+        answer = _ask_store_server(port, url)  # oxigraph streams: a 200 whose body ends in the error
+        assert len(hits) == 1 and "not permitted" in answer.text and '"bindings":[{' not in answer.text, answer.text
+        assert requests.get(f"http://127.0.0.1:{port}/query", params={"query": "ASK {}"},
+                            timeout=10).status_code == 200  # still serving
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_the_check_only_pool_refuses_service_and_expands_escapes():

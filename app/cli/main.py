@@ -105,6 +105,11 @@ def cmd_store_server(args: argparse.Namespace) -> int:
     location.mkdir(parents=True, exist_ok=True)
     print(f"Opslagserver op http://{args.host}:{args.port} (gegevens in {location}); "
           f"start het register met --store-url http://{args.host}:{args.port}", flush=True)
+    from app.store.sandbox import forbid_connections
+
+    if not forbid_connections():  # it only listens: a SERVICE call the checks missed cannot connect anywhere
+        print("vr: let op: de opslagserver kan verbindingen maken (geen seccomp); alleen de controle van de "
+              "query houdt SERVICE tegen.", file=sys.stderr, flush=True)
     os.execv(command, [command, "serve", "--location", str(location), "--bind", f"{args.host}:{args.port}",
                        "--timeout-s", str(args.timeout_s)])
     return 0  # not reached

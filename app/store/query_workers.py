@@ -16,13 +16,13 @@ one checkpoint; old ones are removed once no worker has them open.
 
 The workers also parse and check each query (app/validation/sparql_query.py: SERVICE and updates
 are refused on the algebra), so a hostile query costs a worker's time within its deadline, not a web
-thread's. They run without network (a network namespace of their own, see `isolate`) and at a
-lower CPU priority than the web threads, so a storm of heavy queries cannot slow the other pages.
+thread's. They run without network (a network namespace of their own, else a seccomp filter that
+refuses every connect: app/store/sandbox.py) and at a lower CPU priority than the web threads, so
+a storm of heavy queries cannot slow the other pages.
 """
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import itertools
 import logging
@@ -41,6 +41,7 @@ from pathlib import Path
 import pyoxigraph
 from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions
 
+from app.store.sandbox import isolate
 from app.validation import sparql_query
 
 log = logging.getLogger(__name__)
@@ -161,26 +162,12 @@ def _solutions(variables, rows, fmt: str) -> bytes:
     return store.query(query).serialize(format=SOLUTION_FORMATS[fmt])
 
 
-CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
-
-
-def isolate() -> bool:
-    """Take this process off the network: a new network namespace has only a loopback that is down,
-    so a SERVICE call the checks missed cannot connect anywhere (defence in depth against SSRF).
-    As root a network namespace suffices; otherwise an unprivileged user namespace is tried too.
-    Returns False where the kernel allows neither (the parse check still refuses SERVICE)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
-        if libc.unshare(flags) == 0:
-            return True
-    return False
-
-
 def _worker(connection, offline: bool) -> None:
     """Process entry: off the network, lower CPU priority than the web threads, a thread with a big
     stack for the (recursive) query parser."""
     if offline and not isolate():
-        log.warning("SPARQL worker could not leave the network (no namespaces); SERVICE is refused by parsing only")
+        log.warning("SPARQL worker could not leave the network (no namespaces, no seccomp); SERVICE is refused "
+                    "by parsing only")
     os.nice(10)
     threading.stack_size(512 * 1024 * 1024)
     thread = threading.Thread(target=_serve, args=(connection,))
