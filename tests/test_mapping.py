@@ -8,7 +8,7 @@ import json
 import pyoxigraph
 
 from app import paths
-from app.domain import mapping, prebuilt, versions
+from app.domain import mapping, places, prebuilt, versions
 from app.domain.parse import KINDS, parse_registration
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED
 from tests.conftest import BASE, VALID_BODY
@@ -71,24 +71,28 @@ def test_quads_moved_to_another_vcode_equal_quads_built_for_it():
 
 
 def test_prebuilt_text_equals_the_quads_moved_to_the_vcode():
-    """An import batch makes each record and its version-1 snapshot as N-Quads text under a placeholder
-    V-code (prebuilt.py); moved to the V-code it holds exactly what state_to_quads + version_quads make.
-    With the placeholder in the bestuur's data there is no text form (the commit moves Quad objects)."""
+    """An import batch makes each record, its metadata and its first version as N-Quads text under a
+    placeholder V-code and marks for the commit's sequence and time (prebuilt.py); moved at commit it
+    holds exactly what the commit would build as Quads. With the placeholder or a mark in what the
+    bestuur wrote there is no text form (the commit builds Quad objects)."""
     bodies = json.loads((paths.DATA / "demo" / "verenigingen.json").read_text(encoding="utf-8"))
-    prov = versions.Provenance("registratie", versions.Initiator("OVO000001", "Gemeente"))
+    prov = versions.Provenance("registratie", versions.Initiator("OVO000001", "Gemeente"), "Import")
+    when = "2026-12-01T03:00:00.123456Z"
     for body in [VALID_BODY, *bodies]:
         parsed = parse_registration(copy.deepcopy(body))
         for kind in KINDS:
             for index, item in enumerate(parsed[kind], start=1):
                 item["id"] = index
-        made = prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003"))
-        public_text, rest_text = made.moved("V0001234")
+        made = prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003"), prov)
+        assert made.fits(prov) and not made.fits(versions.Provenance("registratie", prov.initiator, "Anders"))
         public, restricted = mapping.state_to_quads(parsed, BASE, "V0001234")
         iri = mapping.vereniging_iri(BASE, "V0001234")
-        header = set(versions.version_quads(iri, 1, 7, "2026-12-01T03:00:00Z", prov, [], []))
-        snapshots = set(versions.version_quads(iri, 1, 7, "2026-12-01T03:00:00Z", prov, public, restricted)) - header
-        assert set(pyoxigraph.parse(public_text, pyoxigraph.RdfFormat.N_QUADS)) == set(public)
-        assert set(pyoxigraph.parse(rest_text, pyoxigraph.RdfFormat.N_QUADS)) == set(restricted) | snapshots
-        assert len(snapshots) == len(public) + len(restricted)
-        parsed["korteBeschrijving"] = "Zie ook V9000003."
-        assert prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003")) is None
+        public += mapping.metadata_quads(iri, when, when)
+        expected = public + restricted + versions.version_quads(iri, 1, 7, when, prov, public, restricted,
+                                                                places.gemeenten(parsed))
+        assert set(pyoxigraph.parse(made.moved("V0001234", 7, when), pyoxigraph.RdfFormat.N_QUADS)) == set(expected)
+        assert made.public_state == mapping.quads_to_state(public, iri)  # what the search index reads
+        for said in ("Zie ook V9000003.", f"Sinds {prebuilt.TIME_MARK}", str(prebuilt.SEQUENCE_MARK)):
+            parsed["korteBeschrijving"] = said
+            assert prebuilt.prebuild(parsed, BASE, "V9000003", *mapping.state_to_quads(parsed, BASE, "V9000003"),
+                                     prov) is None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Quad
 
-from app.domain import duplicates, mapping, rules
+from app.domain import duplicates, mapping, rules, versions
 from app.domain.errors import DomainError, FieldError
 from app.domain.parse import KINDS
 from app.domain.prebuilt import Prebuilt, prebuild
@@ -42,12 +42,12 @@ class Prechecked:
 Validate = Callable[[Sequence[tuple[Sequence[Quad], str]], list[Quad], str], list[list[FieldError]]]
 
 
-def precheck(items: Sequence[tuple[dict, str | None]], base: str, secret: bytes, engine: str = "turbo",
-             validate: Validate = shacl.check_batch) -> list[Prechecked]:
-    """Rules, quads, SHACL over the batch and text for each (state, confirmation token) of a batch."""
+def precheck(items: Sequence[tuple[dict, str | None, versions.Provenance]], base: str, secret: bytes,
+             engine: str = "turbo", validate: Validate = shacl.check_batch) -> list[Prechecked]:
+    """Rules, quads, SHACL over the batch and text for each (state, confirmation token, provenance) of a batch."""
     out: list[Prechecked] = []
     waiting = []
-    for index, (state, confirmation) in enumerate(items):
+    for index, (state, confirmation, prov) in enumerate(items):
         entry = Prechecked(state)
         out.append(entry)
         try:
@@ -61,11 +61,13 @@ def precheck(items: Sequence[tuple[dict, str | None]], base: str, secret: bytes,
             for number, item in enumerate(state[kind], start=1):
                 item["id"] = number
         vcode = format_vcode(PLACEHOLDER_BASE + index)
-        waiting.append((entry, vcode, *mapping.state_to_quads(state, base, vcode)))
-    records = [(public + restricted, mapping.vereniging_iri(base, vcode)) for _, vcode, public, restricted in waiting]
+        waiting.append((entry, vcode, prov, *mapping.state_to_quads(state, base, vcode)))
+    records = [(public + restricted, mapping.vereniging_iri(base, vcode))
+               for _, vcode, _, public, restricted in waiting]
     context = mapping.referenced_facts(q for quads, _ in records for q in quads)
-    for (entry, vcode, public, restricted), problems in zip(waiting, validate(records, context, engine), strict=True):
+    verdicts = validate(records, context, engine)
+    for (entry, vcode, prov, public, restricted), problems in zip(waiting, verdicts, strict=True):
         entry.problems = problems
         if not problems:  # the quads to write, made now (outside the write lease) as text
-            entry.built = prebuild(entry.state, base, vcode, public, restricted) or (vcode, public, restricted)
+            entry.built = prebuild(entry.state, base, vcode, public, restricted, prov) or (vcode, public, restricted)
     return out

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyoxigraph
 from pyoxigraph import Literal, NamedNode, Quad
 
 from app.domain import batch_check, erkenningen, idempotency, mapping, places, rules, versions
@@ -40,7 +39,7 @@ from app.domain.errors import Busy, DomainError, FieldError, VersionMismatch, in
 from app.domain.idempotency import Idem
 from app.domain.outcome import Committed, Outcome
 from app.domain.parse import KINDS
-from app.domain.prebuilt import Prebuilt
+from app.domain.prebuilt import Prebuilt, PublicState
 from app.domain.records import FIRST_VCODE_NUMBER, Records, next_ids, unique_keys
 from app.domain.validation_gate import PLACEHOLDER_VCODE, SHACL_DETAIL, ValidationGate
 from app.domain.vcode import format_vcode
@@ -172,9 +171,9 @@ class CommandHandler:
         provs = [versions.Provenance(command.activity, actor, reason, before_commit=before_commit)
                  for command in commands]
         if prechecked is None:
-            prechecked = batch_check.precheck([(command.apply(None, actor), command.confirmation)
-                                               for command in commands], self.base, self.secret, engine,
-                                              self.validator.check_batch)
+            prechecked = batch_check.precheck([(command.apply(None, actor), command.confirmation, prov)
+                                               for command, prov in zip(commands, provs, strict=True)],
+                                              self.base, self.secret, engine, self.validator.check_batch)
         return self._check_registrations(list(zip(provs, (c.confirmation for c in commands), strict=True)),
                                          prechecked)
 
@@ -216,8 +215,8 @@ class CommandHandler:
         """Register many verenigingen: each is checked exactly as register() checks it, SHACL runs over
         the whole batch at once, and every accepted one is written in ONE store transaction (state,
         version member, provenance and keys together), so a crash leaves all of the batch or none."""
-        prechecked = batch_check.precheck([(state, confirmation) for state, _, confirmation in items], self.base,
-                                          self.secret, engine, self.validator.check_batch)
+        prechecked = batch_check.precheck([(state, confirmation, prov) for state, prov, confirmation in items],
+                                          self.base, self.secret, engine, self.validator.check_batch)
         return self.commit_batch(self._check_registrations([(prov, confirmation) for _, prov, confirmation in items],
                                                            prechecked))
 
@@ -288,24 +287,21 @@ class CommandHandler:
             made.append(vcode)
             vc_iri = self.iri(vcode)
             vc = NamedNode(vc_iri)
-            meta = mapping.metadata_quads(vc_iri, at.timestamp, at.timestamp)
-            record: list[Quad | NQuads]
-            if isinstance(built, Prebuilt):  # the record and its snapshot as text: only meta is added
-                public_text, rest_text = built.moved(vcode)
-                public, restricted, record = meta, [], [NQuads(public_text + rest_text)]
+            written: list[Quad | NQuads]
+            if isinstance(built, Prebuilt) and built.fits(prov):  # made as text when checked: only moved here
+                written = [NQuads(built.moved(vcode, at.sequence, at.timestamp))]
                 if public_records is not None:
-                    public_records[vcode] = [*pyoxigraph.parse(public_text, pyoxigraph.RdfFormat.N_QUADS), *meta]
+                    public_records[vcode] = PublicState(built.public_state, at.timestamp)
             else:
-                if built is None:
-                    public, restricted = mapping.state_to_quads(state, self.base, vcode)
-                else:
+                if isinstance(built, tuple):
                     public, restricted = (mapping.with_vcode(quads, self.base, built[0], vcode) for quads in built[1:])
-                record = [*public, *restricted]
-                public = public + meta
+                else:
+                    public, restricted = mapping.state_to_quads(state, self.base, vcode)
+                public = public + mapping.metadata_quads(vc_iri, at.timestamp, at.timestamp)
                 if public_records is not None:
                     public_records[vcode] = public
-            history = versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov, public, restricted,
-                                             places.gemeenten(state))
+                written = [*public, *restricted, *versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov,
+                                                                         public, restricted, places.gemeenten(state))]
             system = [system_quad(vc, keys.VCODE_NUMBER, at.vcode_number), system_quad(vc, keys.VERSION_NUMBER, 1)]
             system += [system_quad(vc, keys.next_id_predicate(spec.segment), len(state[kind]) + 1)
                        for kind, spec in KINDS.items()]
@@ -314,7 +310,7 @@ class CommandHandler:
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
             committed = Committed(vcode, 1, at.sequence, at.timestamp, None, state, prov,
                                   frozenset(places.gemeenten(state)))
-            return [], [*record, *meta, *history, *system, *self._contributions(committed)]
+            return [], [*written, *system, *self._contributions(committed)]
 
         on_commit = (lambda at: self._committed(made[-1], at.sequence)) if notify else None
         change = Change(build, self.clock(), unique_keys=keys_held, idempotency=idem[0] if idem else None,

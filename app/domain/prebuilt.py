@@ -7,10 +7,15 @@ snapshot, and the embedded store then serialises them all to text for its bulk l
 record is serialised once (in Rust), its snapshot is made by rewriting the record's IRIs and graph
 names in that text, and the commit only replaces the placeholder V-code.
 
-That equals mapping.with_vcode + versions.version_quads exactly when the placeholder occurs
-nowhere in the bestuur's data: then every occurrence is the record's own IRI or own identifier.
-Otherwise `prebuild` returns None and the commit moves Quad objects as before
-(tests/test_mapping.py compares both ways).
+What depends on the commit (the sequence number and timestamp the store hands out: the record's
+created/modified, the version's header with its provenance, and their snapshot) is made the same
+way with marks in their place, replaced at commit. The search index gets the record's public state
+(made here too) instead of parsing the text back.
+
+That equals mapping.with_vcode + versions.version_quads exactly when neither the placeholder nor a
+mark occurs in the bestuur's data, the reason or the initiator's name: then every occurrence is the
+record's own IRI, own identifier, sequence or time. Otherwise `prebuild` returns None and the
+commit builds Quad objects as before (tests/test_mapping.py compares both ways).
 """
 
 from __future__ import annotations
@@ -20,32 +25,59 @@ from dataclasses import dataclass
 import pyoxigraph
 from pyoxigraph import Quad
 
-from app.domain import mapping, versions
+from app.domain import mapping, places, versions
 from app.namespaces import GRAPH_PUBLIC, GRAPH_RESTRICTED, GRAPH_VERSIONS_PUBLIC, GRAPH_VERSIONS_RESTRICTED
+
+SEQUENCE_MARK = 8_765_432_109_876_543  # stands for the sequence number until the commit
+TIME_MARK = "tijdstip-bij-commit-5f1c"  # stands for the commit's timestamp
+
+
+@dataclass(frozen=True)
+class PublicState:
+    """What the search index reads from a record: its public state and when it was created."""
+
+    state: dict
+    created: str
 
 
 @dataclass(frozen=True)
 class Prebuilt:
-    """The record's public quads, and its restricted quads plus both version-1 snapshots, for `placeholder`."""
+    """A new record's quads as text for `placeholder` and the marks, made for provenance `made_for`."""
 
     placeholder: str
-    public: str
-    rest: str
+    text: str  # public and restricted state, their version-1 snapshot, metadata and version header
+    public_state: dict
+    made_for: tuple[str, str, str | None]  # (activity, initiator IRI and name, reason) of the header
 
-    def moved(self, vcode: str) -> tuple[str, str]:
-        return self.public.replace(self.placeholder, vcode), self.rest.replace(self.placeholder, vcode)
+    def fits(self, prov: versions.Provenance) -> bool:
+        return self.made_for == _provenance(prov)
+
+    def moved(self, vcode: str, sequence: int, timestamp: str) -> str:
+        return self.text.replace(self.placeholder, vcode).replace(str(SEQUENCE_MARK), str(sequence)) \
+            .replace(TIME_MARK, timestamp)
 
 
-def prebuild(state: dict, base: str, placeholder: str, public: list[Quad], restricted: list[Quad]) -> Prebuilt | None:
-    """The text form of state_to_quads(state, base, placeholder) = (public, restricted) and its first
-    version's snapshot; None if the placeholder also occurs in the bestuur's data (or the base)."""
-    if placeholder in base or _mentions(state, placeholder):
+def prebuild(state: dict, base: str, placeholder: str, public: list[Quad], restricted: list[Quad],
+             prov: versions.Provenance) -> Prebuilt | None:
+    """The text of what a registration writes besides its bookkeeping: state_to_quads(state, base,
+    placeholder) = (public, restricted), the metadata and the first version (header and snapshot);
+    None if the placeholder or a mark also occurs in what the bestuur wrote (or the base)."""
+    marks = (placeholder, str(SEQUENCE_MARK), TIME_MARK)
+    said = (state, prov.reason, prov.initiator.naam, prov.initiator.iri, base)
+    if any(_mentions(said, mark) for mark in marks):
         return None
     record = mapping.vereniging_iri(base, placeholder)
     version = versions.version_iri(record, 1)
-    pub, res = _text(public), _text(restricted)
-    return Prebuilt(placeholder, pub, res + _snapshot(pub, record, version, GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC)
-                    + _snapshot(res, record, version, GRAPH_RESTRICTED, GRAPH_VERSIONS_RESTRICTED))
+    meta = mapping.metadata_quads(record, TIME_MARK, TIME_MARK)
+    pub, res, dated = _text(public), _text(restricted), _text(meta)
+    header = versions.version_quads(record, 1, SEQUENCE_MARK, TIME_MARK, prov, [], [], places.gemeenten(state))
+    text = pub + dated + res + _snapshot(pub + dated, record, version, GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC) \
+        + _snapshot(res, record, version, GRAPH_RESTRICTED, GRAPH_VERSIONS_RESTRICTED) + _text(header)
+    return Prebuilt(placeholder, text, mapping.quads_to_state(public, record), _provenance(prov))
+
+
+def _provenance(prov: versions.Provenance) -> tuple[str, str, str | None]:
+    return prov.activity, f"{prov.initiator.iri} {prov.initiator.naam}", prov.reason
 
 
 def _text(quads: list[Quad]) -> str:

@@ -15,8 +15,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from app.domain import duplicates
 from app.domain.batch_check import Prechecked, precheck
 from app.domain.named_commands import Register
-from app.domain.versions import Initiator
-from app.exchange.importer import Importer, Item, RowReader
+from app.domain.versions import Initiator, Provenance
+from app.exchange.importer import Importer, Item, RowReader, steady_heap
 from app.exchange.rows import Mapping
 from app.exchange.spreadsheet import Row
 from app.validation import shacl
@@ -24,11 +24,12 @@ from app.validation import shacl
 _worker: dict = {}  # this worker process's settings (set once by _start)
 
 
-def _start(mapping: Mapping, columns: dict[int, str], initiator: Initiator, base: str, secret: bytes, engine: str,
-           dry_run: bool) -> None:
-    _worker.update(reader=RowReader(mapping, columns, initiator), initiator=initiator, base=base, secret=secret,
-                   engine=engine, dry_run=dry_run)
+def _start(mapping: Mapping, columns: dict[int, str], initiator: Initiator, reason: str, base: str, secret: bytes,
+           engine: str, dry_run: bool) -> None:
+    _worker.update(reader=RowReader(mapping, columns, initiator), initiator=initiator, reason=reason, base=base,
+                   secret=secret, engine=engine, dry_run=dry_run)
     shacl.compile_shapes(engine)
+    steady_heap()
 
 
 def check_rows(pairs: list[tuple[Item, Row]]) -> tuple[list[Item], list[tuple[str, Prechecked] | None]]:
@@ -41,15 +42,26 @@ def check_rows(pairs: list[tuple[Item, Row]]) -> tuple[list[Item], list[tuple[st
         items.append(item)
     out: list[tuple[str, Prechecked] | None] = [None] * len(items)
     if _worker["dry_run"]:
-        return items, out
+        return _sent(items), out
     ready = [i for i, item in enumerate(items) if item.state is not None and not item.has_errors]
     tokens = [duplicates.confirmation_token(items[i].state, _worker["secret"]) for i in ready]
-    found = precheck([(Register(items[i].state, token).apply(None, _worker["initiator"]), token)
+    actor = _worker["initiator"]
+    prov = Provenance(Register.activity, actor, _worker["reason"])  # as CommandHandler.check_commands makes it
+    found = precheck([(Register(items[i].state, token).apply(None, actor), token, prov)
                       for i, token in zip(ready, tokens, strict=True)],
                      _worker["base"], _worker["secret"], _worker["engine"])
     for i, token, entry in zip(ready, tokens, found, strict=True):
         out[i] = (token, entry)
-    return items, out
+    return _sent(items), out
+
+
+def _sent(items: list[Item]) -> list[Item]:
+    """The importer has each row's cells and needs no notes any more (they are findings now): less to send back."""
+    for item in items:
+        item.result.cells = ()
+        if item.read is not None:
+            item.read.notes = []
+    return items
 
 
 class RowPool:
@@ -58,7 +70,7 @@ class RowPool:
     def __init__(self, workers: int, importer: Importer) -> None:
         self._executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-            initargs=(importer.mapping, importer.columns, importer.initiator, importer.handler.base,
+            initargs=(importer.mapping, importer.columns, importer.initiator, importer.reason, importer.handler.base,
                       importer.handler.secret, importer.engine, importer.dry_run))
 
     def submit(self, items: list[Item], batch: list[Row]) -> Future:

@@ -37,6 +37,7 @@ from pyroaring import BitMap
 
 from app.domain import mapping, places
 from app.domain.model import MODEL
+from app.domain.prebuilt import PublicState
 from app.index import full_text
 from app.index.full_text import PROVINCES  # noqa: F401 (the portal's province labels)
 from app.index.sort_order import SortOrder, nocase, same
@@ -194,7 +195,7 @@ class SearchIndex:
 
     def changed_many(self, changes: list[tuple[str, int]], public_records: dict[str, list] | None = None) -> None:
         """A batch of commits (imports), indexed in one transaction; `public_records` (V-code → the quads
-        the batch wrote to the public graph) spares reading them back."""
+        the batch wrote to the public graph, or the record's public state) spares reading them back."""
         with self._lock:
             self._refresh()
             if changes[0][1] != self.last_sequence + 1:
@@ -265,9 +266,12 @@ class SearchIndex:
                     order.add(row[0], value)
         self._applied = current
 
-    def _index(self, vcode: str, quads: list | None = None) -> None:
+    def _index(self, vcode: str, quads: list | PublicState | None = None) -> None:
         iri = mapping.vereniging_iri(self.base, vcode)
         self._forget(record_number(vcode))
+        if isinstance(quads, PublicState):  # an import batch's new record, read before it was written
+            self.add(vcode, quads.state, quads.created[:7])
+            return
         quads = self.store.record(iri, PUBLIC) if quads is None else quads
         if not quads:
             return  # removed
