@@ -134,6 +134,10 @@ class RegisterStore(ABC):
     """The register's storage. Only app/store knows which engine is behind it."""
 
     lease: WriteLease
+    # Pipelined group commit (see _lead): the next group is checked and built while this one is written.
+    # Only where this process sees every write (the embedded engine: one process owns the store), since
+    # the next group's guards must include the facts of the group still being written.
+    pipelined = False
 
     def __init__(self) -> None:
         self._queue: list[_Ticket] = []  # commits waiting for the lease (group commit)
@@ -145,6 +149,7 @@ class RegisterStore(ABC):
         # (lease.py): listeners that handle the group at once (one search-index transaction).
         self.sealing: list[Callable[[], AbstractContextManager]] = []
         self.written: list[Callable[[], None]] = []
+        self._inflight: _Prepared | None = None  # the group being written while the next one is prepared
 
     # -- engine primitives -----------------------------------------------------------------------------
     @abstractmethod
@@ -467,9 +472,9 @@ class RegisterStore(ABC):
         ticket = _Ticket(change)
         with self._queue_lock:
             self._queue.append(ticket)
-        self.lease.acquire()
+        self.lease.acquire(stage=not self.pipelined)
         if ticket.taken:  # an earlier leader took it into its group
-            self.lease.release()
+            self.lease.release(stage=not self.pipelined)
         else:
             self._lead()  # releases the write lease
         ticket.finished.wait()
@@ -480,28 +485,44 @@ class RegisterStore(ABC):
         return ticket.outcome
 
     def _lead(self) -> None:
-        """Holding the write lease: write the queue as one group, then hand over to the after lease."""
+        """Holding the write lease: write the queue as one group, then hand over to the after lease.
+
+        Pipelined (embedded engine): the lease is held without its store stage while the group is
+        checked and built (guards, allocation, audit entries and their fsync); then the leader takes the
+        stage (the previous group is written by then), lets go of the rest of the lease, and writes. The
+        next leader prepares its group meanwhile, its guards read through the group being written
+        (`_inflight`), and if that group's write fails, the next one fails too instead of writing on
+        top of counters that never reached the store.
+        """
         with self._queue_lock:
             batch, self._queue = self._queue, []
         for t in batch:
             t.taken = True
-        after = None
+        holding, staged, after, prepared = True, not self.pipelined, None, None
         try:
-            outcomes = self._commit_locked([t.change for t in batch])
+            prepared = self._prepare([t.change for t in batch])
+            if not staged:  # take the stage (the previous group is written), let the next group prepare
+                self.lease.stage.acquire()
+                staged, self._inflight = True, prepared
+                self.lease.release(stage=False)
+                holding = False
+            self._apply(prepared)
         except BaseException as exc:
+            if prepared is not None and prepared.failed is None:
+                prepared.failed = exc  # not written: nothing may be written on top of it
             for t in batch:
                 t.error = exc
         else:
-            for t, outcome in zip(batch, outcomes, strict=True):
+            for t, outcome in zip(batch, prepared.outcomes, strict=True):
                 t.outcome = outcome
-            if self.written and any(isinstance(outcome, Allocation) for outcome in outcomes):
-                try:
-                    self.lease.after.acquire()
-                    after = self.lease.after
-                except OSError:  # committed all the same; derived indexes catch up on their next use
-                    log.exception("the after-commit lease cannot be taken")
+            after = self._after_lease(prepared.outcomes)
         finally:
-            self.lease.release()
+            if staged and self.pipelined:
+                self._inflight = None
+            if holding:
+                self.lease.release(stage=staged)
+            elif staged:
+                self.lease.stage.release()
         try:
             if after is not None:
                 self._run_written()
@@ -510,6 +531,17 @@ class RegisterStore(ABC):
                 after.release()
             for t in batch:
                 t.finished.set()
+
+    def _after_lease(self, outcomes: list[Allocation | BaseException]) -> WriteLease | None:
+        """The after lease, taken (still under the write lease or stage) when something was committed."""
+        if not self.written or not any(isinstance(outcome, Allocation) for outcome in outcomes):
+            return None
+        try:
+            self.lease.after.acquire()
+        except OSError:  # committed all the same; derived indexes catch up on their next use
+            log.exception("the after-commit lease cannot be taken")
+            return None
+        return self.lease.after
 
     def _run_written(self) -> None:
         for hook in self.written:
@@ -532,7 +564,13 @@ class RegisterStore(ABC):
             return outcomes
 
     def _commit_locked(self, changes: Sequence[Change]) -> list[Allocation | BaseException]:
-        """The commit itself; the caller holds the write lease.
+        """The commit itself (prepare, then write); the caller holds the write lease with its stage."""
+        prepared = self._prepare(changes)
+        self._apply(prepared)
+        return prepared.outcomes
+
+    def _prepare(self, changes: Sequence[Change]) -> _Prepared:
+        """Everything of a commit before the store write; the caller holds the write lease.
 
         Read the counters and every guard (current versions, key owners, idempotency keys) in one
         query; a change whose guard no longer holds — or that collides with an earlier change of
@@ -541,7 +579,8 @@ class RegisterStore(ABC):
         store in one DELETE/INSERT that also moves the counters. A change whose `build` raises (its
         audit entry could not be written) is left out with that exception as its outcome.
         """
-        facts = self._guard_facts(changes)
+        underway = self._inflight  # taken before the store is read (see _guard_facts)
+        facts = self._guard_facts(changes, underway)
         sequence, last_vcode, last_time = astuple(_counters(facts.get(keys.REGISTER.value, {})))
         first = (sequence, last_vcode, last_time)
         outcomes: list[Allocation | BaseException] = []
@@ -569,14 +608,29 @@ class RegisterStore(ABC):
                 sequence, last_time = at.sequence, at.timestamp
                 last_vcode = vcode_number if vcode_number is not None else last_vcode
                 outcomes.append(at)
-        if sequence != first[0]:
-            self._write(delete, insert, first, (sequence, last_vcode, last_time))
-            for change, outcome in zip(changes, outcomes, strict=True):
-                if change.on_commit is not None and isinstance(outcome, Allocation):
-                    change.on_commit(outcome)
-        return outcomes
+        return _Prepared(changes, outcomes, delete, insert, first, (sequence, last_vcode, last_time), underway)
 
-    def _guard_facts(self, changes: Sequence[Change]) -> dict[str, dict[str, str]]:
+    def _apply(self, prepared: _Prepared) -> None:
+        """Write a prepared group (the caller holds the store stage), then its changes' on_commit."""
+        try:
+            if prepared.underway is not None and prepared.underway.failed is not None:
+                raise prepared.underway.failed  # prepared on counters and guards that never reached the store
+            if prepared.after == prepared.before:
+                return
+            self._write(prepared.delete, prepared.insert, prepared.before, prepared.after)
+        except BaseException as exc:
+            prepared.failed = exc
+            raise
+        for change, outcome in zip(prepared.changes, prepared.outcomes, strict=True):
+            if change.on_commit is not None and isinstance(outcome, Allocation):
+                change.on_commit(outcome)
+
+    def _guard_facts(self, changes: Sequence[Change], underway: _Prepared | None = None
+                     ) -> dict[str, dict[str, str]]:
+        """The system facts of every subject the changes' guards name (and the counters), as they will
+        be once `underway` (a group being written meanwhile) is: its system quads are laid over what
+        the store answers. Laying them over a store that already has them changes nothing, so it does
+        not matter whether that write ends before or after the read."""
         subjects = {keys.REGISTER.value}
         for change in changes:
             subjects.update(k.value for k in change.unique_keys)
@@ -588,6 +642,8 @@ class RegisterStore(ABC):
         for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
                                 f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
             keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
+        if underway is not None:
+            _lay_over(facts, subjects, underway)
         return facts
 
     def _write(self, delete: list[Quad], insert: list[Quad | NQuads], before: tuple[int, int, str],
@@ -601,6 +657,38 @@ class RegisterStore(ABC):
         self._update(f"DELETE {{ {data_block([*delete, *counter_quads(before)])} }}\n"
                      f"INSERT {{ {data_block([*expand_inserts(insert), *counter_quads(after)])} }}\n"
                      f"WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {guard} }} }}")
+
+
+@dataclass
+class _Prepared:
+    """A group commit checked and built, waiting for (or in) its store write."""
+
+    changes: Sequence[Change]
+    outcomes: list[Allocation | BaseException]
+    delete: list[Quad]
+    insert: list[Quad | NQuads]
+    before: tuple[int, int, str]  # the counters it was allocated from
+    after: tuple[int, int, str]
+    underway: _Prepared | None = None  # the group that was being written while this one was prepared
+    failed: BaseException | None = None  # its write failed: a group prepared on top of it must not write
+
+
+def _lay_over(facts: dict[str, dict[str, str]], subjects: set[str], group: _Prepared) -> None:
+    """Apply a group's system-graph deletes and inserts (counters included) to `facts`, for `subjects`."""
+    def mine(quad: Quad) -> bool:
+        return quad.graph_name == keys.G_SYSTEM and quad.subject.value in subjects
+
+    for quad in [*group.delete, *counter_quads(group.before)]:
+        if mine(quad):
+            held = facts.get(quad.subject.value, {})
+            name = quad.predicate.value.removeprefix(VRX)
+            if held.get(name) == quad.object.value:
+                del held[name]
+    for quad in [*expand_inserts(group.insert), *counter_quads(group.after)]:
+        if mine(quad):
+            keep_fact(facts.setdefault(quad.subject.value, {}), quad.predicate.value, quad.object.value)
+    for subject in [s for s, held in facts.items() if not held]:
+        del facts[subject]  # e.g. a key whose owner the group removed: as absent as in the store
 
 
 class _Ticket:

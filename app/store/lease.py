@@ -26,6 +26,10 @@ class WriteLease:
         self._path = path
         self._fd: int | None = None
         self._pid = os.getpid()
+        # The store stage, inside the write lease: whoever holds the lease holds it too, except the leader of
+        # a pipelined group commit (embedded engine, base.py), which keeps only this while its group is
+        # written, so the next group is checked and built meanwhile. Taken after the file lock.
+        self.stage = threading.Lock()
         # The lease for what follows a commit (the search index): a writer takes it BEFORE it lets go of
         # the write lease, so that work runs in commit order, while the next commit is already writing.
         self.after: WriteLease | None = None
@@ -50,23 +54,29 @@ class WriteLease:
             with self.after.held():
                 yield
 
-    def acquire(self) -> None:
+    def acquire(self, stage: bool = True) -> None:
+        """The lease; with stage=False without the store stage (the pipelined group commit takes that later)."""
         self._thread_lock.acquire()
-        if self._path is None:
-            return
         try:
-            if self._pid != os.getpid():  # forked (gunicorn): a lock must be this process's own open file
-                self._fd, self._pid = None, os.getpid()
-            if self._fd is None:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if self._path is not None:
+                if self._pid != os.getpid():  # forked (gunicorn): a lock must be this process's own open file
+                    self._fd, self._pid = None, os.getpid()
+                if self._fd is None:
+                    self._path.parent.mkdir(parents=True, exist_ok=True)
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if stage:
+                self.stage.acquire()
         except BaseException:
+            if self._path is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._thread_lock.release()
             raise
 
-    def release(self) -> None:
+    def release(self, stage: bool = True) -> None:
         try:
+            if stage:
+                self.stage.release()
             if self._path is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:

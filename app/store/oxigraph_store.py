@@ -41,6 +41,8 @@ class StoreLocked(Exception):
 
 
 class EmbeddedStore(RegisterStore):
+    pipelined = True  # one process owns the store: the next group is built while this one is written
+
     def __init__(self, path: str | Path | None) -> None:
         super().__init__()
         if path is not None:
@@ -94,8 +96,9 @@ class EmbeddedStore(RegisterStore):
             extra = [q for q in stale if q not in counter_quads(before)]  # left by a crash mid-ingest
             super()._write([*delete, *extra], insert, before, after)
             return
-        if counter_quads(before)[0] not in stale:  # the guard of the SPARQL form: no-op if the sequence moved
-            return
+        if counter_quads(before)[0] not in stale:  # the guard of the SPARQL form; this process owns the store,
+            raise RuntimeError(  # so the counters moved under a commit: never report it written
+                f"the register's sequence is no longer {before[0]}: commit refused")
         texts = [item for item in insert if isinstance(item, NQuads)]
         quads = [item for item in insert if not isinstance(item, NQuads)] + counter_quads(after)
         if len(quads) + sum(text.count("\n") for text in texts) >= BULK_QUADS:
