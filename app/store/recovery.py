@@ -36,9 +36,19 @@ class Recovering:
 
     def __init__(self, path: Path | None, opener: Callable[[str], Store] = Store) -> None:
         self.path, self.opener = path, opener
-        self.store = opener(str(path)) if path is not None else Store()
+        self._store: Store | None = opener(str(path)) if path is not None else Store()
         self.damaged = False
         self._reopen_lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The live Store. While a reopen swaps it (the old one must be gone before the directory opens
+        again), a reader waits for the new one instead of finding none."""
+        found = self._store
+        if found is None:
+            with self._reopen_lock:
+                found = self._store
+        return found
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -57,7 +67,7 @@ class Recovering:
     def flush(self) -> None:
         try:
             self.store.flush()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: the read-only stand-in of a failed reopen
             log.error("flushing the store failed; it is reopened before the next write")
             self.damaged = self.path is not None
 
@@ -76,12 +86,12 @@ class Recovering:
             else:
                 log.warning("store %s still in use; reopening it at the next write", self.path)
                 raise unavailable()
-            self.store = None  # type: ignore[assignment]  # the old database closes here
+            self._store = None  # the old database closes here
             try:
-                self.store = self.opener(str(self.path))
+                self._store = self.opener(str(self.path))
             except OSError:  # still no space (opening writes an OPTIONS file): serve reads, retry later
                 log.error("reopening the store %s failed; read-only until the next write", self.path)
-                self.store = Store.read_only(str(self.path))
+                self._store = Store.read_only(str(self.path))
                 raise unavailable() from None
             self.damaged = False
             log.warning("store %s reopened after a failed write", self.path)
