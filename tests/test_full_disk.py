@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from app.config import Settings
 from app.factory import create_app
+from app.namespaces import GRAPH_VERSIONS_PUBLIC, VRX
 from app.register import Register
 from tests.conftest import BASE, Keys, valid_body
 
@@ -98,5 +100,54 @@ def test_full_disk_refuses_writes_keeps_reads_and_recovers_without_restart(small
         assert _count(client) == committed + 1
         assert client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"},
                             headers={**auth, "Content-Type": "application/merge-patch+json"}).status_code == 200
+    finally:
+        register.close()
+
+
+@pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
+                    reason="the embedded store's own directory on a full disk (the remote server has its own disk)")
+def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds(small_disk):
+    """The embedded engine builds the next group commit while one is written; when that write meets the full
+    disk, what was built on top of it must not be reported written either. Eight writers run into the disk
+    filling up: every answer is 201 or a clean 503, every 201 is in the register with its first version,
+    and the register-wide sequence has no gap; once space is back, writing goes on."""
+    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
+    keys = Keys(settings.keys_path)
+    register = Register.open(settings)
+    app = create_app(register=register)
+    auth = Keys.auth(keys.initiator)
+    answers: list[tuple[int, dict]] = []
+
+    def body(writer: int, n: int) -> dict:  # each in a place of its own: no possible duplicates
+        return valid_body(naam=f"Club {writer}-{n}", locaties=[{"locatietype": "Activiteiten", "adres": {
+            "straatnaam": "Straat", "huisnummer": str(n + 1), "postcode": str(1000 + writer * 100 + n),
+            "gemeente": f"Plaats{writer}x{n}", "land": "België"}}])
+
+    def work(writer: int) -> None:
+        client = app.test_client()
+        for n in range(12):
+            response = client.post("/verenigingen", json=body(writer, n), headers=auth)
+            answers.append((response.status_code, response.get_json()))
+
+    try:
+        assert app.test_client().post("/verenigingen", json=valid_body(), headers=auth).status_code == 201
+        filler = _fill(small_disk, leave=2 * 1024 * 1024)  # room for a few groups, then none
+        threads = [threading.Thread(target=work, args=(writer,)) for writer in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        filler.unlink()
+        assert {status for status, _ in answers} <= {201, 503}, [a for a in answers if a[0] == 500][:2]
+        assert any(status == 503 for status, _ in answers)  # the disk did fill up
+        created = [answer["vCode"] for status, answer in answers if status == 201]
+        for vcode in created:
+            assert register.handler.version_of(vcode) == 1, vcode
+        sequences = sorted(int(row[0].value) for row in register.store.select(
+            f"SELECT ?s WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?a <{VRX}sequentie> ?s }} }}"))
+        assert sequences == list(range(1, len(sequences) + 1))
+        assert len(sequences) >= 1 + len(created)
+        again = app.test_client().post("/verenigingen", json=body(9, 0), headers=auth)
+        assert again.status_code == 201, again.get_data(as_text=True)
     finally:
         register.close()
