@@ -6,7 +6,9 @@ not a compare-and-set there. Commits therefore run under a lease: a thread lock 
 process plus an exclusive `flock` on a lock file that every process of the register on this
 host opens (the file is named after the register's id, read from the store, so processes that
 share a store share the lock whatever their data directory). Under the lease a writer reads the
-counters and the guarded version, then sends ONE update; nobody else writes in between.
+counters and the guarded version, then sends ONE update; nobody else writes in between. (The
+embedded engine's group commit lets the next group be checked and built while one is written, under
+the lease without its store `stage`; writing still needs the stage: see RegisterStore._lead.)
 Writers on another host must go through the running register over HTTP (`--register`).
 """
 
