@@ -118,7 +118,10 @@ def http_writes(data: list[dict], concurrency: int, workdir: Path, store_url: st
                "--threads", str(max(4, concurrency))]
     if store_url:
         command += ["--store-url", store_url, "--workers", str(workers)]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the server's log goes to a file: a pipe nobody reads blocks the server once 64 KB of log fill it
+    log_path = workdir / "serve.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, proc)
@@ -142,6 +145,10 @@ def http_writes(data: list[dict], concurrency: int, workdir: Path, store_url: st
         bad = [s for s in statuses if s != 201]
         if bad:
             raise RuntimeError(f"{len(bad)} writes failed, e.g. status {bad[0]}")
+    except BaseException:
+        print(f"--- the server's log ({log_path}), last lines:", file=sys.stderr)
+        print("\n".join(log_path.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         proc.wait(timeout=60)
