@@ -15,6 +15,8 @@
    of both (the bulk loader uses two threads).
 3. Unless --no-ceiling: the same quads written as one `Store.extend` transaction per batch, the
    ceiling of an import that would write with ordinary transactions.
+4. Unless --no-raw-rss: the peak RSS of a fresh process that bulk-loads the same quads, what the store
+   itself holds in memory for them (the import's RSS grows with the register, not with the file).
 Every row carries Actie=bevestig-nieuw: generated names in one gemeente look alike, and this keeps
 them from waiting for a decision; the duplicate search still runs for every row.
 """
@@ -26,6 +28,7 @@ import csv
 import itertools
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +82,16 @@ def transactional_load(nquads: Path, directory: Path, per_batch: int) -> float:
     return spent + time.perf_counter() - start
 
 
+def raw_peak_rss(nquads: Path, directory: Path) -> float:
+    """Peak RSS (MB) of a fresh Python process that bulk-loads the file into an empty store."""
+    code = ("import pyoxigraph, resource, sys; store = pyoxigraph.Store(sys.argv[2]); "
+            "store.bulk_load(path=sys.argv[1], format=pyoxigraph.RdfFormat.N_QUADS); store.flush(); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", code, str(nquads), str(directory)], capture_output=True, text=True,
+                          check=True)
+    return int(done.stdout) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -86,6 +99,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["turbo", "pyshacl"], default="turbo")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the transactional-load measurement")
+    parser.add_argument("--no-raw-rss", action="store_true", help="skip the raw bulk load's peak RSS (a second load)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -120,6 +134,7 @@ def main() -> None:
         raw_s, raw_cpu = time.perf_counter() - start, time.process_time() - cpu
         batches = max(1, -(-done // args.batch))
         extend_s = None if args.no_ceiling else transactional_load(nquads, work / "extend", quads // batches)
+        raw_mb = None if args.no_raw_rss else raw_peak_rss(nquads, work / "raw-rss")
     assert done == args.rows, (done, report.counts(), [(f.row, f.column, f.message) for f in report.errors[:3]])
     print(f"validated import : {done} rows in {import_s:.1f} s = {done / import_s:8.1f} rows/s "
           f"(SHACL {args.engine}, {args.batch} rows per batch and transaction; "
@@ -130,6 +145,8 @@ def main() -> None:
         print(f"transactional    : the same quads as Store.extend per batch ({batches} transactions) {extend_s:.2f} s "
               f"= {quads / extend_s:8.0f} quads/s = {raw_s / extend_s:.1%} of raw (the ceiling of any import that "
               "writes one transaction per batch)")
+    if raw_mb is not None:
+        print(f"raw bulk load RSS: {raw_mb:.0f} MB peak in a fresh process loading the same quads")
     print(f"ratio import/raw : {(done / import_s) / (done / raw_s):.1%} (wall clock; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     total_cpu = import_cpu + worker_cpu

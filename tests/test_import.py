@@ -166,6 +166,18 @@ def test_kbo_sheet(tmp_path, register):
     assert (3, "KBO-nummer") in found(report)
 
 
+def children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, settings):
     total, batch = 1200, 150  # 150 rows ≈ 24,000 quads: the bulk (ingestion) write path
     path = write_csv(tmp_path / "groot.csv", rows(total))
@@ -180,8 +192,14 @@ def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, s
         done = [int(m) for m in re.findall(rb"import: (\d+)rij", progress)]
         if done and done[-1] >= 300:
             break
+    workers = children(process.pid)  # the import's worker processes (rows are read and checked there)
+    assert workers
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:  # they end with their parent
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
     from app.register import Register
 
     register = Register.open(settings)
