@@ -245,7 +245,7 @@ def test_a_failing_receiver_gets_it_after_retries_and_a_dead_one_is_marked_faile
         if shown["status"] == "mislukt":
             break
         time.sleep(0.1)
-    assert shown["status"] == "mislukt" and "HTTP 503" in shown["fout"] and shown["foutSinds"]
+    assert shown["status"] == "mislukt" and "HTTP-status 503" in shown["fout"] and shown["foutSinds"]
     receiver.always_fail = False
     resumed = client.patch(sub["url"].split("register.test")[1], json={"status": "actief"},
                            headers=Keys.auth(keys.reader))
@@ -343,3 +343,23 @@ def test_a_retried_subscription_with_its_idempotency_key_is_made_once(client, ke
                         headers={**Keys.auth(keys.other_initiator), "Idempotency-Key": "abonnement-1"})
     assert aalst.status_code == 201 and aalst.get_json()["id"] != first.get_json()["id"]
     assert "Idempotent-Replayed" not in aalst.headers
+
+
+def test_delivery_checks_the_address_it_connected_to(receiver, monkeypatch):
+    """Against DNS rebinding: whatever a name resolved to when the inbox was checked, the connection itself
+    is refused when its peer is not public, before one byte is sent; the control (local inboxes allowed)
+    reaches the same receiver."""
+    from app.meldingen.public_session import PrivateAddress, public_session
+
+    monkeypatch.delenv("VR_MELDINGEN_LOKAAL", raising=False)
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    session = public_session()
+    for url in (f"http://localhost:{port}/a", f"http://127.0.0.1:{port}/a", f"http://127.1:{port}/a"):
+        with pytest.raises(PrivateAddress):
+            session.post(url, data=b"{}", timeout=5)
+    time.sleep(0.2)
+    assert receiver.attempts == 0
+    monkeypatch.setenv("VR_MELDINGEN_LOKAAL", "1")
+    receiver.always_fail = True  # answers 503 without checking a signature: only the arrival counts here
+    assert session.post(f"http://127.0.0.1:{port}/a", data=b"{}", timeout=5).status_code == 503
+    assert receiver.attempts == 1

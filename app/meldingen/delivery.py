@@ -34,6 +34,7 @@ from app.auth import audit
 from app.auth.keys import KeyRing
 from app.meldingen import activity
 from app.meldingen.events import Event
+from app.meldingen.public_session import PrivateAddress, public_session
 from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions, private_target
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
@@ -86,7 +87,7 @@ class Delivery:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(int(_env("VR_MELDINGEN_THREADS", 8)), thread_name_prefix="melding")
-        self._session = requests.Session()
+        self._session = public_session()  # every connection checked: no private address, even after DNS
         self._thread: threading.Thread | None = None
         self._lock_file = None
         self._active: dict[str, Subscription] = {}
@@ -269,11 +270,25 @@ class Delivery:
         try:
             response = self._session.post(sub.inbox, data=body.encode("utf-8"), headers=headers,
                                           timeout=self.timeout, allow_redirects=False)
+        except PrivateAddress:
+            return PRIVATE
         except requests.RequestException as exc:
-            return f"{type(exc).__name__}: {str(exc)[:200]}"
+            log.info("melding %s naar %s niet afgeleverd: %r", event.key, sub.inbox, exc)
+            return _why(exc, self.timeout)
         if 200 <= response.status_code < 300:
             return None
-        return f"HTTP {response.status_code}"
+        return f"De inbox antwoordde met HTTP-status {response.status_code}."
+
+
+def _why(exc: requests.RequestException, timeout: float) -> str:
+    """What the subscriber reads in 'fout': Dutch, about their inbox, without library or network internals."""
+    if isinstance(exc, requests.Timeout):
+        return f"De inbox antwoordde niet binnen {timeout:g} s."
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "De TLS-verbinding met de inbox mislukte (certificaat of protocol)."
+    if isinstance(exc, requests.ConnectionError):
+        return "Er kon geen verbinding gemaakt worden met de inbox."
+    return "De melding kon niet naar de inbox gestuurd worden."
 
 
 def _iso(epoch: float) -> str:

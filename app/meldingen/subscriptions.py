@@ -214,7 +214,7 @@ def inbox_problem(url: object) -> str | None:
         return "De 'inbox' is geen geldige URL."
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return "De 'inbox' moet een http(s)-URL zonder gebruikersnaam of wachtwoord zijn."
-    if not local_allowed() and (_is_localhost(parts.hostname) or _is_private(parts.hostname)):
+    if not local_allowed() and (_is_localhost(parts.hostname) or is_private_address(parts.hostname)):
         return PRIVATE
     return None
 
@@ -236,7 +236,7 @@ def private_target(url: str) -> bool:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except (OSError, UnicodeError):
         return False  # unresolvable: the POST fails and is retried like any unreachable inbox
-    return any(_is_private(info[4][0]) for info in infos)
+    return any(is_private_address(info[4][0]) for info in infos)
 
 
 def _is_localhost(host: str) -> bool:
@@ -244,7 +244,7 @@ def _is_localhost(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost")  # RFC 6761: always loopback
 
 
-def _is_private(host: str) -> bool:
+def is_private_address(host: str) -> bool:
     try:
         return not ipaddress.ip_address(host.split("%")[0]).is_global
     except ValueError:
