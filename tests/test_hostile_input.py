@@ -41,6 +41,9 @@ EXAMPLES = {
     "SchorsingCorrectie": {"redenSchorsing": "onderzoek naar klacht"},
     "InStopzetting": {"inStopzetting": True, "reden": "ontbinding", "datum": "2024-01-01"},
     "Validatie": {"document": "bankattest"},
+    "Wissing": {"insz": "90.02.01-997.04", "reden": "verzoek 2026/17"},
+    "Retentie": {"reden": "jaarlijkse opkuis"},
+    "ImportOpdracht": {"soort": "verenigingen", "proef": "ja"},
 }
 
 ODD_TEXT = st.sampled_from([

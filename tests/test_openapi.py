@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -16,6 +18,22 @@ def test_openapi_document_and_docs_page(client):
     assert ("PATCH", "/verenigingen/{vCode}/vertegenwoordigers/{id}") in operations
     page = client.get("/docs/api")
     assert page.status_code == 200 and "wijzigBasisgegevens" in page.get_data(as_text=True)
+
+
+def test_every_write_route_is_documented(app, client):
+    """Each route that changes something is in /openapi.json (so clients and the fuzz tests know it);
+    the SPARQL protocol endpoints are described by their service description instead."""
+    spec = client.get("/openapi.json").get_json()
+    documented = {(method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+                  for path, operations in spec["paths"].items() for method in operations}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        pattern = re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", rule.rule) + "$")
+        for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+            if not rule.rule.startswith("/sparql") and not any(
+                    m == method and pattern.match(path) for m, path in documented):
+                missing.append(f"{method} {rule.rule}")
+    assert missing == []
 
 
 def test_schemathesis_finds_no_server_errors(app, keys):

@@ -87,6 +87,7 @@ def schemas(description: model.Model = MODEL) -> dict:
                         "properties": {"einddatum": {"type": "string", "format": "date", "example": "2024-01-01"}}},
         "Verwijdering": {"type": "object", "additionalProperties": False, "properties": {"reden": TEXT}},
         **TOEZICHT_SCHEMAS,
+        **ADMIN_SCHEMAS,
         "Resultaat": {"type": "object", "properties": {"vCode": {"type": "string"}, "versie": {"type": "integer"},
                                                        "gewijzigd": BOOL, "id": {"type": "integer"}}},
         "Problem": {"type": "object", "description": "RFC 9457 problem details",
@@ -189,6 +190,7 @@ def document() -> dict:
                        "parameters": [VCODE, ITEM_ID, IF_MATCH, REDEN],
                        "responses": {**_ok(), **_problems(400, 401, 403, 404, 410, 412)}}}
     paths.update(_toezicht_paths())
+    paths.update(_admin_paths())
     paths["/verenigingen/{vCode}/erkenningen/{id}"]["patch"]["requestBody"] = _body("ErkenningWijziging", MERGE)
     return {
         "openapi": "3.0.3",
@@ -219,6 +221,53 @@ TOEZICHT_SCHEMAS = {
     "Validatie": {"type": "object", "additionalProperties": False, "required": ["document"],
                   "properties": {"document": {**REASON, "description": "het document waarop de validatie steunt"}}},
 }
+
+
+ADMIN_SCHEMAS = {
+    "Wissing": {"type": "object", "additionalProperties": False, "required": ["insz", "reden"],
+                "properties": {"insz": {"type": "string", "description": "INSZ van de persoon (met of zonder "
+                                                                         "scheidingstekens)"},
+                               "reden": {**REASON, "description": "waarom, bv. het kenmerk van het verzoek"}}},
+    "Retentie": {"type": "object", "additionalProperties": False, "required": ["reden"],
+                 "properties": {"reden": REASON}},
+    "ImportOpdracht": {"type": "object", "required": ["bestand"], "properties": {
+        "bestand": {"type": "string", "format": "binary", "description": ".xlsx of .csv (sjabloon: data/templates/)"},
+        "soort": {"type": "string", "enum": ["verenigingen", "kbo"], "default": "verenigingen"},
+        "proef": {"type": "string", "enum": ["ja", "nee"], "default": "ja",
+                  "description": "ja: proefimport (ronde 1, schrijft niets); nee: de rijen zonder fouten registreren"},
+        "reden": {**REASON, "description": "komt in de provenance van elke versie"}}},
+}
+
+
+def _admin_paths() -> dict:
+    """The import endpoint (initiators) and the erasure of personal data (admins)."""
+    erased = {"200": {"description": "Gewist: aantallen per soort en de betrokken verenigingen",
+                      "content": {"application/json": {"schema": {"type": "object"}}}},
+              **_problems(400, 401, 403, 413, 415)}
+    return {
+        "/imports": {"post": {
+            "summary": "Importeer een lijst verenigingen (.xlsx/.csv); proefimport of echte import, met rapporten",
+            "operationId": "importeer",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": {"$ref": "#/components/schemas/ImportOpdracht"}}}},
+            "responses": {"202": {"description": "Gestart; Location wijst naar de voortgang (GET /imports/{id})",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          **_problems(400, 401, 403, 413, 415)}}},
+        "/imports/{id}": {"get": {
+            "summary": "Voortgang en uitkomst van een import, met links naar de rapporten", "operationId": "import",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "Status (bezig, klaar, geweigerd, mislukt) en samenvatting",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          **_problems(401, 403, 404)}}},
+        "/beheer/wissing/persoon": {"post": {
+            "summary": "Wis de persoonsgegevens van een persoon uit de afgeschermde historiek (AVG art. 17; admin)",
+            "operationId": "wisPersoon", "requestBody": _body("Wissing", ("application/json",)),
+            "responses": erased}},
+        "/beheer/wissing/retentie": {"post": {
+            "summary": "Pas de bewaartermijn nu toe (VR_RETENTION_DAYS; gebeurt ook dagelijks; admin)",
+            "operationId": "pasRetentieToe", "requestBody": _body("Retentie", ("application/json",)),
+            "responses": erased}},
+    }
 
 
 def _with_change_reason(found: dict) -> dict:
