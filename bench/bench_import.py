@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--no-ceiling", action="store_true", help="skip the transactional-load measurement")
     parser.add_argument("--no-raw-rss", action="store_true", help="skip the raw bulk load's peak RSS (a second load)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # RocksDB may still be compacting
         work = Path(tmp)
         source = work / "rows.csv"
         write_rows(source, args.rows)
@@ -132,6 +132,7 @@ def main() -> None:
         raw.bulk_load(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
         raw.flush()
         raw_s, raw_cpu = time.perf_counter() - start, time.process_time() - cpu
+        del raw
         batches = max(1, -(-done // args.batch))
         extend_s = None if args.no_ceiling else transactional_load(nquads, work / "extend", quads // batches)
         raw_mb = None if args.no_raw_rss else raw_peak_rss(nquads, work / "raw-rss")
