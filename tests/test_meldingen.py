@@ -349,17 +349,17 @@ def test_delivery_checks_the_address_it_connected_to(receiver, monkeypatch):
     """Against DNS rebinding: whatever a name resolved to when the inbox was checked, the connection itself
     is refused when its peer is not public, before one byte is sent; the control (local inboxes allowed)
     reaches the same receiver."""
-    from app.meldingen.public_session import PrivateAddress, public_session
+    from app.meldingen.public_session import PrivateAddress, PublicClient
 
     monkeypatch.delenv("VR_MELDINGEN_LOKAAL", raising=False)
     port = receiver.url.rsplit(":", 1)[1].split("/")[0]
-    session = public_session()
+    client = PublicClient()
     for url in (f"http://localhost:{port}/a", f"http://127.0.0.1:{port}/a", f"http://127.1:{port}/a"):
         with pytest.raises(PrivateAddress):
-            session.post(url, data=b"{}", timeout=5)
+            client.post(url, b"{}", {}, 5)
     time.sleep(0.2)
     assert receiver.attempts == 0
     monkeypatch.setenv("VR_MELDINGEN_LOKAAL", "1")
     receiver.always_fail = True  # answers 503 without checking a signature: only the arrival counts here
-    assert session.post(f"http://127.0.0.1:{port}/a", data=b"{}", timeout=5).status_code == 503
+    assert client.post(f"http://127.0.0.1:{port}/a", b"{}", {}, 5) == 503
     assert receiver.attempts == 1

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import requests
+import urllib3
 from standardwebhooks.webhooks import Webhook
 
 from app.auth import audit
 from app.auth.keys import KeyRing
 from app.meldingen import activity
 from app.meldingen.events import Event
-from app.meldingen.public_session import PrivateAddress, public_session
+from app.meldingen.public_session import PrivateAddress, PublicClient
 from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions, private_target
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
@@ -87,7 +87,7 @@ class Delivery:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(int(_env("VR_MELDINGEN_THREADS", 8)), thread_name_prefix="melding")
-        self._session = public_session()  # every connection checked: no private address, even after DNS
+        self._client = PublicClient()  # every connection checked: no private address, even after DNS
         self._thread: threading.Thread | None = None
         self._lock_file = None
         self._active: dict[str, Subscription] = {}
@@ -268,25 +268,24 @@ class Delivery:
                    "webhook-signature": Webhook(sub.secret).sign(event.key, sent_at, body),
                    "User-Agent": "verenigingsregister-meldingen"}
         try:
-            response = self._session.post(sub.inbox, data=body.encode("utf-8"), headers=headers,
-                                          timeout=self.timeout, allow_redirects=False)
+            status = self._client.post(sub.inbox, body.encode("utf-8"), headers, self.timeout)
         except PrivateAddress:
             return PRIVATE
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             log.info("melding %s naar %s niet afgeleverd: %r", event.key, sub.inbox, exc)
             return _why(exc, self.timeout)
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return None
-        return f"De inbox antwoordde met HTTP-status {response.status_code}."
+        return f"De inbox antwoordde met HTTP-status {status}."
 
 
-def _why(exc: requests.RequestException, timeout: float) -> str:
+def _why(exc: Exception, timeout: float) -> str:
     """What the subscriber reads in 'fout': Dutch, about their inbox, without library or network internals."""
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
         return f"De inbox antwoordde niet binnen {timeout:g} s."
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, urllib3.exceptions.SSLError):
         return "De TLS-verbinding met de inbox mislukte (certificaat of protocol)."
-    if isinstance(exc, requests.ConnectionError):
+    if isinstance(exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProtocolError | OSError):
         return "Er kon geen verbinding gemaakt worden met de inbox."
     return "De melding kon niet naar de inbox gestuurd worden."
 

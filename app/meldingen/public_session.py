@@ -1,4 +1,4 @@
-"""An HTTP session that only talks to public addresses, checked on the connection itself.
+"""An HTTP client that only talks to public addresses, checked on the connection itself.
 
 Checking an inbox's name before a delivery is not enough: the name is resolved again when the
 request connects, so a receiver's DNS could answer a public address to the check and a private one
@@ -8,8 +8,7 @@ before one byte is sent; redirects are not followed at all.
 
 from __future__ import annotations
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -45,17 +44,17 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-class _PublicAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+class PublicClient:
+    """POSTs to inboxes over kept-alive connections (urllib3: a melding costs the register ≈0.15 ms of CPU
+    here, a requests session ≈0.3), every new connection checked; no redirects, no retries (delivery has
+    its own backoff), no proxy from the environment (a proxy would be the address checked, not the inbox)."""
 
+    def __init__(self) -> None:
+        self.pool = urllib3.PoolManager(num_pools=64, maxsize=8, retries=False)
+        self.pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
-def public_session() -> requests.Session:
-    """A requests session whose every connection is checked (no proxy from the environment either:
-    a proxy would be the address checked, not the inbox)."""
-    session = requests.Session()
-    session.trust_env = False
-    for scheme in ("http://", "https://"):
-        session.mount(scheme, _PublicAdapter())
-    return session
+    def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+        """The receiver's status; PrivateAddress, or a urllib3 error when it could not be sent."""
+        response = self.pool.request("POST", url, body=body, headers=headers, timeout=timeout, redirect=False,
+                                     preload_content=True)
+        return response.status
