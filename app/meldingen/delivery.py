@@ -92,6 +92,11 @@ class Delivery:
         self._lock_file = None
         self._active: dict[str, Subscription] = {}
         self._loaded: tuple[float, int] | None = None  # (monotonic time, generation) of the last load
+        # The outbox's end: this process's commits say theirs when they wake delivery; the store is asked at
+        # most every `poll` seconds (for commits of other processes), not after every commit.
+        self._committed = 0
+        self._latest: tuple[float, int] | None = None  # (monotonic time, sequence) of the last store read
+        self._index: tuple[object, int, dict[str, list[Lane]]] | None = None  # lanes by gemeente
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Delivery:
@@ -99,8 +104,10 @@ class Delivery:
         self._thread.start()
         return self
 
-    def wake(self, *_args) -> None:
-        """A commit happened (CommandHandler listener): look at the outbox now."""
+    def wake(self, _vcode: str | None = None, sequence: int | None = None) -> None:
+        """A commit happened (CommandHandler listener: vcode, sequence): look at the outbox now."""
+        if isinstance(sequence, int):
+            self._committed = max(self._committed, sequence)
         self._wake.set()
 
     def stop(self) -> None:
@@ -145,7 +152,7 @@ class Delivery:
         active = self._active_subscriptions()
         if not active and not self.lanes:
             return False  # nobody to push to: no store read after every commit (a round trip on the remote engine)
-        latest = self.store.latest_sequence()
+        latest = self._outbox_end()
         with self._lock:
             for gone in set(self.lanes) - set(active):
                 del self.lanes[gone]
@@ -163,6 +170,12 @@ class Delivery:
         self._dispatch()
         return high < latest
 
+    def _outbox_end(self) -> int:
+        now = time.monotonic()
+        if self._latest is None or now - self._latest[0] >= self.poll:
+            self._latest = (now, self.store.latest_sequence())
+        return max(self._latest[1], self._committed)
+
     def _active_subscriptions(self) -> dict[str, Subscription]:
         """Push subscriptions, re-read at most every VR_MELDINGEN_POLL seconds (not on every commit)."""
         now = time.monotonic()
@@ -179,13 +192,27 @@ class Delivery:
         return events
 
     def _distribute(self, events: list[Event], high: int) -> None:
+        """Each event to the lanes of its gemeenten only (not every lane for every event), in outbox order."""
         with self._lock:
+            index = self._lanes_by_gemeente()
+            for event in events:
+                lanes = {id(lane): lane for code in event.gemeenten for lane in index.get(code, ())}
+                for lane in lanes.values():
+                    if (event.sequence > lane.upto and event.position > lane.sub.position
+                            and lane.sub.wants(event) and self.lanes.get(lane.sub.id) is lane):
+                        lane.queue.append(event)
             for lane in self.lanes.values():
-                if lane.upto >= high:
-                    continue
-                lane.queue += [e for e in events if e.sequence > lane.upto and e.position > lane.sub.position
-                               and lane.sub.wants(e)]
-                lane.upto = high
+                lane.upto = max(lane.upto, high)
+
+    def _lanes_by_gemeente(self) -> dict[str, list[Lane]]:
+        """Rebuilt when the subscriptions were reloaded or a lane was dropped (under self._lock)."""
+        if self._index is None or self._index[0] is not self._active or self._index[1] != len(self.lanes):
+            index: dict[str, list[Lane]] = {}
+            for lane in self.lanes.values():
+                for code in lane.sub.gemeenten:
+                    index.setdefault(code, []).append(lane)
+            self._index = (self._active, len(self.lanes), index)
+        return self._index[2]
 
     def _dispatch(self) -> None:
         now = time.monotonic()
