@@ -35,7 +35,7 @@ from app.auth.keys import KeyRing
 from app.meldingen import activity
 from app.meldingen.events import Event
 from app.meldingen.public_session import PrivateAddress, PublicClient
-from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions, private_target
+from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
 
@@ -285,9 +285,8 @@ class Delivery:
         threading.Timer(delay, self.wake).start()
 
     def send(self, sub: Subscription, event: Event) -> str | None:
-        """POST one melding; None when the receiver took it (2xx), else why not."""
-        if private_target(sub.inbox):
-            return PRIVATE
+        """POST one melding; None when the receiver took it (2xx), else why not. A private inbox is refused
+        by the client on the address it connected to (PrivateAddress), not by resolving the name first."""
         body = json.dumps(activity.activity(self.base, event), ensure_ascii=False)
         sent_at = datetime.now(UTC)
         headers = {"Content-Type": CONTENT_TYPES[sub.channel], "webhook-id": event.key,

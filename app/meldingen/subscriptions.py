@@ -227,18 +227,6 @@ def local_allowed() -> bool:
     return os.environ.get("VR_MELDINGEN_LOKAAL") == "1"
 
 
-def private_target(url: str) -> bool:
-    """True when the inbox's host resolves to a non-public address (checked before every delivery)."""
-    if local_allowed():
-        return False
-    parts = urlsplit(url)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except (OSError, UnicodeError):
-        return False  # unresolvable: the POST fails and is retried like any unreachable inbox
-    return any(is_private_address(info[4][0]) for info in infos)
-
-
 def _is_localhost(host: str) -> bool:
     name = host.rstrip(".").lower()  # "localhost." is the same name
     return name == "localhost" or name.endswith(".localhost")  # RFC 6761: always loopback
@@ -252,7 +240,7 @@ def is_private_address(host: str) -> bool:
     try:  # the other ways to write an IPv4 address that resolvers and URL parsers accept: 127.1, 0x7f000001,
         packed = socket.inet_aton(host)  # 2130706433, 0177.0.0.1, 0
     except OSError:
-        return False  # a name, not an address: its addresses are checked before every delivery
+        return False  # a name, not an address: delivery checks the address it connects to
     return not ipaddress.IPv4Address(packed).is_global
 
 
