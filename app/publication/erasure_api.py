@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 
 from app.auth import audit
 from app.auth.access import principal
+from app.domain.errors import small_body
 from app.publication.problems import problem
 from app.store import erasure
 from app.validation import formats, json_body
@@ -29,12 +30,8 @@ def _body(allowed: set[str]) -> dict:
         message = "Stuur een JSON-object (Content-Type: application/json)."
         raise CommandRejected(400, "ongeldige-json", "Ongeldige aanvraag", message,
                               [FieldError("", "geen-object", message)])
-    unknown = sorted(set(body) - allowed)
-    if unknown:  # an erasure is irreversible: never run it while ignoring part of what was asked
-        message = f"'{unknown[0]}' is geen gekende eigenschap op deze plaats."
-        raise CommandRejected(400, "onbekende-eigenschap", "Ongeldige aanvraag", message,
-                              [FieldError(key, "onbekende-eigenschap", f"'{key}' is geen gekende eigenschap op deze "
-                                                                       "plaats.") for key in unknown])
+    # an erasure is irreversible: never run it while ignoring part of what was asked
+    small_body(body, allowed, "{" + ", ".join(f'"{key}": "…"' for key in sorted(allowed)) + "}")
     reason = body.get("reden")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500 or formats.contains_html(reason):
         raise CommandRejected(400, "reden", "Ongeldige reden",
