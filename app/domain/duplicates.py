@@ -28,10 +28,14 @@ STOP_WORDS = {
 SYNONYMS = {"st": "sint"}
 
 
+NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", " ", text.replace(".", "")).strip()
+    text = text.lower()
+    if not text.isascii():  # only then is there anything to decompose
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return NOT_ALNUM.sub(" ", text.replace(".", "")).strip()
 
 
 def normalise_name(name: str, places: set[str]) -> str:

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from app.domain import clock, codelists
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 MONTHS = {
     "jan": 1, "januari": 1, "feb": 2, "febr": 2, "februari": 2, "mrt": 3, "maa": 3, "maart": 3, "apr": 4,
     "april": 4, "mei": 5, "jun": 6, "juni": 6, "jul": 7, "juli": 7, "aug": 8, "augustus": 8, "sep": 9,
@@ -51,9 +52,10 @@ def error(message: str, fix: str) -> Note:
 
 def fold(text: str) -> str:
     """Lower case, no accents, '&' as 'en', only letters and digits separated by single spaces."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("&", " en "))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+    text = text.casefold().replace("&", " en ")
+    if not text.isascii():  # only then is there anything to decompose
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return _NOT_ALNUM.sub(" ", text).strip()
 
 
 def spoken(day: date) -> str:

@@ -12,18 +12,31 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+WORD = re.compile(r"\w+")
+
 
 def fold(word: str) -> str:
     """Lower case without diacritics, as the FTS5 tokenizer (unicode61 remove_diacritics 2) folds."""
+    if word.isascii():  # nearly every word: nothing to decompose
+        return word.lower()
     return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
 
 
 def words_of(text: str | None) -> list[str]:
-    return re.findall(r"\w+", text or "", re.UNICODE)
+    return WORD.findall(text or "")
+
+
+@lru_cache(maxsize=1 << 16)
+def _kept(word: str) -> str | None:
+    """The folded word if the vocabulary keeps it. Cached: an import indexes the same names, streets and
+    places thousands of times, and folding them again was the largest part of indexing a record."""
+    folded = fold(word)
+    return folded if Vocabulary.wanted(folded) else None
 
 
 class Vocabulary:
@@ -40,12 +53,12 @@ class Vocabulary:
 
     def learn(self, texts: Iterable[str | None]) -> None:
         """Count the words of one more record."""
-        for word in {fold(w) for text in texts for w in words_of(text)}:
-            if self.wanted(word):
-                if word not in self.frequency:
-                    bisect.insort(self.terms, word)
-                    self.by_length.setdefault(len(word), []).append(word)
-                self.frequency[word] = self.frequency.get(word, 0) + 1
+        raw = {w for text in texts if text for w in WORD.findall(text)}
+        for word in {kept for w in raw if (kept := _kept(w))}:
+            if word not in self.frequency:
+                bisect.insort(self.terms, word)
+                self.by_length.setdefault(len(word), []).append(word)
+            self.frequency[word] = self.frequency.get(word, 0) + 1
 
     def starts_a_word(self, folded: str) -> bool:
         at = bisect.bisect_left(self.terms, folded)

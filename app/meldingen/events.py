@@ -8,7 +8,7 @@ changed, never a value of personal data: whoever may read it follows the version
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Event type → may only reach subscribers who may read restricted data.
 EVENT_TYPES: dict[str, bool] = {
@@ -72,7 +72,9 @@ class Event:
         return f"{self.sequence}-{self.index}"
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        """Shallow (every field is a str, int, None or tuple of str): dataclasses.asdict deep-copies,
+        which cost more than the rest of recording a new vereniging's event in an import."""
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["gemeenten"], data["fields"] = list(self.gemeenten), list(self.fields)
         return data
 
@@ -80,6 +82,9 @@ class Event:
     def from_dict(cls, data: dict) -> Event:
         return cls(**{**data, "gemeenten": tuple(data.get("gemeenten", ())), "fields": tuple(data.get("fields", ()))})
 
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Event))
 
 def classify(old: dict | None, new: dict | None, activity: str) -> list[tuple[str, tuple[str, ...]]]:
     """The event types of one change, each with the fields it concerns, in a fixed order."""
