@@ -236,7 +236,7 @@ class RegisterStore(ABC):
 
     # -- counters and bookkeeping -----------------------------------------------------------------------
     def counters(self) -> Counters:
-        return _counters(self.bookkeeping(keys.REGISTER))
+        return counters_of(self.bookkeeping(keys.REGISTER))
 
     def latest_sequence(self) -> int:
         return self.counters().sequence
@@ -581,7 +581,7 @@ class RegisterStore(ABC):
         """
         underway = self._inflight  # taken before the store is read (see _guard_facts)
         facts = self._guard_facts(changes, underway)
-        sequence, last_vcode, last_time = astuple(_counters(facts.get(keys.REGISTER.value, {})))
+        sequence, last_vcode, last_time = astuple(counters_of(facts.get(keys.REGISTER.value, {})))
         first = (sequence, last_vcode, last_time)
         outcomes: list[Allocation | BaseException] = []
         delete: list[Quad] = []
@@ -631,7 +631,8 @@ class RegisterStore(ABC):
         be once `underway` (a group being written meanwhile) is: its system quads are laid over what
         the store answers. Laying them over a store that already has them changes nothing, so it does
         not matter whether that write ends before or after the read."""
-        subjects = {keys.REGISTER.value}
+        known = self._known_counters()
+        subjects = set() if known is not None else {keys.REGISTER.value}
         for change in changes:
             subjects.update(k.value for k in change.unique_keys)
             if change.subject:
@@ -639,12 +640,20 @@ class RegisterStore(ABC):
             if change.idempotency is not None:
                 subjects.add(change.idempotency.value)
         facts: dict[str, dict[str, str]] = {}
-        for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
-                                f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
-            keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
+        if known is not None:
+            facts[keys.REGISTER.value] = dict(known)
+        if subjects:
+            for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
+                                    f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
+                keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
         if underway is not None:
-            _lay_over(facts, subjects, underway)
+            _lay_over(facts, subjects | {keys.REGISTER.value}, underway)
         return facts
+
+    def _known_counters(self) -> dict[str, str] | None:
+        """The register's counters as facts, when this process knows them without asking the store
+        (the embedded engine, which alone can write its store); None: they are read with the guards."""
+        return None
 
     def _write(self, delete: list[Quad], insert: list[Quad | NQuads], before: tuple[int, int, str],
                after: tuple[int, int, str]) -> None:
@@ -761,7 +770,7 @@ def keep_fact(found: dict[str, str], predicate: str, value: str) -> None:
     found[name] = value
 
 
-def _counters(facts: dict[str, str]) -> Counters:
+def counters_of(facts: dict[str, str]) -> Counters:
     def local(term: NamedNode) -> str:
         return term.value.removeprefix(VRX)
 
