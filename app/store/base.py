@@ -150,6 +150,8 @@ class RegisterStore(ABC):
         self.sealing: list[Callable[[], AbstractContextManager]] = []
         self.written: list[Callable[[], None]] = []
         self._inflight: _Prepared | None = None  # the group being written while the next one is prepared
+        # The counters as this process last wrote or read them: a hint, confirmed by point lookups before use.
+        self._seen_counters: tuple[int, int, str] | None = None
 
     # -- engine primitives -----------------------------------------------------------------------------
     @abstractmethod
@@ -236,9 +238,20 @@ class RegisterStore(ABC):
 
     # -- counters and bookkeeping -----------------------------------------------------------------------
     def counters(self) -> Counters:
-        return counters_of(self.bookkeeping(keys.REGISTER))
+        found = counters_of(self.bookkeeping(keys.REGISTER))
+        self._seen_counters = astuple(found)
+        return found
 
     def latest_sequence(self) -> int:
+        """The last committed sequence number. Asked before every search (has another process
+        committed?): when the counters this process saw last are still in the store, a point lookup
+        says so; scanning the register's facts costs more with every commit, each of which leaves a
+        removed counter behind until the store compacts (measured on the embedded engine: 0.13 ms
+        after 500 commits, 1.2 ms after 4,000)."""
+        hint = self._seen_counters
+        if hint is not None and any(True for _ in self._select(
+                f"SELECT * WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ {_probe(counter_quads(hint)[0])} }} }} LIMIT 1")):
+            return hint[0]
         return self.counters().sequence
 
     def bookkeeping(self, subject: NamedNode) -> dict[str, str]:
@@ -620,7 +633,9 @@ class RegisterStore(ABC):
             self._write(prepared.delete, prepared.insert, prepared.before, prepared.after)
         except BaseException as exc:
             prepared.failed = exc
+            self._seen_counters = None
             raise
+        self._seen_counters = prepared.after
         for change, outcome in zip(prepared.changes, prepared.outcomes, strict=True):
             if change.on_commit is not None and isinstance(outcome, Allocation):
                 change.on_commit(outcome)
@@ -632,7 +647,8 @@ class RegisterStore(ABC):
         the store answers. Laying them over a store that already has them changes nothing, so it does
         not matter whether that write ends before or after the read."""
         known = self._known_counters()
-        subjects = set() if known is not None else {keys.REGISTER.value}
+        hint = self._seen_counters if known is None else None
+        subjects = set() if known is not None or hint is not None else {keys.REGISTER.value}
         for change in changes:
             subjects.update(k.value for k in change.unique_keys)
             if change.subject:
@@ -642,10 +658,14 @@ class RegisterStore(ABC):
         facts: dict[str, dict[str, str]] = {}
         if known is not None:
             facts[keys.REGISTER.value] = dict(known)
-        if subjects:
-            for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ VALUES ?k {{ "
-                                    f"{' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }} }}"):
+        branches = [f"{{ VALUES ?k {{ {' '.join(f'<{s}>' for s in subjects)} }} ?k ?p ?o }}"] if subjects else []
+        branches += [_probe(quad) for quad in counter_quads(hint)] if hint is not None else []
+        if branches:
+            for row in self._select(f"SELECT ?k ?p ?o WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ "
+                                    f"{' UNION '.join(branches)} }} }}"):
                 keep_fact(facts.setdefault(row[0].value, {}), row[1].value, row[2].value)
+        if hint is not None and len(facts.get(keys.REGISTER.value, {})) < len(counter_quads(hint)):
+            facts[keys.REGISTER.value] = self.bookkeeping(keys.REGISTER)  # another process committed since
         if underway is not None:
             _lay_over(facts, subjects | {keys.REGISTER.value}, underway)
         return facts
@@ -768,6 +788,13 @@ def keep_fact(found: dict[str, str], predicate: str, value: str) -> None:
             found[name] = value
         return
     found[name] = value
+
+
+def _probe(quad: Quad) -> str:
+    """A SPARQL group that finds this exact system quad by a point lookup, bound as ?k ?p ?o (a scan of
+    the subject would step over every removed counter the store still keeps)."""
+    return (f"{{ {quad.subject} {quad.predicate} {quad.object} BIND({quad.subject} AS ?k) "
+            f"BIND({quad.predicate} AS ?p) BIND({quad.object} AS ?o) }}")
 
 
 def counters_of(facts: dict[str, str]) -> Counters:

@@ -119,6 +119,9 @@ class EmbeddedStore(RegisterStore):
     def counters(self) -> Counters:
         return counters_of(self._known_counters())
 
+    def latest_sequence(self) -> int:
+        return self.counters().sequence
+
     def _write(self, delete: list[Quad], insert: list[Quad | NQuads], before: tuple[int, int, str],
                after: tuple[int, int, str]) -> None:
         """A large insert-only commit (a batch of new verenigingen: an import) is ingested, not transacted.
