@@ -62,13 +62,13 @@ def audience(caller: Principal | None, surface: str) -> Audience:
         return PUBLIC
     ip, endpoint = request.remote_addr, f"{request.method} {request.path}"
 
-    def log(operation: str, iris: Sequence[str], many: bool, details: dict) -> None:
+    def log(operation: str, iris: Sequence[str], many: bool, answer: bool, details: dict) -> None:
         vcodes = sorted({match.group(1) for iri in iris for match in VCODE.finditer(iri)})
         if many:  # a dump: how many, not a list of the whole register
             vcode, details = None, {"aantal": len(vcodes), **details}
         else:
             vcode = vcodes[0] if len(vcodes) == 1 else None
-            if details.pop("vCodes", False) or len(vcodes) > 1:
+            if answer or len(vcodes) > 1:  # a query's answer lists what it named, even nothing
                 details = {"vCodes": vcodes[:1000], **details}
         event = _event(operation, caller, vcode, details)
         event.update(ip=ip, endpoint=endpoint)

@@ -21,7 +21,8 @@ from app.namespaces import (
 )
 
 # (surface, IRIs read, whether it was a bulk read, details): writes the audit entry or raises (no unlogged read)
-ReadLog = Callable[[str, Sequence[str], bool, dict], None]
+# (surface, IRIs read, many: a dump, answer: a query's answer, details); raises when it cannot log
+ReadLog = Callable[[str, Sequence[str], bool, bool, dict], None]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Audience:
         the register's own reads (REGISTER: the write path, the CLI). `answer`: a query's answer, which
         is logged with the records it names even when it names none (a count over restricted data)."""
         if self.restricted and self.log is not None and (iris or answer):
-            self.log(self.surface, iris, many, {"vCodes": True, **details} if answer else details)
+            self.log(self.surface, iris, many, answer, details)
 
 
 PUBLIC = Audience(False)
