@@ -4,17 +4,23 @@ compiled-shapes fast path gives the same verdicts as a plain pyshacl.validate ca
 from __future__ import annotations
 
 import copy
+import signal
+import subprocess
+import sys
+import time
 
 import pyshacl
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 from rdflib.namespace import RDF, SH
 
+from app import paths
 from app.domain import mapping
 from app.domain.parse import parse_registration
 from app.namespaces import GRAPH_PUBLIC, REGORG, SCHEMA, SKOS, XSD
 from app.validation import shacl
 from tests.conftest import BASE, VALID_BODY
+from tests.test_import import alive, children
 
 ROOT = f"{BASE}/id/vereniging/V0001001"
 
@@ -113,3 +119,21 @@ def test_a_warmed_in_process_pool_has_the_shapes_compiled_before_the_first_check
     shacl._turbo_shapes.cache_clear()
     shacl.ShaclPool(0).warm()
     assert shacl._turbo_shapes.cache_info().currsize == 1
+
+
+def test_validation_workers_end_with_their_process():
+    """kill -9 of a register started with VR_SHACL_WORKERS leaves no worker behind."""
+    code = ("import time; from app.validation.shacl import ShaclPool; pool = ShaclPool(2); pool.warm(); "
+            "print('klaar', flush=True); time.sleep(600)")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=paths.ROOT, stdout=subprocess.PIPE)
+    try:
+        assert process.stdout.readline().strip() == b"klaar"
+        workers = children(process.pid)
+        assert len(workers) >= 2 and all(alive(pid) for pid in workers)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)

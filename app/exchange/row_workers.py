@@ -10,9 +10,6 @@ file, and applies what comes back exactly as if it had computed it itself.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from app.domain import duplicates
@@ -22,6 +19,7 @@ from app.domain.versions import Initiator, Provenance
 from app.exchange.importer import Importer, Item, RowReader, steady_heap
 from app.exchange.rows import Mapping
 from app.exchange.spreadsheet import Row
+from app.parent_watch import end_with_parent
 from app.validation import shacl
 
 _worker: dict = {}  # this worker process's settings (set once by _start)
@@ -29,20 +27,11 @@ _worker: dict = {}  # this worker process's settings (set once by _start)
 
 def _start(mapping: Mapping, columns: dict[int, str], initiator: Initiator, reason: str, base: str, secret: bytes,
            engine: str, dry_run: bool) -> None:
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+    end_with_parent()
     _worker.update(reader=RowReader(mapping, columns, initiator), initiator=initiator, reason=reason, base=base,
                    secret=secret, engine=engine, dry_run=dry_run)
     shacl.compile_shapes(engine)
     steady_heap()
-
-
-def _end_with(sentinel: int) -> None:
-    """End this worker when the importing process is gone (even by kill -9): the pool's queue is shared with
-    the other workers, so a worker waiting on it would otherwise never see its end."""
-    multiprocessing.connection.wait([sentinel])
-    os._exit(1)
 
 
 def check_rows(pairs: list[tuple[Item, Row]]) -> tuple[list[Item], list[tuple[str, Prechecked] | None]]:

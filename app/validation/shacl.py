@@ -28,6 +28,7 @@ from pyshacl.shapes_graph import ShapesGraph
 from rdflib.namespace import SH, XSD, NamespaceManager
 
 from app import paths
+from app.parent_watch import end_with_parent
 from app.validation import shacl_paths
 from app.validation.errors import FieldError
 
@@ -259,6 +260,11 @@ def _warm_up() -> None:
     _turbo_shapes()
 
 
+def _start_worker() -> None:
+    end_with_parent()
+    _warm_up()
+
+
 def compile_shapes(engine: str = "turbo") -> None:
     """Compile the shapes for `engine` now (a worker process, before its first batch)."""
     if engine == "turbo":
@@ -282,7 +288,7 @@ class ShaclPool:
         if workers > 0:
             # spawn: the parent runs threads (web server), which fork does not mix well with.
             self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_warm_up)
+                                                 initializer=_start_worker)
 
     def warm(self) -> None:
         """Compile the shapes now (a server calls this before it listens), not in the first request."""
