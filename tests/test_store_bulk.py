@@ -3,6 +3,7 @@ ingestion, its new counters with it, the old counters removed right after (oxigr
 
 from __future__ import annotations
 
+import pyoxigraph
 import pytest
 from pyoxigraph import Quad
 
@@ -11,7 +12,7 @@ from app.domain.versions import Initiator, Provenance
 from app.exchange.importer import run_import
 from app.register import Register
 from app.store import keys
-from app.store.base import counter_quads
+from app.store.base import canonical_time, counter_quads
 from tests.conftest import valid_body
 from tests.test_import import GENT, count_verenigingen, rows, write_csv
 
@@ -75,3 +76,13 @@ def test_the_search_index_gets_from_a_batch_what_it_would_read_back(tmp_path, re
     for (vcode,) in index.db.execute("SELECT vcode FROM vereniging").fetchall():
         index._index(vcode)  # read back from the store, as a single write or a catch-up does
     assert snapshot() == from_batch
+
+
+@pytest.mark.parametrize("written", ["2026-12-01T06:56:16.440440Z", "2026-12-01T06:56:16.000000Z",
+                                     "2026-12-01T06:56:16.000001Z", "2026-12-01T06:56:16Z"])
+def test_counters_from_memory_read_as_the_store_gives_them_back(written):
+    """The embedded engine keeps the counters it wrote in memory; its timestamp must read as the store's."""
+    store = pyoxigraph.Store()
+    store.add(Quad(keys.REGISTER, keys.LAST_TIMESTAMP, keys.timestamp_literal(written), keys.G_SYSTEM))
+    (read,) = [q.object.value for q in store.quads_for_pattern(keys.REGISTER, None, None, None)]
+    assert canonical_time(written) == read

@@ -9,6 +9,7 @@ Audience, never a graph list, so public code cannot name a restricted graph.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from abc import ABC, abstractmethod
@@ -802,7 +803,20 @@ def counters_of(facts: dict[str, str]) -> Counters:
         return term.value.removeprefix(VRX)
 
     return Counters(int(facts.get(local(keys.SEQUENCE), 0)), int(facts.get(local(keys.LAST_VCODE), 0)),
-                    facts.get(local(keys.LAST_TIMESTAMP), ""))
+                    canonical_time(facts.get(local(keys.LAST_TIMESTAMP), "")))
+
+
+def canonical_time(text: str) -> str:
+    """An xsd:dateTime in UTC as a store gives it back (no trailing zeros in the fraction, none at all
+    for whole seconds): the counters read the same whether they come from the store or from memory."""
+    found = _UTC_TIME.fullmatch(text)
+    if found is None:
+        return text
+    fraction = (found[2] or "").rstrip("0")
+    return f"{found[1]}.{fraction}Z" if fraction else f"{found[1]}Z"
+
+
+_UTC_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z")
 
 
 def _check_guard(change: Change, facts: dict[str, dict[str, str]], claimed: set[str]) -> None:

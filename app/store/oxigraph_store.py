@@ -35,8 +35,12 @@ from app.store.recovery import Recovering
 ASSOCIATED = PROV + "wasAssociatedWith"
 # From this many quads on, an insert-only commit is written as an SST ingestion (see _write).
 BULK_QUADS = 20_000
-# Quads written through transactions after which the memtable is flushed (see _written).
+# Quads written through transactions after which the memtable is flushed (see _written); a SPARQL update
+# (a meldingen position, a subscription, an erasure) counts as UPDATE_WEIGHT quads: it changes a few, but
+# the values it replaces stay in the memtable as tombstones its next scan of the same subject steps over
+# (a subscription's position update: 0.08 ms at first, 1.57 ms after 20,000; 0.24 ms flushed every 1,000).
 FLUSH_QUADS = 100_000
+UPDATE_WEIGHT = 100
 
 
 _COUNTERS = {keys.SEQUENCE, keys.LAST_VCODE, keys.LAST_TIMESTAMP}
@@ -72,6 +76,7 @@ class EmbeddedStore(RegisterStore):
         self._counter_quads: list[Quad] | None = None
         self._unflushed = 0  # quads written since the last flush
         self._flushing = threading.Lock()  # held while a background flush runs
+        self._flusher: threading.Thread | None = None
 
     @property
     def _store(self) -> Store:
@@ -88,9 +93,16 @@ class EmbeddedStore(RegisterStore):
         return self._store.query(query, **kwargs)
 
     def _update(self, update: str) -> None:
-        self._counter_quads = None  # an update outside _write may move them (claim): read them again
         with self._engine.writing():
             self._store.update(update)
+        self._written(UPDATE_WEIGHT)
+
+    def claim(self, base: str) -> tuple[str, str]:
+        """The one write besides _write that sets the counters (a new store's first ones)."""
+        try:
+            return super().claim(base)
+        finally:
+            self._counter_quads = None
 
     # -- the counters, known in memory ------------------------------------------------------------------
     def _held_counters(self) -> list[Quad]:
@@ -158,7 +170,8 @@ class EmbeddedStore(RegisterStore):
         if self._unflushed < FLUSH_QUADS or not self._flushing.acquire(blocking=False):
             return
         self._unflushed = 0
-        threading.Thread(target=self._flush_in_background, name="opslag-flush", daemon=True).start()
+        self._flusher = threading.Thread(target=self._flush_in_background, name="opslag-flush", daemon=True)
+        self._flusher.start()
 
     def _flush_in_background(self) -> None:
         try:
@@ -166,6 +179,7 @@ class EmbeddedStore(RegisterStore):
             if engine is not None:
                 engine.flush()
         finally:
+            engine = None  # the thread must not keep the store open (close() waits for it, then reopens may follow)
             self._flushing.release()
 
     def _write_counted(self, stale: list[Quad], delete: list[Quad], insert: list[Quad | NQuads],
@@ -198,8 +212,9 @@ class EmbeddedStore(RegisterStore):
 
     def close(self) -> None:
         """Flush and release the directory (RocksDB's lock goes with the last reference)."""
-        with self._flushing:  # a background flush ends first
-            pass
+        flusher = self._flusher
+        if flusher is not None:  # a background flush ends first, and lets go of the store
+            flusher.join()
         if self._engine is not None:
             self._engine.flush()
             if self.path is not None:
