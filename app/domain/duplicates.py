@@ -14,10 +14,10 @@ import hashlib
 import hmac
 import json
 import re
-import unicodedata
 
 from rapidfuzz import fuzz
 
+from app.domain.accents import without_accents
 from app.store import RegisterStore
 
 THRESHOLD = 84  # calibrated on the official test cases (typos, stop words, gemeente in the name)
@@ -32,10 +32,7 @@ NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    text = text.lower()
-    if not text.isascii():  # only then is there anything to decompose
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return NOT_ALNUM.sub(" ", text.replace(".", "")).strip()
+    return NOT_ALNUM.sub(" ", without_accents(text.lower()).replace(".", "")).strip()
 
 
 def normalise_name(name: str, places: set[str]) -> str:

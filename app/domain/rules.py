@@ -8,10 +8,10 @@ documents add "at most 3 hoofdactiviteiten".
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
 from app.domain import clock
+from app.domain.accents import without_accents
 from app.domain.errors import FieldErrors
 from app.validation import formats
 
@@ -134,8 +134,7 @@ def _locatie_key(loc: dict) -> tuple:
 
 def _fold(text: str) -> str:
     """Compare addresses like the official register: lower case, no accents, only [a-z0-9]."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return re.sub(r"[^a-z0-9]", "", "".join(ch for ch in text if not unicodedata.combining(ch)))
+    return re.sub(r"[^a-z0-9]", "", without_accents(text.lower()))
 
 
 def _contactgegevens(items: list[dict], errors: FieldErrors) -> None:

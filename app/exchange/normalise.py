@@ -9,7 +9,6 @@ the original value), or an error Note with a fix when it cannot read the cell at
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -17,6 +16,7 @@ from functools import cache
 from rapidfuzz import fuzz, process
 
 from app.domain import clock, codelists
+from app.domain.accents import without_accents
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 MONTHS = {
@@ -52,10 +52,7 @@ def error(message: str, fix: str) -> Note:
 
 def fold(text: str) -> str:
     """Lower case, no accents, '&' as 'en', only letters and digits separated by single spaces."""
-    text = text.casefold().replace("&", " en ")
-    if not text.isascii():  # only then is there anything to decompose
-        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return _NOT_ALNUM.sub(" ", text).strip()
+    return _NOT_ALNUM.sub(" ", without_accents(text.casefold().replace("&", " en "))).strip()
 
 
 def spoken(day: date) -> str:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from app.domain.accents import without_accents
+
 WORD = re.compile(r"\w+")
 
 
 def fold(word: str) -> str:
     """Lower case without diacritics, as the FTS5 tokenizer (unicode61 remove_diacritics 2) folds."""
-    if word.isascii():  # nearly every word: nothing to decompose
-        return word.lower()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
+    return without_accents(word.casefold())
 
 
 def words_of(text: str | None) -> list[str]:
