@@ -164,7 +164,7 @@ class EmbeddedStore(RegisterStore):
         Oxigraph's RocksDB keeps every write in its memtable until asked to flush, and a transaction's
         cost grows with the memtable: `Store.extend` of one registration's 200 quads cost 2.8 ms CPU in
         an empty memtable and 6.2 ms after 4,000 registrations; flushed every 500 it stayed at ≈3 ms
-        (bench/bench_writes.py prints both). Committed data is already in the write-ahead log, so the
+        (bench/bench_growth.py prints both). Committed data is already in the write-ahead log, so the
         flush runs beside the next writes instead of holding them up."""
         self._unflushed += changed
         if self._unflushed < FLUSH_QUADS or not self._flushing.acquire(blocking=False):
@@ -179,7 +179,6 @@ class EmbeddedStore(RegisterStore):
             if engine is not None:
                 engine.flush()
         finally:
-            engine = None  # the thread must not keep the store open (close() waits for it, then reopens may follow)
             self._flushing.release()
 
     def _write_counted(self, stale: list[Quad], delete: list[Quad], insert: list[Quad | NQuads],
