@@ -23,7 +23,6 @@ distance 1–2), which the portal shows as "Bedoelde u …?".
 from __future__ import annotations
 
 import array
-import fcntl
 import json
 import logging
 import re
@@ -31,8 +30,6 @@ import sqlite3
 import sys
 import threading
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +42,7 @@ from app.index import full_text
 from app.index.full_text import PROVINCES  # noqa: F401 (the portal's province labels)
 from app.index.sort_order import SortOrder, nocase, same
 from app.index.vocabulary import Vocabulary, fold, words_of
+from app.setup_lock import setting_up
 from app.store import RegisterStore
 from app.store.audience import PUBLIC
 
@@ -97,24 +95,6 @@ def record_number(vcode: str) -> int:
     return int(vcode[1:])
 
 
-@contextmanager
-def _setting_up(path: Path | None) -> Iterator[None]:
-    """One process at a time switches the file to WAL and checks its layout.
-
-    Two processes that open a new index at once (two `vr serve` of one data directory) collide on the
-    switch to WAL, which SQLite refuses at once with "database is locked" instead of waiting (measured:
-    12 of 30 starts of two processes failed), and a layout check racing another process's could drop
-    the tables that process just made. A lock file next to the index (flock: apart from SQLite's own
-    POSIX locks) makes them take turns; it is held for milliseconds.
-    """
-    if path is None:
-        yield
-        return
-    with open(path.with_name(path.name + ".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
-        yield
-
-
 class SearchIndex:
     def __init__(self, path: Path | None, store: RegisterStore | None, base: str) -> None:
         self.store, self.base = store, base
@@ -122,7 +102,7 @@ class SearchIndex:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False, timeout=30)
-        with _setting_up(path):
+        with setting_up(path):
             if path is not None:
                 # Several processes (vr serve --workers N) share this file: WAL lets them read while one writes.
                 self.db.execute("PRAGMA journal_mode=WAL")

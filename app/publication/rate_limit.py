@@ -20,35 +20,9 @@ from pathlib import Path
 from limits import parse_many, storage, strategies
 from limits.storage import MovingWindowSupport, Storage
 
+from app.setup_lock import setting_up
+
 log = logging.getLogger(__name__)
-
-
-def _prepare(db: sqlite3.Connection, patience: float = 5.0) -> None:
-    """Switch a fresh file to WAL and create the table, however many processes open it at once.
-
-    Two processes that read a new file's schema and then both want to write it deadlock in SQLite's
-    rollback-journal mode; SQLite then answers "database is locked" at once instead of waiting
-    (measured: 13 of 60 runs of four processes starting together). Retrying until `patience` is spent
-    makes the first hits of a fresh register count like every other.
-    """
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            db.execute("PRAGMA synchronous=OFF")
-            if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
-                raise sqlite3.OperationalError("database is locked")  # another process holds it: try again
-            db.execute("BEGIN IMMEDIATE")  # takes the write lock up front, waiting through the busy timeout
-            db.execute("CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL, expires REAL NOT NULL)")
-            db.execute("CREATE INDEX IF NOT EXISTS hits_key ON hits (key, at)")
-            db.execute("CREATE INDEX IF NOT EXISTS hits_expires ON hits (expires)")
-            db.execute("COMMIT")
-            return
-        except sqlite3.OperationalError as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 class SQLiteStorage(Storage, MovingWindowSupport):
@@ -73,7 +47,13 @@ class SQLiteStorage(Storage, MovingWindowSupport):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None, check_same_thread=False)
             try:
-                _prepare(db)
+                with setting_up(Path(self.path)):
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("PRAGMA synchronous=OFF")
+                    db.execute("CREATE TABLE IF NOT EXISTS hits "
+                               "(key TEXT NOT NULL, at REAL NOT NULL, expires REAL NOT NULL)")
+                    db.execute("CREATE INDEX IF NOT EXISTS hits_key ON hits (key, at)")
+                    db.execute("CREATE INDEX IF NOT EXISTS hits_expires ON hits (expires)")
             except BaseException:
                 db.close()
                 raise
