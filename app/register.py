@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
@@ -15,6 +15,7 @@ from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.index.search_index import SearchIndex
 from app.meldingen import outbox
+from app.meldingen.handoff import Handoff
 from app.namespaces import GRAPH_CODELISTS
 from app.store import BaseMismatch, RegisterStore, open_store
 from app.store.query_workers import InProcessQueries, QueryWorkers, Snapshots
@@ -31,6 +32,7 @@ class Register:
     handler: CommandHandler
     keys: KeyRing
     index: SearchIndex | None = None
+    meldingen: Handoff = field(default_factory=Handoff)  # this process's commits' meldingen, for delivery
     _query_workers: QueryWorkers | InProcessQueries | RemoteQueries | None = None
 
     @classmethod
@@ -49,7 +51,7 @@ class Register:
         with store.lease.all_held():  # processes starting together catch up one after the other
             register.index.catch_up(handler.latest_sequence)
         handler.listeners.append(register.index.changed)
-        handler.contributors.append(outbox.contributor(settings.base))  # meldingen, in each commit
+        handler.contributors.append(outbox.contributor(settings.base, register.meldingen))  # meldingen, in each commit
         handler.batch_forms[register.index.changed] = register.index.changed_many
         store.sealing.append(audit.one_fsync)  # a group commit's audit entries: one fsync, before its transaction
         return register

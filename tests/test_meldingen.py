@@ -85,7 +85,7 @@ def delivery(register, monkeypatch):
     monkeypatch.setenv("VR_MELDINGEN_RETRY", "0.05")
     monkeypatch.setenv("VR_MELDINGEN_POLL", "0.2")
     worker = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir,
-                      register.keys)
+                      register.keys, register.meldingen)
     register.handler.listeners.append(worker.wake)
     worker.start()
     yield worker

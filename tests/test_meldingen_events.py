@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 from app.domain.parse import parse_registration
-from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, classify
+from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event, classify
+from app.meldingen.handoff import Handoff
 from tests.conftest import valid_body
 
 
@@ -86,3 +87,28 @@ def test_one_change_can_raise_several_events_in_a_fixed_order():
     assert kinds(old, new) == ["gestopt", "naam-gewijzigd", "erkenning-toegekend"]
     assert all(kind in EVENT_TYPES for kind in kinds(old, new))
     assert kinds(state(), state()) == []
+
+
+def _event(sequence: int, naam: str) -> Event:
+    return Event(type="naam-gewijzigd", sequence=sequence, index=0, time="2026-01-01T00:00:00Z", vcode="V0001001",
+                 vereniging="http://x/id/vereniging/V0001001", version="http://x/v/1", naam=naam,
+                 initiator="OVO000001", initiator_iri="http://x/ovo", initiator_naam="Gent", activity="wijziging")
+
+
+def test_the_handoff_gives_delivery_only_commits_that_were_written():
+    """Events built for a commit that then failed are never handed over: a later commit with the same
+    sequence replaces them, a confirmed later sequence drops them (read from the store instead)."""
+    handoff = Handoff()
+    handoff.built(1, [_event(1, "niet bewaard")])
+    assert handoff.take(range(1, 2)) == ({}, [1])  # nobody delivers in this process: nothing is kept
+    handoff.taking = True
+    handoff.built(5, [_event(5, "mislukte poging")])
+    handoff.built(6, [_event(6, "mislukte poging")])
+    handoff.built(5, [_event(5, "geschreven")])  # the retry took sequence 5 again
+    handoff.confirm(5)
+    handoff.built(7, [_event(7, "geschreven")])
+    handoff.confirm(7)  # 6 was never written by this process (another one may have): not handed over
+    found, missing = handoff.take(range(5, 9))
+    assert {s: [e.naam for e in events] for s, events in found.items()} == {5: ["geschreven"], 7: ["geschreven"]}
+    assert missing == [6, 8]
+    assert handoff.take(range(5, 8)) == ({}, [5, 6, 7])  # handed over once; a lane starting back reads the store

@@ -3,9 +3,11 @@
 Apart from the request path: a write only records its events (in its own transaction) and wakes
 this thread, so a slow or dead inbox never slows a write. Per subscription, meldingen go out one
 by one in outbox order (so in order per vereniging); the position of the last one received is
-stored right after the receiver answered 2xx, so a restart (even kill -9) resumes where delivery
-stood: nothing lost, nothing sent twice except an event whose answer was in flight at the crash,
-which carries the same `webhook-id` so the receiver recognises it.
+stored at most POSITIONS_EVERY after the receiver answered 2xx (the positions of all
+subscriptions that moved on in one write, not one write per melding), so a restart (even kill -9)
+resumes where delivery stood: nothing lost, nothing sent twice except an event whose answer was in
+flight or received in that last fraction of a second before the crash, which carries the same
+`webhook-id` so the receiver recognises it.
 
 Every body is signed as Standard Webhooks prescribe (HMAC-SHA256 over id, timestamp and body,
 with the subscription's secret; the timestamp lets receivers refuse replays). A failing inbox is
@@ -17,9 +19,11 @@ delivers: the one holding the lock file in the data directory.
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import logging
 import os
+import ssl
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,20 +31,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import urllib3
 from standardwebhooks.webhooks import Webhook
 
 from app.auth import audit
 from app.auth.keys import KeyRing
 from app.meldingen import activity
 from app.meldingen.events import Event
+from app.meldingen.handoff import Handoff
 from app.meldingen.public_session import PrivateAddress, PublicClient
 from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
 
 log = logging.getLogger(__name__)
+
 CHUNK = 1000  # sequences read from the outbox per query
+POSITIONS_EVERY = 0.1  # seconds between writes of delivery positions (per write, every subscription that moved)
 _generation = [0]  # bumped when this process changes a subscription, so delivery reloads at once
 
 
@@ -62,7 +68,7 @@ class Lane:
     """What this process knows about one subscription's deliveries (rebuilt from the store on start)."""
 
     sub: Subscription
-    upto: int  # the outbox has been scanned for this subscription up to this sequence
+    upto: int  # the outbox has been scanned for this subscription up to max(this, Delivery._scanned)
     queue: list[Event] = field(default_factory=list)
     attempts: int = 0
     retry_at: float = 0.0
@@ -71,8 +77,10 @@ class Lane:
 
 
 class Delivery:
-    def __init__(self, store: MeldingenStore, base: str, data_dir: Path, keys: KeyRing | None = None) -> None:
+    def __init__(self, store: MeldingenStore, base: str, data_dir: Path, keys: KeyRing | None = None,
+                 handoff: Handoff | None = None) -> None:
         self.store = store
+        self.handoff = handoff or Handoff()
         self.keys = keys
         self.subscriptions = Subscriptions(store)
         self.base = base
@@ -97,6 +105,11 @@ class Delivery:
         self._committed = 0
         self._latest: tuple[float, int] | None = None  # (monotonic time, sequence) of the last store read
         self._index: tuple[object, int, dict[str, list[Lane]]] | None = None  # lanes by gemeente
+        self._scanned: int | None = None  # every lane has had the outbox up to max(lane.upto, this)
+        self._synced: dict[str, Subscription] | None = None  # the load the lanes were last brought in line with
+        self._ready: set[str] = set()  # lanes to look at in the next dispatch
+        self._moved: dict[str, Event] = {}  # subscription id → last event received, position not stored yet
+        self._moved_since: float | None = None  # monotonic time of the oldest unstored position
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Delivery:
@@ -108,6 +121,7 @@ class Delivery:
         """A commit happened (CommandHandler listener: vcode, sequence): look at the outbox now."""
         if isinstance(sequence, int):
             self._committed = max(self._committed, sequence)
+            self.handoff.confirm(sequence)
         self._wake.set()
 
     def stop(self) -> None:
@@ -116,21 +130,45 @@ class Delivery:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._store_positions(now=True)
         if self._lock_file is not None:
             self._lock_file.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            more = False
             if self._holds_lock():
                 try:
                     more = self.round()
                 except Exception:  # the store may be briefly unavailable: try again next round
                     log.exception("meldingen: bezorgronde mislukt")
-                    more = False
-                if more:
-                    continue
-            self._wake.wait(self.poll)
+                self._store_positions()
+            if not more:
+                self._wake.wait(self._pause())
+
+    def _pause(self) -> float:
+        """Until the next round: the poll interval, or less when positions wait to be stored."""
+        with self._lock:
+            if self._moved_since is None:
+                return self.poll
+            return min(self.poll, max(0.0, self._moved_since + POSITIONS_EVERY - time.monotonic()))
+
+    def _store_positions(self, now: bool = False) -> None:
+        """Write the positions of every subscription that moved on, in one update, POSITIONS_EVERY after the
+        oldest of them (or `now`); kept for the next try when the store refuses."""
+        with self._lock:
+            if not self._moved or not now and time.monotonic() - self._moved_since < POSITIONS_EVERY:
+                return
+            moved, self._moved, self._moved_since = self._moved, {}, None
+        try:
+            self.subscriptions.advanced(moved)
+        except Exception:
+            log.exception("meldingen: bezorgposities niet opgeslagen; de volgende ronde probeert opnieuw")
+            with self._lock:
+                for sub_id, event in moved.items():
+                    self._moved.setdefault(sub_id, event)  # a later position that came in meanwhile wins
+                self._moved_since = self._moved_since or time.monotonic()
 
     def _holds_lock(self) -> bool:
         """One delivering process per register (several `vr serve` workers share the data dir)."""
@@ -144,31 +182,46 @@ class Delivery:
             handle.close()
             return False
         self._lock_file = handle
+        self.handoff.taking = True
         return True
 
     # -- one round: read the outbox once, hand each subscription its events --------------------------------
     def round(self) -> bool:
-        """Scan new commits and start deliveries; True when there is more outbox to read at once."""
+        """Scan new commits and start deliveries; True when there is more outbox to read at once.
+
+        A round costs what the new commits bring, not what the subscriptions number: the lanes are
+        brought in line with the subscriptions only when those were (re)loaded, every lane stands at
+        least at `_scanned`, and only lanes that got events (or wait for a retry) are looked at.
+        """
         active = self._active_subscriptions()
         if not active and not self.lanes:
             return False  # nobody to push to: no store read after every commit (a round trip on the remote engine)
         latest = self._outbox_end()
+        if active is not self._synced:
+            self._sync_lanes(active, latest)
+        low = self._scanned
+        high = min(latest, low + CHUNK)
+        if high > low:
+            self._distribute(self._events(range(low + 1, high + 1)), low, high)
+        self._dispatch()
+        return high < latest
+
+    def _sync_lanes(self, active: dict[str, Subscription], latest: int) -> None:
+        """After a (re)load: a lane per active subscription, starting where its stored position says."""
         with self._lock:
             for gone in set(self.lanes) - set(active):
                 del self.lanes[gone]
+            floor = latest if self._scanned is None else self._scanned
             for sub in active.values():
                 lane = self.lanes.get(sub.id)
                 if lane is None:
                     self.lanes[sub.id] = Lane(sub, sub.position[0] - 1 if sub.position[1] < AFTER_ALL
                                               else sub.position[0], failing_since=_since(sub.error_since))
                 else:
-                    lane.sub = sub
-            low = min((lane.upto for lane in self.lanes.values()), default=latest)
-        high = min(latest, low + CHUNK)
-        if high > low:
-            self._distribute(self._events(range(low + 1, high + 1)), high)
-        self._dispatch()
-        return high < latest
+                    lane.sub, lane.upto = sub, max(lane.upto, floor)
+            self._scanned = min((lane.upto for lane in self.lanes.values()), default=latest)
+            self._ready.update(self.lanes)  # a safety net: every lane is looked at once per load
+            self._synced = active
 
     def _outbox_end(self) -> int:
         now = time.monotonic()
@@ -186,23 +239,27 @@ class Delivery:
         return self._active
 
     def _events(self, sequences: range) -> list[Event]:
-        events = []
-        for _, payload in sorted(self.store.events(list(sequences)).items()):
-            events += [Event.from_dict(item) for item in json.loads(payload)]
-        return events
+        """The events of these commits in outbox order: this process's own from the hand-off, the rest
+        (other processes, a subscription starting back in the outbox) read from the store."""
+        found, missing = self.handoff.take(sequences)
+        if missing:
+            for sequence, payload in self.store.events(missing).items():
+                found[sequence] = [Event.from_dict(item) for item in json.loads(payload)]
+        return [event for _, events in sorted(found.items()) for event in events]
 
-    def _distribute(self, events: list[Event], high: int) -> None:
-        """Each event to the lanes of its gemeenten only (not every lane for every event), in outbox order."""
+    def _distribute(self, events: list[Event], low: int, high: int) -> None:
+        """Each event to the lanes of its gemeenten only (not every lane for every event), in outbox order.
+        A lane stands at max(lane.upto, low): lanes are not touched one by one when the scan moves on."""
         with self._lock:
             index = self._lanes_by_gemeente()
             for event in events:
                 lanes = {id(lane): lane for code in event.gemeenten for lane in index.get(code, ())}
                 for lane in lanes.values():
-                    if (event.sequence > lane.upto and event.position > lane.sub.position
+                    if (event.sequence > max(lane.upto, low) and event.position > lane.sub.position
                             and lane.sub.wants(event) and self.lanes.get(lane.sub.id) is lane):
                         lane.queue.append(event)
-            for lane in self.lanes.values():
-                lane.upto = max(lane.upto, high)
+                        self._ready.add(lane.sub.id)
+            self._scanned = high
 
     def _lanes_by_gemeente(self) -> dict[str, list[Lane]]:
         """Rebuilt when the subscriptions were reloaded or a lane was dropped (under self._lock)."""
@@ -215,33 +272,58 @@ class Delivery:
         return self._index[2]
 
     def _dispatch(self) -> None:
+        """Start a worker for each ready lane with events, no worker yet and no retry pending."""
         now = time.monotonic()
         with self._lock:
-            for lane in self.lanes.values():
-                if lane.queue and (lane.busy is None or lane.busy.done()) and lane.retry_at <= now:
+            for sub_id in list(self._ready):
+                lane = self.lanes.get(sub_id)
+                if lane is not None and lane.queue and lane.busy is None and lane.retry_at > now:
+                    continue  # stays ready: its retry timer wakes a round
+                self._ready.discard(sub_id)
+                if lane is not None and lane.queue and lane.busy is None:
                     lane.busy = self._pool.submit(self._deliver, lane)
 
     # -- delivering one subscription's queue ----------------------------------------------------------------
     def _deliver(self, lane: Lane) -> None:
-        while not self._stop.is_set():
+        """A lane's worker: its queue in order, until it is empty or a delivery fails (then retried later).
+        The worker clears `lane.busy` itself under the lock that adds events, so no event waits unseen and
+        no second worker starts for the lane while this one runs."""
+        while True:
             with self._lock:
-                if not lane.queue or self.lanes.get(lane.sub.id) is not lane:
+                if self._stop.is_set() or not lane.queue or self.lanes.get(lane.sub.id) is not lane:
+                    lane.busy = None
                     return
                 event = lane.queue[0]
-            withheld = event.restricted and not self.entitled(lane.sub)
-            error = None if withheld else self._audit(lane.sub, event) or self.send(lane.sub, event)
-            if withheld:
-                log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
-                         "gegevens (meer) lezen", event.key, lane.sub.id)
-            if error is None:
-                self.subscriptions.delivered(lane.sub, event)
-                lane.sub.position = event.position
+            try:
+                went = self._deliver_one(lane, event)
+            except Exception:  # the store may be briefly unavailable: the next round tries again
+                log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
+                went = False
+            if not went:
                 with self._lock:
-                    lane.queue.pop(0)
-                    lane.attempts, lane.failing_since = 0, None
-                continue
+                    lane.busy = None
+                    self._ready.add(lane.sub.id)
+                return
+
+    def _deliver_one(self, lane: Lane, event: Event) -> bool:
+        """Send (or withhold) one melding; True when the lane may go on with the next one."""
+        withheld = event.restricted and not self.entitled(lane.sub)
+        error = None if withheld else self._audit(lane.sub, event) or self.send(lane.sub, event)
+        if withheld:
+            log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
+                     "gegevens (meer) lezen", event.key, lane.sub.id)
+        if error is not None:
             self._failed(lane, error)
-            return
+            return False
+        if lane.failing_since is not None:
+            self.subscriptions.recovered(lane.sub)
+        lane.sub.position = event.position
+        with self._lock:
+            lane.queue.pop(0)
+            lane.attempts, lane.failing_since = 0, None
+            self._moved[lane.sub.id] = event
+            self._moved_since = self._moved_since or time.monotonic()
+        return True
 
     def entitled(self, sub: Subscription) -> bool:
         """May this subscription still receive restricted meldingen? Its API key's rights are read again
@@ -297,7 +379,7 @@ class Delivery:
             status = self._client.post(sub.inbox, body.encode("utf-8"), headers, self.timeout)
         except PrivateAddress:
             return PRIVATE
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (http.client.HTTPException, OSError, ValueError) as exc:
             log.info("melding %s naar %s niet afgeleverd: %r", event.key, sub.inbox, exc)
             return _why(exc, self.timeout)
         if 200 <= status < 300:
@@ -307,11 +389,11 @@ class Delivery:
 
 def _why(exc: Exception, timeout: float) -> str:
     """What the subscriber reads in 'fout': Dutch, about their inbox, without library or network internals."""
-    if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
+    if isinstance(exc, TimeoutError):
         return f"De inbox antwoordde niet binnen {timeout:g} s."
-    if isinstance(exc, urllib3.exceptions.SSLError):
+    if isinstance(exc, ssl.SSLError):
         return "De TLS-verbinding met de inbox mislukte (certificaat of protocol)."
-    if isinstance(exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ProtocolError | OSError):
+    if isinstance(exc, OSError):
         return "Er kon geen verbinding gemaakt worden met de inbox."
     return "De melding kon niet naar de inbox gestuurd worden."
 
@@ -331,6 +413,6 @@ def start_delivery(register) -> Delivery | None:
     if os.environ.get("VR_MELDINGEN_BEZORGEN", "1") == "0":
         return None
     delivery = Delivery(MeldingenStore(register.store), register.settings.base, register.settings.data_dir,
-                        register.keys)
+                        register.keys, register.meldingen)
     register.handler.listeners.append(delivery.wake)
     return delivery.start()

@@ -9,6 +9,7 @@ from pyoxigraph import Quad
 from app.domain import versions
 from app.domain.commands import Committed
 from app.meldingen.events import Event, classify
+from app.meldingen.handoff import Handoff
 from app.store.meldingen import outbox_quads
 
 
@@ -28,10 +29,13 @@ def events_of(change: Committed, base: str) -> list[Event]:
             for index, (kind, fields) in enumerate(classify(change.old, change.new, change.prov.activity))]
 
 
-def contributor(base: str):
-    """A commit contributor (CommandHandler.contributors): the events as quads of the same commit."""
+def contributor(base: str, handoff: Handoff | None = None):
+    """A commit contributor (CommandHandler.contributors): the events as quads of the same commit, and
+    in memory for this process's delivery (`handoff`, usable once the commit is confirmed)."""
     def contribute(change: Committed) -> list[Quad]:
         events = events_of(change, base)
+        if handoff is not None:
+            handoff.built(change.sequence, events)
         if not events:
             return []
         payload = json.dumps([event.as_dict() for event in events], ensure_ascii=False, separators=(",", ":"))

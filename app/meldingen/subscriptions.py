@@ -115,10 +115,14 @@ class Subscriptions:
                    error_since: str | None = None) -> None:
         self.store.update_subscription(sub.id, {"status": status, "fout": error, "foutSinds": error_since})
 
-    def delivered(self, sub: Subscription, event: Event) -> None:
-        """Progress after a delivery; only while still active, so a pause or delete always wins."""
-        self.store.update_subscription(sub.id, {"positie": f"{event.sequence}.{event.index}", "fout": None,
-                                                "foutSinds": None}, only_if={"status": "actief"})
+    def recovered(self, sub: Subscription) -> None:
+        """A failing subscription received a melding again: its error is cleared (only while still active,
+        so a pause or delete always wins); its position goes with the others (`advanced`)."""
+        self.store.update_subscription(sub.id, {"fout": None, "foutSinds": None}, only_if={"status": "actief"})
+
+    def advanced(self, delivered: dict[str, Event]) -> None:
+        """Progress after deliveries: several subscriptions' positions in one write (see Delivery)."""
+        self.store.advance_positions({sub_id: f"{event.sequence}.{event.index}" for sub_id, event in delivered.items()})
 
     def failing(self, sub: Subscription, error: str, since: str) -> None:
         self.store.update_subscription(sub.id, {"fout": error, "foutSinds": since}, only_if={"status": "actief"})

@@ -117,6 +117,18 @@ class MeldingenStore:
             INSERT {{ {data_block(inserts)} }}
             WHERE {{ GRAPH {G_MELDINGEN} {{ {' '.join(wheres)} }} }}""")
 
+    def advance_positions(self, positions: dict[str, str]) -> None:
+        """Store several subscriptions' delivery positions in one update request (one operation each), each
+        only while that subscription is still 'actief': a pause or delete in the meantime wins."""
+        operations = []
+        for subscription_id, position in positions.items():
+            subject, fact = _subject(subscription_id), f"<{VRX}positie>"
+            operations.append(f"""DELETE {{ GRAPH {G_MELDINGEN} {{ {subject} {fact} ?old }} }}
+                INSERT {{ GRAPH {G_MELDINGEN} {{ {subject} {fact} {Literal(position)} }} }}
+                WHERE {{ GRAPH {G_MELDINGEN} {{ {subject} <{VRX}status> "actief" ; {fact} ?old }} }}""")
+        if operations:
+            self.store._update(" ;\n".join(operations))
+
     def delete_subscription(self, subscription_id: str) -> bool:
         subject = _subject(subscription_id)
         if self.subscription(subscription_id) is None:
