@@ -277,10 +277,11 @@ class Delivery:
         with self._lock:
             for sub_id in list(self._ready):
                 lane = self.lanes.get(sub_id)
-                if lane is not None and lane.queue and lane.busy is None and lane.retry_at > now:
+                startable = lane is not None and lane.queue and lane.busy is None
+                if startable and lane.retry_at > now:
                     continue  # stays ready: its retry timer wakes a round
                 self._ready.discard(sub_id)
-                if lane is not None and lane.queue and lane.busy is None:
+                if startable:
                     lane.busy = self._pool.submit(self._deliver, lane)
 
     # -- delivering one subscription's queue ----------------------------------------------------------------

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from app.auth.keys import Principal
 from app.domain import codelists
+from app.meldingen.activity import position
 from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected, FieldError, invalid
@@ -122,7 +123,7 @@ class Subscriptions:
 
     def advanced(self, delivered: dict[str, Event]) -> None:
         """Progress after deliveries: several subscriptions' positions in one write (see Delivery)."""
-        self.store.advance_positions({sub_id: f"{event.sequence}.{event.index}" for sub_id, event in delivered.items()})
+        self.store.advance_positions({sub_id: position(event) for sub_id, event in delivered.items()})
 
     def failing(self, sub: Subscription, error: str, since: str) -> None:
         self.store.update_subscription(sub.id, {"fout": error, "foutSinds": since}, only_if={"status": "actief"})
