@@ -1,6 +1,6 @@
 """Import throughput: `vr import` of N generated rows vs a raw Oxigraph bulk load of the result, in one run.
 
-    python bench/bench_import.py [--rows 100000] [--batch 500] [--engine turbo|pyshacl]
+    python bench/bench_import.py [--rows 100000] [--batch 2000] [--engine turbo|pyshacl]
 
 1. Writes an N-row CSV in the department's own column names (Belgian dates, activity labels,
    phone notations, real postcodes of every Flemish gemeente) and imports it through the one write
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.domain.versions import Initiator  # noqa: E402
-from app.exchange.importer import run_import  # noqa: E402
+from app.exchange.importer import BATCH, run_import  # noqa: E402
 from app.register import Register  # noqa: E402
 from tests.workbooks import flemish_places  # noqa: E402
 
@@ -95,7 +95,7 @@ def raw_peak_rss(nquads: Path, directory: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=BATCH, help="rows per commit")
     parser.add_argument("--engine", choices=["turbo", "pyshacl"], default="turbo")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the transactional-load measurement")

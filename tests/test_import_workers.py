@@ -1,6 +1,6 @@
 """Rows read and checked in worker processes get exactly the verdicts and writes of rows checked in-process.
 
-A file of more than one batch is read, parsed, checked by the rules and SHACL and turned into
+A file of more than one chunk is read, parsed, checked by the rules and SHACL and turned into
 N-Quads text in worker processes (app/exchange/row_workers.py); what needs the store or the order
 of the file stays in the importer's process. Here the realistic messy workbook, plus valid rows (one
 whose name holds the placeholder V-code the text is made under), goes through both ways in small
@@ -43,17 +43,19 @@ def canonical(register: Register) -> list[bytes]:
                   if b"#registerId>" not in line)  # each register's own random id
 
 
-def run_both_rounds(tmp_path, store_server, workers: int) -> tuple[list, list, list[bytes]]:
+def run_both_rounds(tmp_path, store_server, workers: int, batch_size: int = 4, chunk_size: int = 4
+                    ) -> tuple[list, list, list[bytes]]:
     """On an empty register (whichever engine) with one vereniging: round 1 and round 2 of the workbook."""
     if store_server:
         requests.post(store_server + "/update", data="DROP ALL", headers={"Content-Type": "application/sparql-update"},
                       timeout=30).raise_for_status()
-    register = Register.open(Settings(data_dir=tmp_path / f"var{workers}", base_url=BASE))
+    register = Register.open(Settings(data_dir=tmp_path / f"var{workers}-{batch_size}-{chunk_size}", base_url=BASE))
     try:
         registered(register, valid_body(vertegenwoordigers=[]))
         path = workbook(tmp_path)
-        dry = run_import(path, "verenigingen", register.handler, GENT, dry_run=True, batch_size=4, workers=workers)
-        done = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, batch_size=4, workers=workers)
+        how = {"batch_size": batch_size, "chunk_size": chunk_size, "workers": workers}
+        dry = run_import(path, "verenigingen", register.handler, GENT, dry_run=True, **how)
+        done = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, **how)
         return outcome(dry), outcome(done), canonical(register)
     finally:
         register.close()
@@ -68,3 +70,19 @@ def test_worker_processes_change_no_verdict_and_no_write(tmp_path, store_server)
     assert {"geregistreerd", "beslissing nodig: niet geïmporteerd", "fout: niet geïmporteerd"} <= statuses
     assert ("Damclub V9000000", "geregistreerd") in {(line[2], line[3]) for line in in_workers[1]}
     assert in_process[2] == in_workers[2]  # the same quads written
+
+
+def test_a_batch_of_several_chunks_commits_what_one_chunk_of_that_size_commits(tmp_path, store_server):
+    """Workers check chunks of 4 rows; the importer commits them 12 rows at a time, as one chunk of 12 would."""
+    whole = run_both_rounds(tmp_path, store_server, 0, batch_size=12, chunk_size=12)
+    chunked = run_both_rounds(tmp_path, store_server, 2, batch_size=12, chunk_size=4)
+    assert whole == chunked
+    assert len(whole[1]) > 12  # more than one batch
+
+
+def test_progress_comes_per_batch_of_chunks(tmp_path, register):
+    path = workbook(tmp_path)
+    seen: list[int] = []
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False, batch_size=12, chunk_size=4,
+                        workers=2, progress=seen.append)
+    assert seen == [*range(12, len(report.results), 12), len(report.results)]

@@ -150,7 +150,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from app.domain.versions import Initiator
-    from app.exchange.importer import outcome_summary, run_import
+    from app.exchange.importer import BATCH, outcome_summary, run_import
     from app.exchange.spreadsheet import FileRejected
     from app.register import Register
 
@@ -167,7 +167,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         report = run_import(source, args.soort, register.handler, Initiator(args.ovo, args.naam),
                             dry_run=args.dry_run, reason=args.reden, progress=progress, feedback=feedback,
-                            batch_size=args.batch)
+                            batch_size=args.batch or BATCH)
     except FileRejected as exc:
         print(f"Bestand geweigerd, er werd niets geschreven: {exc}", file=sys.stderr)
         return 2
@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
     imp.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")
-    imp.add_argument("--batch", type=int, default=500, help="rijen per transactie (standaard 500)")
+    imp.add_argument("--batch", type=int, default=None, help="rijen per transactie (standaard 2000)")
     imp.set_defaults(func=cmd_import)
 
     kbo = sub.add_parser("kbo-sync", help="neem verenigingen over uit een KBO open-data dump (map met csv's)")

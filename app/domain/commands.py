@@ -258,7 +258,6 @@ class CommandHandler:
                                if isinstance(at, Allocation)], public_records)
 
         outcomes = self.store.commit_many([change for change, _ in changes], written) if changes else []
-        self.store.flush()  # Oxigraph keeps big transactions in memory until flushed: bounded RSS
         for (index, *_), (_, made), outcome in zip(valid, changes, outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 results[index] = outcome
