@@ -38,6 +38,7 @@ from app.domain.versions import Initiator
 from app.exchange import messages, rows
 from app.exchange.candidates import Candidate, Candidates, Probe
 from app.exchange.normalise import fold
+from app.exchange.quiet_gc import fewer_collections
 from app.exchange.rows import Mapping
 from app.exchange.spreadsheet import FileRejected, Row, read_rows, row_values, text
 
@@ -374,6 +375,7 @@ def _original(path: str, kept: dict[str, list[int]]) -> str:
     return f"{head}[{kept[head][int(index)]}]{tail}"
 
 
+@fewer_collections()
 def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
                reason: str | None = None, progress: Callable[[int], None] | None = None,
                feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH,

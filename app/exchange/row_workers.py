@@ -16,6 +16,7 @@ from app.domain import duplicates
 from app.domain.batch_check import Prechecked, precheck
 from app.domain.named_commands import Register
 from app.domain.versions import Initiator, Provenance
+from app.exchange import quiet_gc
 from app.exchange.importer import Importer, Item, RowReader, steady_heap
 from app.exchange.rows import Mapping
 from app.exchange.spreadsheet import Row
@@ -32,6 +33,7 @@ def _start(mapping: Mapping, columns: dict[int, str], initiator: Initiator, reas
                    secret=secret, engine=engine, dry_run=dry_run)
     shacl.compile_shapes(engine)
     steady_heap()
+    quiet_gc.for_this_process()
 
 
 def check_rows(pairs: list[tuple[Item, Row]]) -> tuple[list[Item], list[tuple[str, Prechecked] | None]]:
