@@ -1,6 +1,6 @@
 """Import throughput: `vr import` of N generated rows vs a raw Oxigraph bulk load of the result, in one run.
 
-    python bench/bench_import.py [--rows 100000] [--batch 2000] [--engine turbo|pyshacl]
+    python bench/bench_import.py [--rows 100000] [--batch 5000] [--engine turbo|pyshacl]
 
 1. Writes an N-row CSV in the department's own column names (Belgian dates, activity labels,
    phone notations, real postcodes of every Flemish gemeente) and imports it through the one write

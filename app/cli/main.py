@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
     imp.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")
-    imp.add_argument("--batch", type=int, default=None, help="rijen per transactie (standaard 2000)")
+    imp.add_argument("--batch", type=int, default=None, help="rijen per transactie (standaard 5000)")
     imp.set_defaults(func=cmd_import)
 
     kbo = sub.add_parser("kbo-sync", help="neem verenigingen over uit een KBO open-data dump (map met csv's)")
