@@ -447,7 +447,8 @@ class _Pipeline:
     (~800,000 quads an ingestion, the order of Oxigraph's own bulk loader: 1,000,000). A worker's
     answer stays at chunk size; the workers are a batch and a few chunks ahead, so they go on while a
     batch is written. What is in flight (two batches and the chunks ahead) bounds the memory: peak
-    RSS 1.6 GB with batches of 2,000 and 2.5 GB with 5,000 at 100,000 rows, most of it the store's.
+    RSS 1.6 GB with batches of 2,000 and 2.5–2.6 GB with 5,000 at 100,000 rows; the rest of what grows
+    is the store's, with the register.
     """
 
     def __init__(self, importer: Importer, report: Report, sink: Callable | None,
