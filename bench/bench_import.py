@@ -5,11 +5,12 @@
 1. Writes an N-row CSV in the department's own column names (Belgian dates, activity labels,
    phone notations, real postcodes of every Flemish gemeente) and imports it through the one write
    path: forgiving reading, parse, rules, duplicate search against the register and the file,
-   SHACL over each batch, ONE atomic commit per batch with every version member (on the embedded
-   engine an SST ingestion, see oxigraph_store._write), the search index. Reading and checking
-   rows runs in --workers processes (importer._Pipeline) a few batches ahead; checking batch k+1
-   runs while batch k is written. Measures rows/s, CPU time per row (this process and the worker
-   processes) and the peak RSS of each (rows stream: the file is never in memory as a whole).
+   SHACL over each chunk of 500 rows, ONE atomic commit per batch (--batch rows) with every version
+   member (on the embedded engine an SST ingestion, see oxigraph_store._write), the search index.
+   Reading and checking chunks runs in --workers processes (importer._Pipeline) a batch and a few
+   chunks ahead; checking batch k+1 runs while batch k is written. Measures rows/s, CPU time per
+   row (this process and the worker processes) and the peak RSS of each (rows stream: the file is
+   never in memory as a whole).
 2. Dumps the resulting store as N-Quads and bulk-loads it into a fresh store: the raw cost of the
    same quads. Prints both rates and their ratio (target: import ≥ 50 % of raw), and the CPU time
    of both (the bulk loader uses two threads).
