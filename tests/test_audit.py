@@ -142,3 +142,20 @@ def test_a_restricted_read_is_audited_without_any_blueprint(app, keys, register,
                 register.store.members([iri + "/versie/1"], audit.audience(principal(), "ldes"))
         finally:
             _repair_audit_log(settings)
+
+
+def test_a_group_of_entries_holds_one_descriptor_of_the_audit_log(tmp_path):
+    """An import's batch is one group commit of thousands of entries: one open file, not one per entry
+    (5,000 descriptors took the register past the 1,024 that select() and many ulimits allow)."""
+    from app.auth import audit
+
+    def open_logs() -> int:
+        return sum(os.path.realpath(f"/proc/self/fd/{fd}") == str(tmp_path / "audit.log")
+                   for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}"))
+
+    with audit.one_fsync():
+        for number in range(2000):
+            audit.append(tmp_path, {"operatie": "registratie", "vcode": f"V{number:07d}"})
+        assert open_logs() == 1
+    assert open_logs() == 0
+    assert len((tmp_path / "audit.log").read_text(encoding="utf-8").splitlines()) == 2000

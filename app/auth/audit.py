@@ -34,7 +34,7 @@ from app.validation.errors import CommandRejected
 bp = Blueprint("audit", __name__)
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_group = threading.local()  # .fds: path → open descriptors one_fsync() will sync and close (a group being built)
+_group = threading.local()  # .fds: path → the open descriptor one_fsync() will sync and close (a group being built)
 VCODE = re.compile(r"/id/vereniging/(V\d{7})")
 
 
@@ -130,19 +130,19 @@ def _append(event: dict, refusal: str, path: Path | None = None) -> None:
     deferred = getattr(_group, "fds", None)
     with _lock:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = deferred.get(path) if deferred is not None else None
+            if fd is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                if deferred is not None:  # the group's entries share it (a batch of an import: 5,000)
+                    deferred[path] = fd
             try:
                 os.write(fd, line.encode("utf-8"))
                 if deferred is None:
                     os.fsync(fd)
-            except BaseException:
-                os.close(fd)
-                raise
-            if deferred is None:
-                os.close(fd)
-            else:
-                deferred.setdefault(path, []).append(fd)
+            finally:
+                if deferred is None:
+                    os.close(fd)
         except OSError:
             log.exception("audit log %s cannot be written", path)
             raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar", refusal) from None
@@ -156,22 +156,21 @@ def one_fsync() -> Iterator[None]:
     before the group's one transaction, so every entry is on disk before its change is, with one
     fsync for the group instead of one per change. If the fsync fails, the whole group is refused.
     """
-    fds: dict[Path, list[int]] = {}
+    fds: dict[Path, int] = {}  # one descriptor per file for the whole group
     _group.fds = fds
     try:
         yield
     finally:
         _group.fds = None
         failed = None
-        for opened in fds.values():
+        for fd in fds.values():
             try:
                 if failed is None:
-                    os.fsync(opened[-1])  # one per file: it syncs what every descriptor wrote
+                    os.fsync(fd)
             except OSError as exc:
                 failed = exc
             finally:
-                for fd in opened:
-                    os.close(fd)
+                os.close(fd)
     if failed is not None:
         log.error("audit log cannot be synced: %s", failed)
         raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar",

@@ -83,7 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister")
+        # poll(), not select(): select() fails on any descriptor numbered 1,024 or more, and the store
+        # keeps one open per file of its database (up to the process's limit) as the register grows
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
+              asyncore_use_poll=True)
     finally:
         if delivery is not None:
             delivery.stop()
