@@ -198,7 +198,7 @@ class EmbeddedStore(RegisterStore):
             # commit: never report it written
             raise RuntimeError(f"the register's sequence is no longer {before[0]}: commit refused")
         texts = [item for item in insert if isinstance(item, NQuads)]
-        quads = [item for item in insert if not isinstance(item, NQuads)] + counter_quads(after)
+        quads = [item for item in insert if not isinstance(item, NQuads)] + new
         size = len(quads) + sum(text.count("\n") for text in texts)
         if size >= BULK_QUADS:
             # one text (a batch of 5,000 rows: ~140 MB), not also an encoded and a concatenated copy
