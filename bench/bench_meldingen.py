@@ -1,6 +1,7 @@
 """Meldingen: latency from commit to receipt, and write throughput with 100 subscriptions vs none.
 
-    python bench/bench_meldingen.py [--subscriptions 100] [--rate 50] [--seconds 15] [--concurrency 4] [--warmup 20]
+    python bench/bench_meldingen.py [--subscriptions 100] [--rate 50] [--seconds 15] [--concurrency 4]
+                                    [--rounds 5] [--warmup 20]
 
 Starts `vr serve` (on-disk store, temp dir) in a subprocess and a webhook receiver in another
 (a subscriber's server is not the bench's clients: it must not take their interpreter lock).
@@ -17,7 +18,11 @@ to all public melding types (a gemeente follows its own verenigingen).
    Before the rounds, `--warmup` seconds of the same writes without subscriptions, not counted: the first
    few thousand writes into a fresh store run ≈ 15 % faster than the ones after, which made the first
    round (always one without subscriptions) an outlier that favoured "none".
-   On a busy machine the rounds vary; the per-round rates are printed.
+   On a busy machine the rounds vary; each round prints its rate, the register's CPU per write and what
+   the machine did meanwhile (idle and steal share of both cores from /proc/stat, the receiver's CPU):
+   on a shared 2-core VM the host took up to 18 % of the CPU in some rounds (steal), which moved a
+   round's rate by up to ±30 %. Five A B B A rounds by default, so the medians rest on more than one
+   unlucky round.
 """
 
 from __future__ import annotations
@@ -101,6 +106,18 @@ class Receiver:
         self.process.terminate()
 
 
+def machine() -> list[int]:
+    """The machine's CPU time by kind since boot (/proc/stat: user nice system idle iowait irq softirq steal)."""
+    return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+
+
+def busy(before: list[int], after: list[int]) -> str:
+    """Idle and steal (CPU the host gave to others) as shares of the machine's time in between."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    return f"idle {100 * (spent[3] + spent[4]) / total:.0f} %, steal {100 * spent[7] / total:.0f} %"
+
+
 def gemeenten(n: int) -> list[tuple[str, str, str]]:
     """n (postcode, gemeente code, name) in n different Flemish gemeenten."""
     seen, out = set(), []
@@ -171,7 +188,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds without/with subscriptions")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds without/with subscriptions")
     parser.add_argument("--warmup", type=float, default=20, help="seconds of writes before the rounds (not counted)")
     args = parser.parse_args()
 
@@ -224,11 +241,16 @@ def main() -> None:
                 for kind in (("none", "with") if round_ % 2 == 0 else ("with", "none")):
                     subs = subscribe(url, reader, codes, receiver.url) if kind == "with" else []
                     before_cpu, started_round = sum(tree_cpu([proc.pid]).values()), time.monotonic()
+                    before_machine, before_receiver = machine(), sum(tree_cpu([receiver.process.pid]).values())
                     rate = flat_out(url, initiator, vcodes, args.concurrency, args.seconds, f"{kind[0]}{round_}")
                     time.sleep(0.5)  # deliveries of the last writes
                     writes = rate * (time.monotonic() - started_round - 0.5)
                     cpu[kind].append((sum(tree_cpu([proc.pid]).values()) - before_cpu) * 1000 / writes)
                     rates[kind].append(rate)
+                    receiving = sum(tree_cpu([receiver.process.pid]).values()) - before_receiver
+                    print(f"  round {round_ + 1} {kind:>4}: {rate:6.1f} writes/s, register {cpu[kind][-1]:5.2f} ms CPU "
+                          f"a write; machine {busy(before_machine, machine())}; receiver {receiving:.2f} s CPU",
+                          flush=True)
                     unsubscribe(url, reader, subs)
             none, with_subs = statistics.median(rates["none"]), statistics.median(rates["with"])
             paired = statistics.median(w / n for w, n in zip(rates["with"], rates["none"], strict=True))
