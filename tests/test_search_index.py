@@ -235,6 +235,61 @@ def test_bucketed_sort_orders_page_exactly_as_sqlite_sorts(tmp_path, monkeypatch
         reopened.close()
 
 
+def test_renamed_records_sit_in_one_bucket_of_each_order_and_page_as_sqlite_sorts(tmp_path, monkeypatch):
+    """A record indexed again under another name or date (forget, then add) leaves its old bucket: found by
+    the value it had, not by a search through every bucket, and still in exactly one place per order."""
+    from app.index import sort_order
+
+    monkeypatch.setattr(sort_order, "TARGET", 4)
+    rng = random.Random(5)
+    index = SearchIndex(tmp_path / "index.sqlite3", None, "http://test")
+    try:
+        states = {1001 + i: generated(i, rng, ["9000"]) for i in range(300)}
+        for number, state in states.items():
+            index.add(f"V{number:07d}", state, "2026-01")
+        for _ in range(400):  # renames and new dates, across the bucket boundaries
+            number = rng.choice(list(states))
+            state = states[number]
+            state["naam"] = f"{rng.choice(WORDS)} {rng.choice('abcdefgh')}{rng.randrange(1000)}"
+            state["startdatum"] = rng.choice([None, f"{rng.randint(1950, 2024)}-06-01"])
+            index._forget(number)
+            index.add(f"V{number:07d}", state, "2026-01")
+        index.commit()
+        for column, order in index.orders.items():  # every record exactly once
+            assert sorted(n for bucket in [order.missing, *order.buckets] for n in bucket) == sorted(states), column
+        assert len(index.orders["naam"].buckets) > 8
+        for sort in ("naam", "-startdatum"):
+            column, descending = SORTS[sort]
+            direction = "DESC" if descending else "ASC"
+            collate = " COLLATE NOCASE" if column == "naam" else ""
+            missing = f"({column} IS NULL OR {column} = '')"
+            expected = [vcode for (vcode,) in index.db.execute(
+                f"SELECT vcode FROM vereniging WHERE status = 'Actief' ORDER BY {missing}, "
+                f"CASE WHEN {missing} THEN '' ELSE {column} END{collate} {direction}, id {direction}")]
+            for offset in (0, 37, len(expected) - 10):
+                page = index.search(Query("", {}, sort, offset, 20))["verenigingen"]
+                assert [v["vCode"] for v in page] == expected[offset:offset + 20], sort
+    finally:
+        index.close()
+
+
+def test_a_sort_order_finds_a_record_by_its_value_or_else_in_every_bucket():
+    from app.index.sort_order import SortOrder, same
+
+    order = SortOrder(same, lambda numbers: [(n, f"k{n:04d}") for n in numbers])
+    order.target = 4
+    for number in range(1, 101):
+        order.add(number, f"k{number:04d}")
+    assert len(order.buckets) > 8
+    order.discard(50, "k0050")  # its own value: its bucket
+    order.discard(60, "k0001")  # a value it does not have (an index out of step): found all the same
+    order.discard(70)  # no value given
+    order.add(101, None)  # a record without a value sits apart
+    order.discard(101, None)
+    remaining = sorted(n for bucket in [order.missing, *order.buckets] for n in bucket)
+    assert remaining == [n for n in range(1, 101) if n not in (50, 60, 70)]
+
+
 def test_another_process_places_a_new_vereniging_in_its_own_sort_orders(register, post, client, keys, monkeypatch):
     """A second index on the same file (as a second `vr serve` worker) takes the write of the first into its
     buckets: the new vereniging shows on the page of every sort where it belongs."""

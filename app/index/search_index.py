@@ -283,12 +283,17 @@ class SearchIndex:
         self.add(vcode, state, created[:7])
 
     def _forget(self, number: int) -> None:
+        """Take a record out of the index (before it is indexed again, or when it is removed). A record not
+        indexed yet (every row of an import) is in no bitmap: its sort orders are not searched for it, a
+        search that grew with the register (every bucket of every order, for every new record)."""
         self._edits += 1
         for kind, value in self.db.execute("SELECT soort, waarde FROM facet WHERE id = ?", (number,)).fetchall():
             self.bitmaps.get(kind, {}).get(value, BitMap()).discard(number)
-        self.all.discard(number)
-        for order in self.orders.values():
-            order.discard(number)
+        if number in self.all:
+            self.all.discard(number)
+            row = self.db.execute(f"SELECT {', '.join(self.orders)} FROM vereniging WHERE id = ?", (number,)).fetchone()
+            for position, order in enumerate(self.orders.values()):
+                order.discard(number, row[position] if row else None)
         for table in ("vereniging", "facet"):
             self.db.execute(f"DELETE FROM {table} WHERE id = ?", (number,))
         self.db.execute("DELETE FROM tekst WHERE rowid = ?", (number,))
