@@ -189,6 +189,18 @@ def test_the_start_page_facet_counts_follow_every_change(tmp_path):
         index.close()
 
 
+def sqlite_order(index: SearchIndex, sort: str, where: str = "") -> list[str]:
+    """The V-codes as SQLite's ORDER BY sorts them: NOCASE for names, missing values (NULL and '' alike)
+    last, equal keys by record number."""
+    column, descending = SORTS[sort]
+    direction = "DESC" if descending else "ASC"
+    collate = " COLLATE NOCASE" if column == "naam" else ""
+    missing = f"({column} IS NULL OR {column} = '')"
+    return [vcode for (vcode,) in index.db.execute(
+        f"SELECT vcode FROM vereniging {where} ORDER BY {missing}, CASE WHEN {missing} THEN '' ELSE {column} END"
+        f"{collate} {direction}, id {direction}")]
+
+
 @pytest.mark.parametrize("sort", ["naam", "-naam", "startdatum", "-startdatum"])
 def test_bucketed_sort_orders_page_exactly_as_sqlite_sorts(tmp_path, monkeypatch, sort):
     """Tiny buckets (so they split as records arrive, and are counted through for every page) give the pages
@@ -209,13 +221,8 @@ def test_bucketed_sort_orders_page_exactly_as_sqlite_sorts(tmp_path, monkeypatch
             if i % 50 == 49:
                 index._forget(1001 + rng.randrange(i))  # removed records leave their buckets
         index.commit()
-        column, descending = SORTS[sort]
-        direction = "DESC" if descending else "ASC"
-        collate = " COLLATE NOCASE" if column == "naam" else ""
-        missing = f"({column} IS NULL OR {column} = '')"  # NULL and '' alike: last, by record number
-        expected = [vcode for (vcode,) in index.db.execute(
-            f"SELECT vcode FROM vereniging ORDER BY {missing}, CASE WHEN {missing} THEN '' ELSE {column} END"
-            f"{collate} {direction}, id {direction}")]
+        column = SORTS[sort][0]
+        expected = sqlite_order(index, sort)
         assert len(index.orders[column].buckets) > 8  # split as they grew (equal keys stay together)
         for offset in (0, 3, 17, 150, len(expected) - 30, len(expected) - 5):
             page = index.search(Query("", {}, sort, offset, 20))["verenigingen"]
@@ -259,13 +266,7 @@ def test_renamed_records_sit_in_one_bucket_of_each_order_and_page_as_sqlite_sort
             assert sorted(n for bucket in [order.missing, *order.buckets] for n in bucket) == sorted(states), column
         assert len(index.orders["naam"].buckets) > 8
         for sort in ("naam", "-startdatum"):
-            column, descending = SORTS[sort]
-            direction = "DESC" if descending else "ASC"
-            collate = " COLLATE NOCASE" if column == "naam" else ""
-            missing = f"({column} IS NULL OR {column} = '')"
-            expected = [vcode for (vcode,) in index.db.execute(
-                f"SELECT vcode FROM vereniging WHERE status = 'Actief' ORDER BY {missing}, "
-                f"CASE WHEN {missing} THEN '' ELSE {column} END{collate} {direction}, id {direction}")]
+            expected = sqlite_order(index, sort, "WHERE status = 'Actief'")
             for offset in (0, 37, len(expected) - 10):
                 page = index.search(Query("", {}, sort, offset, 20))["verenigingen"]
                 assert [v["vCode"] for v in page] == expected[offset:offset + 20], sort

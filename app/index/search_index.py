@@ -284,12 +284,12 @@ class SearchIndex:
 
     def _forget(self, number: int) -> None:
         """Take a record out of the index (before it is indexed again, or when it is removed). A record not
-        indexed yet (every row of an import) is in no bitmap: its sort orders are not searched for it, a
-        search that grew with the register (every bucket of every order, for every new record)."""
+        indexed yet (every row of an import) is in no bitmap: neither its facets nor its sort orders are
+        searched for it (the orders' search grew with the register: every bucket, for every new record)."""
         self._edits += 1
-        for kind, value in self.db.execute("SELECT soort, waarde FROM facet WHERE id = ?", (number,)).fetchall():
-            self.bitmaps.get(kind, {}).get(value, BitMap()).discard(number)
         if number in self.all:
+            for kind, value in self.db.execute("SELECT soort, waarde FROM facet WHERE id = ?", (number,)).fetchall():
+                self.bitmaps.get(kind, {}).get(value, BitMap()).discard(number)
             self.all.discard(number)
             row = self.db.execute(f"SELECT {', '.join(self.orders)} FROM vereniging WHERE id = ?", (number,)).fetchone()
             for position, order in enumerate(self.orders.values()):

@@ -64,7 +64,7 @@ class SortOrder:
         if not value:
             self.missing.add(number)
             return
-        at = bisect.bisect_right(self.boundaries, self.key(value))
+        at = self._position(value)
         bucket = self.buckets[at]
         bucket.add(number)
         if len(bucket) >= 2 * self.target and len(bucket) % self.target == 0:
@@ -77,7 +77,7 @@ class SortOrder:
             self.missing.discard(number)
             return
         if value:
-            bucket = self.buckets[bisect.bisect_right(self.boundaries, self.key(value))]
+            bucket = self.buckets[self._position(value)]
             if number in bucket:
                 bucket.discard(number)
                 return
@@ -88,6 +88,10 @@ class SortOrder:
         self.missing -= numbers
         for bucket in self.buckets:
             bucket -= numbers
+
+    def _position(self, value: str) -> int:
+        """The bucket a value belongs in (bucket i holds the keys from boundary i-1 up to boundary i)."""
+        return bisect.bisect_right(self.boundaries, self.key(value))
 
     def _split(self, at: int) -> None:
         """Cut an overgrown bucket into buckets of about `target` (equal keys stay together)."""
