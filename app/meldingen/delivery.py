@@ -1,4 +1,5 @@
-"""Push delivery: a background thread reads the outbox and POSTs each melding to its subscribers.
+"""Push delivery: a background thread reads the outbox and hands each melding for a subscriber to the
+sender, a child process that POSTs it (sender.py), so the POSTs do not take the writes' interpreter lock.
 
 Apart from the request path: a write only records its events (in its own transaction) and wakes
 this thread, so a slow or dead inbox never slows a write. Per subscription, meldingen go out one
@@ -9,7 +10,7 @@ resumes where delivery stood: nothing lost, nothing sent twice except an event w
 flight or received in that last fraction of a second before the crash, which carries the same
 `webhook-id` so the receiver recognises it.
 
-Every body is signed as Standard Webhooks prescribe (HMAC-SHA256 over id, timestamp and body,
+The sender signs every body as Standard Webhooks prescribe (HMAC-SHA256 over id, timestamp and body,
 with the subscription's secret; the timestamp lets receivers refuse replays). A failing inbox is
 retried with exponential backoff; after VR_MELDINGEN_OPGEVEN seconds of failure the subscription
 is marked 'mislukt' (it can be resumed with PATCH status=actief). Only one process of a register
@@ -19,27 +20,21 @@ delivers: the one holding the lock file in the data directory.
 from __future__ import annotations
 
 import fcntl
-import http.client
 import json
 import logging
 import os
-import ssl
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from standardwebhooks.webhooks import Webhook
-
 from app.auth import audit
 from app.auth.keys import KeyRing
-from app.meldingen import activity
 from app.meldingen.events import Event
 from app.meldingen.handoff import Handoff
-from app.meldingen.public_session import PrivateAddress, PublicClient
-from app.meldingen.subscriptions import AFTER_ALL, PRIVATE, Subscription, Subscriptions
+from app.meldingen.sender import Sender
+from app.meldingen.subscriptions import AFTER_ALL, Subscription, Subscriptions
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
 
@@ -53,10 +48,6 @@ _generation = [0]  # bumped when this process changes a subscription, so deliver
 def subscriptions_changed() -> None:
     """Called by the API after create/pause/resume/delete (other processes are seen within VR_MELDINGEN_POLL)."""
     _generation[0] += 1
-
-
-CONTENT_TYPES = {"ldn": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
-                 "webhook": "application/json"}
 
 
 def _env(name: str, default: float) -> float:
@@ -73,7 +64,7 @@ class Lane:
     attempts: int = 0
     retry_at: float = 0.0
     failing_since: float | None = None
-    busy: Future | None = None
+    busy: bool = False  # a melding of this lane is in flight (or being decided)
 
 
 class Delivery:
@@ -94,8 +85,9 @@ class Delivery:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(int(_env("VR_MELDINGEN_THREADS", 8)), thread_name_prefix="melding")
-        self._client = PublicClient()  # every connection checked: no private address, even after DNS
+        # POSTs go out from a child process (every connection checked there: no private address, even
+        # after DNS), so they do not take this process's interpreter lock from the writes.
+        self._sender = Sender(base, self.timeout, int(_env("VR_MELDINGEN_THREADS", 8)), self._answered)
         self._thread: threading.Thread | None = None
         self._lock_file = None
         self._active: dict[str, Subscription] = {}
@@ -129,7 +121,7 @@ class Delivery:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._sender.close()
         self._store_positions(now=True)
         if self._lock_file is not None:
             self._lock_file.close()
@@ -140,6 +132,7 @@ class Delivery:
             more = False
             if self._holds_lock():
                 try:
+                    self._sender.ready()  # from the start: a subscription's first meldingen do not wait for it
                     more = self.round()
                 except Exception:  # the store may be briefly unavailable: try again next round
                     log.exception("meldingen: bezorgronde mislukt")
@@ -272,59 +265,83 @@ class Delivery:
         return self._index[2]
 
     def _dispatch(self) -> None:
-        """Start a worker for each ready lane with events, no worker yet and no retry pending."""
+        """Send the first melding of each ready lane with events, none in flight and no retry pending."""
         now = time.monotonic()
+        starting = []
         with self._lock:
             for sub_id in list(self._ready):
                 lane = self.lanes.get(sub_id)
-                startable = lane is not None and lane.queue and lane.busy is None
+                startable = lane is not None and lane.queue and not lane.busy
                 if startable and lane.retry_at > now:
                     continue  # stays ready: its retry timer wakes a round
                 self._ready.discard(sub_id)
                 if startable:
-                    lane.busy = self._pool.submit(self._deliver, lane)
+                    lane.busy = True
+                    starting.append(lane)
+        for lane in starting:
+            self._send_next(lane)
 
-    # -- delivering one subscription's queue ----------------------------------------------------------------
-    def _deliver(self, lane: Lane) -> None:
-        """A lane's worker: its queue in order, until it is empty or a delivery fails (then retried later).
-        The worker clears `lane.busy` itself under the lock that adds events, so no event waits unseen and
-        no second worker starts for the lane while this one runs."""
+    # -- delivering one subscription's queue, one melding in flight at a time ------------------------------
+    def _send_next(self, lane: Lane) -> None:
+        """Hand the lane's first melding to the sender (its answer comes to `_answered`), or withhold it and
+        go on. The caller holds `lane.busy`; it is cleared under the lock that adds events, so no event
+        waits unseen and no second melding of a lane is in flight (order per subscription)."""
         while True:
             with self._lock:
                 if self._stop.is_set() or not lane.queue or self.lanes.get(lane.sub.id) is not lane:
-                    lane.busy = None
+                    lane.busy = False
                     return
                 event = lane.queue[0]
+            if event.restricted and not self.entitled(lane.sub):
+                log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
+                         "gegevens (meer) lezen", event.key, lane.sub.id)
+                self._went(lane, event)
+                continue
             try:
-                went = self._deliver_one(lane, event)
-            except Exception:  # the store may be briefly unavailable: the next round tries again
+                error = self._audit(lane.sub, event)
+                if error is None:
+                    self._sender.send(lane.sub.inbox, lane.sub.channel, lane.sub.secret, event, (lane, event))
+                    return
+            except Exception:  # the next round tries again
                 log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
-                went = False
-            if not went:
-                with self._lock:
-                    lane.busy = None
-                    self._ready.add(lane.sub.id)
-                return
+                error = None
+            self._halt(lane, error)
+            return
 
-    def _deliver_one(self, lane: Lane, event: Event) -> bool:
-        """Send (or withhold) one melding; True when the lane may go on with the next one."""
-        withheld = event.restricted and not self.entitled(lane.sub)
-        error = None if withheld else self._audit(lane.sub, event) or self.send(lane.sub, event)
-        if withheld:
-            log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
-                     "gegevens (meer) lezen", event.key, lane.sub.id)
-        if error is not None:
-            self._failed(lane, error)
-            return False
+    def _answered(self, sent: object, error: str | None) -> None:
+        """The sender's answer for one melding (its reader thread): on to the next, or retry later."""
+        lane, event = sent
+        try:
+            if error is None:
+                self._went(lane, event)
+                self._send_next(lane)
+                return
+        except Exception:  # the store may be briefly unavailable: the next round tries again
+            log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
+            error = None
+        self._halt(lane, error)
+
+    def _halt(self, lane: Lane, error: str | None) -> None:
+        """The lane stops until its retry (after a failed delivery) or the next round."""
+        try:
+            if error is not None:
+                self._failed(lane, error)
+        finally:
+            with self._lock:
+                lane.busy = False
+                self._ready.add(lane.sub.id)
+
+    def _went(self, lane: Lane, event: Event) -> None:
+        """Delivered (or withheld): the lane moves on; the position is stored with the next batch."""
         if lane.failing_since is not None:
             self.subscriptions.recovered(lane.sub)
         lane.sub.position = event.position
         with self._lock:
-            lane.queue.pop(0)
+            if lane.queue and lane.queue[0] is event:
+                lane.queue.pop(0)
             lane.attempts, lane.failing_since = 0, None
             self._moved[lane.sub.id] = event
             self._moved_since = self._moved_since or time.monotonic()
-        return True
 
     def entitled(self, sub: Subscription) -> bool:
         """May this subscription still receive restricted meldingen? Its API key's rights are read again
@@ -366,37 +383,6 @@ class Delivery:
         delay = min(self.retry_base * 2 ** (lane.attempts - 1), self.retry_max)
         lane.retry_at = time.monotonic() + delay
         threading.Timer(delay, self.wake).start()
-
-    def send(self, sub: Subscription, event: Event) -> str | None:
-        """POST one melding; None when the receiver took it (2xx), else why not. A private inbox is refused
-        by the client on the address it connected to (PrivateAddress), not by resolving the name first."""
-        body = json.dumps(activity.activity(self.base, event), ensure_ascii=False)
-        sent_at = datetime.now(UTC)
-        headers = {"Content-Type": CONTENT_TYPES[sub.channel], "webhook-id": event.key,
-                   "webhook-timestamp": str(int(sent_at.timestamp())),
-                   "webhook-signature": Webhook(sub.secret).sign(event.key, sent_at, body),
-                   "User-Agent": "verenigingsregister-meldingen"}
-        try:
-            status = self._client.post(sub.inbox, body.encode("utf-8"), headers, self.timeout)
-        except PrivateAddress:
-            return PRIVATE
-        except (http.client.HTTPException, OSError, ValueError) as exc:
-            log.info("melding %s naar %s niet afgeleverd: %r", event.key, sub.inbox, exc)
-            return _why(exc, self.timeout)
-        if 200 <= status < 300:
-            return None
-        return f"De inbox antwoordde met HTTP-status {status}."
-
-
-def _why(exc: Exception, timeout: float) -> str:
-    """What the subscriber reads in 'fout': Dutch, about their inbox, without library or network internals."""
-    if isinstance(exc, TimeoutError):
-        return f"De inbox antwoordde niet binnen {timeout:g} s."
-    if isinstance(exc, ssl.SSLError):
-        return "De TLS-verbinding met de inbox mislukte (certificaat of protocol)."
-    if isinstance(exc, OSError):
-        return "Er kon geen verbinding gemaakt worden met de inbox."
-    return "De melding kon niet naar de inbox gestuurd worden."
 
 
 def _iso(epoch: float) -> str:

@@ -1,0 +1,131 @@
+"""The child process that POSTs meldingen: a killed child is replaced without losing a melding, and the
+child does not outlive the register, not even its kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from app.meldingen.events import Event
+from app.meldingen.sender import Sender
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def event(sequence: int) -> Event:
+    return Event(type="naam-gewijzigd", sequence=sequence, index=0, time="2026-12-02T10:00:00Z", vcode="V0001001",
+                 vereniging="http://register.test/id/vereniging/V0001001",
+                 version=f"http://register.test/id/vereniging/V0001001/versie/{sequence}", naam="Schaakclub",
+                 initiator="OVO000001", initiator_iri="http://data.vlaanderen.be/id/organisatie/OVO000001",
+                 initiator_naam="Gemeente Gent", activity=f"http://register.test/id/activiteit/{sequence}",
+                 gemeenten=("BE23444021",))
+
+
+class SlowInbox:
+    """Takes `pause` seconds per melding (so meldingen are in flight), verifies each signature."""
+
+    def __init__(self, pause: float) -> None:
+        self.ids: list[str] = []
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(pause)
+                Webhook(SECRET).verify(body, dict(self.headers.items()))
+                inbox.ids.append(self.headers["webhook-id"])
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/inbox"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    monkeypatch.setenv("VR_MELDINGEN_LOKAAL", "1")
+    server = SlowInbox(0.2)
+    yield server
+    server.close()
+
+
+def test_a_killed_sending_process_is_replaced_and_every_melding_still_arrives(inbox):
+    answers: dict[str, str | None] = {}
+    done = threading.Event()
+
+    def answered(key: object, error: str | None) -> None:
+        answers[key] = error
+        if len(answers) == 10:
+            done.set()
+
+    sender = Sender("http://register.test", 5.0, 1, answered)
+    try:
+        for sequence in range(1, 11):
+            sender.send(inbox.url, "webhook", SECRET, event(sequence), f"{sequence}-0")
+        deadline = time.monotonic() + 10
+        while not inbox.ids and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = sender.pid
+        os.kill(first, signal.SIGKILL)  # with meldingen in flight and waiting in the child
+        assert done.wait(30), answers
+        assert answers == {f"{s}-0": None for s in range(1, 11)}
+        assert set(inbox.ids) == set(answers)  # every melding arrived; one in flight may have arrived twice
+        assert sender.pid not in (None, first)
+    finally:
+        sender.close()
+
+
+def test_the_sending_process_ends_with_the_register_even_after_kill_9(inbox):
+    script = f"""
+import sys, threading, time
+from app.meldingen.sender import Sender
+from tests.test_meldingen_sender import event, SECRET
+got = threading.Event()
+sender = Sender("http://register.test", 5.0, 1, lambda key, error: got.set())
+sender.send({inbox.url!r}, "webhook", SECRET, event(1), "1-0")
+got.wait(30)
+print(sender.pid, flush=True)
+time.sleep(60)
+"""
+    register = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        child = int(register.stdout.readline())
+        assert inbox.ids == ["1-0"]
+        os.kill(register.pid, signal.SIGKILL)
+        register.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        register.kill()
+        register.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
