@@ -92,6 +92,7 @@ def _why(exc: Exception, timeout: float) -> str:
 def _child(pipe: Connection, base: str, timeout: float, threads: int) -> None:
     """The child's main: parcels in, (ticket, error) out, until the register closes the pipe or is gone."""
     end_with_parent()
+    activity.gemeente_label("")  # loads the code lists now (≈ 0.2 s), not while the first meldingen wait
     client, lock = PublicClient(), threading.Lock()
 
     def one(parcel: Parcel) -> None:
