@@ -7,8 +7,8 @@ before one byte is sent (for https: before the TLS handshake); redirects are not
 
 Built on the standard library's http.client with a small pool of kept-alive connections: a melding
 costs the register ≈0.08 ms of CPU here, urllib3 ≈0.19 and a requests session ≈0.3 (measured on one
-machine, POST of one melding to a local receiver). Delivery runs in the register's own process, so
-what a POST costs is taken from the writes.
+machine, POST of one melding to a local receiver). It runs in the sender process (sender.py), apart from
+the register's writes.
 """
 
 from __future__ import annotations
