@@ -363,3 +363,18 @@ def test_delivery_checks_the_address_it_connected_to(receiver, monkeypatch):
     receiver.always_fail = True  # answers 503 without checking a signature: only the arrival counts here
     assert client.post(f"http://127.0.0.1:{port}/a", b"{}", {}, 5) == 503
     assert receiver.attempts == 1
+
+
+def test_positions_move_on_only_for_active_subscriptions_and_never_revive_a_deleted_one(register):
+    store = MeldingenStore(register.store)
+    for name, status in (("actief1", "actief"), ("actief2", "actief"), ("gepauzeerd", "gepauzeerd"),
+                         ("weg", "actief")):
+        store.add_subscription(name, {"status": status, "positie": "1-0"})
+    store.delete_subscription("weg")
+    store.advance_positions({"actief1": "7-0", "actief2": "9-1", "gepauzeerd": "7-0", "weg": "7-0"})
+    assert store.subscription("actief1") == {"status": "actief", "positie": "7-0"}
+    assert store.subscription("actief2") == {"status": "actief", "positie": "9-1"}
+    assert store.subscription("gepauzeerd") == {"status": "gepauzeerd", "positie": "1-0"}  # a pause wins
+    assert store.subscription("weg") is None  # a delete wins: nothing of it comes back
+    store.advance_positions({})
+    assert store.subscription("actief1")["positie"] == "7-0"
