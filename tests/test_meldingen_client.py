@@ -5,29 +5,39 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from app.meldingen.public_session import PrivateAddress, PublicClient
 
 
 class Inbox:
-    """Answers every POST with 204 and notes the client port per request (one port = one connection);
-    `hang_up` closes the connection after answering without saying so, `long_answer` sends 1 MB."""
+    """Answers every POST with 204 and notes the client port per request (one port = one connection) and
+    its `webhook-id`; `hang_up` closes the connection after answering without saying so, `long_answer`
+    sends 1 MB, `pause` waits before answering, `secret` has every signature verified."""
 
     def __init__(self) -> None:
         self.ports: list[int] = []
+        self.ids: list[str] = []
         self.hang_up = False
         self.long_answer = False
+        self.pause = 0.0
+        self.secret: str | None = None
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802 (http.server's naming)
-                self.rfile.read(int(self.headers["Content-Length"]))
+                sent = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(inbox.pause)
+                if inbox.secret is not None:
+                    Webhook(inbox.secret).verify(sent, dict(self.headers.items()))
                 inbox.ports.append(self.client_address[1])
+                inbox.ids.append(self.headers.get("webhook-id"))
                 body = b"x" * 1_000_000 if inbox.long_answer else b""
                 self.send_response(200 if body else 204)
                 self.send_header("Content-Length", str(len(body)))

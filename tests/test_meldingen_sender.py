@@ -9,14 +9,13 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from app.meldingen.events import Event
 from app.meldingen.sender import Sender
+from tests.test_meldingen_client import Inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -31,44 +30,18 @@ def event(sequence: int) -> Event:
                  gemeenten=("BE23444021",))
 
 
-class SlowInbox:
-    """Takes `pause` seconds per melding (so meldingen are in flight), verifies each signature."""
-
-    def __init__(self, pause: float) -> None:
-        self.ids: list[str] = []
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(pause)
-                Webhook(SECRET).verify(body, dict(self.headers.items()))
-                inbox.ids.append(self.headers["webhook-id"])
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/inbox"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def inbox(monkeypatch):
+def slow_inbox(monkeypatch):
+    """Takes 0.2 s per melding (so meldingen are in flight) and verifies every signature."""
     monkeypatch.setenv("VR_MELDINGEN_LOKAAL", "1")
-    server = SlowInbox(0.2)
+    server = Inbox()
+    server.pause, server.secret = 0.2, SECRET
     yield server
     server.close()
 
 
-def test_a_killed_sending_process_is_replaced_and_every_melding_still_arrives(inbox):
+def test_a_killed_sending_process_is_replaced_and_every_melding_still_arrives(slow_inbox):
+    inbox = slow_inbox
     answers: dict[str, str | None] = {}
     done = threading.Event()
 
@@ -94,10 +67,12 @@ def test_a_killed_sending_process_is_replaced_and_every_melding_still_arrives(in
         sender.close()
 
 
-def test_the_sending_process_ends_with_the_register_even_after_kill_9(inbox):
+def test_the_sending_process_ends_with_the_register_even_after_kill_9(slow_inbox):
+    inbox = slow_inbox
     script = f"""
 import sys, threading, time
 from app.meldingen.sender import Sender
+from tests.test_meldingen_client import Inbox
 from tests.test_meldingen_sender import event, SECRET
 got = threading.Event()
 sender = Sender("http://register.test", 5.0, 1, lambda key, error: got.set())
