@@ -138,10 +138,14 @@ class Sender:
             self._tickets += 1
             parcel = Parcel(self._tickets, sub_inbox, channel, secret, event)
             self._waiting[parcel.ticket] = (parcel, context)
-            if self._pipe is None:
-                self._start()  # sends everything that waits, this parcel included
-            else:
-                self._pipe.send(parcel)
+            try:
+                if self._pipe is None:
+                    self._start()  # sends everything that waits, this parcel included
+                else:
+                    self._pipe.send(parcel)
+            except BaseException:
+                del self._waiting[parcel.ticket]  # the caller retries it; no answer will come for this ticket
+                raise
 
     def ready(self) -> None:
         """Start the child now (it takes ≈ 0.5 s), not when the first melding is waiting for it."""
