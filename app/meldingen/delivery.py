@@ -292,17 +292,17 @@ class Delivery:
                     lane.busy = False
                     return
                 event = lane.queue[0]
-            if event.restricted and not self.entitled(lane.sub):
-                log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
-                         "gegevens (meer) lezen", event.key, lane.sub.id)
-                self._went(lane, event)
-                continue
             try:
+                if event.restricted and not self.entitled(lane.sub):
+                    log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
+                             "gegevens (meer) lezen", event.key, lane.sub.id)
+                    self._went(lane, event)
+                    continue
                 error = self._audit(lane.sub, event)
                 if error is None:
                     self._sender.send(lane.sub.inbox, lane.sub.channel, lane.sub.secret, event, (lane, event))
                     return
-            except Exception:  # the next round tries again
+            except Exception:  # the store may be briefly unavailable: the lane waits for the next round
                 log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
                 error = None
             self._halt(lane, error)
