@@ -282,44 +282,43 @@ class Delivery:
             self._send_next(lane)
 
     # -- delivering one subscription's queue, one melding in flight at a time ------------------------------
-    def _send_next(self, lane: Lane) -> None:
+    def _send_next(self, lane: Lane, went: Event | None = None) -> None:
         """Hand the lane's first melding to the sender (its answer comes to `_answered`), or withhold it and
-        go on. The caller holds `lane.busy`; it is cleared under the lock that adds events, so no event
-        waits unseen and no second melding of a lane is in flight (order per subscription)."""
-        while True:
-            with self._lock:
-                if self._stop.is_set() or not lane.queue or self.lanes.get(lane.sub.id) is not lane:
-                    lane.busy = False
-                    return
-                event = lane.queue[0]
-            try:
+        go on; `went` is the melding the inbox just took, which the lane moves past first. The caller holds
+        `lane.busy`; it is cleared under the lock that adds events, so no event waits unseen and no second
+        melding of a lane is in flight (order per subscription)."""
+        try:
+            while True:
+                if went is not None:
+                    self._went(lane, went)
+                    went = None
+                with self._lock:
+                    if self._stop.is_set() or not lane.queue or self.lanes.get(lane.sub.id) is not lane:
+                        lane.busy = False
+                        return
+                    event = lane.queue[0]
                 if event.restricted and not self.entitled(lane.sub):
                     log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
                              "gegevens (meer) lezen", event.key, lane.sub.id)
-                    self._went(lane, event)
+                    went = event  # withheld: the lane moves past it as if it went
                     continue
                 error = self._audit(lane.sub, event)
-                if error is None:
-                    self._sender.send(lane.sub.inbox, lane.sub.channel, lane.sub.secret, event, (lane, event))
-                    return
-            except Exception:  # the store may be briefly unavailable: the lane waits for the next round
-                log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
-                error = None
-            self._halt(lane, error)
-            return
+                if error is not None:
+                    break
+                self._sender.send(lane.sub.inbox, lane.sub.channel, lane.sub.secret, event, (lane, event))
+                return
+        except Exception:  # the store may be briefly unavailable: the lane waits for the next round
+            log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
+            error = None
+        self._halt(lane, error)
 
     def _answered(self, sent: object, error: str | None) -> None:
         """The sender's answer for one melding (its reader thread): on to the next, or retry later."""
         lane, event = sent
-        try:
-            if error is None:
-                self._went(lane, event)
-                self._send_next(lane)
-                return
-        except Exception:  # the store may be briefly unavailable: the next round tries again
-            log.exception("meldingen: bezorging aan abonnement %s mislukt", lane.sub.id)
-            error = None
-        self._halt(lane, error)
+        if error is None:
+            self._send_next(lane, went=event)
+        else:
+            self._halt(lane, error)
 
     def _halt(self, lane: Lane, error: str | None) -> None:
         """The lane stops until its retry (after a failed delivery) or the next round."""

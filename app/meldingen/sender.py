@@ -155,7 +155,7 @@ class Sender:
 
     @property
     def pid(self) -> int | None:
-        """The child's process id (None before the first melding): for operators and tests."""
+        """The child's process id (None while none runs): for operators and tests."""
         with self._lock:
             return self._process.pid if self._process is not None and self._pipe is not None else None
 
