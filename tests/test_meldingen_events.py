@@ -89,7 +89,8 @@ def test_one_change_can_raise_several_events_in_a_fixed_order():
     assert kinds(state(), state()) == []
 
 
-def _event(sequence: int, naam: str) -> Event:
+def melding(sequence: int, naam: str = "Schaakclub") -> Event:
+    """One naam-gewijzigd melding of V0001001 (for tests of what carries meldingen, not what makes them)."""
     return Event(type="naam-gewijzigd", sequence=sequence, index=0, time="2026-01-01T00:00:00Z", vcode="V0001001",
                  vereniging="http://x/id/vereniging/V0001001", version="http://x/v/1", naam=naam,
                  initiator="OVO000001", initiator_iri="http://x/ovo", initiator_naam="Gent", activity="wijziging")
@@ -99,14 +100,14 @@ def test_the_handoff_gives_delivery_only_commits_that_were_written():
     """Events built for a commit that then failed are never handed over: a later commit with the same
     sequence replaces them, a confirmed later sequence drops them (read from the store instead)."""
     handoff = Handoff()
-    handoff.built(1, [_event(1, "niet bewaard")])
+    handoff.built(1, [melding(1, "niet bewaard")])
     assert handoff.take(range(1, 2)) == ({}, [1])  # nobody delivers in this process: nothing is kept
     handoff.taking = True
-    handoff.built(5, [_event(5, "mislukte poging")])
-    handoff.built(6, [_event(6, "mislukte poging")])
-    handoff.built(5, [_event(5, "geschreven")])  # the retry took sequence 5 again
+    handoff.built(5, [melding(5, "mislukte poging")])
+    handoff.built(6, [melding(6, "mislukte poging")])
+    handoff.built(5, [melding(5, "geschreven")])  # the retry took sequence 5 again
     handoff.confirm(5)
-    handoff.built(7, [_event(7, "geschreven")])
+    handoff.built(7, [melding(7, "geschreven")])
     handoff.confirm(7)  # 6 was never written by this process (another one may have): not handed over
     found, missing = handoff.take(range(5, 9))
     assert {s: [e.naam for e in events] for s, events in found.items()} == {5: ["geschreven"], 7: ["geschreven"]}

@@ -13,21 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from app.meldingen.events import Event
 from app.meldingen.sender import Sender
+from tests.test_import import alive
 from tests.test_meldingen_client import Inbox
+from tests.test_meldingen_events import melding
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def event(sequence: int) -> Event:
-    return Event(type="naam-gewijzigd", sequence=sequence, index=0, time="2026-12-02T10:00:00Z", vcode="V0001001",
-                 vereniging="http://register.test/id/vereniging/V0001001",
-                 version=f"http://register.test/id/vereniging/V0001001/versie/{sequence}", naam="Schaakclub",
-                 initiator="OVO000001", initiator_iri="http://data.vlaanderen.be/id/organisatie/OVO000001",
-                 initiator_naam="Gemeente Gent", activity=f"http://register.test/id/activiteit/{sequence}",
-                 gemeenten=("BE23444021",))
 
 
 @pytest.fixture
@@ -53,7 +45,7 @@ def test_a_killed_sending_process_is_replaced_and_every_melding_still_arrives(sl
     sender = Sender("http://register.test", 5.0, 1, answered)
     try:
         for sequence in range(1, 11):
-            sender.send(inbox.url, "webhook", SECRET, event(sequence), f"{sequence}-0")
+            sender.send(inbox.url, "webhook", SECRET, melding(sequence), f"{sequence}-0")
         deadline = time.monotonic() + 10
         while not inbox.ids and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -72,11 +64,11 @@ def test_the_sending_process_ends_with_the_register_even_after_kill_9(slow_inbox
     script = f"""
 import sys, threading, time
 from app.meldingen.sender import Sender
-from tests.test_meldingen_client import Inbox
-from tests.test_meldingen_sender import event, SECRET
+from tests.test_meldingen_events import melding
+from tests.test_meldingen_sender import SECRET
 got = threading.Event()
 sender = Sender("http://register.test", 5.0, 1, lambda key, error: got.set())
-sender.send({inbox.url!r}, "webhook", SECRET, event(1), "1-0")
+sender.send({inbox.url!r}, "webhook", SECRET, melding(1), "1-0")
 got.wait(30)
 print(sender.pid, flush=True)
 time.sleep(60)
@@ -89,18 +81,10 @@ time.sleep(60)
         os.kill(register.pid, signal.SIGKILL)
         register.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while _alive(child) and time.monotonic() < deadline:
+        while alive(child) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(child)
+        assert not alive(child)
     finally:
         register.kill()
         register.wait()
 
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for init to reap it has ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
