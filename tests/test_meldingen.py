@@ -30,6 +30,7 @@ class Receiver:
         self.attempts = 0
         self.fail_next = 0
         self.always_fail = False
+        self.fail_status = 503  # what a failing inbox answers
         self.secrets: dict[str, str] = {}  # path → subscription secret
         self.lock = threading.Lock()
         receiver = self
@@ -46,7 +47,7 @@ class Receiver:
                         verified = Webhook(secret).verify(body, dict(self.headers.items()))
                         receiver.received.append({"path": self.path, "id": self.headers["webhook-id"],
                                                   "type": self.headers["Content-Type"], "body": verified})
-                self.send_response(503 if failing else 202)
+                self.send_response(receiver.fail_status if failing else 202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -253,6 +254,29 @@ def test_a_failing_receiver_gets_it_after_retries_and_a_dead_one_is_marked_faile
     assert [r["body"]["object"]["vCode"] for r in receiver.wait("/wankel", 2)] == ["V0001001", "V0001002"]
 
 
+def test_fout_says_what_went_wrong_last_and_since_when_it_fails(client, keys, receiver, delivery):
+    sub = subscribe(client, keys.reader, receiver, "/verhuisd", meldingtypes=["nieuwe-vereniging"])
+    url = sub["url"].split("register.test")[1]
+    receiver.always_fail, receiver.fail_status = True, 302
+    assert client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator)).status_code == 201
+
+    def shown_when(says: str) -> dict:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            shown = client.get(url, headers=Keys.auth(keys.reader)).get_json()
+            if says in shown.get("fout", ""):
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"'fout' never said {says!r}: {shown}")
+
+    redirected = shown_when("doorverwijzing (HTTP-status 302)")
+    receiver.fail_status = 500
+    failing = shown_when("HTTP-status 500")
+    assert failing["foutSinds"] == redirected["foutSinds"]  # since the first failure, not the last
+    receiver.always_fail = False
+    assert len(receiver.wait("/verhuisd", 1)) == 1
+
+
 def test_subscription_api_pull_feed_paging_pause_delete_and_errors(client, keys, settings):
     auth = Keys.auth(keys.initiator)
     assert client.post("/meldingen/abonnementen", json={"gemeenten": [GENT]}).status_code == 401
@@ -267,6 +291,18 @@ def test_subscription_api_pull_feed_paging_pause_delete_and_errors(client, keys,
         private = client.post("/meldingen/abonnementen", headers=auth,
                               json={"gemeenten": [GENT], "kanaal": "webhook", "inbox": inbox})
         assert private.status_code == 400 and "privé" in private.get_json()["errors"][0]["message"], inbox
+    for inbox, says in [*((f"https://[{address}]/x", "privé") for address in (
+            "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::127.0.0.1", "fec0::1", "2001:0:4136:e378:8000:63bf:80ff:fffe")),
+            ("http://crm.gent.be/meldingen", "https-URL"), ("https://crm.gent.be/mijn inbox", "spatie"),
+            ("https://crm..gent.be/x", "geen geldige URL")]:
+        refused = client.post("/meldingen/abonnementen", headers=auth,
+                              json={"gemeenten": [GENT], "kanaal": "webhook", "inbox": inbox})
+        assert refused.status_code == 400 and says in refused.get_json()["errors"][0]["message"], inbox
+    public_v6 = client.post("/meldingen/abonnementen", headers=auth, json={
+        "gemeenten": ["Gent", "44021", "sint niklaas", "BE23444021"], "kanaal": "webhook",
+        "inbox": "https://[2002:808:808::1]/x"})  # 6to4 of a public address, Gent three ways
+    assert public_v6.status_code == 201 and public_v6.get_json()["gemeenten"] == [GENT, "BE23646021"]
+    client.delete(public_v6.get_json()["url"].removeprefix(settings.base), headers=auth)
     sub = subscribe(client, keys.initiator, None, "", gemeenten=[GENT, AALST])
     for i, naam in enumerate(("Schaakclub De Loper", "Harmonie Sint-Cecilia", "Imkersbond Gentbrugge")):
         body = valid_body(naam=naam, werkingsgebieden=[AALST] if i == 2 else [GENT])
@@ -311,6 +347,11 @@ def test_staff_page_lists_recent_meldingen_of_their_gemeente(client, keys, setti
     assert "Naam gewijzigd" in public and "Nieuwe vertegenwoordiger" not in public
     by_name = client.get("/meldingen?gemeente=gent", headers=Keys.auth(public_key)).get_data(as_text=True)
     assert "Naam gewijzigd" in by_name
+    by_nis = client.get("/meldingen?gemeente=44021&gemeente=44021", headers=Keys.auth(public_key))
+    assert "Naam gewijzigd" in by_nis.get_data(as_text=True)
+    too_many = client.get("/meldingen?" + "&".join(f"gemeente=x{i}" for i in range(401)),
+                          headers=Keys.auth(public_key))
+    assert too_many.status_code == 400 and "ten hoogste 400" in too_many.get_data(as_text=True)
     unknown = client.get("/meldingen?gemeente=Atlantis", headers=Keys.auth(public_key)).get_data(as_text=True)
     assert "'Atlantis' is geen gekende gemeente" in unknown and "Naam gewijzigd" not in unknown
     assert any(e["operatie"] == "meldingen-pagina" for e in _audit(settings))

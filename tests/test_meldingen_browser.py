@@ -26,6 +26,11 @@ def test_staff_page_in_a_browser_with_the_key_as_password(live_server, client, k
             assert page.locator("tr.melding").count() >= 14
             assert page.locator("tr.afgeschermd").count() >= 4  # a reader sees the restricted meldingen
             assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, device
+            # nor inside the table: on a phone every melding is a card, whoever made it and why in view
+            table = page.locator(".tabel")
+            assert table.evaluate("t => t.scrollWidth - t.clientWidth") <= 0, device
+            door = page.locator("tr.melding td[data-label=Door]").first.bounding_box()
+            assert door["x"] + door["width"] <= viewport["width"], device
             assert _serious(page) == [], device
             page.fill("#gemeente", "Aalst")
             page.click("button[type=submit]")

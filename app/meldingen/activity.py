@@ -6,7 +6,11 @@ subscription's pull feed and what GET /meldingen/{id} answers, so a consumer par
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from app.domain import codelists
+from app.domain.accents import without_accents
 from app.meldingen.events import Event
 from app.namespaces import CONCEPT, VRX
 
@@ -89,13 +93,24 @@ def gemeente_label(code: str) -> str:
     return found.label if found else code
 
 
-def gemeente_code(text: str) -> str:
-    """A gemeente code from a code or a name ('Gent' → BE23444021); unknown text comes back as is."""
-    gebieden = codelists.get("werkingsgebieden")
-    if gebieden.find(text):
-        return gebieden.find(text).code
-    found = [c.code for c in gebieden.concepts if len(c.code) == 10 and c.label.casefold() == text.casefold()]
-    return found[0] if len(found) == 1 else text
+def gemeente_code(text: str) -> str | None:
+    """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
+    ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""
+    return _gemeente_keys().get(_key(text)) if isinstance(text, str) else None
+
+
+def _key(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", without_accents(text.casefold())).split())
+
+
+@cache
+def _gemeente_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for concept in codelists.get("werkingsgebieden").concepts:
+        if len(concept.code) == 10:  # NUTS3 + LAU: a gemeente (not a province or region)
+            for key in (concept.code, concept.code[-5:], concept.label):
+                keys.setdefault(_key(key), concept.code)
+    return keys
 
 
 def feed_page(base: str, feed: str, events: list[Event], after: str, next_after: str | None) -> dict:

@@ -10,16 +10,25 @@ from flask import Blueprint, Response, current_app, render_template, request
 from app.auth import audit
 from app.auth.access import principal
 from app.auth.keys import Principal
+from app.domain.model import MODEL
 from app.meldingen import activity
 from app.meldingen.delivery import subscriptions_changed
 from app.meldingen.events import EVENT_TYPES, Event
-from app.meldingen.subscriptions import Subscription, Subscriptions, new_subscription, not_found, same_request
+from app.meldingen.subscriptions import (
+    MAX_GEMEENTEN,
+    Subscription,
+    Subscriptions,
+    new_subscription,
+    not_found,
+    same_request,
+)
 from app.publication.write_api import once
 from app.store.meldingen import MeldingenStore
 from app.validation import json_body
 from app.validation.errors import CommandRejected, FieldError, invalid
 
 bp = Blueprint("meldingen", __name__, template_folder="templates")
+_FIELD_LABELS = MODEL.labels()  # which fields a "gegevens gewijzigd" melding concerns, in words
 _creating = threading.Lock()
 PAGE_SIZE = 100
 SCAN = 500  # outbox commits read per query while filling a page
@@ -194,17 +203,22 @@ def one(sequence: int, index: int) -> Response:
 def page() -> str:
     """Recent meldingen of a bestuur's gemeenten (those of its subscriptions, or ?gemeente=)."""
     caller = _caller()
-    chosen = [activity.gemeente_code(g.strip()) for g in request.args.getlist("gemeente") if g.strip()]
-    if not chosen:
+    asked = list(dict.fromkeys(g.strip() for g in request.args.getlist("gemeente") if g.strip()))
+    if len(asked) > MAX_GEMEENTEN:
+        raise CommandRejected(400, "te-veel-gemeenten", "Te veel gemeenten",
+                              f"Kies ten hoogste {MAX_GEMEENTEN} gemeenten (er waren er {len(asked)}).")
+    codes = {text: activity.gemeente_code(text) for text in asked}
+    valid = list(dict.fromkeys(code for code in codes.values() if code is not None))
+    if not asked:
         for sub in Subscriptions(_store()).all():
             if sub.ovo == caller.initiator.ovo:
-                chosen += [g for g in sub.gemeenten if g not in chosen]
+                valid += [g for g in sub.gemeenten if g not in valid]
     may_read = caller.has("lezer")
-    valid = [g for g in chosen if len(g) == 10 and activity.gemeente_label(g) != g]
     events = recent(_store(), valid, lambda e: may_read or not e.restricted, 50) if valid else []
     _audit_restricted(caller, events, "meldingen-pagina")
     rows = [{"event": e, "summary": activity.SUMMARIES.get(e.type, e.type),
+             "velden": [_FIELD_LABELS.get(f, f) for f in e.fields] if e.type == "gegevens-gewijzigd" else [],
              "gemeenten": [activity.gemeente_label(g) for g in e.gemeenten if g in valid]} for e in events]
     return render_template("meldingen.html", caller=caller, gemeenten=[(g, activity.gemeente_label(g)) for g in valid],
-                           unknown=[g for g in chosen if g not in valid], rows=rows, may_read=may_read,
+                           unknown=[text for text, code in codes.items() if code is None], rows=rows, may_read=may_read,
                            types=EVENT_TYPES)

@@ -334,6 +334,7 @@ class Delivery:
         """Delivered (or withheld): the lane moves on; the position is stored with the next batch."""
         if lane.failing_since is not None:
             self.subscriptions.recovered(lane.sub)
+            lane.sub.error = None
         lane.sub.position = event.position
         with self._lock:
             if lane.queue and lane.queue[0] is event:
@@ -368,9 +369,10 @@ class Delivery:
     def _failed(self, lane: Lane, error: str) -> None:
         now = time.time()
         lane.attempts += 1
-        if lane.failing_since is None:
-            lane.failing_since = now
-            self.subscriptions.failing(lane.sub, error, _iso(now))
+        if lane.failing_since is None or error != lane.sub.error:  # 'fout' says what went wrong last
+            lane.failing_since = lane.failing_since or now
+            self.subscriptions.failing(lane.sub, error, _iso(lane.failing_since))
+            lane.sub.error = error
         if now - lane.failing_since >= self.give_up:
             log.warning("meldingen: abonnement %s opgegeven na %s pogingen: %s", lane.sub.id, lane.attempts, error)
             self.subscriptions.set_status(lane.sub, "mislukt", f"Opgegeven na {lane.attempts} pogingen: {error}",

@@ -75,6 +75,9 @@ def post(client: PublicClient, base: str, parcel: Parcel, timeout: float) -> str
         return _why(exc, timeout)
     if 200 <= status < 300:
         return None
+    if 300 <= status < 400:
+        return (f"De inbox antwoordde met een doorverwijzing (HTTP-status {status}); het register volgt geen "
+                "doorverwijzingen: geef het adres waarnaar verwezen wordt op als inbox.")
     return f"De inbox antwoordde met HTTP-status {status}."
 
 

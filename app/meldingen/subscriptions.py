@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import secrets
 import socket
 from dataclasses import dataclass, field
@@ -19,8 +20,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from app.auth.keys import Principal
-from app.domain import codelists
-from app.meldingen.activity import position
+from app.meldingen.activity import gemeente_code, position
 from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected, FieldError, invalid
@@ -174,17 +174,17 @@ def same_request(first: Subscription, retry: Subscription) -> bool:
 
 def _gemeenten(value: object, errors: list[FieldError]) -> list[str]:
     if not isinstance(value, list) or not value or len(value) > MAX_GEMEENTEN:
-        errors.append(FieldError("gemeenten", "verplicht", "'gemeenten' is een lijst van 1 tot 400 "
-                                 "werkingsgebiedcodes van gemeenten (NUTS3+LAU, bv. BE23444021)."))
+        errors.append(FieldError("gemeenten", "verplicht", "'gemeenten' is een lijst van 1 tot 400 gemeenten: "
+                                 "namen, NIS-codes of werkingsgebiedcodes (bv. Gent, 44021 of BE23444021)."))
         return []
     out = []
-    werkingsgebieden = codelists.get("werkingsgebieden")
-    for index, code in enumerate(value):
-        found = werkingsgebieden.find(code) if isinstance(code, str) and len(code) == 10 else None
-        if found is None:
-            errors.append(FieldError(f"gemeenten[{index}]", "onbekend", f"'{code}' is geen gekende gemeentecode."))
-        elif found.code not in out:
-            out.append(found.code)
+    for index, text in enumerate(value):
+        code = gemeente_code(text)
+        if code is None:
+            errors.append(FieldError(f"gemeenten[{index}]", "onbekend", f"'{text}' is geen gekende gemeente; geef "
+                                     "de naam (bv. Gent), de NIS-code (44021) of de werkingsgebiedcode (BE23444021)."))
+        elif code not in out:
+            out.append(code)
     return out
 
 
@@ -212,18 +212,28 @@ def inbox_problem(url: object) -> str | None:
     """Why this inbox URL cannot be used, or None (the host is resolved again before each delivery)."""
     if not isinstance(url, str) or not url or len(url) > 2000:
         return "Een 'inbox' (https-URL) is verplicht voor kanaal 'ldn' of 'webhook'."
+    if _NOT_IN_URL.search(url):
+        return ("De 'inbox' bevat een spatie of een teken dat niet in een URL mag staan; schrijf het gecodeerd "
+                "(bv. %20 voor een spatie).")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a port that is no number)
-    except ValueError:
+        (parts.hostname or "").encode("idna")  # a name no resolver can look up (empty label, too long)
+    except (ValueError, UnicodeError):
         return "De 'inbox' is geen geldige URL."
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        return "De 'inbox' moet een http(s)-URL zonder gebruikersnaam of wachtwoord zijn."
-    if not local_allowed() and (_is_localhost(parts.hostname) or is_private_address(parts.hostname)):
+        return "De 'inbox' moet een https-URL zonder gebruikersnaam of wachtwoord zijn."
+    if local_allowed():
+        return None
+    if _is_localhost(parts.hostname) or is_private_address(parts.hostname):
         return PRIVATE
+    if parts.scheme != "https":
+        return ("De 'inbox' moet een https-URL zijn: meldingen gaan enkel versleuteld naar een adres op het "
+                "internet.")
     return None
 
 
+_NOT_IN_URL = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 PRIVATE = "De 'inbox' wijst naar een intern of privé-adres; dat aanvaardt het register niet."
 
 
@@ -238,15 +248,32 @@ def _is_localhost(host: str) -> bool:
 
 
 def is_private_address(host: str) -> bool:
+    """An address (in any notation) that is not on the public internet, also where an IPv6 address
+    carries an IPv4 one that is not (IPv4-mapped, -compatible, 6to4, Teredo, NAT64)."""
     try:
-        return not ipaddress.ip_address(host.split("%")[0]).is_global
+        address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
-        pass
-    try:  # the other ways to write an IPv4 address that resolvers and URL parsers accept: 127.1, 0x7f000001,
-        packed = socket.inet_aton(host)  # 2130706433, 0177.0.0.1, 0
-    except OSError:
-        return False  # a name, not an address: delivery checks the address it connects to
-    return not ipaddress.IPv4Address(packed).is_global
+        try:  # the other ways to write an IPv4 address that resolvers and URL parsers accept: 127.1, 0x7f000001,
+            address = ipaddress.IPv4Address(socket.inet_aton(host))  # 2130706433, 0177.0.0.1, 0
+        except OSError:
+            return False  # a name, not an address: delivery checks the address it connects to
+    if not address.is_global:
+        return True
+    if isinstance(address, ipaddress.IPv4Address):
+        return False
+    return address.is_site_local or any(not inner.is_global for inner in _carried(address))
+
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _carried(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (a translator or tunnel would reach those)."""
+    inner = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if address in _COMPATIBLE or any(address in net for net in _NAT64):
+        inner.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [found for found in inner if found is not None]
 
 
 def not_found(subscription_id: str) -> CommandRejected:
