@@ -116,3 +116,28 @@ def test_four_processes_share_one_register(tmp_path, store_url):
     sequences = sorted(int(row["seq"].value) for row in rows)
     assert sequences == list(range(1, len(sequences) + 1)) and latest == len(sequences)
     assert len(sequences) == 1 + PROCESSES * (CHANGES + REGISTRATIONS)
+
+
+def test_a_store_server_that_stops_answering_is_a_503_problem_not_a_500(tmp_path):
+    from app.factory import create_app
+    from tests.conftest import Keys
+
+    port = free_port()
+    process = start_store_server(tmp_path / "oxigraph", port)
+    settings = Settings(data_dir=tmp_path / "var", base_url=BASE, store_url=f"http://127.0.0.1:{port}")
+    key = Keys(settings.keys_path).initiator
+    register = Register.open(settings)
+    try:
+        client = create_app(register=register).test_client()
+        assert client.post("/verenigingen", json=valid_body(), headers=Keys.auth(key)).status_code == 201
+        process.kill()
+        process.wait(timeout=10)
+        for response in (client.get("/doc/vereniging/V0001001.ttl"), client.get("/zoeken?q=club"),
+                         client.post("/verenigingen", json=valid_body(naam="Andere club"),
+                                     headers=Keys.auth(key))):
+            assert response.status_code == 503, response.get_data(as_text=True)[:300]
+            assert response.mimetype == "application/problem+json" and response.headers["Retry-After"]
+            assert "opslag" in response.get_json()["detail"]
+    finally:
+        process.kill()
+        register.close()

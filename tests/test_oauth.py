@@ -98,8 +98,12 @@ def test_valid_tokens_act_in_their_role_for_the_ovo_code_in_the_claim(client, ke
     read = next(e for e in events if e["operatie"] == "lezen")
     assert (read["initiator"], read["client"]) == ("OVO000003", "gent-crm")
     assert client.get("/audit", headers=bearer(initiator)).status_code == 403
-    no_scope = idp.token(scope="openid")
+    no_scope = idp.token(scope="openid unrelated_scope")
     assert client.get("/ldes/beheer/verenigingen/tijd/1", headers=bearer(no_scope)).status_code == 403
+    for path in ("/doc/vereniging/V0001001.ttl", "/doc/vereniging/V0001001/historiek.ttl",
+                 "/doc/vereniging/V0001001/versie/1.ttl"):  # a token without the register's roles reads as the public
+        public = client.get(path, headers=bearer(no_scope))
+        assert public.status_code == 200 and "85073003328" not in public.get_data(as_text=True), path
 
     # API keys keep working next to tokens, and a token may also be the password of HTTP Basic.
     assert client.get("/audit", headers=Keys.auth(keys.admin)).status_code == 200
@@ -122,6 +126,8 @@ def _attacks(idp: IdentityProvider) -> dict[str, str]:
         "gekende sleutel": idp.token(kid="onbekend"),
         "geen geldig JWT": "abc.def.ghi",
         "'exp'": idp.token(exp=None),
+        "geen geldig JWT: de kop": jwt.encode(claims, idp.rsa, algorithm="RS256", headers={"kid": "rsa-1",
+                                                                                           "crit": ["exp"]}),
     }
 
 

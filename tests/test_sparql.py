@@ -79,6 +79,33 @@ def test_refused_queries(client, demo, query, status):
     assert response.status_code == status and response.mimetype == "application/problem+json"
 
 
+def test_from_and_from_named_are_refused_not_ignored(client, demo):
+    for query in ("SELECT (COUNT(*) AS ?n) FROM <urn:vr:graph:codelists> WHERE { ?s ?p ?o }",
+                  "ASK FROM NAMED <urn:vr:graph:public> { GRAPH ?g { ?s ?p ?o } }",
+                  "CONSTRUCT { ?s ?p ?o } FROM <urn:vr:graph:public> WHERE { ?s ?p ?o } LIMIT 1"):
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.status_code == 400 and "GRAPH" in response.get_json()["detail"], query
+    word = client.get("/sparql", query_string={"query": 'ASK { ?s ?p ?o FILTER(?o != "from here") }'},
+                      headers={"Accept": "application/sparql-results+json"})
+    assert word.status_code == 200 and word.get_json()["boolean"] is True
+
+
+def test_deep_nesting_is_refused_before_the_engine_and_the_engine_keeps_answering(client, demo):
+    """1,000 nested groups made the Oxigraph server abort (stack overflow): refused for both engines
+    alike, without a parse, and a query as deep as allowed still runs."""
+    deep = [f"SELECT * WHERE {'{ ' * 1000}?s ?p ?o{' }' * 1000} LIMIT 1",
+            f"SELECT * WHERE {{ ?s ?p ?o FILTER({'(' * 5000}1{')' * 5000}) }}"]
+    for query in deep:
+        response = client.post("/sparql", data=query, content_type="application/sparql-query")
+        assert response.status_code == 400 and response.get_json()["title"] == "Query te diep genest"
+    allowed = f"ASK {'{ ' * 99}?s ?p ?o{' }' * 99}"
+    answer = client.get("/sparql", query_string={"query": allowed},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and answer.get_json()["boolean"] is True
+    braces_in_text = 'ASK { ?s ?p ?o FILTER(?o != """' + "{" * 500 + '""") } # ' + "(" * 500
+    assert client.get("/sparql", query_string={"query": braces_in_text}).status_code == 200
+
+
 def test_service_inside_a_string_is_not_a_service_call(client, demo):
     response = client.get("/sparql", query_string={"query": 'SELECT ("SERVICE" AS ?x) WHERE {}'},
                           headers={"Accept": "application/sparql-results+json"})
@@ -95,6 +122,9 @@ def test_sparql_update_post_is_405(client, demo):
 def test_public_queries_cannot_reach_restricted_graphs(client, demo, query):
     response = client.get("/sparql", query_string={"query": query},
                           headers={"Accept": "application/sparql-results+json"})
+    if " FROM " in query:  # refused, not silently run on the public dataset instead
+        assert response.status_code == 400 and response.get_json()["title"] == "FROM niet ondersteund"
+        return
     assert response.status_code == 200
     assert response.get_json()["results"]["bindings"] == []
 

@@ -55,10 +55,11 @@ def record(operation: str, caller: Principal | None, vcode: str | None = None, *
 
 
 def audience(caller: Principal | None, surface: str) -> Audience:
-    """The request's audience, resolved once from the caller: public for anonymous callers; for a key
-    holder restricted, carrying who reads and the hook with which the store's readers log what they
-    read (app/store/audience.py) before handing it over. Blueprints never log reads themselves."""
-    if caller is None:
+    """The request's audience, resolved once from the caller: public for anonymous callers and for a key
+    or token without the lezer role (an OAuth2 token with none of the register's scopes); for a reader
+    restricted, carrying who reads and the hook with which the store's readers log what they read
+    (app/store/audience.py) before handing it over. Blueprints never log reads themselves."""
+    if caller is None or not caller.has("lezer"):
         return PUBLIC
     ip, endpoint = request.remote_addr, f"{request.method} {request.path}"
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain import errors as domain
 from app.namespaces import PROJECT
+from app.store import StoreUnavailable
 from app.validation.errors import CommandRejected, FieldError
 
 PROBLEM_TYPES = PROJECT + "problemen/"
@@ -114,6 +115,15 @@ def install(app: Flask) -> None:
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
+
+    @app.errorhandler(StoreUnavailable)
+    def _unavailable(exc: StoreUnavailable):
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, exc)
+        detail = "Het register kan zijn opslag nu niet bereiken. Probeer het over enkele ogenblikken opnieuw."
+        if request.method not in ("GET", "HEAD", "OPTIONS"):  # the store may have taken it before it stopped answering
+            detail += (" Kijk eerst na of de wijziging werd doorgevoerd (met dezelfde Idempotency-Key wordt ze "
+                       "nooit dubbel uitgevoerd).")
+        return http_problem(503, detail, headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

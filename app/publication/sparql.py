@@ -25,7 +25,7 @@ from app.auth.access import principal
 from app.publication import negotiation, sparql_page
 from app.publication.problems import http_problem, problem
 from app.publication.rate_limit import RateLimit
-from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy
+from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy, refused
 from app.validation import sparql_query
 
 bp = Blueprint("sparql", __name__)
@@ -132,7 +132,10 @@ def _forward(register, engine, job: QueryJob, started: float) -> tuple[str, byte
     if not admitted.acquire(blocking=False):
         raise busy()
     try:
-        quick = sparql_query.unparsed(job.query)
+        try:
+            quick = sparql_query.unparsed(job.query)
+        except sparql_query.QueryRefused as exc:
+            raise refused(exc) from None
         if quick is None:
             checked = _checker(register).check(job.query, started)
             return engine.execute(replace(job, query=checked.text), started)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from app.store.audience import PUBLIC, Audience, for_principal
-from app.store.base import Allocation, BaseMismatch, Change, Refused, RegisterStore
+from app.store.base import Allocation, BaseMismatch, Change, Refused, RegisterStore, StoreUnavailable
 
 
 def open_store(settings) -> RegisterStore:
@@ -20,5 +20,5 @@ def open_store(settings) -> RegisterStore:
     return EmbeddedStore(None if settings.in_memory else settings.store_dir)
 
 
-__all__ = ["PUBLIC", "Allocation", "Audience", "BaseMismatch", "Change", "Refused", "RegisterStore", "for_principal",
-           "open_store"]
+__all__ = ["PUBLIC", "Allocation", "Audience", "BaseMismatch", "Change", "Refused", "RegisterStore", "StoreUnavailable",
+           "for_principal", "open_store"]

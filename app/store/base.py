@@ -57,6 +57,10 @@ class BaseMismatch(Exception):
         self.stored, self.given = stored, given
 
 
+class StoreUnavailable(Exception):
+    """The store server did not answer, or refused a request we consider valid (remote engine)."""
+
+
 class Refused(Exception):
     """A commit's guard no longer holds. reason: 'versie' | 'sleutel' | 'herhaling'."""
 

@@ -104,7 +104,12 @@ def _check(query: str) -> sparql_query.CheckedQuery:
     try:
         return sparql_query.check(query)
     except sparql_query.QueryRefused as exc:
-        raise QueryFailed(exc.status, exc.slug, exc.detail, exc.title) from None
+        raise refused(exc) from None
+
+
+def refused(refusal: sparql_query.QueryRefused) -> QueryFailed:
+    """The endpoint's answer to a query the check refuses."""
+    return QueryFailed(refusal.status, refusal.slug, refusal.detail, refusal.title)
 
 
 def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:

@@ -19,14 +19,10 @@ from urllib.parse import urlencode, urlsplit
 import pyoxigraph
 import urllib3
 
-from app.store.base import RegisterStore
+from app.store.base import RegisterStore, StoreUnavailable
 from app.store.lease import WriteLease
 
 RESULTS_JSON = "application/sparql-results+json"
-
-
-class StoreUnavailable(Exception):
-    """The store server did not answer, or refused a request we consider valid."""
 
 
 @dataclass(frozen=True)

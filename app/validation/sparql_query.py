@@ -14,6 +14,7 @@ processes, within the query's deadline (app/store/query_workers.py), never in a 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUC
 SERVICE = "ServiceGraphPattern"
 # Deeply nested queries recurse deeply in the parser; the worker gives it a big thread stack.
 RECURSION_LIMIT = 100_000
+# Groups and brackets deeper than this are refused before any parser or engine sees them: the Oxigraph
+# server's parser overflows its stack (and the server process aborts) at about 1,000 nested groups.
+MAX_NESTING = 100
 
 
 class QueryRefused(Exception):
@@ -56,6 +60,7 @@ def check(query: str) -> CheckedQuery:
         raise syntax_error("De query bevat een ongeldige \\u-escape of een ongeldig teken.") from None
     if not text.strip():  # an empty text parses as an (empty) update: say what is really wrong
         raise syntax_error("De query is leeg: geef een SELECT-, ASK-, CONSTRUCT- of DESCRIBE-query.")
+    _check_nesting(text)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         parsed = parseQuery(text)
@@ -71,6 +76,11 @@ def check(query: str) -> CheckedQuery:
                            "Dit eindpunt aanvaardt SELECT, ASK, CONSTRUCT en DESCRIBE.") from None
     except RecursionError:
         raise _too_complex() from None
+    names = _names(parsed)
+    if "DatasetClause" in names:
+        raise QueryRefused(400, "sparql-dataset", "FROM niet ondersteund",
+                           "Dit eindpunt bepaalt zelf welke grafen een query leest; FROM en FROM NAMED worden niet "
+                           "ondersteund (ze zouden genegeerd worden). Lees één graaf met GRAPH <…> { … }.")
     try:
         algebra = translateQuery(parsed).algebra
     except RecursionError:
@@ -78,7 +88,7 @@ def check(query: str) -> CheckedQuery:
     except Exception:  # rdflib refuses what the SPARQL 1.1 algebra does not allow (e.g. scope errors)
         raise syntax_error("De query is geen geldige SPARQL 1.1-query (de algebra kon niet opgebouwd worden).") \
             from None
-    if SERVICE in _names(parsed) or SERVICE in _names(algebra):
+    if SERVICE in names or SERVICE in _names(algebra):
         raise _service_refused()
     if algebra.name not in FORMS:  # cannot happen for a parsed query, but never guess
         raise syntax_error("De query is geen SELECT, ASK, CONSTRUCT of DESCRIBE.")
@@ -86,9 +96,10 @@ def check(query: str) -> CheckedQuery:
 
 
 # Text that sends a query through the full parse: SERVICE (and codepoint escapes, which could spell it)
-# for safety; RDF 1.2 triple terms (`<<`, TRIPLE(), annotations `{|`) so that they stay refused as the
-# SPARQL 1.1 parse refuses them, the same on both engines.
-PARSE_MARKERS = ("service", "\\u", "<<", "triple", "{|")
+# for safety; FROM, which the pinned dataset would silently override, so that it is refused instead;
+# RDF 1.2 triple terms (`<<`, TRIPLE(), annotations `{|`) so that they stay refused as the SPARQL 1.1
+# parse refuses them, the same on both engines.
+PARSE_MARKERS = ("service", "\\u", "<<", "triple", "{|", "from")
 
 
 def unparsed(query: str) -> CheckedQuery | None:
@@ -106,11 +117,36 @@ def unparsed(query: str) -> CheckedQuery | None:
     lowered = query.lower()
     if any(marker in lowered for marker in PARSE_MARKERS):
         return None
+    _check_nesting(query)
     try:
         query.encode("utf-8")
     except UnicodeError:  # a lone surrogate: let check() word the refusal
         return None
     return CheckedQuery("", query)
+
+
+# What can hold a bracket that is no bracket: strings (long ones first), IRIs and comments; then one bracket.
+_TOKENS = re.compile("|".join((
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""', r"'''(?:[^'\\]|\\.|'(?!''))*'''",  # long strings
+    r'"(?:[^"\\\n\r]|\\.)*"', r"'(?:[^'\\\n\r]|\\.)*'",  # short strings
+    r'<[^<>"{}|^`\\\x00-\x20]*>', r"#[^\n\r]*", r"[{(\[]", r"[})\]]")))
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse a query whose groups, brackets and parentheses nest deeper than MAX_NESTING (counted
+    outside strings, IRIs and comments; an unterminated string counts its brackets, which only errs
+    towards refusing)."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "{([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryRefused(400, "sparql-te-diep", "Query te diep genest",
+                                   f"De query nest groepen of haakjes dieper dan {MAX_NESTING} niveaus; "
+                                   "vereenvoudig de query.")
+        elif token in "})]":
+            depth = max(0, depth - 1)
 
 
 def _service_refused() -> QueryRefused:
