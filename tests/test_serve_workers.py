@@ -106,6 +106,19 @@ def test_a_different_base_is_refused_while_serving(served, tmp_path):
     assert url in result.stderr and "http://elders.example" in result.stderr
 
 
+def test_long_queries_and_large_tokens_reach_the_app(served):
+    """gunicorn's defaults (4 KB request line, 8 KB a header) answered 414/431 in HTML before the app saw
+    the request; a SPARQL GET of 7 KB and a 20 KB token now get the app's own answers."""
+    url, _, _, _ = served
+    query = "ASK { ?s ?p ?o FILTER(?o != \"" + "x" * 7000 + "\") }"
+    answer = requests.get(url + "/sparql", params={"query": query}, timeout=30,
+                          headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and answer.json()["boolean"] in (True, False)
+    token = requests.get(url + "/meldingen/abonnementen", headers={"Authorization": "Bearer vr_" + "x" * 20000},
+                         timeout=30)
+    assert token.status_code == 401 and token.headers["Content-Type"].startswith("application/problem+json")
+
+
 def test_workers_need_a_store_server(tmp_path):
     result = _vr("serve", "--workers", "2", "--data-dir", str(tmp_path / "var"), "--no-demo")
     assert result.returncode == 2

@@ -71,3 +71,31 @@ def test_locked_embedded_store_gives_one_dutch_line(register, settings):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "in gebruik" in lines[0] and "--register" in lines[0]
+
+
+def test_what_a_user_named_wrongly_is_one_dutch_line(register, settings, tmp_path):
+    """A missing key file or input, an unwritable output, a register that does not answer, a KBO dump that
+    is none: each is one Dutch line with exit code 2, never a traceback, and nothing is written."""
+    register.close()
+    source = tmp_path / "lijst.csv"
+    source.write_text("Naam\nSchaakclub\n", encoding="utf-8")
+    (tmp_path / "sleutel").write_text("vr_x", encoding="utf-8")
+    not_a_dump = tmp_path / "kbo"
+    not_a_dump.mkdir()
+    (not_a_dump / "enterprise.csv").write_text("EnterpriseNumber,JuridicalForm\n0123.456.789,017\n")
+    (not_a_dump / "denomination.csv").write_text("Foo\n1\n")
+    dead = "http://127.0.0.1:9"
+    cases = {
+        ("import", str(source), "--register", dead, "--key-file", str(tmp_path / "geen-sleutel")): "bestaat niet",
+        ("import", str(source), "--register", dead, "--key-file", str(tmp_path / "sleutel")): "antwoordt niet",
+        ("import", str(tmp_path / "geen.csv"), "--ovo", "OVO000001", "--naam", "Gent"): "bestaat niet",
+        ("export", "--format", "nq", "-o", str(tmp_path / "geen-map" / "x.nq")): "de map",
+        ("kbo-sync", str(source)): "geen map",
+        ("kbo-sync", str(not_a_dump)): "mist de kolom(men) EntityNumber",
+    }
+    for args, says in cases.items():
+        result = _vr(settings, *args)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr[-500:])
+        assert says in lines[-1], (args, lines)
+    assert "V0001001" not in _vr(settings, "export", "--format", "nq").stdout  # the KBO dump wrote nothing

@@ -233,12 +233,15 @@ def _problem_text(answer) -> str:
 
 
 def cmd_kbo_sync(args: argparse.Namespace) -> int:
-    from app.exchange.kbo_open_data import sync
+    from app.exchange.kbo_open_data import DumpRejected, sync
     from app.register import Register
 
     register = Register.open(_settings(args))
     try:
         report = sync(Path(args.map), register.handler)
+    except DumpRejected as exc:
+        print(f"vr: {exc} Er werd niets gewijzigd.", file=sys.stderr)
+        return 2
     finally:
         register.close()
     print(f"KBO: {len(report.registered)} geregistreerd, {len(report.updated)} bijgewerkt, "
@@ -395,6 +398,31 @@ def main(argv: list[str] | None = None) -> int:
     except (BaseMismatch, StoreLocked, StoreUnavailable) as exc:
         print(f"vr: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        message = _said(exc, getattr(args, "register", None))
+        if message is None:
+            raise
+        print(f"vr: {message}", file=sys.stderr)
+        return 2
+
+
+def _said(exc: Exception, register: str | None) -> str | None:
+    """One Dutch line for what a user can fix (a file they named, a register that does not answer);
+    None for anything else, which keeps its traceback."""
+    if type(exc).__module__.split(".")[0] in ("requests", "urllib3"):
+        return (f"{register or 'de server'} antwoordt niet of niet volledig ({type(exc).__name__}); "
+                "draait het register op dat adres?")
+    if not isinstance(exc, OSError) or exc.filename is None:  # e.g. the store's own I/O: keep the details
+        return None
+    name = Path(exc.filename)
+    if isinstance(exc, FileNotFoundError) and not name.parent.exists():
+        return f"{name}: de map {name.parent} bestaat niet."
+    return f"{name}: {_FILE_ERRORS.get(type(exc), 'kan niet gelezen of geschreven worden')} ({exc.strerror or exc})."
+
+
+_FILE_ERRORS = {FileNotFoundError: "bestaat niet", IsADirectoryError: "is een map, geen bestand",
+                NotADirectoryError: "een deel van het pad is geen map", PermissionError: "geen toegang",
+                FileExistsError: "bestaat al"}
 
 
 if __name__ == "__main__":

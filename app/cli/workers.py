@@ -18,7 +18,10 @@ class RegisterServer(BaseApplication):
     def __init__(self, settings: Settings, bind: str, workers: int, threads: int) -> None:
         self.settings = settings
         self.options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-                        "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False}
+                        "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
+                        # the longest request line gunicorn allows (a SPARQL GET of ~8 KB; longer queries go by
+                        # POST), and headers that hold a large OAuth2 token (default 8 KB each)
+                        "limit_request_line": 8190, "limit_request_field_size": 32768}
         super().__init__()
 
     def load_config(self) -> None:

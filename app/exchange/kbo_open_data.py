@@ -38,12 +38,34 @@ class SyncReport:
     rejected_values: list[tuple[str, str, str]] = field(default_factory=list)  # (kbo, kind, value)
 
 
+class DumpRejected(Exception):
+    """The directory is not a KBO open-data dump this sync can read (a Dutch reason; nothing was written)."""
+
+
+REQUIRED_FILES = ("enterprise.csv", "denomination.csv")
+COLUMNS = {"enterprise.csv": ("EnterpriseNumber", "JuridicalForm"),
+           "denomination.csv": ("EntityNumber", "TypeOfDenomination", "Language", "Denomination"),
+           "address.csv": ("EntityNumber", "TypeOfAddress"), "contact.csv": ("EntityNumber", "ContactType", "Value")}
+
+
 def _read(directory: Path, name: str) -> list[dict[str, str]]:
+    """The rows of one file of the dump; an optional file may be missing, a file never lacks its columns."""
     path = directory / name
     if not path.exists():
+        if name in REQUIRED_FILES:
+            raise DumpRejected(f"{path} ontbreekt: een KBO-opendatabestand bevat {' en '.join(REQUIRED_FILES)} "
+                               "(en meestal address.csv en contact.csv).")
         return []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [column for column in COLUMNS.get(name, ()) if column not in (reader.fieldnames or ())]
+            if missing:
+                raise DumpRejected(f"{path} mist de kolom(men) {', '.join(missing)}: is dit een bestand uit het "
+                                   "KBO-opendatabestand?")
+            return list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DumpRejected(f"{path} is geen leesbaar CSV-bestand in UTF-8 ({exc.__class__.__name__}).") from None
 
 
 def _date(text: str) -> str | None:
@@ -56,7 +78,10 @@ def _date(text: str) -> str | None:
 
 
 def read_dump(directory: Path) -> dict[str, dict]:
-    """KBO number (10 digits) → the KBO fields of one association."""
+    """KBO number (10 digits) → the KBO fields of one association (DumpRejected when `directory` is none)."""
+    if not directory.is_dir():
+        raise DumpRejected(f"{directory} is geen map met een KBO-opendatabestand (enterprise.csv, "
+                           "denomination.csv, address.csv, contact.csv).")
     enterprises = {}
     for row in _read(directory, "enterprise.csv"):
         form = LEGAL_FORMS.get(row.get("JuridicalForm", "").strip())
