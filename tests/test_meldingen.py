@@ -222,6 +222,8 @@ def test_a_key_that_loses_its_right_gets_no_more_restricted_meldingen(client, ke
     assert [r["body"]["meldingtype"] for r in receiver.of("/welzijn")][2:] == ["nieuwe-vereniging"]
     feed = client.get(f"/meldingen/abonnementen/{sub['id']}/feed?na=0", headers=Keys.auth(key)).get_json()
     assert [i["meldingtype"] for i in feed["orderedItems"]] == ["nieuwe-vereniging"] * 2  # pull: rights of now
+    shown = client.get(f"/meldingen/abonnementen/{sub['id']}", headers=Keys.auth(key)).get_json()
+    assert shown["afgeschermdeMeldingen"] is False  # what it shows is what it gets
 
 
 def test_a_failing_receiver_gets_it_after_retries_and_a_dead_one_is_marked_failed(

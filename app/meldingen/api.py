@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.auth import audit
 from app.auth.access import principal
-from app.auth.keys import Principal
+from app.auth.keys import KeyRing, Principal
 from app.domain.model import MODEL
 from app.meldingen import activity
 from app.meldingen.delivery import subscriptions_changed
@@ -42,6 +42,10 @@ def _store() -> MeldingenStore:
 
 def _base() -> str:
     return current_app.extensions["vr"].settings.base
+
+
+def _keys() -> KeyRing:
+    return current_app.extensions["vr"].keys
 
 
 def _caller() -> Principal:
@@ -90,7 +94,7 @@ def create() -> Response:
                                   [FieldError("Idempotency-Key", "hergebruikt", "Gebruik een nieuwe sleutel voor "
                                                                                 "een andere aanvraag.")])
     subscriptions_changed()
-    created = sub.as_json(_base())
+    created = sub.as_json(_base(), _keys())
     if sub.channel != "pull":
         created["geheim"] = sub.secret  # shown once: it signs every push delivery
     response = _json(created, 201)
@@ -103,13 +107,13 @@ def create() -> Response:
 @bp.get("/meldingen/abonnementen")
 def listing() -> Response:
     caller = _caller()
-    subs = [s.as_json(_base()) for s in Subscriptions(_store()).all() if s.owned_by(caller)]
+    subs = [s.as_json(_base(), _keys()) for s in Subscriptions(_store()).all() if s.owned_by(caller)]
     return _json({"abonnementen": subs})
 
 
 @bp.get("/meldingen/abonnementen/<subscription_id>")
 def show(subscription_id: str) -> Response:
-    return _json(_owned(subscription_id, _caller()).as_json(_base()))
+    return _json(_owned(subscription_id, _caller()).as_json(_base(), _keys()))
 
 
 @bp.patch("/meldingen/abonnementen/<subscription_id>")
@@ -122,7 +126,7 @@ def pause_or_resume(subscription_id: str) -> Response:
                                   "{\"status\": \"gepauzeerd\"}.")])
     Subscriptions(_store()).set_status(sub, body["status"])
     subscriptions_changed()
-    return _json(_owned(subscription_id, _caller()).as_json(_base()))
+    return _json(_owned(subscription_id, _caller()).as_json(_base(), _keys()))
 
 
 @bp.delete("/meldingen/abonnementen/<subscription_id>")

@@ -35,6 +35,7 @@ from app.meldingen.events import Event
 from app.meldingen.handoff import Handoff
 from app.meldingen.sender import Sender
 from app.meldingen.subscriptions import AFTER_ALL, Subscription, Subscriptions
+from app.store import StoreUnavailable
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected
 
@@ -134,7 +135,9 @@ class Delivery:
                 try:
                     self._sender.ready()  # from the start: a subscription's first meldingen do not wait for it
                     more = self.round()
-                except Exception:  # the store may be briefly unavailable: try again next round
+                except StoreUnavailable as exc:  # the store server is briefly away: try again next round
+                    log.warning("meldingen: bezorgronde uitgesteld: %s", exc)
+                except Exception:
                     log.exception("meldingen: bezorgronde mislukt")
                 self._store_positions()
             if not more:
@@ -297,7 +300,7 @@ class Delivery:
                         lane.busy = False
                         return
                     event = lane.queue[0]
-                if event.restricted and not self.entitled(lane.sub):
+                if event.restricted and not lane.sub.entitled(self.keys):
                     log.info("meldingen: %s niet bezorgd aan abonnement %s: de sleutel mag geen afgeschermde "
                              "gegevens (meer) lezen", event.key, lane.sub.id)
                     went = event  # withheld: the lane moves past it as if it went
@@ -342,17 +345,6 @@ class Delivery:
             lane.attempts, lane.failing_since = 0, None
             self._moved[lane.sub.id] = event
             self._moved_since = self._moved_since or time.monotonic()
-
-    def entitled(self, sub: Subscription) -> bool:
-        """May this subscription still receive restricted meldingen? Its API key's rights are read again
-        (a key removed from keys.toml or without the lezer role any more gets none); a subscription made with
-        an OAuth2 token keeps the right its token gave when it was made."""
-        if not sub.restricted:
-            return False
-        if sub.key is None or self.keys is None:
-            return sub.key is None
-        holder = self.keys.by_digest(sub.key)
-        return holder is not None and holder.has("lezer")
 
     def _audit(self, sub: Subscription, event: Event) -> str | None:
         """Restricted meldingen are logged before they leave; no log entry, no delivery (retried)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from app.auth.keys import Principal
+from app.auth.keys import KeyRing, Principal
 from app.meldingen.activity import gemeente_code, position
 from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event
 from app.store.meldingen import MeldingenStore
@@ -55,6 +55,17 @@ class Subscription:
         return (event.type in self.types and (self.restricted or not event.restricted)
                 and any(code in self.gemeenten for code in event.gemeenten))
 
+    def entitled(self, keys: KeyRing | None) -> bool:
+        """May this subscription (still) receive restricted meldingen? Its API key's rights are read again
+        (a key removed from keys.toml or without the lezer role any more gets none); a subscription made with
+        an OAuth2 token keeps the right its token gave when it was made."""
+        if not self.restricted:
+            return False
+        if self.key is None or keys is None:
+            return self.key is None
+        holder = keys.by_digest(self.key)
+        return holder is not None and holder.has("lezer")
+
     def owned_by(self, caller: Principal) -> bool:
         return caller.initiator.ovo == self.ovo or caller.has("admin")
 
@@ -64,12 +75,13 @@ class Subscription:
                            "client": self.client, "aangemaakt": self.created, "sleutel": self.key},
                           ensure_ascii=False)
 
-    def as_json(self, base: str) -> dict:
-        """The subscription as the API shows it (never the secret)."""
+    def as_json(self, base: str, keys: KeyRing | None = None) -> dict:
+        """The subscription as the API shows it (never the secret); whether restricted meldingen reach it
+        as its key's rights stand now."""
         url = f"{base}/meldingen/abonnementen/{self.id}"
         body = {"id": self.id, "url": url, "feed": url + "/feed", "organisatie": self.ovo, "naam": self.naam,
                 "gemeenten": self.gemeenten, "meldingtypes": self.types, "kanaal": self.channel,
-                "afgeschermdeMeldingen": self.restricted, "status": self.status,
+                "afgeschermdeMeldingen": self.entitled(keys), "status": self.status,
                 "positie": f"{self.position[0]}.{self.position[1]}" if 0 <= self.position[1] < AFTER_ALL
                 else str(self.position[0]),
                 "aangemaakt": self.created}
