@@ -64,6 +64,8 @@ def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, k
         ({"files": {"bestand": ("lijst.pdf", b"%PDF-1.4")}}, 415),
         ({"data": {"soort": "verenigingen"}}, 400),
         ({"files": {"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, "data": {"soort": "alles"}}, 400),
+        *(({"files": {"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, "data": {"proef": typo}}, 400)
+          for typo in ("jaa", "yes please", "nein", "")),  # only an explicit 'nee' writes
     ]
     for kwargs, expected in cases:
         answer = requests.post(live_server + "/imports", headers=auth, timeout=30, **kwargs)

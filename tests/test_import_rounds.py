@@ -261,3 +261,53 @@ def _kbo_dump(tmp_path: Path) -> Path:
         with (folder / name).open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows(lines)
     return folder
+
+
+def test_koppel_must_describe_its_target_once_and_every_row_needs_a_key(tmp_path, register, existing):
+    """A V-code typo in 'koppel:' would overwrite an unrelated vereniging; two rows adopting one vereniging
+    would overwrite each other on every run; a row without Sleutel could never be found again."""
+    elders = registered(register, valid_body(naam="Repair Café Roeselare", vertegenwoordigers=[], locaties=[
+        {"locatietype": "Activiteiten", "adres": {"straatnaam": "Ooststraat", "huisnummer": "5", "postcode": "8800",
+                                                  "gemeente": "Roeselare", "land": "België"}}]))
+    rows = [
+        ["G-20", "Muziekschool Rockit", "", "", "KECU", "Overpoortstraat", "49", 9000, "Gent", "", "", "", "",
+         f"koppel:{elders}"],
+        ["G-21", "Buurthuis De Ster", "", "", "GEWE", "Kortrijksesteenweg", "1", 9000, "Gent", "", "", "", "",
+         f"koppel:{existing['ster']}"],
+        ["G-22", "Vrienden van het WZC De Ster", "", "", "GEWE", "Kortrijksesteenweg", "1", 9000, "Gent", "", "", "",
+         "", f"koppel:{existing['ster']}"],
+        ["", "Club zonder sleutel", "", "", "SPRT", "Kouter", "2", 9000, "Gent", "", "", "", "", ""],
+    ]
+    path = write_xlsx(tmp_path / "koppel.xlsx", header=[*HEADER, "Actie"], rows=rows)
+    before = dump(register)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    found = {r.sleutel or r.naam: (r.status, [(f.level, f.column, f.message) for f in r.findings])
+             for r in report.results}
+    status, findings = found["G-20"]
+    assert status.startswith("fout") and any(c == "Actie" and "lijkt niet op deze rij" in m and "Roeselare" in m
+                                    for _, c, m in findings), findings
+    status, findings = found["G-21"]  # same gemeente, another name: adopted, with the register's name shown
+    assert status == "gekoppeld" and any(lv == "waarschuwing" and "Vrienden van het Woonzorgcentrum De Ster" in m
+                                         for lv, _, m in findings), findings
+    status, findings = found["G-22"]
+    assert status.startswith("fout") and any("koppelt ook aan" in m for _, _, m in findings), findings
+    status, findings = found["Club zonder sleutel"]
+    assert status.startswith("fout") and any(c == "Sleutel" and "leeg" in m for _, c, m in findings), findings
+    roeselare, _ = register.handler.load(elders)
+    assert roeselare["naam"] == "Repair Café Roeselare"  # untouched
+    assert dump(register) != before  # G-21 was applied
+
+
+def test_the_duplicate_search_stays_small_and_tells_afdelingen_apart(register, existing):
+    from app.exchange.candidates import MAX_CANDIDATES, Candidates, Probe
+
+    search = Candidates(register.store)
+    for row in range(2, 3002):  # one name 3,000 times: each row's candidates are bounded, not every earlier row
+        found = search.in_file(Probe("Club", "9000", "Gent"), row)
+    assert len(found) == MAX_CANDIDATES
+    assert sum(len(entries) for entries in search._file["gent"].entries) == MAX_CANDIDATES
+    assert search.in_file(Probe("KWB Wondelgem", "9032", "Wondelgem"), 5000) == []
+    assert search.in_file(Probe("KWB Mariakerke", "9030", "Mariakerke"), 5001) == []  # another afdeling
+    assert [c.ref for c in search.in_file(Probe("K.W.B. Mariakerke", "9030", "Mariakerke"), 5002)] == ["rij 5001"]
+    assert [c.vcode for c in search.in_register(Probe("Vrienden v/h WZC De Ster", "9051", "Sint-Denijs-Westrem"))] \
+        == [existing["ster"]]

@@ -25,7 +25,7 @@ STOP_WORDS = {
     "de", "het", "een", "en", "van", "der", "den", "des", "in", "op", "te", "ten", "ter", "voor", "met", "aan",
     "bij", "uit", "tot", "of", "door", "over", "onder", "om", "vzw",
 }
-SYNONYMS = {"st": "sint"}
+SYNONYMS = {"st": "sint", "wzc": "woonzorgcentrum", "kon": "koninklijke"}
 
 
 NOT_ALNUM = re.compile(r"[^a-z0-9]+")

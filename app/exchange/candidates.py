@@ -51,37 +51,73 @@ class Probe:
         return fold(self.gemeente) or None
 
 
+MAX_CANDIDATES = 10  # per row: enough to decide on, and a file that repeats one name stays small
+
+
 @dataclass
 class _Names:
+    """The names of one gemeente, each distinct (key, place words) once with at most MAX_CANDIDATES of its
+    verenigingen or rows: a file that repeats one name 100,000 times holds 10 entries for it, not a list
+    that grows with every row (each row's candidates were every earlier row: memory grew as rows²)."""
+
     keys: list[str] = field(default_factory=list)
     compact: list[str] = field(default_factory=list)
-    entries: list[Candidate] = field(default_factory=list)
+    places: list[frozenset[str]] = field(default_factory=list)
+    entries: list[list[Candidate]] = field(default_factory=list)
+    _at: dict[tuple[str, frozenset[str]], int] = field(default_factory=dict)
 
-    def add(self, key: str, entry: Candidate) -> None:
-        self.keys.append(key)
-        self.compact.append(key.replace(" ", ""))
-        self.entries.append(entry)
+    def add(self, name: tuple[str, frozenset[str]], entry: Candidate) -> None:
+        at = self._at.get(name)
+        if at is None:
+            self._at[name] = len(self.keys)
+            self.keys.append(name[0])
+            self.compact.append(name[0].replace(" ", ""))
+            self.places.append(name[1])
+            self.entries.append([entry])
+        elif len(self.entries[at]) < MAX_CANDIDATES:
+            self.entries[at].append(entry)
 
-    def similar(self, key: str) -> list[tuple[Candidate, float]]:
+    def similar(self, name: tuple[str, frozenset[str]]) -> list[tuple[Candidate, float]]:
+        key, places = name
         best: dict[int, float] = {}
         for query, choices, scorer in ((key, self.keys, fuzz.ratio), (key, self.keys, fuzz.token_sort_ratio),
                                        (key.replace(" ", ""), self.compact, fuzz.ratio)):
             for _, score, index in process.extract(query, choices, scorer=scorer, limit=None,
                                                    score_cutoff=duplicates.THRESHOLD):
-                best[index] = max(best.get(index, 0), score)
-        return [(self.entries[i], round(score, 1)) for i, score in sorted(best.items())]
+                if not _other_places(places, self.places[index]):
+                    best[index] = max(best.get(index, 0), score)
+        found = [(entry, round(score, 1)) for index, score in sorted(best.items(), key=lambda p: (-p[1], p[0]))
+                 for entry in self.entries[index]]
+        return found[:MAX_CANDIDATES]
 
 
-def name_key(naam: str, area: str | None) -> str:
-    """duplicates.normalise_name with the place names of the whole gemeente (one cached pattern per gemeente)."""
+def _other_places(one: frozenset[str], other: frozenset[str]) -> bool:
+    """Both names carry a place and not the same one: 'KWB Wondelgem' and 'KWB Mariakerke' are two
+    afdelingen in Gent, although their names without places are equal."""
+    return bool(one) and bool(other) and not one & other
+
+
+def similar_names(one: str, other: str, area: str | None) -> bool:
+    """Would the duplicate search call these two names of one gemeente alike?"""
+    names = _Names()
+    names.add(name_key(other, area), Candidate("", other, "", 100.0))
+    return bool(names.similar(name_key(one, area)))
+
+
+def name_key(naam: str, area: str | None) -> tuple[str, frozenset[str]]:
+    """duplicates.normalise_name with the place names of the whole gemeente taken out (one cached pattern per
+    gemeente), and the place words it had."""
     for pattern, replacement in ABBREVIATIONS:
         naam = pattern.sub(replacement, naam)
     words = [duplicates.SYNONYMS.get(word, word) for word in duplicates.fold(naam).split()]
     text = " ".join(words)
+    places: frozenset[str] = frozenset()
     if area:
-        text = _places(area).sub(" ", text)
+        pattern = _places(area)
+        places = frozenset(match.group(0).strip() for match in pattern.finditer(text))
+        text = pattern.sub(" ", text)
     kept = [word for word in text.split() if word not in duplicates.STOP_WORDS]
-    return " ".join(kept) or " ".join(words)
+    return " ".join(kept) or " ".join(words), places
 
 
 @cache

@@ -36,7 +36,7 @@ from app.domain.named_commands import ImportRow, Register
 from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator
 from app.exchange import messages, rows
-from app.exchange.candidates import Candidate, Candidates, Probe
+from app.exchange.candidates import Candidate, Candidates, Probe, similar_names
 from app.exchange.normalise import fold
 from app.exchange.quiet_gc import fewer_collections
 from app.exchange.rows import Mapping
@@ -182,6 +182,7 @@ class Importer:
         self.engine = engine
         self.candidates = Candidates(handler.store)
         self.keys: dict[str, int] = {}
+        self.linked: dict[str, int] = {}  # V-code → the row that adopts it (koppel)
         self.reason = reason or "Import"
         self.before_commit = before_commit
         self.reader = RowReader(mapping, columns, initiator)
@@ -198,11 +199,23 @@ class Importer:
         key = row.values.get("Sleutel", "")
         item = Item(RowResult(row.number, key, row.values.get("Naam", ""), cells=row.cells))
         self._decision(item, row.values.get("Actie", ""))
-        if key in self.keys:
+        if not key and "Sleutel" in self.mapping.required:
+            item.add("fout", "Sleutel", "", "Kolom 'Sleutel' is leeg.",
+                     "Geef elke vereniging een eigen sleutel (bv. het nummer uit uw eigen lijst): daarmee vindt een "
+                     "volgende ronde dezelfde vereniging terug.")
+        elif key in self.keys:
             item.add("fout", "Sleutel", key, f"Sleutel '{key}' staat ook op rij {self.keys[key]}.",
                      "Geef elke vereniging een eigen sleutel, of laat de dubbele rij weg.")
-        else:
+        elif key:
             self.keys[key] = row.number
+        if item.decision[0] == "koppel":
+            target = item.decision[1]
+            if target in self.linked:
+                item.add("fout", "Actie", item.result.actie, f"Rij {self.linked[target]} koppelt ook aan {target}.",
+                         "Koppel elke vereniging van het register aan één rij; zet op de andere rij 'nieuw' of laat "
+                         "ze weg.")
+            else:
+                self.linked[target] = row.number
         return item
 
     def finish(self, item: Item, row: Row) -> None:
@@ -235,6 +248,8 @@ class Importer:
         if not probe.naam:
             return
         earlier = self.candidates.in_file(probe, row.number)
+        if item.decision[0] == "koppel" and item.owner is None:
+            self._check_link(item, probe)
         if item.owner is not None or item.decision[0] == "koppel" or self.mapping.kind == "kbo":
             return
         found = earlier + self.candidates.in_register(probe)
@@ -246,6 +261,30 @@ class Importer:
                    + ("" if candidate.ref.startswith("rij") else f", of 'koppel:{candidate.ref}' als het dezelfde is")
                    + (" of laat een van beide rijen weg." if candidate.ref.startswith("rij") else "."))
             item.add("dubbel", "Naam", probe.naam, f"Lijkt op {what}.", fix)
+
+    def _check_link(self, item: Item, probe: Probe) -> None:
+        """`koppel:V…` adopts a vereniging the row describes: one with a similar name, or at least in the same
+        gemeente (then the register's name is shown); one that is neither is refused as a likely typo."""
+        vcode = item.decision[1]
+        try:
+            current, _ = self.handler.load(vcode)
+        except DomainError:
+            return  # a V-code that does not exist (any more) is reported when the row is applied
+        naam = current.get("naam") or ""
+        addresses = [loc.get("adres") or {} for loc in current.get("locaties") or []]
+        areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
+        if not probe.naam or similar_names(probe.naam, naam, probe.area()):
+            return
+        where = ", ".join(sorted({adres["gemeente"] for adres in addresses if adres.get("gemeente")})) or "geen adres"
+        if probe.area() in areas:
+            item.add("waarschuwing", "Actie", item.result.actie, f"{vcode} heet in het register '{naam}'; de rij "
+                     f"wordt eraan gekoppeld en de naam wordt '{probe.naam}'.",
+                     "Controleer de V-code als het niet dezelfde vereniging is.")
+            return
+        item.add("fout", "Actie", item.result.actie, f"{vcode} ('{naam}', {where}) lijkt niet op deze rij: een "
+                 "andere naam in een andere gemeente.",
+                 "Controleer de V-code in kolom 'Actie' (de link in het rapport toont de vereniging), of laat "
+                 "'Actie' leeg.")
 
     # -- a batch of rows ---------------------------------------------------------------------------
     def run_batch(self, items: list[Item]) -> None:

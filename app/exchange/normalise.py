@@ -1,7 +1,7 @@
 """Forgiving reading of spreadsheet cells: the forms people type, never silently.
 
 A civil servant's list has dates as `01/09/1995` or `1 maart 2001` or Excel serial numbers, activity
-labels instead of codes, web sites without `https://`, phone numbers as `09/123 45 67`. Each reader
+labels instead of codes, web sites without `https://`, phone numbers as `09/233 45 67`. Each reader
 here turns such a cell into the register's form and returns a Note for every change it made (with
 the original value), or an error Note with a fix when it cannot read the cell at all.
 """
@@ -187,7 +187,7 @@ def phone_value(text: str) -> tuple[str, Note | None]:
         value = formats.telephone(raw)
     except ValueError as exc:
         return raw, error(f"Telefoonnummer '{raw}': {str(exc).rstrip('.').lower()}.",
-                          "Schrijf het nummer met zonenummer, bv. 09 123 45 67 of 0470 12 34 56.")
+                          "Schrijf het nummer met zonenummer, bv. 09 233 45 67 of 0470 12 34 56.")
     return value, None if value == raw else warning(f"Telefoonnummer '{raw}' bewaard als '{value}'.")
 
 

@@ -37,7 +37,7 @@ HELP = {
     "huisnummer": "Huisnummer, eventueel met letter (12A); '12 bus 3' wordt huisnummer 12, bus 3.",
     "postcode": "Belgische postcode (4 cijfers); moet bij de gemeente passen.",
     "e-mail": "E-mailadres.",
-    "telefoon": "Telefoonnummer, bv. 09 123 45 67 of 0470 12 34 56.",
+    "telefoon": "Telefoonnummer, bv. 09 233 45 67 of 0470 12 34 56.",
     "website": "Webadres; https:// mag weg.",
 }
 EXAMPLES = {

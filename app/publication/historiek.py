@@ -64,6 +64,8 @@ def _show(value: object) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    if isinstance(value, bool):  # a reader of the portal reads Dutch, not JSON
+        return "ja" if value else "nee"
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

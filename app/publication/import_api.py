@@ -47,6 +47,18 @@ def _problem(status: int, slug: str, title: str, detail: str) -> CommandRejected
     return CommandRejected(status, slug, title, detail)
 
 
+def _yes_or_no(text: str) -> bool:
+    """'proef': only an explicit no writes; what is neither yes nor no is refused, never taken as a real import."""
+    value = text.strip().lower()
+    if value in ("ja", "j", "true", "1", "yes"):
+        return True
+    if value in ("nee", "neen", "n", "false", "0", "no"):
+        return False
+    raise _problem(400, "proef", "Ongeldige waarde voor 'proef'",
+                   f"'proef' is 'ja' (proefronde: er wordt niets geschreven) of 'nee' (echt importeren), niet "
+                   f"'{text[:40]}'.")
+
+
 @bp.post("/imports")
 def start_import() -> Response:
     caller = principal("initiator")
@@ -62,7 +74,7 @@ def start_import() -> Response:
     soort = request.form.get("soort", "verenigingen")
     if soort not in ("verenigingen", "kbo"):
         raise _problem(400, "soort", "Onbekende soort", "'soort' is 'verenigingen' of 'kbo'.")
-    proef = request.form.get("proef", "ja").strip().lower() in ("ja", "true", "1", "yes")
+    proef = _yes_or_no(request.form.get("proef", "ja"))
     reden = (request.form.get("reden") or "").strip() or None
     if reden and (formats.contains_html(reden) or len(reden) > 500):
         raise _problem(400, "reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.")
