@@ -311,3 +311,33 @@ def test_the_duplicate_search_stays_small_and_tells_afdelingen_apart(register, e
     assert [c.ref for c in search.in_file(Probe("K.W.B. Mariakerke", "9030", "Mariakerke"), 5002)] == ["rij 5001"]
     assert [c.vcode for c in search.in_register(Probe("Vrienden v/h WZC De Ster", "9051", "Sint-Denijs-Westrem"))] \
         == [existing["ster"]]
+
+
+def test_the_sheet_and_row_with_the_columns_are_read_not_a_hidden_or_explanatory_one(tmp_path, register):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    old = workbook.active
+    old.title = "oud"
+    old.append(HEADER)
+    old.append(["X-1", "Oude club", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", ""])
+    old.sheet_state = "hidden"
+    uitleg = workbook.create_sheet("Uitleg")
+    uitleg.append(["Vul het werkblad 'Lijst' in."])
+    lijst = workbook.create_sheet("Lijst")
+    lijst.append(["Verenigingen van Gent, stand 1 december"])
+    lijst.append([])
+    lijst.append(HEADER)
+    lijst.append(["G-30", "Petanqueclub De Boule", "", "", "SPRT", "Kouter", "3", 9000, "Gent", "", "", "", ""])
+    workbook.active = workbook.index(uitleg)
+    path = tmp_path / "werkbladen.xlsx"
+    workbook.save(path)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    assert [(r.row, r.sleutel) for r in report.results] == [(4, "G-30")]  # the row number the bestuur sees
+    assert any("werkblad 'Lijst', rij 3" in finding.message for finding in report.file_notes)
+
+    workbook.remove(lijst)
+    workbook.active = workbook.index(uitleg)
+    workbook.save(path)
+    with pytest.raises(Exception, match="werkblad 'Uitleg', rij 1"):  # the hidden sheet is never read
+        run_import(path, "verenigingen", register.handler, GENT, dry_run=True)

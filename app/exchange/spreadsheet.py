@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, islice
 from pathlib import Path
 
 from app.exchange.cells import FORMULA_STARTS
@@ -70,30 +71,68 @@ def match_columns(header: list[str], names: dict[str, str], required: set[str],
     return columns, ignored
 
 
-def open_table(path: Path) -> tuple[list[str], Iterator[tuple], object, list[str]]:
+HEADER_SEARCH = 10  # rows looked at for the header: a title or an explanation may come first
+
+
+@dataclass
+class _Opened:
+    header: list[str]
+    rows: Iterator[tuple]
+    close: object
+    notes: list[str]
+    header_row: int  # the header's row number as the user sees it; data rows follow it
+    sheet: str | None = None
+    elsewhere: bool = False  # not the first sheet looked at: worth telling the user
+
+
+def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: True) -> _Opened:
+    """The file's header and the rows below it. In a workbook the visible sheets are tried (the active one
+    first) and in each the first HEADER_SEARCH rows, for the first row that `fits` (has the template's
+    required columns); without one, the first non-empty row of the first sheet (whose columns then say
+    what is missing)."""
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix == ".csv":
         rows, close = _csv(path, notes)
+        sources = [(None, rows)]
     elif suffix in (".xlsx", ".xlsm"):
-        rows, close = _xlsx(path)
+        sources, close = _xlsx(path)
     else:
         raise FileRejected(f"Onbekend bestandstype '{suffix}': gebruik .csv of .xlsx.")
-    try:
-        first = next(rows)
-    except StopIteration:
-        raise FileRejected("Het bestand is leeg: er is geen kopregel met kolomnamen.") from None
-    header = [text(cell) for cell in first]
-    if not any(header):
-        raise FileRejected("De eerste rij is leeg: zet de kolomnamen op rij 1.")
-    return header, rows, close, notes
+    fallback = None
+    for position, (sheet, rows) in enumerate(sources):
+        peeked = list(islice(rows, HEADER_SEARCH))
+        for index, cells in enumerate(peeked):
+            header = [text(cell) for cell in cells]
+            if any(header) and fits(header):
+                return _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, position > 0)
+            if any(header) and fallback is None:
+                fallback = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet)
+    if fallback is None:
+        raise FileRejected("Het bestand is leeg: er is geen kopregel met kolomnamen.")
+    return fallback
 
 
 def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: set[str]) -> Table:
-    header, cells, close, notes = open_table(path)
-    columns, ignored = match_columns(header, names, required, feedback)
-    numbered = ((number, tuple(row)) for number, row in enumerate(cells, start=2))
-    return Table(header, columns, ignored, numbered, close, notes)
+    def fits(header: list[str]) -> bool:
+        try:
+            match_columns(header, names, required, feedback)
+        except FileRejected:
+            return False
+        return True
+
+    opened = open_table(path, fits)
+    try:
+        columns, ignored = match_columns(opened.header, names, required, feedback)
+    except FileRejected as exc:
+        where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
+        raise FileRejected(f"{exc} (Kopregel gelezen op {where}rij {opened.header_row}.)") from None
+    numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
+    table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes)
+    if opened.header_row > 1 or opened.elsewhere:
+        where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
+        table.notes.append(f"Kopregel gelezen op {where}rij {opened.header_row}.")
+    return table
 
 
 def row_values(table: Table, number: int, cells: tuple) -> Row | None:
@@ -156,13 +195,17 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def _xlsx(path: Path) -> tuple[Iterator[tuple], object]:
+def _xlsx(path: Path) -> tuple[list[tuple[str, Iterator[tuple]]], object]:
+    """The visible sheets, the active one first, each as (name, rows)."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises several types for a damaged or non-xlsx file
-        raise FileRejected("Het Excel-bestand kan niet gelezen worden: het is beschadigd of geen .xlsx-bestand "
-                           "(sla het in Excel opnieuw op als .xlsx, of stuur een .csv).") from None
-    sheet = workbook.worksheets[0]
-    return sheet.iter_rows(values_only=True), workbook.close
+        raise FileRejected("Het Excel-bestand kan niet gelezen worden: het is beschadigd, met een wachtwoord "
+                           "beveiligd of geen .xlsx-bestand (sla het in Excel opnieuw op als .xlsx zonder "
+                           "wachtwoord, of stuur een .csv).") from None
+    visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"] or workbook.worksheets[:1]
+    active = workbook.active if workbook.active in visible else None
+    ordered = [active] * (active is not None) + [sheet for sheet in visible if sheet is not active]
+    return [(sheet.title, sheet.iter_rows(values_only=True)) for sheet in ordered], workbook.close
