@@ -341,3 +341,16 @@ def test_the_sheet_and_row_with_the_columns_are_read_not_a_hidden_or_explanatory
     workbook.save(path)
     with pytest.raises(Exception, match="werkblad 'Uitleg', rij 1"):  # the hidden sheet is never read
         run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+
+
+def test_a_contact_person_without_insz_is_a_warning_not_a_refused_row(tmp_path, register):
+    header = [*HEADER, "Voornaam contactpersoon", "Naam contactpersoon"]
+    rows = [["G-40", "Kaartersclub De Aas", "", "", "SPRT", "Kouter", "8", 9000, "Gent", "", "", "", "", "An",
+             "Peeters"]]
+    report = run_import(write_xlsx(tmp_path / "contact.xlsx", header=header, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    (result,) = report.results
+    assert result.status == "geregistreerd", [(f.column, f.message) for f in result.findings]
+    assert any(f.level == "waarschuwing" and "An Peeters niet overgenomen" in f.message for f in result.findings)
+    state, _ = register.handler.load(result.vcode)
+    assert state["vertegenwoordigers"] == []

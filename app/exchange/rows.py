@@ -104,7 +104,28 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
             continue
         _set(body, spec.veld.split("."), value)
     notes += _quality(values, mapping)
+    notes += _without_insz(body)
     return ReadRow(body, origin, notes)
+
+
+def _without_insz(body: dict) -> list[tuple[str, str, Note]]:
+    """A contact person without INSZ cannot be a vertegenwoordiger (the register identifies them by it), and a
+    gemeente's list rarely has one: the row is imported without them, with a warning, not refused."""
+    people = body.get("vertegenwoordigers") or []
+    if not people or all(person.get("insz") for person in people):
+        return []
+    kept = [person for person in people if person.get("insz")]
+    dropped = [" ".join(filter(None, (p.get("voornaam"), p.get("achternaam")))) or "de contactpersoon"
+               for p in people if not p.get("insz")]
+    if kept:
+        body["vertegenwoordigers"] = kept
+    else:
+        del body["vertegenwoordigers"]
+    return [("Vertegenwoordiger INSZ", "", normalise.warning(
+        f"{', '.join(dropped)} niet overgenomen als vertegenwoordiger: daarvoor is een INSZ-nummer "
+        "(rijksregisternummer) nodig.",
+        "Vul kolom 'Vertegenwoordiger INSZ' in om de contactpersoon als vertegenwoordiger te registreren, of "
+        "laat het zo."))]
 
 
 def _cell(spec: Column, raw: str, mapping: Mapping) -> tuple[object, list[Note]]:
