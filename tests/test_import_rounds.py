@@ -354,3 +354,14 @@ def test_a_contact_person_without_insz_is_a_warning_not_a_refused_row(tmp_path, 
     assert any(f.level == "waarschuwing" and "An Peeters niet overgenomen" in f.message for f in result.findings)
     state, _ = register.handler.load(result.vcode)
     assert state["vertegenwoordigers"] == []
+
+
+def test_a_postcode_that_does_not_exist_is_reported_on_the_postcode_with_the_likely_one(tmp_path, register):
+    rows = [["G-50", "Club Een", "", "", "SPRT", "Kouter", "1", "9OOO", "Gent", "", "", "", ""],
+            ["G-51", "Club Twee", "", "", "SPRT", "Kouter", "2", 10000, "Gent", "", "", "", ""]]
+    report = run_import(write_xlsx(tmp_path / "postcodes.xlsx", header=HEADER, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=True)
+    found = {(f.column, f.value): f.message for f in report.errors}
+    assert "Bedoelt u 9000 (Gent)?" in found[("Postcode", "9OOO")]
+    assert "bestaat niet in België" in found[("Postcode", "10000")]
+    assert not any(column == "Gemeente" for column, _ in found)

@@ -73,12 +73,25 @@ def place_names(postcode: str) -> set[str]:
     return {*postnamen_by_postcode().get(postcode, ()), *([gemeente] if gemeente else [])}
 
 
+def unknown_postcode(postcode: str, gemeente: str, land: str) -> Note | None:
+    """A Belgian postcode that does not exist, with the likely one where a letter O or a slip shows it."""
+    if fold(land) not in BELGIE or postcode in gemeente_by_postcode():
+        return None
+    digits = postcode.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    guesses = sorted({digits} & set(gemeente_by_postcode())
+                     or postcodes_by_gemeente().get(fold(gemeente), set()))
+    hint = f" Bedoelt u {' of '.join(guesses[:3])} ({gemeente_by_postcode()[guesses[0]]})?" if guesses else ""
+    return error(f"Postcode '{postcode}' bestaat niet in België.{hint}",
+                 "Een Belgische postcode heeft 4 cijfers; verbeter de postcode.")
+
+
 def check_place(postcode: str, gemeente: str, land: str) -> Note | None:
+    """Does the gemeente fit the postcode (a postcode that does not exist is `unknown_postcode`'s)?"""
     if fold(land) not in BELGIE:
         return None
     expected = gemeente_by_postcode().get(postcode)
     if expected is None:
-        return error(f"Postcode '{postcode}' bestaat niet in België.", "Controleer de postcode (4 cijfers).")
+        return None
     names = place_names(postcode)
     if fold(gemeente) in {fold(name) for name in names}:
         return None

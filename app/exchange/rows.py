@@ -156,11 +156,13 @@ def _cell(spec: Column, raw: str, mapping: Mapping) -> tuple[object, list[Note]]
 def _quality(values: dict[str, str], mapping: Mapping) -> list[tuple[str, str, Note]]:
     notes = []
     postcode = normalise.postcode_value(values.get("Postcode", ""))[0]
-    if postcode and values.get("Gemeente"):
-        note = quality.check_place(postcode, values["Gemeente"], values.get("Land", ""))
+    if postcode:
+        note = quality.unknown_postcode(postcode, values.get("Gemeente", ""), values.get("Land", ""))
         if note:
-            notes.append(("Gemeente" if "niet bestaat" not in note.message else "Postcode",
-                          values["Gemeente"] if "niet bestaat" not in note.message else values["Postcode"], note))
+            notes.append(("Postcode", values["Postcode"], note))
+        elif values.get("Gemeente") and (note := quality.check_place(postcode, values["Gemeente"],
+                                                                     values.get("Land", ""))):
+            notes.append(("Gemeente", values["Gemeente"], note))
     for column, spec in mapping.columns.items():
         if spec.soort == "e-mail" and values.get(column):
             note = quality.check_email_domain(normalise.email_value(values[column])[0])
