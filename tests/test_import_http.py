@@ -58,6 +58,27 @@ def test_dry_run_over_http_writes_nothing_and_offers_the_reports(tmp_path, regis
     assert requests.get(live_server + answer.headers["Location"], timeout=30).status_code == 401
 
 
+def test_an_import_whose_process_died_is_afgebroken_not_bezig_for_ever(tmp_path, register, keys, live_server):
+    import json
+
+    answer = requests.post(live_server + "/imports", headers=Keys.auth(keys.initiator), timeout=30,
+                           files={"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, data={"proef": "ja"})
+    wait(live_server, answer.headers["Location"], keys.initiator)
+    folder = register.settings.data_dir / "imports" / answer.headers["Location"].rsplit("/", 1)[1]
+    # as a register killed mid-import leaves it: status 'bezig', the upload still there, its process gone
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    status = json.loads((folder / "status.json").read_text(encoding="utf-8"))
+    status.update(status="bezig", proces=f"{dead.stdout.strip()}:1")
+    (folder / "status.json").write_text(json.dumps(status), encoding="utf-8")
+    (folder / "upload.csv").write_bytes(b"Sleutel;Naam\nA;B\n")
+    shown = requests.get(live_server + answer.headers["Location"], headers=Keys.auth(keys.initiator), timeout=30)
+    assert shown.json()["status"] == "afgebroken" and "opnieuw" in shown.json()["reden"]
+    assert not (folder / "upload.csv").exists() and "proces" not in shown.json()
+    running = requests.post(live_server + "/imports", headers=Keys.auth(keys.initiator), timeout=30,
+                            files={"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, data={"proef": "ja"})
+    assert wait(live_server, running.headers["Location"], keys.initiator)["status"] == "klaar"  # a live one ends
+
+
 def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, keys, live_server):
     auth = Keys.auth(keys.initiator)
     cases = [

@@ -180,6 +180,8 @@ def test_round_two_with_decisions_koppel_and_idempotent_rerun(tmp_path, register
     header = [c.value for c in sheet[1]]
     assert header[:len(HEADER)] == HEADER and "Actie" in header and "Status" in header
     col = {name: index for index, name in enumerate(header)}
+    # every row keeps its number (the empty row stays), so "rij 10" in a message is row 10 here too
+    assert [r[col["Id"]].value for r in sheet.iter_rows(min_row=5, max_row=6)] == [None, "G-04"]
     # the bestuur's own cells come back as they were (a phone number starting with '+' is no formula)
     assert [r[col["Telefoonnummer"]].value for r in sheet.iter_rows(min_row=2)][1] == "+32 9 234 56 78"
     fixes = {"G-03": {"Woonplaats": "Gent"}, "G-05": {"Nr": "14"}, "G-06": {"Opgericht": "2011-02-28"},

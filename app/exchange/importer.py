@@ -436,7 +436,7 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     report.file_notes += [Finding(1, "waarschuwing", "", "", note, "") for note in table.notes]
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
                         before_commit=before_commit)
-    workbook = Feedback(feedback, table.header, mapping.feedback) if feedback else None
+    workbook = Feedback(feedback, table.header, mapping.feedback, table.header_row) if feedback else None
     sink = (lambda result: workbook.add(result, report.link)) if workbook else None
     chunk = min(batch_size, chunk_size)
     pipeline = _Pipeline(importer, report, sink, progress, _workers() if workers is None else workers, batch_size,

@@ -145,8 +145,9 @@ class Feedback:
     """Streams the terugkoppeling workbook: the bestuur's rows as they were, plus status, messages,
     candidates, V-code and the decision column, so round 2 is the same file corrected."""
 
-    def __init__(self, path: Path, header: list[str], feedback_names: list[str]) -> None:
+    def __init__(self, path: Path, header: list[str], feedback_names: list[str], header_row: int = 1) -> None:
         self.path = path
+        self.shift = header_row - 1  # a file's row n is row n - shift here (the header is on row 1)
         folded = {fold(name) for name in feedback_names}
         self.keep = [i for i, name in enumerate(header) if fold(name or "") not in folded]
         names = [header[i] for i in self.keep]
@@ -158,6 +159,7 @@ class Feedback:
         self.sheet = self.workbook.active
         self.sheet.title = "Verenigingen"
         self.sheet.append(self.header)
+        self.written = 1  # rows in the sheet (counted: sheet.max_row walks every cell)
         self.lines: list[list] = []
 
     def add(self, result, link) -> None:
@@ -169,12 +171,13 @@ class Feedback:
         candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
         # the bestuur's own cells go back unchanged (as text cells, never formulas) so round 2 reads the same
         line = [*cells, result.status, _safe(notes), _safe(candidates), result.vcode or None]
+        while self.written < result.row - self.shift - 1:  # empty rows stay: every row keeps its number
+            self.sheet.append([None])
+            self.written += 1
         _append(self.sheet, line)
+        self.written += 1
         if len(self.lines) < 2000:
             self.lines.append(line)
-
-    def empty_row(self, width: int) -> None:
-        self.sheet.append([None] * width)
 
     def close(self) -> Path:
         _dress(self.sheet, self.header, self.lines)
@@ -183,7 +186,7 @@ class Feedback:
                                 showErrorMessage=False, promptTitle="Actie",
                                 prompt="nieuw, bevestig-nieuw, of koppel:V0001030 (V-code van de bestaande "
                                        "vereniging)", showInputMessage=True)
-        choice.add(f"{column}2:{column}{self.sheet.max_row + 500}")
+        choice.add(f"{column}2:{column}{self.written + 500}")
         self.sheet.add_data_validation(choice)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.workbook.save(self.path)

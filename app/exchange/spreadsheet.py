@@ -41,6 +41,7 @@ class Table:
     rows: Iterator[tuple[int, tuple]]  # (row number, cells)
     close: object = None
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
+    header_row: int = 1  # where the header was (rows above it: a title)
 
 
 def match_columns(header: list[str], names: dict[str, str], required: set[str],
@@ -128,7 +129,7 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
         where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
         raise FileRejected(f"{exc} (Kopregel gelezen op {where}rij {opened.header_row}.)") from None
     numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
-    table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes)
+    table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes, opened.header_row)
     if opened.header_row > 1 or opened.elsewhere:
         where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
         table.notes.append(f"Kopregel gelezen op {where}rij {opened.header_row}.")

@@ -85,7 +85,8 @@ def start_import() -> Response:
     upload.save(source)
     stem = Path(upload.filename).stem[:80]
     status = {"id": job, "ovo": caller.initiator.ovo, "bestand": upload.filename, "soort": soort, "proef": proef,
-              "status": "bezig", "rijen": 0, "gestart": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "status": "bezig", "proces": _this_process(), "rijen": 0,
+              "gestart": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _save(folder, status)
     register = current_app.extensions["vr"]
     hook = audit.before_commit("import", caller) if not proef else None
@@ -139,8 +140,35 @@ def _load(job: str) -> tuple[Path, dict]:
     return folder, status
 
 
+def _this_process() -> str:
+    """pid and start time: a process that ended is told apart from a new one that got its pid."""
+    return f"{os.getpid()}:{_started(os.getpid())}"
+
+
+def _started(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _abandoned(folder: Path, status: dict) -> dict:
+    """An import whose process ended without a status (a restart, kill -9) is 'afgebroken', not 'bezig'
+    for ever; its upload is removed. Every batch was one transaction, so nothing is half written."""
+    pid, _, started = str(status.get("proces", "")).partition(":")
+    if status["status"] != "bezig" or not pid.isdigit() or _started(int(pid)) == (started or None):
+        return status
+    status.update(status="afgebroken", reden="Het register werd herstart tijdens deze import. Wat al geschreven "
+                  "werd, is volledig geschreven (per batch); start de import opnieuw: die rijen zijn dan "
+                  "'ongewijzigd'.")
+    for upload in folder.glob("upload.*"):
+        upload.unlink(missing_ok=True)
+    _save(folder, status)
+    return status
+
+
 def _public(status: dict) -> dict:
-    body = {key: value for key, value in status.items() if key != "ovo"}
+    body = {key: value for key, value in status.items() if key not in ("ovo", "proces")}
     if status["status"] == "klaar":
         body["downloads"] = {name: f"/imports/{status['id']}/{name}" for name in DOWNLOADS}
     return body
@@ -148,7 +176,8 @@ def _public(status: dict) -> dict:
 
 @bp.get("/imports/<job>")
 def import_status(job: str) -> Response:
-    _, status = _load(job)
+    folder, status = _load(job)
+    status = _abandoned(folder, status)
     return Response(json.dumps(_public(status), ensure_ascii=False), mimetype="application/json",
                     headers={"Cache-Control": "no-store"})
 
