@@ -367,3 +367,19 @@ def test_a_postcode_that_does_not_exist_is_reported_on_the_postcode_with_the_lik
     assert "Bedoelt u 9000 (Gent)?" in found[("Postcode", "9OOO")]
     assert "bestaat niet in België" in found[("Postcode", "10000")]
     assert not any(column == "Gemeente" for column, _ in found)
+
+
+def test_a_bare_year_does_not_overwrite_the_day_the_register_knows(tmp_path, register):
+    vcode = registered(register, valid_body(naam="Harmonie De Eendracht", startdatum="1980-09-03",
+                                            vertegenwoordigers=[]))
+    rows = [["G-60", "Harmonie De Eendracht", "", "1980", "KECU", "", "", "", "", "", "", "", "", f"koppel:{vcode}"]]
+    report = run_import(write_xlsx(tmp_path / "jaar.xlsx", header=[*HEADER, "Actie"], rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    (result,) = report.results
+    assert result.status == "gekoppeld", [(f.column, f.message) for f in result.findings]
+    assert any("1980-09-03" in f.message and f.column == "Startdatum" for f in result.findings)
+    assert register.handler.load(vcode)[0]["startdatum"] == "1980-09-03"
+    rows[0][3], rows[0][-1] = "1981", ""  # another year is news: taken (as 1 January, with the usual warning)
+    run_import(write_xlsx(tmp_path / "jaar2.xlsx", header=[*HEADER, "Actie"], rows=rows), "verenigingen",
+               register.handler, GENT, dry_run=False)
+    assert register.handler.load(vcode)[0]["startdatum"] == "1981-01-01"

@@ -286,6 +286,21 @@ class Importer:
                  "Controleer de V-code in kolom 'Actie' (de link in het rapport toont de vereniging), of laat "
                  "'Actie' leeg.")
 
+    def _less_exact_kept(self, item: Item, vcode: str) -> dict:
+        """The row's body without a date it gives as a bare year when the register knows a day in that year:
+        '1980' says no more than 1980-09-03, and must not make it 1980-01-01."""
+        body = item.read.body
+        precise = []
+        for field_name in item.read.years & set(body):
+            current, _ = self.handler.load(vcode)
+            if _year(current.get(field_name)) == _year(body[field_name]) != "" and \
+                    current[field_name] != body[field_name]:
+                precise.append((field_name, current[field_name]))
+        for field_name, known in precise:
+            item.add("waarschuwing", field_name.capitalize(), body[field_name][:4],
+                     f"Alleen een jaartal: het register kent de datum {known}, die blijft staan.")
+        return {k: v for k, v in body.items() if k not in dict(precise)}
+
     # -- a batch of rows ---------------------------------------------------------------------------
     def run_batch(self, items: list[Item]) -> None:
         self.commit_batch(items, self.check_batch(items))
@@ -359,8 +374,8 @@ class Importer:
 
     def _update(self, item: Item, vcode: str, route: str) -> None:
         assert item.state is not None and item.read is not None
-        command = ImportRow(vcode, item.state, item.read.body)
         try:
+            command = ImportRow(vcode, item.state, self._less_exact_kept(item, vcode))
             if self.dry_run:
                 current, _ = self.handler.load(vcode)
                 changed = command.apply(current, self.initiator) != current
@@ -377,6 +392,10 @@ class Importer:
             return
         item.result.vcode = vcode
         self._status(item, route if route == "koppel" or changed else "ongewijzigd")
+
+
+def _year(value: object) -> str:
+    return value[:4] if isinstance(value, str) else ""
 
 
 def independent_rule_errors(state: dict, problems: list[FieldError]) -> list[FieldError]:

@@ -70,12 +70,14 @@ class ReadRow:
     body: dict
     origin: dict[str, str]  # body path → column, for the items built from a column (contactgegevens)
     notes: list[tuple[str, str, Note]]  # (column, original value, note)
+    years: set[str] = field(default_factory=set)  # date fields given as a bare year (read as 1 January)
 
 
 def read(row: Row, mapping: Mapping) -> ReadRow:
     body: dict = {}
     origin: dict[str, str] = {}
     notes: list[tuple[str, str, Note]] = []
+    years: set[str] = set()
     values = dict(row.values)
     for column, value in mapping.defaults.items():
         if column in mapping.columns and column not in values and _has_sibling(values, mapping, column):
@@ -96,6 +98,8 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
         notes += [(column, raw, note) for note in cell_notes]
         if value is None or value == []:
             continue
+        if spec.soort == "datum-of-jaar" and re.fullmatch(r"\d{4}", raw.strip()):
+            years.add(spec.veld)
         if spec.veld.startswith("contactgegevens:"):
             kind = spec.veld.split(":", 1)[1]
             items = body.setdefault("contactgegevens", [])
@@ -105,7 +109,7 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
         _set(body, spec.veld.split("."), value)
     notes += _quality(values, mapping)
     notes += _without_insz(body)
-    return ReadRow(body, origin, notes)
+    return ReadRow(body, origin, notes, years)
 
 
 def _without_insz(body: dict) -> list[tuple[str, str, Note]]:
