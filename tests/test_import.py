@@ -130,6 +130,16 @@ def test_windows_text_is_read_and_said(tmp_path, register):
     assert any("cp1252" in f.message for f in report.file_notes)
 
 
+def test_excel_unicode_text_utf16_is_read(tmp_path, register):
+    """Excel's "Unicode-tekst (*.txt)" saved as .csv: UTF-16 with a byte order mark (was read as Windows text:
+    every column 'missing')."""
+    data = rows(1)
+    data[0][1] = "Café Ñandú"
+    path = write_csv(tmp_path / "lijst.csv", data, encoding="utf-16")
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    assert [r.naam for r in report.results] == ["Café Ñandú"] and not report.errors
+
+
 def test_empty_rows_between_data_are_skipped_and_reported(tmp_path, register):
     data = rows(2)
     path = write_csv(tmp_path / "lijst.csv", [data[0], [""] * len(HEADER), data[1]])

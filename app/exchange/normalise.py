@@ -126,7 +126,7 @@ def codes_value(text: str, codelist: str, aliases: dict[str, str] | None = None)
         if concept and concept not in codes:
             codes.append(concept)
         elif concept:
-            notes.append(warning(f"'{joined}' staat twee keer in de lijst; één keer overgenomen."))
+            notes.append(warning(f"'{joined}' is ook {concept}, dat al in de lijst staat; één keer overgenomen."))
         if note:
             notes.append(note)
         index = end

@@ -167,7 +167,14 @@ def text(cell: object) -> str:
 def _csv(path: Path, notes: list[str]) -> tuple[Iterator[list[str]], object]:
     """Streamed: the encoding is checked chunk by chunk, then the rows are read lazily."""
     encoding = "utf-8-sig"
-    if not _decodes(path, "utf-8"):
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode-tekst": UTF-16, tab-separated
+        if not _decodes(path, "utf-16"):
+            raise FileRejected("Het bestand is geen leesbare tekst; bewaar het als 'CSV UTF-8' en probeer "
+                               "opnieuw.")
+        encoding = "utf-16"
+    elif not _decodes(path, "utf-8"):
         if not _decodes(path, "cp1252"):
             raise FileRejected("Het bestand is geen leesbare tekst; bewaar het als 'CSV UTF-8' en probeer "
                                "opnieuw.")
