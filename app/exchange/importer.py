@@ -271,10 +271,10 @@ class Importer:
         except DomainError:
             return  # a V-code that does not exist (any more) is reported when the row is applied
         naam = current.get("naam") or ""
+        if similar_names(probe.naam, naam, probe.area()):
+            return
         addresses = [loc.get("adres") or {} for loc in current.get("locaties") or []]
         areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
-        if not probe.naam or similar_names(probe.naam, naam, probe.area()):
-            return
         where = ", ".join(sorted({adres["gemeente"] for adres in addresses if adres.get("gemeente")})) or "geen adres"
         if probe.area() in areas:
             item.add("waarschuwing", "Actie", item.result.actie, f"{vcode} heet in het register '{naam}'; de rij "
@@ -290,12 +290,10 @@ class Importer:
         """The row's body without a date it gives as a bare year when the register knows a day in that year:
         '1980' says no more than 1980-09-03, and must not make it 1980-01-01."""
         body = item.read.body
-        precise = []
-        for field_name in item.read.years & set(body):
-            current, _ = self.handler.load(vcode)
-            if _year(current.get(field_name)) == _year(body[field_name]) != "" and \
-                    current[field_name] != body[field_name]:
-                precise.append((field_name, current[field_name]))
+        years = item.read.years & set(body)
+        current = self.handler.load(vcode)[0] if years else {}
+        precise = [(name, current[name]) for name in sorted(years)
+                   if _year(current.get(name)) == _year(body[name]) != "" and current[name] != body[name]]
         for field_name, known in precise:
             item.add("waarschuwing", field_name.capitalize(), body[field_name][:4],
                      f"Alleen een jaartal: het register kent de datum {known}, die blijft staan.")
