@@ -123,16 +123,15 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
         return True
 
     opened = open_table(path, fits)
+    read_at = f"Kopregel gelezen op {f'werkblad {opened.sheet!r}, ' if opened.sheet else ''}rij {opened.header_row}."
     try:
         columns, ignored = match_columns(opened.header, names, required, feedback)
     except FileRejected as exc:
-        where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
-        raise FileRejected(f"{exc} (Kopregel gelezen op {where}rij {opened.header_row}.)") from None
+        raise FileRejected(f"{exc} ({read_at})") from None
     numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
     table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes, opened.header_row)
     if opened.header_row > 1 or opened.elsewhere:
-        where = f"werkblad '{opened.sheet}', " if opened.sheet else ""
-        table.notes.append(f"Kopregel gelezen op {where}rij {opened.header_row}.")
+        table.notes.append(read_at)
     return table
 
 
