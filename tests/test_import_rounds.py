@@ -383,3 +383,13 @@ def test_a_bare_year_does_not_overwrite_the_day_the_register_knows(tmp_path, reg
     run_import(write_xlsx(tmp_path / "jaar2.xlsx", header=[*HEADER, "Actie"], rows=rows), "verenigingen",
                register.handler, GENT, dry_run=False)
     assert register.handler.load(vcode)[0]["startdatum"] == "1981-01-01"
+
+
+def test_nieuw_on_a_look_alike_says_it_decides_nothing(tmp_path, register, existing):
+    rows = [["G-70", "Vrienden van het Woonzorgcentrum De Ster", "", "", "GEWE", "Kortrijksesteenweg", "3", 9000,
+             "Gent", "", "", "", "", "nieuw"]]
+    report = run_import(write_xlsx(tmp_path / "nieuw.xlsx", header=[*HEADER, "Actie"], rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=True)
+    (result,) = report.results
+    assert result.status == "beslissing nodig"
+    assert any(f.level == "dubbel" and f.fix.startswith("'nieuw' volstaat niet") for f in result.findings)

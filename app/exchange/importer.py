@@ -254,12 +254,15 @@ class Importer:
             return
         found = earlier + self.candidates.in_register(probe)
         item.result.candidates = found
+        said_new = fold(item.result.actie) == "nieuw"  # the drop-down's 'nieuw' is no decision about a look-alike
         for candidate in found:
-            what = (f"de andere rij ({candidate.ref}: {candidate.naam})" if candidate.ref.startswith("rij")
+            in_file = candidate.ref.startswith("rij")
+            what = (f"de andere rij ({candidate.ref}: {candidate.naam})" if in_file
                     else f"{candidate.ref} {candidate.naam} ({candidate.adres})")
-            fix = ("Zet in kolom 'Actie' 'bevestig-nieuw' als het een andere vereniging is"
-                   + ("" if candidate.ref.startswith("rij") else f", of 'koppel:{candidate.ref}' als het dezelfde is")
-                   + (" of laat een van beide rijen weg." if candidate.ref.startswith("rij") else "."))
+            fix = ("'nieuw' volstaat niet bij een mogelijke dubbel. " if said_new else "") \
+                + "Zet in kolom 'Actie' 'bevestig-nieuw' als het een andere vereniging is" \
+                + (" of laat een van beide rijen weg." if in_file else f", of 'koppel:{candidate.ref}' als het "
+                   "dezelfde is.")
             item.add("dubbel", "Naam", probe.naam, f"Lijkt op {what}.", fix)
 
     def _check_link(self, item: Item, probe: Probe) -> None:

@@ -94,6 +94,12 @@ def http_problem(status: int, detail: str, headers: dict | None = None, **extra)
     return problem(status, slug, title, detail, headers=headers, **extra)
 
 
+def _at_most(limit: int | None) -> str:
+    if not limit:
+        return ""
+    return f" (ten hoogste {limit / 2**20:g} MB)" if limit >= 2**20 else f" (ten hoogste {limit / 1024:g} kB)"
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(CommandRejected)
     def _rejected(exc: CommandRejected):
@@ -109,7 +115,7 @@ def install(app: Flask) -> None:
         detail = {
             404: "Deze URL bestaat niet in het register.",
             405: f"De methode {request.method} is niet toegelaten op deze URL.",
-            413: "De aanvraag is groter dan het register toelaat.",
+            413: f"De aanvraag is groter dan het register toelaat{_at_most(request.max_content_length)}.",
         }.get(status, exc.description or "")
         response = http_problem(status, detail)
         if status == 405 and exc.get_response().headers.get("Allow"):
