@@ -159,6 +159,8 @@ def test_reports_have_key_and_name_sorted_rows_summary_and_a_usable_workbook(tmp
     rows = [int(line[0]) for line in lines]
     assert rows == sorted(rows)
     assert all(line[1] and line[2] for line in lines if line[0] not in ("1", "5"))
+    columns = {line[4] for line in lines}  # as the bestuur named them: 'Opgericht', 'Woonplaats', not the template's
+    assert {"Opgericht", "Woonplaats", "E-mailadres"} <= columns and not {"Startdatum", "Gemeente"} & columns
     workbook = load_workbook(tmp_path / "rapport" / "importrapport.xlsx")
     assert workbook.sheetnames == ["Samenvatting", "Meldingen", "Dubbels", "Resultaat"]
     sheet = workbook["Meldingen"]

@@ -83,6 +83,7 @@ class Report:
     dry_run: bool
     base: str
     header: list[str] = field(default_factory=list)
+    file_names: dict[str, str] = field(default_factory=dict)  # template column → the file's own name for it
     file_notes: list[Finding] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
     empty: list[int] = field(default_factory=list)
@@ -90,6 +91,10 @@ class Report:
 
     def link(self, vcode: str) -> str:
         return f"{self.base}/doc/vereniging/{vcode}" if vcode else ""
+
+    def column(self, name: str) -> str:
+        """A column as the bestuur named it in its file (the template's name when its file has none)."""
+        return self.file_names.get(name, name)
 
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -449,7 +454,8 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     steady_heap()
     mapping = Mapping.load(kind)
     table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
-    report = Report(dry_run, handler.base, table.header)
+    report = Report(dry_run, handler.base, table.header,
+                    {column: table.header[position] for position, column in table.columns.items()})
     report.file_notes += [Finding(1, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het sjabloon en "
                                   "wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een kolom "
                                   "van het sjabloon.") for name in table.ignored]
@@ -457,7 +463,7 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
                         before_commit=before_commit)
     workbook = Feedback(feedback, table.header, mapping.feedback, table.header_row) if feedback else None
-    sink = (lambda result: workbook.add(result, report.link)) if workbook else None
+    sink = (lambda result: workbook.add(result, report.link, report.column)) if workbook else None
     chunk = min(batch_size, chunk_size)
     pipeline = _Pipeline(importer, report, sink, progress, _workers() if workers is None else workers, batch_size,
                          chunk)

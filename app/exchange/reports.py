@@ -33,12 +33,12 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 def tables(report) -> dict[str, tuple[list[str], list[list]]]:
     lines: list[tuple[int, int, list]] = []
     for order, finding in enumerate(report.file_notes):
-        lines.append((finding.row, order, [finding.row, "", "", finding.level, finding.column, finding.value,
-                                           finding.message, finding.fix]))
+        lines.append((finding.row, order, [finding.row, "", "", finding.level, report.column(finding.column),
+                                           finding.value, finding.message, finding.fix]))
     for result in report.results:
         for order, f in enumerate(result.findings):
-            lines.append((result.row, order, [result.row, result.sleutel, result.naam, f.level, f.column, f.value,
-                                              f.message, f.fix]))
+            lines.append((result.row, order, [result.row, result.sleutel, result.naam, f.level,
+                                              report.column(f.column), f.value, f.message, f.fix]))
     for number in report.empty:
         lines.append((number, 0, [number, "", "", "waarschuwing", "", "", "Lege rij overgeslagen.", ""]))
     doubles = [[r.row, r.sleutel, r.naam, c.ref, c.naam, c.adres, report.link(c.vcode), c.score]
@@ -162,11 +162,11 @@ class Feedback:
         self.written = 1  # rows in the sheet (counted: sheet.max_row walks every cell)
         self.lines: list[list] = []
 
-    def add(self, result, link) -> None:
+    def add(self, result, link, column=lambda name: name) -> None:
         cells = [result.cells[i] if i < len(result.cells) else None for i in self.keep]
         if self.actie is None:
             cells.append(result.actie or None)
-        notes = "\n".join(f"[{f.level}] {f.column + ': ' if f.column else ''}{f.message} {f.fix}".strip()
+        notes = "\n".join(f"[{f.level}] {column(f.column) + ': ' if f.column else ''}{f.message} {f.fix}".strip()
                           for f in result.findings)
         candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
         # the bestuur's own cells go back unchanged (as text cells, never formulas) so round 2 reads the same
