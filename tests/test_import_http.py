@@ -77,6 +77,11 @@ def test_an_import_whose_process_died_is_afgebroken_not_bezig_for_ever(tmp_path,
     running = requests.post(live_server + "/imports", headers=Keys.auth(keys.initiator), timeout=30,
                             files={"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")}, data={"proef": "ja"})
     assert wait(live_server, running.headers["Location"], keys.initiator)["status"] == "klaar"  # a live one ends
+    mine = requests.get(live_server + "/imports", headers=Keys.auth(keys.initiator), timeout=30).json()["imports"]
+    assert {(i["url"], i["status"]) for i in mine} == {(answer.headers["Location"], "afgebroken"),
+                                                       (running.headers["Location"], "klaar")}
+    other = requests.get(live_server + "/imports", headers=Keys.auth(keys.other_initiator), timeout=30)
+    assert other.json()["imports"] == []
 
 
 def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, keys, live_server):

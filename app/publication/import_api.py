@@ -174,6 +174,22 @@ def _public(status: dict) -> dict:
     return body
 
 
+@bp.get("/imports")
+def import_list() -> Response:
+    """The caller's organisation's imports, newest first: what a civil servant needs to find last week's run."""
+    caller = principal("initiator")
+    found = []
+    for path in _directory().glob("*/status.json") if _directory().exists() else ():
+        status = json.loads(path.read_text(encoding="utf-8"))
+        if status.get("ovo") == caller.initiator.ovo:
+            found.append(_abandoned(path.parent, status))
+    found.sort(key=lambda status: status.get("gestart", ""), reverse=True)
+    body = {"imports": [{**{k: status.get(k) for k in ("id", "bestand", "proef", "status", "rijen", "gestart")},
+                         "url": f"/imports/{status['id']}"} for status in found[:100]]}
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/imports/<job>")
 def import_status(job: str) -> Response:
     folder, status = _load(job)

@@ -252,11 +252,16 @@ def _admin_paths() -> dict:
                 "schema": {"$ref": "#/components/schemas/ImportOpdracht"}}}},
             "responses": {"202": {"description": "Gestart; Location wijst naar de voortgang (GET /imports/{id})",
                                   "content": {"application/json": {"schema": {"type": "object"}}}},
-                          **_problems(400, 401, 403, 413, 415)}}},
+                          **_problems(400, 401, 403, 413, 415)}},
+            "get": {"summary": "De imports van de eigen organisatie, nieuwste eerst (ten hoogste 100)",
+                    "operationId": "imports",
+                    "responses": {"200": {"description": "Per import: id, bestand, proef, status, rijen, gestart",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  **_problems(401, 403)}}},
         "/imports/{id}": {"get": {
             "summary": "Voortgang en uitkomst van een import, met links naar de rapporten", "operationId": "import",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "Status (bezig, klaar, geweigerd, mislukt) en samenvatting",
+            "responses": {"200": {"description": "Status (bezig, klaar, geweigerd, mislukt, afgebroken), samenvatting",
                                   "content": {"application/json": {"schema": {"type": "object"}}}},
                           **_problems(401, 403, 404)}}},
         "/beheer/wissing/persoon": {"post": {
