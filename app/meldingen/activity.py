@@ -6,11 +6,10 @@ subscription's pull feed and what GET /meldingen/{id} answers, so a consumer par
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from app.domain import codelists
-from app.domain.accents import without_accents
+from app.domain.duplicates import fold
 from app.meldingen.events import Event
 from app.namespaces import CONCEPT, VRX
 
@@ -96,11 +95,7 @@ def gemeente_label(code: str) -> str:
 def gemeente_code(text: str) -> str | None:
     """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
     ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""
-    return _gemeente_keys().get(_key(text)) if isinstance(text, str) else None
-
-
-def _key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", without_accents(text.casefold())).split())
+    return _gemeente_keys().get(fold(text)) if isinstance(text, str) else None
 
 
 @cache
@@ -109,7 +104,7 @@ def _gemeente_keys() -> dict[str, str]:
     for concept in codelists.get("werkingsgebieden").concepts:
         if len(concept.code) == 10:  # NUTS3 + LAU: a gemeente (not a province or region)
             for key in (concept.code, concept.code[-5:], concept.label):
-                keys.setdefault(_key(key), concept.code)
+                keys.setdefault(fold(key), concept.code)
     return keys
 
 
