@@ -142,7 +142,7 @@ def _load(job: str) -> tuple[Path, dict]:
 
 def _this_process() -> str:
     """pid and start time: a process that ended is told apart from a new one that got its pid."""
-    return f"{os.getpid()}:{_started(os.getpid())}"
+    return f"{os.getpid()}:{_started(os.getpid()) or ''}"  # no start time known: compared as none
 
 
 def _started(pid: int) -> str | None:
