@@ -138,6 +138,10 @@ def test_excel_unicode_text_utf16_is_read(tmp_path, register):
     path = write_csv(tmp_path / "lijst.csv", data, encoding="utf-16")
     report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
     assert [r.naam for r in report.results] == ["Café Ñandú"] and not report.errors
+    for encoding in ("utf-16-le", "utf-16-be"):  # without the byte order mark (written by other programs)
+        path = write_csv(tmp_path / f"{encoding}.csv", data, encoding=encoding)
+        report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+        assert [r.naam for r in report.results] == ["Café Ñandú"] and not report.errors, encoding
 
 
 def test_empty_rows_between_data_are_skipped_and_reported(tmp_path, register):

@@ -100,9 +100,43 @@ def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, k
     reader = requests.post(live_server + "/imports", headers=Keys.auth(keys.reader), timeout=30,
                            files={"bestand": ("lijst.csv", b"Sleutel;Naam\nA;B\n")})
     assert reader.status_code == 403
-    refused = requests.post(live_server + "/imports", headers=auth, timeout=30,
-                            files={"bestand": ("lijst.csv", b"Wat;Anders\n1;2\n")}, data={"proef": "nee"})
-    assert wait(live_server, refused.headers["Location"], keys.initiator)["status"] == "geweigerd"
+    # a file that cannot be imported at all is refused in the answer to the upload: no job, nothing kept
+    before = dump(register)
+    unusable = [
+        ("lijst.csv", b"Wat;Anders\n1;2\n", "Verplichte kolom"),
+        ("lijst.csv", b"Sleutel;Naam\n;;\n\n", "geen ingevulde rijen"),
+        ("lijst.xlsx", b"Sleutel;Naam\nA;B\n", "Excel-bestand kan niet gelezen"),  # a CSV renamed to .xlsx
+        ("lijst.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "ander soort bestand"),  # a workbook
+    ]
+    for name, content, said in unusable:
+        refused = requests.post(live_server + "/imports", headers=auth, timeout=30, files={"bestand": (name, content)},
+                                data={"proef": "nee"})
+        assert refused.status_code == 422 and said in refused.json()["detail"], (name, refused.text)
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert "Location" not in refused.headers
+    assert requests.get(live_server + "/imports", headers=auth, timeout=30).json()["imports"] == []
+    assert dump(register) == before
+
+
+def test_a_running_import_stops_on_request_and_writes_no_half_batch(tmp_path, register, keys, live_server):
+    auth = Keys.auth(keys.initiator)
+    path = write_csv(tmp_path / "lijst.csv", rows(3000))
+    before = dump(register)
+    with path.open("rb") as handle:
+        answer = requests.post(live_server + "/imports", headers=auth, timeout=30,
+                               files={"bestand": ("lijst.csv", handle)}, data={"proef": "nee"})
+    stopping = requests.delete(live_server + answer.headers["Location"], headers=auth, timeout=30)
+    assert stopping.status_code == 202, stopping.text
+    status = wait(live_server, answer.headers["Location"], keys.initiator)
+    assert status["status"] == "gestopt" and status["rijen"] == 0 and "opnieuw" in status["reden"], status
+    assert "downloads" not in status
+    assert dump(register) == before  # a batch is written whole or not at all: 3,000 rows are one batch
+    # another organisation cannot stop it; an import that ended cannot be stopped
+    other = requests.delete(live_server + answer.headers["Location"], headers=Keys.auth(keys.other_initiator),
+                            timeout=30)
+    assert other.status_code == 404
+    again = requests.delete(live_server + answer.headers["Location"], headers=auth, timeout=30)
+    assert again.status_code == 409 and "gestopt" in again.json()["detail"]
 
 
 def test_cli_imports_through_the_running_register_while_it_serves(tmp_path, register, keys, live_server):

@@ -124,6 +124,11 @@ def test_round_one_reads_everyday_data_and_explains_every_row(tmp_path, register
     # across deelgemeenten of one gemeente: 9051 and 9030 rows meet verenigingen in 9000 Gent
     assert status[11] == "beslissing nodig" and candidates[11] == [existing["ster"]]
     assert status[12] == "beslissing nodig" and candidates[12] == [existing["smashers"]]
+    # the reports name the columns as the bestuur's file does, in the messages and fixes too
+    said = " ".join(f"{line[6]} {line[7]}" for line in _csv_lines(report, tmp_path, "meldingen"))
+    template_only = {"Huisnummer": "Nr", "Straat": "Straatnaam", "Gemeente": "Woonplaats", "Startdatum": "Opgericht"}
+    assert not [name for name in template_only if f"olom '{name}'" in said], said
+    assert any(f"olom '{name}'" in said for name in template_only.values()), said
     # no API jargon anywhere in what the bestuur reads
     text = " ".join(f"{f.message} {f.fix}" for f in report.findings)
     for word in ("request", "header", "token", "SHACL", "locaties[", "body"):
@@ -193,6 +198,17 @@ def test_round_two_with_decisions_koppel_and_idempotent_rerun(tmp_path, register
         for column, value in fixes.get(row[col["Id"]].value, {}).items():
             row[col[column]].value = value
     workbook.save(feedback)
+    # round 2 tried first: it shows, in words, what it would overwrite on the verenigingen it adopts
+    unchanged = dump(register)
+    preview = run_import(feedback, "verenigingen", register.handler, GENT, dry_run=True)
+    shown = {r.sleutel: [f.message for f in r.findings if f.level == "wijziging"] for r in preview.results}
+    ster = existing["ster"]
+    assert {f"Startdatum in {ster}: 2015-09-01 → 2003-04-01",
+            f"Hoofdactiviteiten in {ster}: Sport (SPRT); Jeugdwerk (JGDW) → Gezondheid & Welzijn (GEWE)",
+            f"Locaties in {ster}: Activiteiten: Kortrijksesteenweg 1, 9000 Gent → Activiteiten: Sint-Denijslaan 9, "
+            "9051 Sint-Denijs-Westrem"} <= set(shown["G-09"]), shown["G-09"]
+    assert not any(m.startswith("Hoofdactiviteiten") for m in shown["G-10"])  # the same set in another order
+    assert not shown["G-01"] and dump(register) == unchanged
     round2 = run_import(feedback, "verenigingen", register.handler, GENT, dry_run=False,
                         feedback=tmp_path / "terugkoppeling-2.xlsx")
     status = {r.sleutel: (r.status, r.vcode) for r in round2.results}

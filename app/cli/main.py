@@ -186,8 +186,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _import_remote(args: argparse.Namespace) -> int:
     """The same import through a running register's HTTP import endpoint (POST /imports)."""
-    import time
-
     import requests
 
     if not args.key_file:
@@ -205,15 +203,16 @@ def _import_remote(args: argparse.Namespace) -> int:
         print(f"Import geweigerd ({answer.status_code}): {_problem_text(answer)}", file=sys.stderr)
         return 2
     location = base + answer.headers["Location"]
-    while True:
-        status = requests.get(location, headers=headers, timeout=60).json()
-        if not args.quiet:
-            print(f"import: {status.get('rijen', 0)}rij", file=sys.stderr, flush=True)
-        if status["status"] != "bezig":
-            break
-        time.sleep(0.5)
+    try:
+        status = _follow(location, headers, args.quiet)
+    except KeyboardInterrupt:  # Ctrl-C: the import in the register stops too, after the batch being written
+        requests.delete(location, headers=headers, timeout=60)
+        print("Stoppen gevraagd; de import stopt na de batch die geschreven wordt.", file=sys.stderr)
+        status = _follow(location, headers, quiet=True)
     if status["status"] != "klaar":
-        print(f"Bestand geweigerd, er werd niets geschreven: {status.get('reden', status['status'])}", file=sys.stderr)
+        said = status.get("reden", status["status"])
+        print(said if status["status"] != "geweigerd" else f"Bestand geweigerd, er werd niets geschreven: {said}",
+              file=sys.stderr)
         return 2
     report_dir = Path(args.report or f"importrapport-{source.stem}")
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -223,6 +222,21 @@ def _import_remote(args: argparse.Namespace) -> int:
     print(status["tekst"])
     print(f"Rapporten in {report_dir}/")
     return 1 if status.get("fouten") else 0
+
+
+def _follow(location: str, headers: dict, quiet: bool) -> dict:
+    """Poll an import until it is no longer running."""
+    import time
+
+    import requests
+
+    while True:
+        status = requests.get(location, headers=headers, timeout=60).json()
+        if not quiet:
+            print(f"import: {status.get('rijen', 0)} rijen verwerkt", file=sys.stderr, flush=True)
+        if status["status"] != "bezig":
+            return status
+        time.sleep(0.5)
 
 
 def _problem_text(answer) -> str:

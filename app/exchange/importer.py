@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +38,7 @@ from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator
 from app.exchange import messages, rows
 from app.exchange.candidates import Candidate, Candidates, Probe, similar_names
+from app.exchange.changes import changes
 from app.exchange.normalise import fold
 from app.exchange.quiet_gc import fewer_collections
 from app.exchange.rows import Mapping
@@ -52,13 +54,34 @@ STATUS = {  # (dry run, commit)
     "fout": ("fout: niet geïmporteerd", "fout: niet geïmporteerd"),
     "beslissing": ("beslissing nodig", "beslissing nodig: niet geïmporteerd"),
 }
-__all__ = ["FileRejected", "Finding", "Report", "run_import"]
+__all__ = ["FileRejected", "Finding", "ImportStopped", "Report", "check_file", "run_import"]
+
+
+class ImportStopped(Exception):
+    """The import was stopped on request between two chunks; `done` rows were written (whole batches)."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(done)
+        self.done = done
+
+
+def check_file(path: Path, kind: str) -> None:
+    """Refuse at once what cannot be imported at all (not a readable .xlsx/.csv, a required column missing,
+    no filled row), so an upload hears it in its answer rather than from a job that fails later."""
+    mapping = Mapping.load(kind)
+    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
+    try:
+        if not any(row_values(table, number, cells) for number, cells in table.rows):
+            raise FileRejected("Het bestand bevat geen ingevulde rijen onder de kopregel.")
+    finally:
+        if callable(table.close):
+            table.close()
 
 
 @dataclass
 class Finding:
     row: int
-    level: str  # fout | waarschuwing | dubbel
+    level: str  # fout | dubbel | waarschuwing | wijziging (what a dry run would change on a vereniging)
     column: str
     value: str
     message: str
@@ -95,6 +118,12 @@ class Report:
     def column(self, name: str) -> str:
         """A column as the bestuur named it in its file (the template's name when its file has none)."""
         return self.file_names.get(name, name)
+
+    def say(self, text: str) -> str:
+        """A message or fix naming columns as the bestuur's file does: "kolom 'Straat'" → "kolom 'Adres straat'"."""
+        if not self.file_names or "olom '" not in text:
+            return text
+        return _COLUMN_NAMED.sub(lambda found: f"{found[1]}olom '{self.column(found[2])}'", text)
 
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -384,7 +413,10 @@ class Importer:
             command = ImportRow(vcode, item.state, self._less_exact_kept(item, vcode))
             if self.dry_run:
                 current, _ = self.handler.load(vcode)
-                changed = command.apply(current, self.initiator) != current
+                after = command.apply(current, self.initiator)
+                changed = after != current
+                for label, before, now in changes(current, after):  # what round 2 would overwrite, in words
+                    item.add("wijziging", "", "", f"{label.capitalize()} in {vcode}: {before} → {now}")
             else:
                 changed = self.handler.run(command, self.initiator, reason=self.reason,
                                            before_commit=self.before_commit).changed
@@ -444,11 +476,13 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                reason: str | None = None, progress: Callable[[int], None] | None = None,
                feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH,
                before_commit: Callable[[str, int], None] | None = None, workers: int | None = None,
-               chunk_size: int = CHUNK) -> Report:
+               chunk_size: int = CHUNK, stop: Callable[[], bool] | None = None) -> Report:
     """Import a file; rows stream through in batches of `batch_size` rows, one commit each. `feedback` is
     where the terugkoppeling workbook goes (written row by row), `progress` receives the number of rows
     done so far. `workers` is the number of worker processes that read and check rows once the file
-    has more than one chunk of `chunk_size` rows (default: one per core; 0: all in this process)."""
+    has more than one chunk of `chunk_size` rows (default: one per core; 0: all in this process).
+    `stop` is asked between chunks: when it says so, the batch being written is finished and
+    ImportStopped raised (the rows of whole batches stay written, nothing is half written)."""
     from app.exchange.reports import Feedback
 
     steady_heap()
@@ -463,7 +497,7 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
                         before_commit=before_commit)
     workbook = Feedback(feedback, table.header, mapping.feedback, table.header_row) if feedback else None
-    sink = (lambda result: workbook.add(result, report.link, report.column)) if workbook else None
+    sink = (lambda result: workbook.add(result, report.link, report.column, report.say)) if workbook else None
     chunk = min(batch_size, chunk_size)
     pipeline = _Pipeline(importer, report, sink, progress, _workers() if workers is None else workers, batch_size,
                          chunk)
@@ -476,6 +510,9 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                 continue
             pending.append(row)
             if len(pending) >= chunk:
+                if stop is not None and stop():
+                    pipeline.abandon()
+                    raise ImportStopped(pipeline.done)
                 pipeline.add(pending, full=True)
                 pending = []
         pipeline.add(pending, full=False)
@@ -567,6 +604,13 @@ class _Pipeline:
         self.running = self.writer.submit(copy_context().run, _finish, self.importer, items, checked, self.report,
                                           self.sink)
 
+    def abandon(self) -> None:
+        """Stop: finish the batch being written, drop what was not committed yet."""
+        self.queued.clear()
+        self.batch = []
+        running, self.running = self.running, None
+        self.done += _wait(running, self.done, self.progress)
+
     def drain(self) -> None:
         while self.queued:
             self._next()
@@ -644,6 +688,7 @@ def _finish(importer: Importer, items: list[Item], checked: tuple | None, report
 
 
 _LEVELS = {"fout": 0, "dubbel": 1, "waarschuwing": 2}
+_COLUMN_NAMED = re.compile(r"([Kk])olom '([^']+)'")
 
 
 def outcome_summary(report: Report) -> str:

@@ -34,11 +34,12 @@ def tables(report) -> dict[str, tuple[list[str], list[list]]]:
     lines: list[tuple[int, int, list]] = []
     for order, finding in enumerate(report.file_notes):
         lines.append((finding.row, order, [finding.row, "", "", finding.level, report.column(finding.column),
-                                           finding.value, finding.message, finding.fix]))
+                                           finding.value, report.say(finding.message), report.say(finding.fix)]))
     for result in report.results:
         for order, f in enumerate(result.findings):
             lines.append((result.row, order, [result.row, result.sleutel, result.naam, f.level,
-                                              report.column(f.column), f.value, f.message, f.fix]))
+                                              report.column(f.column), f.value, report.say(f.message),
+                                              report.say(f.fix)]))
     for number in report.empty:
         lines.append((number, 0, [number, "", "", "waarschuwing", "", "", "Lege rij overgeslagen.", ""]))
     doubles = [[r.row, r.sleutel, r.naam, c.ref, c.naam, c.adres, report.link(c.vcode), c.score]
@@ -84,6 +85,9 @@ def _summary(sheet, report, source: Path | None) -> None:
         ["Rijen met fouten", sum(1 for r in report.results if any(f.level == "fout" for f in r.findings))],
         ["Rijen met mogelijke dubbels", sum(1 for r in report.results if r.candidates)],
         ["Waarschuwingen", sum(1 for f in findings if f.level == "waarschuwing")],
+        *([["Rijen die een bestaande vereniging wijzigen", sum(1 for r in report.results
+                                                              if any(f.level == "wijziging" for f in r.findings))]]
+          if report.dry_run else []),
         [],
         ["Status", "Aantal rijen"],
         *[[status, count] for status, count in sorted(report.counts().items(), key=lambda kv: -kv[1])],
@@ -93,7 +97,7 @@ def _summary(sheet, report, source: Path | None) -> None:
     ]
     for row in rows:
         _append(sheet, [_safe(cell) for cell in row])
-    sheet["A1"].font = sheet["A9"].font = Font(bold=True)
+    sheet["A1"].font = sheet[f"A{rows.index(['Status', 'Aantal rijen']) + 1}"].font = Font(bold=True)
     sheet.column_dimensions["A"].width = 30
     sheet.column_dimensions["B"].width = 60
 
@@ -162,12 +166,12 @@ class Feedback:
         self.written = 1  # rows in the sheet (counted: sheet.max_row walks every cell)
         self.lines: list[list] = []
 
-    def add(self, result, link, column=lambda name: name) -> None:
+    def add(self, result, link, column=lambda name: name, say=lambda text: text) -> None:
         cells = [result.cells[i] if i < len(result.cells) else None for i in self.keep]
         if self.actie is None:
             cells.append(result.actie or None)
-        notes = "\n".join(f"[{f.level}] {column(f.column) + ': ' if f.column else ''}{f.message} {f.fix}".strip()
-                          for f in result.findings)
+        notes = "\n".join(f"[{f.level}] {column(f.column) + ': ' if f.column else ''}{say(f.message)} {say(f.fix)}"
+                          .strip() for f in result.findings)
         candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
         # the bestuur's own cells go back unchanged (as text cells, never formulas) so round 2 reads the same
         line = [*cells, result.status, _safe(notes), _safe(candidates), result.vcode or None]

@@ -167,12 +167,16 @@ def _csv(path: Path, notes: list[str]) -> tuple[Iterator[list[str]], object]:
     """Streamed: the encoding is checked chunk by chunk, then the rows are read lazily."""
     encoding = "utf-8-sig"
     with path.open("rb") as handle:
-        start = handle.read(2)
-    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode-tekst": UTF-16, tab-separated
-        if not _decodes(path, "utf-16"):
+        start = handle.read(4096)
+    wide = _utf16_without_bom(start)
+    if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or wide:  # Excel's "Unicode-tekst": UTF-16
+        encoding = wide or "utf-16"
+        if not _decodes(path, encoding):
             raise FileRejected("Het bestand is geen leesbare tekst; bewaar het als 'CSV UTF-8' en probeer "
                                "opnieuw.")
-        encoding = "utf-16"
+    elif b"\x00" in start:  # text has no NUL: a workbook or a PDF renamed to .csv
+        raise FileRejected("Het bestand is geen leesbare tekst maar een ander soort bestand (bv. een Excel-bestand "
+                           "dat .csv genoemd werd); bewaar het in Excel als 'CSV UTF-8' of als .xlsx.")
     elif not _decodes(path, "utf-8"):
         if not _decodes(path, "cp1252"):
             raise FileRejected("Het bestand is geen leesbare tekst; bewaar het als 'CSV UTF-8' en probeer "
@@ -188,6 +192,18 @@ def _csv(path: Path, notes: list[str]) -> tuple[Iterator[list[str]], object]:
         dialect = csv.excel
     handle.seek(0)
     return csv.reader(handle, dialect), handle.close
+
+
+def _utf16_without_bom(start: bytes) -> str | None:
+    """'utf-16-le'/'-be' for text whose every other byte is NUL (ASCII in UTF-16 without its BOM), else None."""
+    pairs = len(start) // 2
+    if pairs < 2:
+        return None
+    if start[1::2].count(0) > 0.6 * pairs and start[0::2].count(0) == 0:
+        return "utf-16-le"
+    if start[0::2].count(0) > 0.6 * pairs and start[1::2].count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _decodes(path: Path, encoding: str) -> bool:

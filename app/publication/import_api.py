@@ -5,6 +5,10 @@
     GET  /imports/<id>               status, rows done, summary, download links (JSON)
     GET  /imports/<id>/<bestand>     importrapport.xlsx, meldingen.csv, dubbels.csv, resultaat.csv,
                                      terugkoppeling.xlsx
+    DELETE /imports/<id>             stop a running import after the batch being written  → 202
+
+A file that cannot be imported at all (unreadable, a required column missing, no filled row) is refused
+in the answer to the upload (422), before any job starts.
 
 Only initiators, and each only sees its own imports. The import runs in a thread of the server
 process through the same CommandHandler as every other write (batches of register_batch/change,
@@ -18,6 +22,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -27,7 +32,7 @@ from flask import Blueprint, Response, copy_current_request_context, current_app
 from app.auth import audit
 from app.auth.access import principal
 from app.domain.versions import Initiator
-from app.exchange.importer import outcome_summary, run_import
+from app.exchange.importer import ImportStopped, check_file, outcome_summary, run_import
 from app.exchange.spreadsheet import FileRejected
 from app.validation import formats
 from app.validation.errors import CommandRejected
@@ -70,7 +75,9 @@ def start_import() -> Response:
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise _problem(415, "bestandstype", "Bestandstype niet ondersteund",
-                       f"Een import is een .xlsx- of .csv-bestand, niet '{suffix or upload.filename}'.")
+                       f"Een import is een .xlsx- of .csv-bestand, niet '{suffix or upload.filename}'."
+                       + (" Open het in Excel of LibreOffice en bewaar het als .xlsx (Excel-werkmap)."
+                          if suffix in (".xls", ".ods", ".numbers", ".xlsb") else ""))
     soort = request.form.get("soort", "verenigingen")
     if soort not in ("verenigingen", "kbo"):
         raise _problem(400, "soort", "Onbekende soort", "'soort' is 'verenigingen' of 'kbo'.")
@@ -83,6 +90,11 @@ def start_import() -> Response:
     folder.mkdir(parents=True)
     source = folder / f"upload{suffix}"
     upload.save(source)
+    try:
+        check_file(source, soort)
+    except FileRejected as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _problem(422, "bestand-geweigerd", "Bestand geweigerd", f"{exc} Er werd niets geschreven.") from None
     stem = Path(upload.filename).stem[:80]
     status = {"id": job, "ovo": caller.initiator.ovo, "bestand": upload.filename, "soort": soort, "proef": proef,
               "status": "bezig", "proces": _this_process(), "rijen": 0,
@@ -104,15 +116,21 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
         status["rijen"] = done
         _save(folder, status)
 
+    stop = folder / STOP
     try:
         report = run_import(source, status["soort"], register.handler, initiator, dry_run=status["proef"],
                             reason=reden, progress=progress, feedback=folder / "terugkoppeling.xlsx",
-                            before_commit=hook)
+                            before_commit=hook, stop=stop.exists)
         report.write(folder, Path(status["bestand"]))
         status.update(status="klaar", samenvatting=report.counts(), fouten=len(report.errors),
                       tekst=outcome_summary(report), rijen=len(report.results))
     except FileRejected as exc:
         status.update(status="geweigerd", reden=str(exc))
+    except ImportStopped as stopped:
+        status.update(status="gestopt", rijen=stopped.done, reden=(
+            f"Gestopt op vraag. {stopped.done} rijen zijn verwerkt en blijven staan (elke batch is volledig "
+            "geschreven of niet); de rest niet. Start de import opnieuw om verder te gaan: de verwerkte rijen "
+            "zijn dan 'ongewijzigd'." if not status["proef"] else "Gestopt op vraag; er werd niets geschreven."))
     except Exception as exc:  # the job must end with a status, whatever happened
         log.exception("import %s failed", status["id"])
         status.update(status="mislukt", reden=f"De import liep vast ({type(exc).__name__}); wat al geschreven "
@@ -121,6 +139,10 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
         status["klaar"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         _save(folder, status)
         source.unlink(missing_ok=True)
+        stop.unlink(missing_ok=True)
+
+
+STOP = "stoppen"  # a file next to the status: any server process can ask the one running the import to stop
 
 
 def _save(folder: Path, status: dict) -> None:
@@ -196,6 +218,19 @@ def import_status(job: str) -> Response:
     status = _abandoned(folder, status)
     return Response(json.dumps(_public(status), ensure_ascii=False), mimetype="application/json",
                     headers={"Cache-Control": "no-store"})
+
+
+@bp.delete("/imports/<job>")
+def import_stop(job: str) -> Response:
+    """Ask a running import to stop; it ends after the batch being written, with status 'gestopt'."""
+    folder, status = _load(job)
+    status = _abandoned(folder, status)
+    if status["status"] != "bezig":
+        raise _problem(409, "niet-bezig", "Import loopt niet",
+                       f"Import '{job}' is niet bezig (status '{status['status']}'): er valt niets te stoppen.")
+    (folder / STOP).touch()
+    return Response(json.dumps(_public(status), ensure_ascii=False), status=202, mimetype="application/json",
+                    headers={"Location": f"/imports/{job}", "Cache-Control": "no-store"})
 
 
 @bp.get("/imports/<job>/<name>")

@@ -100,11 +100,13 @@ def schemas(description: model.Model = MODEL) -> dict:
     }
 
 
-def _problems(*codes: int) -> dict:
+def _problems(*codes: int, said: dict[int, str] | None = None) -> dict:
+    """Problem responses; `said` gives an endpoint's own meaning of a code."""
     texts = {400: "Ongeldige gegevens", 401: "Geen of ongeldige API-sleutel", 403: "Rol of organisatie niet gemachtigd",
              404: "Onbekende vereniging of onderdeel", 409: "Mogelijke dubbele verenigingen", 410: "Verwijderd",
              412: "If-Match komt niet overeen met de huidige versie", 413: "Body te groot",
-             415: "Mediatype niet ondersteund", 422: "Idempotency-Key hergebruikt voor een andere aanvraag"}
+             415: "Mediatype niet ondersteund", 422: "Idempotency-Key hergebruikt voor een andere aanvraag",
+             **(said or {})}
     return {str(code): {"description": texts[code],
                         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             for code in codes}
@@ -252,7 +254,9 @@ def _admin_paths() -> dict:
                 "schema": {"$ref": "#/components/schemas/ImportOpdracht"}}}},
             "responses": {"202": {"description": "Gestart; Location wijst naar de voortgang (GET /imports/{id})",
                                   "content": {"application/json": {"schema": {"type": "object"}}}},
-                          **_problems(400, 401, 403, 413, 415)}},
+                          **_problems(400, 401, 403, 413, 415, 422, said={
+                              422: "Bestand geweigerd: onleesbaar, een verplichte kolom ontbreekt of geen ingevulde "
+                                   "rij; er start geen import"})}},
             "get": {"summary": "De imports van de eigen organisatie, nieuwste eerst (ten hoogste 100)",
                     "operationId": "imports",
                     "responses": {"200": {"description": "Per import: id, bestand, proef, status, rijen, gestart",
@@ -261,9 +265,17 @@ def _admin_paths() -> dict:
         "/imports/{id}": {"get": {
             "summary": "Voortgang en uitkomst van een import, met links naar de rapporten", "operationId": "import",
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "Status (bezig, klaar, geweigerd, mislukt, afgebroken), samenvatting",
+            "responses": {"200": {"description": "Status (bezig, klaar, geweigerd, gestopt, mislukt, afgebroken), "
+                                                 "samenvatting",
                                   "content": {"application/json": {"schema": {"type": "object"}}}},
-                          **_problems(401, 403, 404)}}},
+                          **_problems(401, 403, 404)}},
+            "delete": {
+                "summary": "Stop een lopende import na de batch die geschreven wordt (status 'gestopt')",
+                "operationId": "stopImport",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"202": {"description": "Stop gevraagd; de voortgang toont wanneer hij gestopt is",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              **_problems(401, 403, 404, 409, said={409: "De import loopt niet (meer)"})}}},
         "/beheer/wissing/persoon": {"post": {
             "summary": "Wis de persoonsgegevens van een persoon uit de afgeschermde historiek (AVG art. 17; admin)",
             "operationId": "wisPersoon", "requestBody": _body("Wissing", ("application/json",)),
