@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import rdflib
@@ -89,6 +91,28 @@ class Register:
         current = self.store.graph_quads(GRAPH_CODELISTS)
         if set(current) != set(quads):
             self.store.replace_graph(GRAPH_CODELISTS, quads)
+
+
+class NoRegister(Exception):
+    """A command that only reads was pointed at a place that holds no register."""
+
+
+@contextmanager
+def existing_store(settings: Settings) -> Iterator[RegisterStore]:
+    """The store of an existing register, for commands that only read it (export), with settings.base_url
+    set to its base. Nothing is created: no data directory, secret, search index or code-list graph."""
+    where = settings.store_url or settings.store_dir
+    if not settings.store_url and not (settings.store_dir / "CURRENT").exists():
+        raise NoRegister(f"In {where} staat geen register; geef --data-dir of --store-url van het register, of "
+                         "--register met het adres van het draaiende register.")
+    store = open_store(settings)
+    try:
+        if store.identity() is None:
+            raise NoRegister(f"De store op {where} bevat (nog) geen register.")
+        settings.base_url = resolve_base(store, settings)
+        yield store
+    finally:
+        store.close()
 
 
 def resolve_base(store: RegisterStore, settings: Settings) -> str:

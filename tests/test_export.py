@@ -77,3 +77,14 @@ def test_vr_export_command(tmp_path, settings):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert len(rdflib.Graph().parse(target, format="turtle")) > 64 * 30
+
+
+def test_vr_export_creates_nothing_where_it_only_reads(tmp_path):
+    """Pointed at a place without a register, export says so and leaves no directory, secret or index behind."""
+    empty = tmp_path / "geen-register"
+    env = {k: v for k, v in os.environ.items() if k not in ("VR_STORE_URL", "VR_BASE_URL")}
+    done = subprocess.run([sys.executable, "-m", "app.cli.main", "export", "--format", "nq", "--data-dir", str(empty)],
+                          cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "geen register" in done.stderr and str(empty) in done.stderr
+    assert not empty.exists()

@@ -89,8 +89,9 @@ def test_import_and_export_while_the_register_serves(served, tmp_path):
     assert created.status_code == 201, created.text
     assert _search_total(url) == {7}
     # export through the store server and through the running register
-    via_store = _vr("export", "--format", "nq", "--store-url", store_url, "--data-dir", str(tmp_path / "cli"))
+    via_store = _vr("export", "--format", "nq", "--store-url", store_url, "--data-dir", str(tmp_path / "export"))
     assert via_store.returncode == 0, via_store.stderr[-2000:]
+    assert not (tmp_path / "export").exists()  # it only reads: no secret or search index left behind
     via_register = _vr("export", "--format", "nq", "--register", url)
     assert via_register.returncode == 0, via_register.stderr[-2000:]
     for out in (via_store.stdout, via_register.stdout):

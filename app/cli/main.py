@@ -269,24 +269,21 @@ def cmd_kbo_sync(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exchange import export
     from app.publication.jsonld import CONTEXT_PATH
-    from app.register import Register
+    from app.register import existing_store
     from app.store.audience import PUBLIC, REGISTER
 
     if args.register:
         return _export_over_http(args)
     settings = _settings(args)
-    register = Register.open(settings)
-    try:
+    with existing_store(settings) as store:  # reads only: creates nothing where it reads
         target = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
         try:
             reader = REGISTER if args.beheer else PUBLIC
-            for chunk in export.stream(register.store, args.format, reader, settings.base + CONTEXT_PATH):
+            for chunk in export.stream(store, args.format, reader, settings.base + CONTEXT_PATH):
                 target.write(chunk)
         finally:
             if args.output:
                 target.close()
-    finally:
-        register.close()
     return 0
 
 
@@ -402,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.register import NoRegister
     from app.store import BaseMismatch
     from app.store.oxigraph_store import StoreLocked
     from app.store.remote import StoreUnavailable
@@ -409,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (BaseMismatch, StoreLocked, StoreUnavailable) as exc:
+    except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable) as exc:
         print(f"vr: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
