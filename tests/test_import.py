@@ -236,3 +236,19 @@ def test_kill_9_mid_import_leaves_whole_batches_and_a_rerun_finishes(tmp_path, s
     register = Register.open(settings)
     assert count_verenigingen(register) == total
     assert len({r["V-code"] for r in result}) == total
+
+
+def test_formulas_without_a_computed_value_are_named_not_silently_read_as_empty(tmp_path, register):
+    """A workbook written by a program (not saved by Excel) holds formulas without their value: they read as
+    empty while Excel shows the value. The report names the cells and says how to fix the file."""
+    data = rows(3)
+    data[1][1] = '="Schaakclub "&"De Dame"'  # the Naam column of row 3
+    data[2][4] = "=1+1"  # Huisnummer of row 4
+    path = write_xlsx(tmp_path / "formules.xlsx", [[*row, "=ROW()"] for row in data])  # an ignored column too
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    notes = [f.message for f in report.file_notes if "formule" in f.message]
+    assert len(notes) == 1 and "2 cel(len)" in notes[0] and "(bv. B3, E4)" in notes[0], notes
+    assert "bewaar het opnieuw" in notes[0]
+    saved = write_xlsx(tmp_path / "gewoon.xlsx", rows(2))
+    assert not [f for f in run_import(saved, "verenigingen", register.handler, GENT, dry_run=True).file_notes
+                if "formule" in f.message]
