@@ -191,3 +191,26 @@ def test_templates_have_drop_downs_code_lists_and_import_cleanly(tmp_path, regis
         assert {c.code for c in codelists.get("hoofdactiviteiten").concepts} <= set(codes)
         report = run_import(path, kind, register.handler, Initiator("OVO000001", "Gent"), dry_run=True)
         assert [r.status for r in report.results] == ["wordt geregistreerd"], report.findings
+
+
+def test_imports_that_write_take_turns_so_one_sees_what_the_other_registered(tmp_path, register, keys, live_server):
+    """Two besturen importing the same new vereniging at the same moment: the second waits for the first and
+    then finds its row as a possible duplicate, instead of both registering it."""
+    rows_a = rows(1200)
+    rows_a[-1][1:7] = ["Kaartclub De Vette Os", "HOSP", "Kouter", "1", "9000", "Gent"]
+    path_a = write_csv(tmp_path / "a.csv", rows_a)
+    path_b = write_csv(tmp_path / "b.csv", [["B-1", *rows_a[-1][1:7], "", "", "", ""]])
+    started = []
+    for path, key in ((path_a, keys.initiator), (path_b, keys.other_initiator)):
+        with path.open("rb") as handle:
+            answer = requests.post(live_server + "/imports", headers=Keys.auth(key), timeout=30,
+                                   files={"bestand": (path.name, handle)}, data={"proef": "nee"})
+        assert answer.status_code == 202, answer.text
+        started.append((answer.headers["Location"], key))
+    second = requests.get(live_server + started[1][0], headers=Keys.auth(keys.other_initiator), timeout=30).json()
+    assert second["status"] == "bezig" and "andere import" in second.get("wacht", ""), second
+    first = wait(live_server, *started[0])
+    assert first["status"] == "klaar" and first["samenvatting"] == {"geregistreerd": 1200}, first
+    second = wait(live_server, *started[1])
+    assert second["samenvatting"] == {"beslissing nodig: niet geïmporteerd": 1}, second
+    assert "wacht" not in second

@@ -318,6 +318,44 @@ def test_koppel_must_describe_its_target_once_and_every_row_needs_a_key(tmp_path
     assert dump(register) != before  # G-21 was applied
 
 
+def test_a_known_sleutel_never_rewrites_a_vereniging_the_row_does_not_describe(tmp_path, register):
+    """Two departments numbering their lists alike: 'SW-001' of one list must not turn the other list's Digi-café
+    in Gent into a zangkoor in Aalst. koppel:<its V-code> confirms a real move; a vereniging keeps one key of
+    a bestuur (a second one would rewrite it in turn on every run)."""
+    header = ["Sleutel", "Naam", "Hoofdactiviteiten", "Straat", "Huisnummer", "Postcode", "Gemeente", "Actie"]
+
+    def imported(name: str, *lines: list[object]):
+        report = run_import(write_xlsx(tmp_path / name, header=header, rows=list(lines)), "verenigingen",
+                            register.handler, GENT, dry_run=False)
+        return {r.sleutel: (r.status, r.vcode, [(f.level, f.column, f.message, f.fix) for f in r.findings])
+                for r in report.results}
+
+    first = imported("eerste.xlsx", ["SW-001", "Digi-café Gent", "GEWE", "Begijnhofstraat", "63", 9000, "Gent", ""],
+                     ["SW-002", "Kaartclub De Vette Os", "HOSP", "Kouter", "1", 9000, "Gent", ""])
+    digi, kaart = first["SW-001"][1], first["SW-002"][1]
+    before = dump(register)
+    status, _, findings = imported("andere-dienst.xlsx",
+                                   ["SW-001", "Zangkoor Aalst", "KECU", "Hopmarkt", "3", 9300, "Aalst", ""])["SW-001"]
+    assert status.startswith("fout") and dump(register) == before
+    assert any(lv == "fout" and c == "Sleutel" and "Digi-café Gent" in m and f"koppel:{digi}" in fix
+               for lv, c, m, fix in findings), findings
+    # the same gemeente under another name: updated, with the register's name shown
+    status, _, findings = imported("hernoemd.xlsx", ["SW-002", "Kaartclub Gent-Centrum", "HOSP", "Kouter", "1", 9000,
+                                                     "Gent", ""])["SW-002"]
+    assert status == "bijgewerkt" and any(lv == "waarschuwing" and "Kaartclub De Vette Os" in m
+                                          for lv, _, m, _ in findings), findings
+    # koppel:<its own V-code> says it is the same vereniging after all: the move is applied
+    status, vcode, _ = imported("verhuisd.xlsx", ["SW-001", "Zangkoor Aalst", "KECU", "Hopmarkt", "3", 9300, "Aalst",
+                                                  f"koppel:{digi}"])["SW-001"]
+    assert status == "bijgewerkt" and vcode == digi and register.handler.load(digi)[0]["naam"] == "Zangkoor Aalst"
+    # a second key of this bestuur on one vereniging is refused, whatever the row says
+    before = dump(register)
+    status, _, findings = imported("tweede-sleutel.xlsx", ["SW-007", "Kaartclub Gent-Centrum", "HOSP", "Kouter", "1",
+                                                           9000, "Gent", f"koppel:{kaart}"])["SW-007"]
+    assert status.startswith("fout") and dump(register) == before
+    assert any(c == "Actie" and "sleutel 'SW-002'" in m for _, c, m, _ in findings), findings
+
+
 def test_the_duplicate_search_stays_small_and_tells_afdelingen_apart(register, existing):
     from app.exchange.candidates import MAX_CANDIDATES, Candidates, Probe
 

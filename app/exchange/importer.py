@@ -246,8 +246,9 @@ class Importer:
             target = item.decision[1]
             if target in self.linked:
                 item.add("fout", "Actie", item.result.actie, f"Rij {self.linked[target]} koppelt ook aan {target}.",
-                         "Koppel elke vereniging van het register aan één rij; zet op de andere rij 'nieuw' of laat "
-                         "ze weg.")
+                         f"Twee rijen kunnen niet dezelfde vereniging zijn. Is deze rij dezelfde vereniging als rij "
+                         f"{self.linked[target]}? Laat ze dan weg. Is het een andere vereniging? Zet dan "
+                         "'bevestig-nieuw' in kolom 'Actie'.")
             else:
                 self.linked[target] = row.number
         return item
@@ -284,6 +285,8 @@ class Importer:
         earlier = self.candidates.in_file(probe, row.number)
         if item.decision[0] == "koppel" and item.owner is None:
             self._check_link(item, probe)
+        elif item.owner is not None and item.decision != ("koppel", item.owner):  # koppel:<owner> confirms it
+            self._check_owner(item, probe)
         if item.owner is not None or item.decision[0] == "koppel" or self.mapping.kind == "kbo":
             return
         found = earlier + self.candidates.in_register(probe)
@@ -301,27 +304,63 @@ class Importer:
 
     def _check_link(self, item: Item, probe: Probe) -> None:
         """`koppel:V…` adopts a vereniging the row describes: one with a similar name, or at least in the same
-        gemeente (then the register's name is shown); one that is neither is refused as a likely typo."""
+        gemeente (then the register's name is shown); one that is neither is refused as a likely typo, and so
+        is one that already has another Sleutel of this bestuur (two keys would rewrite it in turn)."""
         vcode = item.decision[1]
-        try:
-            current, _ = self.handler.load(vcode)
-        except DomainError:
+        found = self._resemblance(probe, vcode)
+        if found is None:
             return  # a V-code that does not exist (any more) is reported when the row is applied
-        naam = current.get("naam") or ""
-        if similar_names(probe.naam, naam, probe.area()):
-            return
-        addresses = [loc.get("adres") or {} for loc in current.get("locaties") or []]
-        areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
-        where = ", ".join(sorted({adres["gemeente"] for adres in addresses if adres.get("gemeente")})) or "geen adres"
-        if probe.area() in areas:
+        naam, where, likeness, current = found
+        mine = [k["waarde"] for k in current.get("sleutels") or [] if k.get("bron") == self.initiator.ovo]
+        if mine and item.result.sleutel not in mine:
+            other = mine[0]
+            at = f" (rij {self.keys[other]})" if other in self.keys else ""
+            item.add("fout", "Actie", item.result.actie, f"{vcode} ('{naam}') heeft al uw sleutel '{other}'{at}.",
+                     f"Een vereniging heeft één sleutel van uw bestuur. Is deze rij dezelfde vereniging? Gebruik dan "
+                     f"sleutel '{other}' of laat de rij weg. Is het een andere vereniging? Zet dan 'bevestig-nieuw' "
+                     "in kolom 'Actie'.")
+        elif likeness == "gemeente":
             item.add("waarschuwing", "Actie", item.result.actie, f"{vcode} heet in het register '{naam}'; de rij "
                      f"wordt eraan gekoppeld en de naam wordt '{probe.naam}'.",
                      "Controleer de V-code als het niet dezelfde vereniging is.")
+        elif likeness == "anders":
+            item.add("fout", "Actie", item.result.actie, f"{vcode} ('{naam}', {where}) lijkt niet op deze rij: een "
+                     "andere naam in een andere gemeente.",
+                     "Controleer de V-code in kolom 'Actie' (de link in het rapport toont de vereniging), of laat "
+                     "'Actie' leeg.")
+
+    def _check_owner(self, item: Item, probe: Probe) -> None:
+        """A Sleutel the register knows updates its vereniging, but not one the row does not describe: two
+        departments numbering their lists alike would overwrite each other's verenigingen."""
+        vcode, key = item.owner, item.result.sleutel
+        found = self._resemblance(probe, vcode)
+        if found is None or found[2] == "naam":
             return
-        item.add("fout", "Actie", item.result.actie, f"{vcode} ('{naam}', {where}) lijkt niet op deze rij: een "
-                 "andere naam in een andere gemeente.",
-                 "Controleer de V-code in kolom 'Actie' (de link in het rapport toont de vereniging), of laat "
-                 "'Actie' leeg.")
+        naam, where, likeness, _ = found
+        if likeness == "gemeente":
+            item.add("waarschuwing", "Sleutel", key, f"Sleutel '{key}' hoort bij {vcode}, die in het register "
+                     f"'{naam}' heet; de naam wordt '{probe.naam}'.",
+                     "Controleer de sleutel als het niet dezelfde vereniging is.")
+            return
+        item.add("fout", "Sleutel", key, f"Sleutel '{key}' hoort bij {vcode} ('{naam}', {where}); deze rij beschrijft "
+                 "een andere vereniging in een andere gemeente.",
+                 f"Geef deze vereniging een eigen sleutel. Is het toch dezelfde vereniging (met een nieuwe naam en "
+                 f"adres)? Zet dan 'koppel:{vcode}' in kolom 'Actie'.")
+
+    def _resemblance(self, probe: Probe, vcode: str) -> tuple[str, str, str, dict] | None:
+        """(register's name, its gemeenten, 'naam' | 'gemeente' | 'anders', its state): how far the row
+        resembles the vereniging; None when it does not exist (any more)."""
+        try:
+            current, _ = self.handler.load(vcode)
+        except DomainError:
+            return None
+        naam = current.get("naam") or ""
+        addresses = [loc.get("adres") or {} for loc in current.get("locaties") or []]
+        where = ", ".join(sorted({adres["gemeente"] for adres in addresses if adres.get("gemeente")})) or "geen adres"
+        if similar_names(probe.naam, naam, probe.area()):
+            return naam, where, "naam", current
+        areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
+        return naam, where, "gemeente" if probe.area() in areas else "anders", current
 
     def _less_exact_kept(self, item: Item, vcode: str) -> dict:
         """The row's body without a date it gives as a bare year when the register knows a day in that year:
@@ -476,13 +515,37 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                reason: str | None = None, progress: Callable[[int], None] | None = None,
                feedback: Path | None = None, engine: str = "turbo", batch_size: int = BATCH,
                before_commit: Callable[[str, int], None] | None = None, workers: int | None = None,
-               chunk_size: int = CHUNK, stop: Callable[[], bool] | None = None) -> Report:
+               chunk_size: int = CHUNK, stop: Callable[[], bool] | None = None,
+               waiting: Callable[[bool], None] | None = None) -> Report:
     """Import a file; rows stream through in batches of `batch_size` rows, one commit each. `feedback` is
     where the terugkoppeling workbook goes (written row by row), `progress` receives the number of rows
     done so far. `workers` is the number of worker processes that read and check rows once the file
     has more than one chunk of `chunk_size` rows (default: one per core; 0: all in this process).
     `stop` is asked between chunks: when it says so, the batch being written is finished and
-    ImportStopped raised (the rows of whole batches stay written, nothing is half written)."""
+    ImportStopped raised (the rows of whole batches stay written, nothing is half written).
+    Imports that write run one at a time over the register's processes, so each one's duplicate search
+    sees the rows of the one before; `waiting(True)` is told when this one has to wait for another,
+    `waiting(False)` when its turn came."""
+    turn = None if dry_run else handler.store.exclusive("import")
+    if turn is not None and not turn.acquire(wait=False):
+        if waiting is not None:
+            waiting(True)
+        turn.acquire()
+        if waiting is not None:
+            waiting(False)
+    try:
+        return _run_import(path, kind, handler, initiator, dry_run=dry_run, reason=reason, progress=progress,
+                           feedback=feedback, engine=engine, batch_size=batch_size, before_commit=before_commit,
+                           workers=workers, chunk_size=chunk_size, stop=stop)
+    finally:
+        if turn is not None:
+            turn.release()
+
+
+def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,
+                reason: str | None, progress: Callable[[int], None] | None, feedback: Path | None, engine: str,
+                batch_size: int, before_commit: Callable[[str, int], None] | None, workers: int | None,
+                chunk_size: int, stop: Callable[[], bool] | None) -> Report:
     from app.exchange.reports import Feedback
 
     steady_heap()

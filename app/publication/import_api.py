@@ -116,11 +116,18 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
         status["rijen"] = done
         _save(folder, status)
 
+    def waiting(now: bool) -> None:
+        if now:
+            status["wacht"] = "Er loopt al een andere import in het register; deze start zodra die klaar is."
+        else:
+            status.pop("wacht", None)
+        _save(folder, status)
+
     stop = folder / STOP
     try:
         report = run_import(source, status["soort"], register.handler, initiator, dry_run=status["proef"],
                             reason=reden, progress=progress, feedback=folder / "terugkoppeling.xlsx",
-                            before_commit=hook, stop=stop.exists)
+                            before_commit=hook, stop=stop.exists, waiting=waiting)
         report.write(folder, Path(status["bestand"]))
         status.update(status="klaar", samenvatting=report.counts(), fouten=len(report.errors),
                       tekst=outcome_summary(report), rijen=len(report.results))
@@ -136,6 +143,7 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
         status.update(status="mislukt", reden=f"De import liep vast ({type(exc).__name__}); wat al geschreven "
                                               "werd, blijft staan. Start de import opnieuw.")
     finally:
+        status.pop("wacht", None)
         status["klaar"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         _save(folder, status)
         source.unlink(missing_ok=True)

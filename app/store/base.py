@@ -157,6 +157,7 @@ class RegisterStore(ABC):
         self._inflight: _Prepared | None = None  # the group being written while the next one is prepared
         # The counters as this process last wrote or read them: a hint, confirmed by point lookups before use.
         self._seen_counters: tuple[int, int, str] | None = None
+        self._exclusive: dict[str, WriteLease] = {}  # exclusive(): named leases, made once
 
     # -- engine primitives -----------------------------------------------------------------------------
     @abstractmethod
@@ -173,6 +174,16 @@ class RegisterStore(ABC):
 
     def close(self) -> None:
         self.lease.close()
+        for lease in self._exclusive.values():
+            lease.close()
+
+    def exclusive(self, name: str) -> WriteLease:
+        """A lease of its own for work that the register runs once at a time over all its processes on this
+        host (an import: its duplicate search must see the rows of an import that ran before it)."""
+        with self._queue_lock:
+            if name not in self._exclusive:
+                self._exclusive[name] = self.lease.named(name)
+            return self._exclusive[name]
 
     def dump_nquads(self) -> bytes:
         """Every quad as N-Quads (tests and backups)."""

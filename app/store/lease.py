@@ -56,9 +56,11 @@ class WriteLease:
             with self.after.held():
                 yield
 
-    def acquire(self, stage: bool = True) -> None:
-        """The lease; with stage=False without the store stage (the pipelined group commit takes that later)."""
-        self._thread_lock.acquire()
+    def acquire(self, stage: bool = True, wait: bool = True) -> bool:
+        """The lease; with stage=False without the store stage (the pipelined group commit takes that later).
+        With wait=False, False at once when somebody else holds it."""
+        if not self._thread_lock.acquire(blocking=wait):
+            return False
         try:
             if self._path is not None:
                 if self._pid != os.getpid():  # forked (gunicorn): a lock must be this process's own open file
@@ -66,9 +68,14 @@ class WriteLease:
                 if self._fd is None:
                     self._path.parent.mkdir(parents=True, exist_ok=True)
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._thread_lock.release()
+                    return False
             if stage:
                 self.stage.acquire()
+            return True
         except BaseException:
             if self._path is not None and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -83,6 +90,11 @@ class WriteLease:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+
+    def named(self, name: str) -> WriteLease:
+        """Another lease of the same register (beside its lock file: shared by the same processes), for work
+        that must not run twice at once, e.g. 'import'. Without a lock file, a lease within this process."""
+        return WriteLease(self._path.with_name(f"{self._path.name}.{name}") if self._path else None, with_after=False)
 
     def close(self) -> None:
         if self._fd is not None:
