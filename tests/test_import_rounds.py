@@ -261,6 +261,41 @@ def test_reimport_keeps_what_the_kbo_owns(tmp_path, register):
     assert state["naam"] == "Sportraad Gent"  # the KBO name, not the row's
 
 
+def test_a_vzw_row_adopts_its_kbo_vereniging_and_hears_what_the_kbo_keeps(tmp_path, register):
+    """A gemeente's list says 'vzw' for a KBO vereniging it adopts: that is right, not an error. A new VZW row
+    points to the KBO template, a VZW row on a feitelijke vereniging is refused; a name the KBO owns stays, and
+    the report says so."""
+    kbo = run_import(write_xlsx(tmp_path / "kbo.xlsx", header=["Sleutel", "KBO-nummer", "Rechtsvorm", "Naam",
+                                                                "Hoofdactiviteiten", "Straat", "Huisnummer",
+                                                                "Postcode", "Gemeente"],
+                                rows=[["K1", "0202.239.951", "VZW", "Koninklijke Turnkring Gent", "SPRT",
+                                       "Sint-Pietersplein", "5", "9000", "Gent"]]),
+                     "kbo", register.handler, Initiator("OVO000009", "Sportdienst"), dry_run=False)
+    turnkring = kbo.results[0].vcode
+    feitelijk = registered(register, valid_body(vertegenwoordigers=[]))
+    header = ["Sleutel", "Naam", "Rechtsvorm", "Hoofdactiviteiten", "Straat", "Huisnummer", "Postcode", "Gemeente",
+              "Actie"]
+    rows = [["SW-004", "Kon. Turnkring Gent", "vzw", "SPRT", "Sint-Pietersplein", "5", 9000, "Gent",
+             f"koppel:{turnkring}"],
+            ["SW-005", "Nieuwe Sportvzw Gent", "VZW", "SPRT", "Kouter", "9", 9000, "Gent", ""],
+            ["SW-006", "Volleybalclub De Smashers", "vzw", "SPRT", "Kouter", "11", 9000, "Gent", f"koppel:{feitelijk}"]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=header, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    found = {r.sleutel: (r.status, [(f.level, f.column, f.message, f.fix) for f in r.findings]) for r in report.results}
+    status, findings = found["SW-004"]
+    assert status == "gekoppeld" and not [f for f in findings if f[0] == "fout"], findings
+    assert any(lv == "waarschuwing" and c == "Naam" and "Koninklijke Turnkring Gent" in m for lv, c, m, _ in findings)
+    state, _ = register.handler.load(turnkring)
+    assert state["naam"] == "Koninklijke Turnkring Gent"
+    assert {"bron": "OVO000001", "waarde": "SW-004"} in state["sleutels"]
+    status, findings = found["SW-005"]
+    assert status.startswith("fout") and any(c == "Type" and "import-kbo.xlsx" in fix for _, c, _, fix in findings)
+    assert not any("POST" in m or "formulier" in m or "gegevens /" in m for _, _, m, _ in findings), findings
+    status, findings = found["SW-006"]
+    assert status.startswith("fout") and any(c == "Type" and "geen VZW" in m for _, c, m, _ in findings), findings
+    assert register.handler.load(feitelijk)[0]["verenigingstype"] != "VZW"
+
+
 def _kbo_dump(tmp_path: Path) -> Path:
     """A minimal KBO open-data folder for the association of test_reimport_keeps_what_the_kbo_owns."""
     folder = tmp_path / "kbo"

@@ -33,7 +33,9 @@ from app.domain import duplicates, parse, rules
 from app.domain.batch_check import Prechecked
 from app.domain.commands import CheckedBatch, CommandHandler, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
+from app.domain.model import KBO_TYPES
 from app.domain.named_commands import ImportRow, Register
+from app.domain.parse import KBO_OWNED
 from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator
 from app.exchange import messages, rows
@@ -154,6 +156,7 @@ class Item:
     state: dict | None = None
     decision: tuple[str, str] = ("", "")  # (nieuw | bevestig-nieuw | koppel, V-code)
     owner: str | None = None  # the vereniging this row's Sleutel already belongs to
+    kbo_type: str | None = None  # a type with legal personality (VZW, …): fine for a KBO vereniging it updates
 
     @property
     def has_errors(self) -> bool:
@@ -175,6 +178,10 @@ class RowReader:
         item.read = rows.read(row, self.mapping)
         for column, value, note in item.read.notes:
             item.add(note.level, column, value, note.message, note.fix)
+        if self.mapping.kind != "kbo" and item.read.body.get("verenigingstype") in KBO_TYPES:
+            # registering one needs the KBO template; updating or adopting a KBO vereniging is fine (the KBO owns
+            # its type): which of the two is known once the row's route is (Importer._route, _update)
+            item.kbo_type = item.read.body.pop("verenigingstype")
         problems: list[FieldError] = []
         try:
             item.state = parse.parse_import_row(item.read.body, kbo=self.mapping.kind == "kbo",
@@ -362,6 +369,25 @@ class Importer:
         areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
         return naam, where, "gemeente" if probe.area() in areas else "anders", current
 
+    def _kbo_fields(self, item: Item, vcode: str) -> bool:
+        """What the KBO owns stays as the KBO says, and the report says so: a row's other name for a KBO
+        vereniging is a warning, a VZW type for a vereniging without KBO number an error (False)."""
+        current, _ = self.handler.load(vcode)
+        if not current.get("kboNummer"):
+            if item.kbo_type is not None:
+                item.add("fout", "Type", item.kbo_type, f"{vcode} is in het register geen {item.kbo_type} maar "
+                         f"{current.get('verenigingstype')}; een type met rechtspersoonlijkheid komt enkel uit de KBO.",
+                         "Laat 'Type' leeg, of importeer de vereniging met het KBO-sjabloon.")
+                return False
+            return True
+        for name in sorted(KBO_OWNED & set(item.read.body)):
+            if item.read.body[name] != current.get(name):
+                column = self.mapping.column_for(name, item.read.origin)
+                item.add("waarschuwing", column, str(item.read.body[name]), f"{vcode} heeft een ondernemingsnummer: "
+                         f"dit gegeven komt uit de KBO en blijft '{current.get(name) or ''}'.",
+                         "Geen actie nodig; een wijziging gebeurt in de KBO.")
+        return True
+
     def _less_exact_kept(self, item: Item, vcode: str) -> dict:
         """The row's body without a date it gives as a bare year when the register knows a day in that year:
         '1980' says no more than 1980-09-03, and must not make it 1980-01-01."""
@@ -432,6 +458,12 @@ class Importer:
             return "bijwerken"
         if item.decision[0] == "koppel":
             return "koppel"
+        if item.kbo_type is not None:
+            item.add("fout", "Type", item.kbo_type, f"Een {item.kbo_type} heeft een ondernemingsnummer en wordt niet "
+                     "met dit sjabloon geregistreerd.",
+                     "Importeer ze met het KBO-sjabloon (import-kbo.xlsx, met het ondernemingsnummer), of zet "
+                     "'koppel:V…' in kolom 'Actie' als ze al in het register staat.")
+            return "fout"
         if item.result.candidates and item.decision[0] != "bevestig-nieuw":
             return "beslissing"
         return "nieuw"
@@ -449,6 +481,9 @@ class Importer:
     def _update(self, item: Item, vcode: str, route: str) -> None:
         assert item.state is not None and item.read is not None
         try:
+            if not self._kbo_fields(item, vcode):
+                self._status(item, "fout")
+                return
             command = ImportRow(vcode, item.state, self._less_exact_kept(item, vcode))
             if self.dry_run:
                 current, _ = self.handler.load(vcode)
