@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from openpyxl import load_workbook
 
 from app.domain import codelists
 from app.exchange import templates
 from app.exchange.rows import Mapping
+from app.exchange.spreadsheet import FileRejected
+from app.validation import formats
 from tests.conftest import Keys, dump
 from tests.test_import import rows, write_csv
 from tests.test_import_rounds import HEADER, messy_rows
@@ -182,15 +186,29 @@ def test_templates_have_drop_downs_code_lists_and_import_cleanly(tmp_path, regis
         assert workbook.sheetnames == ["Verenigingen", "Codelijsten", "Uitleg"]
         sheet = workbook["Verenigingen"]
         assert [c.value for c in sheet[1]] == [c.kolom for c in Mapping.load(kind).columns.values()]
-        fresh = templates.build(kind)["Verenigingen"]
-        assert [[c.value for c in row] for row in sheet.iter_rows()] == \
-            [[c.value for c in row] for row in fresh.iter_rows()], "run: python -m app.exchange.templates"
+        fresh = templates.build(kind)
+        for name in workbook.sheetnames:  # the committed file is what the code builds
+            assert [[c.value or None for c in row] for row in workbook[name].iter_rows()] == \
+                [[c.value or None for c in row] for row in fresh[name].iter_rows()], "python -m app.exchange.templates"
         lists = {v.formula1 for v in sheet.data_validations.dataValidation}
         assert any("Codelijsten!" in f for f in lists) and '"nieuw,bevestig-nieuw"' in lists
         codes = [cell for row in workbook["Codelijsten"].iter_rows(min_row=2, values_only=True) for cell in row]
         assert {c.code for c in codelists.get("hoofdactiviteiten").concepts} <= set(codes)
-        report = run_import(path, kind, register.handler, Initiator("OVO000001", "Gent"), dry_run=True)
+        assert "MaatschappelijkeZetelVolgensKBO" not in codes  # only the KBO gives a vereniging its zetel
+        assert ("VZW" in codes) == (kind == "kbo") and ("FV" in codes) == (kind != "kbo")
+        # what the template's own help says is accepted: its example phone number, its example row
+        help_text = " ".join(str(c) for row in workbook["Uitleg"].iter_rows(values_only=True) for c in row if c)
+        numbers = re.findall(r"\b0\d{1,3}(?: \d{2,3}){2,3}\b", help_text)
+        assert len(numbers) >= 2 and all(formats.telephone(number) for number in numbers), numbers
+        initiator = Initiator("OVO000001", "Gent")
+        with pytest.raises(FileRejected, match="voorbeeldrij"):  # the example row alone is no vereniging to import
+            run_import(path, kind, register.handler, initiator, dry_run=True)
+        example = [c.value for c in sheet[2]]
+        filled = [("TEST-1" if value == "VOORBEELD" else value) for value in example]
+        path = write_xlsx(tmp_path / f"{kind}.xlsx", header=[c.value for c in sheet[1]], rows=[example, filled])
+        report = run_import(path, kind, register.handler, initiator, dry_run=True)
         assert [r.status for r in report.results] == ["wordt geregistreerd"], report.findings
+        assert any("voorbeeldrij" in f.message and f.row == 2 for f in report.file_notes)
 
 
 def test_imports_that_write_take_turns_so_one_sees_what_the_other_registered(tmp_path, register, keys, live_server):

@@ -44,10 +44,11 @@ from app.exchange.changes import changes
 from app.exchange.normalise import fold
 from app.exchange.quiet_gc import fewer_collections
 from app.exchange.rows import Mapping
-from app.exchange.spreadsheet import FileRejected, Row, read_rows, row_values, text
+from app.exchange.spreadsheet import FileRejected, Row, is_example, read_rows, row_values, text
 
 BATCH = 5000  # rows per commit: one ingestion each (see _Pipeline)
 CHUNK = 500  # rows a worker process reads and checks at a time
+NO_ROWS = "Het bestand bevat geen ingevulde rijen onder de kopregel (de voorbeeldrij van het sjabloon telt niet)."
 STATUS = {  # (dry run, commit)
     "nieuw": ("wordt geregistreerd", "geregistreerd"),
     "bijwerken": ("wordt bijgewerkt", "bijgewerkt"),
@@ -73,8 +74,9 @@ def check_file(path: Path, kind: str) -> None:
     mapping = Mapping.load(kind)
     table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
     try:
-        if not any(row_values(table, number, cells) for number, cells in table.rows):
-            raise FileRejected("Het bestand bevat geen ingevulde rijen onder de kopregel.")
+        filled = (row_values(table, number, cells) for number, cells in table.rows)
+        if not any(row is not None and not is_example(row) for row in filled):
+            raise FileRejected(NO_ROWS)
     finally:
         if callable(table.close):
             table.close()
@@ -606,6 +608,11 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
             if row is None:
                 report.empty.append(number)
                 continue
+            if is_example(row):
+                report.file_notes.append(Finding(number, "waarschuwing", "Sleutel", row.values["Sleutel"],
+                                                 "De voorbeeldrij van het sjabloon wordt overgeslagen.",
+                                                 "Geen actie nodig; u mag de rij ook verwijderen."))
+                continue
             pending.append(row)
             if len(pending) >= chunk:
                 if stop is not None and stop():
@@ -620,7 +627,7 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
         if callable(table.close):
             table.close()
     if not report.results:
-        raise FileRejected("Het bestand bevat geen ingevulde rijen onder de kopregel.")
+        raise FileRejected(NO_ROWS)
     if workbook:
         report.feedback = workbook.close()
     return report

@@ -21,6 +21,12 @@ from pathlib import Path
 from app.exchange.cells import FORMULA_STARTS
 from app.exchange.normalise import fold
 
+EXAMPLE_KEY = "VOORBEELD"  # the Sleutel of the templates' example row, which an import skips
+
+
+def is_example(row: Row) -> bool:
+    return row.values.get("Sleutel", "").strip().upper() == EXAMPLE_KEY
+
 
 class FileRejected(Exception):
     """The file cannot be imported at all; the message says why, in Dutch."""

@@ -2,10 +2,12 @@
 
     python -m app.exchange.templates        # rewrite data/templates/import-*.xlsx
 
-Sheet 'Verenigingen': the template's columns with one example row, drop-down lists for the columns
-with codes (type, locatietype, one hoofdactiviteit, one werkingsgebied; more than one code can be
-typed, separated by ';'), and the decision column 'Actie'. Sheet 'Codelijsten': every code with its
-label. Sheet 'Uitleg': what to write in each column.
+Sheet 'Verenigingen': the template's columns with one example row (Sleutel 'VOORBEELD': the import
+skips it), drop-down lists for the columns with codes (type, locatietype, one hoofdactiviteit, one
+werkingsgebied; more than one code can be typed, separated by ';'), and the decision column 'Actie'.
+Sheet 'Codelijsten': every code this template accepts, with its label (no VZW in the template for
+feitelijke verenigingen, no maatschappelijke zetel: that comes from the KBO). Sheet 'Uitleg': what to
+write in each column.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from app import paths
 from app.domain import codelists
+from app.domain.model import KBO_TYPES, REGISTERABLE_TYPES
 from app.exchange.rows import Mapping
+from app.exchange.spreadsheet import EXAMPLE_KEY
 
 TARGET = paths.DATA / "templates"
 LISTS = {"code:verenigingstypes": "verenigingstypes", "code:locatietypes": "locatietypes",
@@ -28,8 +32,10 @@ LISTS = {"code:verenigingstypes": "verenigingstypes", "code:locatietypes": "loca
 HELP = {
     "sleutel": "Verplicht. Jullie eigen, unieke sleutel per vereniging; bij een volgende import werkt dezelfde "
                "sleutel de vereniging bij.",
-    "actie": "Leeg laten, of bij een mogelijke dubbel: 'bevestig-nieuw' (toch een nieuwe vereniging) of "
-             "'koppel:V0001030' (dit is de bestaande vereniging met die V-code).",
+    "actie": "Leeg laten of 'nieuw' (een nieuwe vereniging), of bij een mogelijke dubbel: 'bevestig-nieuw' (toch "
+             "een nieuwe vereniging) of 'koppel:V0001030' (dit is de bestaande vereniging met die V-code).",
+    "code": "Eén code of omschrijving uit het werkblad 'Codelijsten'.",
+    "codes": "Code of omschrijving uit het werkblad 'Codelijsten'; meerdere gescheiden door ';'.",
     "tekst": "Tekst.",
     "datum-of-jaar": "Datum als dag/maand/jaar (01/09/1995), 1 september 1995 of 1995-09-01; enkel een jaartal "
                      "wordt 1 januari van dat jaar.",
@@ -41,7 +47,7 @@ HELP = {
     "website": "Webadres; https:// mag weg.",
 }
 EXAMPLES = {
-    "Sleutel": "GENT-0001", "Type": "VZER", "Naam": "Buurtcomité De Bloemekens", "Korte naam": "Bloemekens",
+    "Sleutel": EXAMPLE_KEY, "Type": "VZER", "Naam": "Buurtcomité De Bloemekens", "Korte naam": "Bloemekens",
     "Korte beschrijving": "Buurtwerking in de Bloemekenswijk.", "Startdatum": "01/03/2012",
     "Hoofdactiviteiten": "BWWC; SOVO", "Werkingsgebieden": "BE23444021", "Locatietype": "Activiteiten",
     "Straat": "Bloemekenstraat", "Huisnummer": "12", "Postcode": "9000", "Gemeente": "Gent",
@@ -49,6 +55,12 @@ EXAMPLES = {
     "KBO-nummer": "0202.239.951", "Rechtsvorm": "VZW",
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# Codes a template does not accept: registering a VZW needs its KBO number, the zetel comes from the KBO.
+EXCLUDED = {("verenigingen", "verenigingstypes"): set(KBO_TYPES),
+            ("kbo", "verenigingstypes"): set(REGISTERABLE_TYPES),
+            ("verenigingen", "locatietypes"): {"MaatschappelijkeZetelVolgensKBO"},
+            ("kbo", "locatietypes"): {"MaatschappelijkeZetelVolgensKBO"}}
+ADDRESS = ("Straat", "Huisnummer", "Postcode", "Gemeente")  # required together, once one of them is filled
 
 
 def build(kind: str) -> Workbook:
@@ -59,7 +71,7 @@ def build(kind: str) -> Workbook:
     columns = list(mapping.columns.values())
     sheet.append([c.kolom for c in columns])
     sheet.append([EXAMPLES.get(c.kolom) for c in columns])
-    ranges = _code_sheet(workbook.create_sheet("Codelijsten"))
+    ranges = _code_sheet(workbook.create_sheet("Codelijsten"), kind)
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         cell = sheet.cell(row=1, column=index)
@@ -79,11 +91,11 @@ def build(kind: str) -> Workbook:
     return workbook
 
 
-def _code_sheet(sheet) -> dict[str, str]:
+def _code_sheet(sheet, kind: str) -> dict[str, str]:
     """Code lists side by side (code, label); returns the range of each list's codes for drop-downs."""
     ranges = {}
     for offset, name in enumerate(LISTS.values()):
-        concepts = codelists.get(name).concepts
+        concepts = [c for c in codelists.get(name).concepts if c.code not in EXCLUDED.get((kind, name), ())]
         code_col, label_col = get_column_letter(offset * 3 + 1), get_column_letter(offset * 3 + 2)
         sheet[f"{code_col}1"], sheet[f"{label_col}1"] = name, "betekenis"
         sheet[f"{code_col}1"].font = sheet[f"{label_col}1"].font = Font(bold=True)
@@ -101,10 +113,9 @@ def _help_sheet(sheet, mapping: Mapping) -> None:
         cell.font = Font(bold=True)
     for column in mapping.columns.values():
         kind = column.soort.split(":", 1)[0]
-        text = HELP.get(column.soort) or HELP.get(kind) or "Code of omschrijving uit het werkblad 'Codelijsten'; " \
-            "meerdere gescheiden door ';'."
-        sheet.append([column.kolom, "ja" if column.kolom in mapping.required else "", text,
-                      ", ".join(column.synoniemen)])
+        text = HELP.get(column.soort) or HELP.get(kind) or HELP["tekst"]
+        required = "ja" if column.kolom in mapping.required else "bij een adres" if column.kolom in ADDRESS else None
+        sheet.append([column.kolom, required, text, ", ".join(column.synoniemen)])
     for letter, width in zip("ABCD", (28, 10, 90, 60), strict=True):
         sheet.column_dimensions[letter].width = width
 
