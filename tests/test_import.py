@@ -152,6 +152,18 @@ def test_empty_rows_between_data_are_skipped_and_reported(tmp_path, register):
     assert [r.row for r in report.results] == [2, 4]
 
 
+def test_a_block_of_empty_rows_is_one_line_of_the_report(tmp_path, register):
+    """A sheet formatted far below its data (200 empty rows) gave 200 report lines; now one per block."""
+    data = rows(2)
+    blank = [""] * len(HEADER)
+    path = write_csv(tmp_path / "lijst.csv", [data[0], blank, blank, blank, data[1], *[blank] * 200])
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    report.write(tmp_path / "rapport")
+    with (tmp_path / "rapport" / "meldingen.csv").open(encoding="utf-8-sig") as handle:
+        said = [line[6] for line in csv.reader(handle, delimiter=";") if "leeg" in line[6].lower()]
+    assert said == ["Rijen 3 tot 5 zijn leeg en overgeslagen.", "Rijen 7 tot 206 zijn leeg en overgeslagen."]
+
+
 def test_every_deelgemeente_of_a_shared_postcode_is_accepted(tmp_path, register):
     """bpost gives one postcode to several deelgemeenten: 9051 is Afsnee and Sint-Denijs-Westrem (Gent),
     9050 Gentbrugge and Ledeberg, 9042 Desteldonk, Mendonk and Sint-Kruis-Winkel; 2180 is Ekeren (Antwerpen)."""

@@ -40,8 +40,9 @@ def tables(report) -> dict[str, tuple[list[str], list[list]]]:
             lines.append((result.row, order, [result.row, result.sleutel, result.naam, f.level,
                                               report.column(f.column), f.value, report.say(f.message),
                                               report.say(f.fix)]))
-    for number in report.empty:
-        lines.append((number, 0, [number, "", "", "waarschuwing", "", "", "Lege rij overgeslagen.", ""]))
+    for first, last in _runs(report.empty):  # a block of empty rows is one line, not one line a row
+        said = "Lege rij overgeslagen." if first == last else f"Rijen {first} tot {last} zijn leeg en overgeslagen."
+        lines.append((first, 0, [first, "", "", "waarschuwing", "", "", said, ""]))
     doubles = [[r.row, r.sleutel, r.naam, c.ref, c.naam, c.adres, report.link(c.vcode), c.score]
                for r in report.results for c in r.candidates]
     results = [[r.row, r.sleutel, r.naam, r.status, r.vcode, report.link(r.vcode), r.actie] for r in report.results]
@@ -50,6 +51,17 @@ def tables(report) -> dict[str, tuple[list[str], list[list]]]:
         "dubbels": (DUPLICATES, doubles),
         "resultaat": (RESULTS, results),
     }
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Consecutive numbers as (first, last) runs: [3, 4, 5, 9] → [(3, 5), (9, 9)]."""
+    runs: list[tuple[int, int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def write_reports(report, directory: Path, source: Path | None = None) -> list[Path]:
