@@ -264,3 +264,17 @@ def test_formulas_without_a_computed_value_are_named_not_silently_read_as_empty(
     saved = write_xlsx(tmp_path / "gewoon.xlsx", rows(2))
     assert not [f for f in run_import(saved, "verenigingen", register.handler, GENT, dry_run=True).file_notes
                 if "formule" in f.message]
+
+
+def test_a_postcode_with_country_prefix_is_read_whole(tmp_path, register):
+    """'B-9000' was half cleaned ('-9000'): a warning and two errors. Every Belgian prefix form reads as 9000."""
+    data = rows(4)
+    for row, written, club in zip(data, ("B-9000", "BE-9000", "B 9000", "B9000"), CLUBS, strict=False):
+        row[1], row[5], row[6] = club, written, "Gent"
+    report = run_import(write_csv(tmp_path / "lijst.csv", data), "verenigingen", register.handler, GENT,
+                        dry_run=False)
+    assert not report.errors, [(f.row, f.column, f.message) for f in report.errors]
+    for result in report.results:
+        state, _ = register.handler.load(result.vcode)
+        assert state["locaties"][0]["adres"]["postcode"] == "9000"
+        assert [f.column for f in result.findings] == ["Postcode"], result.findings

@@ -199,7 +199,7 @@ def email_value(text: str) -> tuple[str, Note | None]:
 
 def postcode_value(text: str) -> tuple[str, Note | None]:
     raw = text.strip()
-    value = re.sub(r"^(b|be|b-|be-)\s*", "", raw, flags=re.I).strip()
+    value = re.sub(r"^be?\s*-?\s*(?=\d)", "", raw, flags=re.I).strip()  # B-9000, BE 9000, B9000
     if re.fullmatch(r"\d{4}\.0+", value):
         value = value.split(".")[0]
     return value, None if value == raw else warning(f"Postcode '{raw}' gelezen als '{value}'.")
