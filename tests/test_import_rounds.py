@@ -425,9 +425,17 @@ def test_the_sheet_and_row_with_the_columns_are_read_not_a_hidden_or_explanatory
     workbook.active = workbook.index(uitleg)
     path = tmp_path / "werkbladen.xlsx"
     workbook.save(path)
-    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    feedback = tmp_path / "terugkoppeling.xlsx"
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True, feedback=feedback)
     assert [(r.row, r.sleutel) for r in report.results] == [(4, "G-30")]  # the row number the bestuur sees
     assert any("werkblad 'Lijst', rij 3" in finding.message for finding in report.file_notes)
+    assert {f.row for f in report.file_notes if f.column == "Opmerkingen"} == {3}  # on the header's row
+    # the feedback workbook keeps the title: round 2 names the same row 4, and the bestuur finds it there
+    sheet = load_workbook(feedback).active
+    assert sheet["A1"].value == "Verenigingen van Gent, stand 1 december" and sheet["A4"].value == "G-30"
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref.startswith("A3:")
+    again = run_import(feedback, "verenigingen", register.handler, GENT, dry_run=True)
+    assert [(r.row, r.sleutel) for r in again.results] == [(4, "G-30")]
 
     workbook.remove(lijst)
     workbook.active = workbook.index(uitleg)

@@ -590,13 +590,13 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
     table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
     report = Report(dry_run, handler.base, table.header,
                     {column: table.header[position] for position, column in table.columns.items()})
-    report.file_notes += [Finding(1, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het sjabloon en "
-                                  "wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een kolom "
-                                  "van het sjabloon.") for name in table.ignored]
-    report.file_notes += [Finding(1, "waarschuwing", "", "", note, "") for note in table.notes]
+    report.file_notes += [Finding(table.header_row, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het "
+                                  "sjabloon en wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een "
+                                  "kolom van het sjabloon.") for name in table.ignored]
+    report.file_notes += [Finding(table.header_row, "waarschuwing", "", "", note, "") for note in table.notes]
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
                         before_commit=before_commit)
-    workbook = Feedback(feedback, table.header, mapping.feedback, table.header_row) if feedback else None
+    workbook = Feedback(feedback, table.header, mapping.feedback, table.above) if feedback else None
     sink = (lambda result: workbook.add(result, report.link, report.column, report.say)) if workbook else None
     chunk = min(batch_size, chunk_size)
     pipeline = _Pipeline(importer, report, sink, progress, _workers() if workers is None else workers, batch_size,

@@ -136,10 +136,11 @@ def _text(sheet, value: str) -> Cell:
     return cell
 
 
-def _dress(sheet, header: list[str], lines: list[list]) -> None:
-    """Frozen, bold, filterable header; widths after the content (capped), long texts wrapped."""
+def _dress(sheet, header: list[str], lines: list[list], at: int = 1, last: int | None = None) -> None:
+    """Frozen, bold header on row `at` with a filter down to row `last` (default: the lines below it); widths
+    after the content (capped), long texts wrapped."""
     for index, name in enumerate(header, start=1):
-        cell = sheet.cell(row=1, column=index)
+        cell = sheet.cell(row=at, column=index)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         longest = max([len(str(name))] + [len(str(line[index - 1] or "")) for line in lines[:2000]
@@ -148,10 +149,10 @@ def _dress(sheet, header: list[str], lines: list[list]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(width, max(10, longest + 2)) \
             if name not in WIDTHS else width
         if name in ("Melding", "Oplossing", "Meldingen", "Kandidaten"):
-            for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            for row in sheet.iter_rows(min_row=at + 1, min_col=index, max_col=index):
                 row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(lines) + 1)}"
+    sheet.freeze_panes = f"A{at + 1}"
+    sheet.auto_filter.ref = f"A{at}:{get_column_letter(len(header))}{last or at + len(lines)}"
 
 
 _safe = safe_cell  # text that a spreadsheet would run as a formula is written as text
@@ -161,9 +162,8 @@ class Feedback:
     """Streams the terugkoppeling workbook: the bestuur's rows as they were, plus status, messages,
     candidates, V-code and the decision column, so round 2 is the same file corrected."""
 
-    def __init__(self, path: Path, header: list[str], feedback_names: list[str], header_row: int = 1) -> None:
+    def __init__(self, path: Path, header: list[str], feedback_names: list[str], above: list[tuple] = ()) -> None:
         self.path = path
-        self.shift = header_row - 1  # a file's row n is row n - shift here (the header is on row 1)
         folded = {fold(name) for name in feedback_names}
         self.keep = [i for i, name in enumerate(header) if fold(name or "") not in folded]
         names = [header[i] for i in self.keep]
@@ -174,8 +174,11 @@ class Feedback:
         self.workbook = Workbook()
         self.sheet = self.workbook.active
         self.sheet.title = "Verenigingen"
+        for row in above:  # a title above the header stays: every row keeps its number in round 2
+            _append(self.sheet, [_safe(row[i]) if i < len(row) else None for i in self.keep])
+        self.header_row = len(above) + 1
         self.sheet.append(self.header)
-        self.written = 1  # rows in the sheet (counted: sheet.max_row walks every cell)
+        self.written = self.header_row  # rows in the sheet (counted: sheet.max_row walks every cell)
         self.lines: list[list] = []
 
     def add(self, result, link, column=lambda name: name, say=lambda text: text) -> None:
@@ -187,7 +190,7 @@ class Feedback:
         candidates = "\n".join(f"{c.ref} {c.naam} ({c.adres}) {link(c.vcode)}".strip() for c in result.candidates)
         # the bestuur's own cells go back unchanged (as text cells, never formulas) so round 2 reads the same
         line = [*cells, result.status, _safe(notes), _safe(candidates), result.vcode or None]
-        while self.written < result.row - self.shift - 1:  # empty rows stay: every row keeps its number
+        while self.written < result.row - 1:  # empty rows stay: every row keeps its number
             self.sheet.append([None])
             self.written += 1
         _append(self.sheet, line)
@@ -196,13 +199,13 @@ class Feedback:
             self.lines.append(line)
 
     def close(self) -> Path:
-        _dress(self.sheet, self.header, self.lines)
+        _dress(self.sheet, self.header, self.lines, self.header_row, self.written)
         column = get_column_letter((self.actie if self.actie is not None else len(self.keep)) + 1)
         choice = DataValidation(type="list", formula1='"nieuw,bevestig-nieuw"', allow_blank=True,
                                 showErrorMessage=False, promptTitle="Actie",
                                 prompt="nieuw, bevestig-nieuw, of koppel:V0001030 (V-code van de bestaande "
                                        "vereniging)", showInputMessage=True)
-        choice.add(f"{column}2:{column}{self.written + 500}")
+        choice.add(f"{column}{self.header_row + 1}:{column}{self.written + 500}")
         self.sheet.add_data_validation(choice)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.workbook.save(self.path)

@@ -50,6 +50,7 @@ class Table:
     close: object = None
     notes: list[str] = field(default_factory=list)  # file-level remarks (encoding)
     header_row: int = 1  # where the header was (rows above it: a title)
+    above: list[tuple] = field(default_factory=list)  # the rows above the header, as in the file
 
 
 def match_columns(header: list[str], names: dict[str, str], required: set[str],
@@ -93,6 +94,7 @@ class _Opened:
     sheet: str | None = None
     elsewhere: bool = False  # not the first sheet looked at: worth telling the user
     part: str | None = None  # the sheet's XML in the workbook
+    above: list[tuple] = field(default_factory=list)  # rows above the header (a title, an explanation)
 
 
 def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: True) -> _Opened:
@@ -116,9 +118,10 @@ def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: Tr
             header = [text(cell) for cell in cells]
             if any(header) and fits(header):
                 return _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, position > 0,
-                               part)
+                               part, [tuple(row) for row in peeked[:index]])
             if any(header) and fallback is None:
-                fallback = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, part=part)
+                fallback = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, part=part,
+                                   above=[tuple(row) for row in peeked[:index]])
     if fallback is None:
         raise FileRejected("Het bestand is leeg: er is geen kopregel met kolomnamen.")
     return fallback
@@ -139,7 +142,8 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
     except FileRejected as exc:
         raise FileRejected(f"{exc} ({read_at})") from None
     numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
-    table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes, opened.header_row)
+    table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes, opened.header_row,
+                  opened.above)
     if opened.header_row > 1 or opened.elsewhere:
         table.notes.append(read_at)
     if opened.part:
