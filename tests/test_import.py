@@ -64,7 +64,8 @@ def test_dry_run_reports_and_writes_nothing(tmp_path, register, writer):
     assert dump(register) == before
     assert {(3, "Hoofdactiviteiten"), (4, "Vertegenwoordiger INSZ")} <= found(report)
     insz = next(f for f in report.errors if f.column == "Vertegenwoordiger INSZ")
-    assert insz.value == "85073003329" and "checksum" in insz.message and "identiteitskaart" in insz.fix
+    assert insz.value == "85073003329" and "controlegetal" in insz.message and "identiteitskaart" in insz.fix
+    assert "checksum" not in insz.message and "Incorrect" not in insz.message
     assert [(r.row, [c.ref for c in r.candidates]) for r in report.results if r.candidates] == [(5, ["rij 2"])]
 
 

@@ -176,12 +176,14 @@ def _audit(register) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
-def test_templates_have_drop_downs_code_lists_and_import_cleanly(tmp_path, register):
+def test_templates_have_drop_downs_code_lists_and_import_cleanly(tmp_path, register, app):
     from app.domain.versions import Initiator
     from app.exchange.importer import run_import
 
     for kind in ("verenigingen", "kbo"):
         path = templates.TARGET / f"import-{kind}.xlsx"
+        served = app.test_client().get(f"/sjablonen/import-{kind}.xlsx")  # a civil servant downloads it
+        assert served.status_code == 200 and served.data == path.read_bytes()
         workbook = load_workbook(path)
         assert workbook.sheetnames == ["Verenigingen", "Codelijsten", "Uitleg"]
         sheet = workbook["Verenigingen"]

@@ -43,8 +43,18 @@ def explain(error: FieldError, column: str, value: str) -> tuple[str, str]:
     return message, fix
 
 
+# The register's own wording (as the official register's API says it), in words a civil servant reads.
+PLAIN = {
+    "Incorrect INSZ: foutieve checksum.": "Het rijksregisternummer klopt niet: de laatste twee cijfers (het "
+                                         "controlegetal) passen niet bij de andere.",
+    "Incorrect Kbo nummer: foutieve checksum.": "Het ondernemingsnummer klopt niet: de laatste twee cijfers (het "
+                                                "controlegetal) passen niet bij de andere.",
+}
+
+
 def _plain(message: str, column: str) -> str:
     """Name the column instead of the internal field ('huisnummer' → 'Huisnummer')."""
+    message = PLAIN.get(message, message)
     message = re.sub(r"'[a-zA-Z]+' is verplicht( en mag niet leeg zijn)?\.", f"Kolom '{column}' is leeg.", message)
     message = re.sub(r"^'[a-zA-Z]+' ", f"'{column}' ", message)
     return INTERNAL.sub("gegevens", message)

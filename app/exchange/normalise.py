@@ -186,7 +186,12 @@ def phone_value(text: str) -> tuple[str, Note | None]:
     try:
         value = formats.telephone(raw)
     except ValueError as exc:
-        return raw, error(f"Telefoonnummer '{raw}': {str(exc).rstrip('.').lower()}.",
+        reason = str(exc).rstrip(".").lower()
+        if "geen geldig nummer" in reason:  # it reads as a number, but no such number exists in Belgium
+            return raw, error(f"Telefoonnummer '{raw}' bestaat niet in het Belgische nummerplan.",
+                              "Controleer de cijfers (bv. 09 233 45 67 of 0470 12 34 56); een nummer in het "
+                              "buitenland begint met + en de landcode.")
+        return raw, error(f"Telefoonnummer '{raw}': {reason}.",
                           "Schrijf het nummer met zonenummer, bv. 09 233 45 67 of 0470 12 34 56.")
     return value, None if value == raw else warning(f"Telefoonnummer '{raw}' bewaard als '{value}'.")
 

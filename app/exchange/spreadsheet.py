@@ -77,7 +77,9 @@ def match_columns(header: list[str], names: dict[str, str], required: set[str],
     missing = sorted(required - set(columns.values()))
     if missing:
         raise FileRejected("Verplichte kolom(men) ontbreken: " + ", ".join(f"'{m}'" for m in missing)
-                           + ". Gebruik het sjabloon in data/templates/ of geef de kolom die naam.")
+                           + ". Gebruik het sjabloon (in het register te downloaden op "
+                           "/sjablonen/import-verenigingen.xlsx of /sjablonen/import-kbo.xlsx) of geef de kolom "
+                           "die naam.")
     return columns, ignored
 
 

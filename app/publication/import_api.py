@@ -29,6 +29,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, copy_current_request_context, current_app, request, send_file
 
+from app import paths
 from app.auth import audit
 from app.auth.access import principal
 from app.domain.versions import Initiator
@@ -41,6 +42,8 @@ bp = Blueprint("import_api", __name__)
 log = logging.getLogger(__name__)
 MAX_UPLOAD = int(os.environ.get("VR_MAX_IMPORT_BYTES", 50 * 1024 * 1024))
 SUFFIXES = (".xlsx", ".csv")
+TEMPLATE_DIR = paths.DATA / "templates"
+TEMPLATES = ("import-verenigingen.xlsx", "import-kbo.xlsx", "import-verenigingen.csv", "import-kbo.csv")
 DOWNLOADS = ("importrapport.xlsx", "meldingen.csv", "dubbels.csv", "resultaat.csv", "terugkoppeling.xlsx")
 
 
@@ -226,6 +229,17 @@ def import_status(job: str) -> Response:
     status = _abandoned(folder, status)
     return Response(json.dumps(_public(status), ensure_ascii=False), mimetype="application/json",
                     headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/sjablonen/<name>")
+def template(name: str) -> Response:
+    """The import templates (.xlsx with drop-down lists and code lists, .csv): public, like the code lists."""
+    if name not in TEMPLATES:
+        raise _problem(404, "niet-gevonden", "Niet gevonden",
+                       f"'{name[:80]}' is geen sjabloon; er zijn: {', '.join(TEMPLATES)}.")
+    response = send_file(TEMPLATE_DIR / name, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.delete("/imports/<job>")
