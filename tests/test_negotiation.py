@@ -51,3 +51,14 @@ def test_every_offered_key_is_in_the_one_registry():
 
     for offered in (negotiation.RECORD, streams.OFFERED, sparql.SOLUTIONS, sparql.GRAPHS, tuple(export.FORMATS)):
         assert set(offered) <= set(negotiation.FORMATS)
+
+
+def test_media_type_parameters_do_not_make_a_format_unacceptable():
+    """`text/turtle; charset=utf-8` or a JSON-LD profile ask for Turtle and JSON-LD (werkzeug matched nothing)."""
+    asked = {"text/turtle; charset=utf-8": "ttl", "application/ld+json; profile=\"http://www.w3.org/ns/json-ld#"
+             "compacted\"": "jsonld", "application/ld+json;charset=utf-8": "jsonld", "Application/N-Triples; "
+             "charset=utf-8": "nt", "text/html; level=1": "html", "text/turtle;q=0.5, application/rdf+xml;q=0.9": "rdf"}
+    for accept, key in asked.items():
+        assert chosen(negotiation.RECORD, headers={"Accept": accept}) == key, accept
+    sparql = ("json", "xml", "csv", "tsv")
+    assert chosen(sparql, headers={"Accept": "application/sparql-results+json; charset=utf-8"}) == "json"

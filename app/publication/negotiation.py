@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import Request, Response
 from pyoxigraph import RdfFormat
+from werkzeug.datastructures import MIMEAccept
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,19 @@ def negotiate(request: Request, offered: tuple[str, ...], extension: str | None 
             return found
         if not lenient:  # a lenient surface offers several families: another family's format is not ours
             raise NotAcceptable(wanted)
-    accept = request.accept_mimetypes
+    accept = without_parameters(request.accept_mimetypes)
     if not accept or (lenient and accept.best in ("*/*", "text/html")):
         return fallback
     best = accept.best_match([media for media, _ in _media_types(offered)])
     if best is None:
         raise NotAcceptable(request.headers.get("Accept", ""))
     return dict(_media_types(offered))[best]
+
+
+def without_parameters(accept: MIMEAccept) -> MIMEAccept:
+    """The Accept header without media type parameters (charset, JSON-LD profile, level): we serve one variant
+    of each type, so `text/turtle; charset=utf-8` asks for text/turtle (werkzeug would match no type)."""
+    return MIMEAccept([(value.split(";", 1)[0].strip().lower(), quality) for value, quality in accept])
 
 
 def _media_types(offered: tuple[str, ...]) -> list[tuple[str, Representation]]:

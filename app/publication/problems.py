@@ -84,7 +84,9 @@ def wants_html() -> bool:
     """A browser (text/html preferred over JSON) gets a readable page; API clients keep problem+json."""
     if not request or g.get("problem_json"):
         return False
-    accept = request.accept_mimetypes
+    from app.publication.negotiation import without_parameters
+
+    accept = without_parameters(request.accept_mimetypes)
     best = accept.best_match(["application/problem+json", "application/json", "text/html"])
     return best == "text/html" and accept["text/html"] > accept["application/json"]
 

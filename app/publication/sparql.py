@@ -266,7 +266,7 @@ def _cors(response: Response) -> Response:
 
 
 def _service_description(restricted: bool) -> Response:
-    if request.accept_mimetypes.best_match(["text/html", "text/turtle"]) == "text/html":
+    if negotiation.without_parameters(request.accept_mimetypes).best_match(["text/html", "text/turtle"]) == "text/html":
         return Response(render_template("sparql.html", examples=EXAMPLES, restricted=restricted), mimetype="text/html")
     base = current_app.extensions["vr"].settings.base
     endpoint = f"{base}/sparql{'/beheer' if restricted else ''}"
