@@ -149,6 +149,12 @@ def test_full_pages_are_immutable_and_the_latest_page_revalidates(server):
                                                                      "If-None-Match": latest.headers["ETag"]})
     assert again.status_code == 304
     assert requests.get(base + "/ldes/verenigingen/tijd/3").status_code == 404
+    # a full restricted page is not immutable: an erasure on request rewrites it, so a replica revalidates
+    key = server[2]
+    restricted = requests.get(base + "/ldes/beheer/verenigingen/tijd/1", headers={"Accept": "text/turtle",
+                                                                                   **Keys.auth(key)})
+    assert restricted.headers["Cache-Control"] == "private, no-cache" and restricted.headers["ETag"]
+    assert "immutable" not in restricted.text
     root = requests.get(base + "/ldes/verenigingen/tijd", headers={"Accept": "text/turtle"}).text
     assert "/tijd/3" not in root  # never link a page that does not exist
     per_entity = defaultdict(int)

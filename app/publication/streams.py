@@ -4,7 +4,8 @@ Members are the immutable versions written by the one write path; each carries
 `dcterms:isVersionOf`, `prov:generatedAtTime` (strictly increasing with the register-wide
 sequence) and `prov:wasGeneratedBy` an activity with type, reason and initiator. Pages hold
 250 consecutive sequences, so a page's membership is fixed once written and a full page never
-changes (immutable, cached for a year); the latest page is short-lived with an ETag.
+changes (immutable, cached for a year); the latest page is short-lived with an ETag. Restricted pages
+are never immutable: the retention period and an erasure on request rewrite them (revalidated by ETag).
 
 Views:
 - time: /ldes/{stream}/tijd → pages /ldes/{stream}/tijd/{k}
@@ -220,19 +221,19 @@ def time_page(stream: str, k: int) -> Response:
 
 
 def _page(s: Stream, url: str, sequences, full: bool) -> Response:
-    immutable = full and retention_days() is None if s.restricted else full
+    # A restricted page is never immutable: the retention period and an erasure on request (AVG art. 17)
+    # take personal data out of pages already published, so a replica must revalidate them (ETag).
+    immutable = full and not s.restricted
     media = _media()
     if media is None:
         return _not_acceptable()
-    if immutable and not s.restricted:
+    if immutable:
         # A full public page never changes: rendered once, then served as bytes by every process.
         body = representations.page_store().get_or_render(f"{url}|{media}", lambda: _serialize(
             _page_triples(s, url, sequences, immutable), media))
         return _respond_bytes(body, media, IMMUTABLE)
     body = _serialize(_page_triples(s, url, sequences, immutable), media)
-    if immutable:
-        return _respond_bytes(body, media, "private, max-age=31536000, immutable")
-    return _respond_bytes(body, media, _short_cache(s))
+    return _respond_bytes(body, media, _short_cache(s) if not full else "private, no-cache")
 
 
 def _page_triples(s: Stream, url: str, sequences, immutable: bool) -> list[Triple]:
