@@ -50,6 +50,9 @@ def test_a_removed_vereniging_is_gone_everywhere(client, keys):
                          ).status_code == 200
     for suffix in ("", ".ttl", ".jsonld"):
         assert client.get(f"/doc/vereniging/{vcode}{suffix}").status_code == 410
+    # its public history stays, like the stream's versions, and ends in the removal (README, privacy page)
+    history = client.get(f"/doc/vereniging/{vcode}/historiek.jsonld")
+    assert history.status_code == 200 and "Verwijderd" in history.get_data(as_text=True)
     assert vcode not in client.get("/dumps/verenigingen.nq").get_data(as_text=True).replace(
         f"{vcode}/versie", "")
     assert vcode not in str(client.get("/api/zoeken?q=Smashers&status=Gestopt").get_json()["verenigingen"])
