@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     from app.publication import (
         beheer_api,
         catalog,
+        cors,
         dumps,
         erasure_api,
         historiek,
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     )
 
     problems.install(app)
+    cors.init_app(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
     app.register_blueprint(toezicht_api.bp)
