@@ -160,7 +160,7 @@ def test_result_limit_and_timeout_are_errors_not_truncated_bodies(client, demo, 
 def test_query_page_and_service_description(client, demo):
     page = client.get("/sparql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "per hoofdactiviteit" in page.get_data(as_text=True)
-    assert "Resultaat" not in page.get_data(as_text=True)  # no query yet, so no answer (it said "Antwoord: nee")
+    assert "resultaat-titel" not in page.get_data(as_text=True)  # no query yet, no answer (it said "Antwoord: nee")
     description = client.get("/sparql", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=description.data, format="turtle")
     assert (None, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint"), None) in graph
