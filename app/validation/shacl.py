@@ -208,6 +208,7 @@ def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable
     """
     if not records:
         return []
+    context = list(context)  # read again for records that share a referenced node (_settle_shared)
     conforms, report = validate_batch([*(q for quads, _ in records for q in quads), *context], engine)
     if conforms:
         return [[] for _ in records]
@@ -223,11 +224,29 @@ def check_batch(records: Sequence[tuple[Sequence[Quad], str]], context: Iterable
         per_record[owner].append(found)
         if found.component.endswith(("#ClassConstraintComponent", "#NodeConstraintComponent")):
             failed_values.setdefault(found.value, set()).add(owner)
+    shared: dict[str, list[int]] = {}
     for found in unowned:  # a detail about a referenced node (engines differ in linking it to its parent)
-        for index in sorted(failed_values.get(found.top, ())) or _referring(found.top, records):
+        candidates = sorted(failed_values.get(found.top, ())) or _referring(found.top, records)
+        if len(candidates) > 1:  # several records point to it: which of them the result is about, is not known
+            shared.setdefault(found.top, candidates)
+            continue
+        for index in candidates:
             per_record[index].append(found)
+    if shared:
+        _settle_shared(shared, [f for f in unowned if f.top in shared], records, context, engine, per_record)
     return [_field_errors(found, records[i][1], (q.subject.value for q in records[i][0])) if found else []
             for i, found in enumerate(per_record)]
+
+
+def _settle_shared(shared: dict[str, list[int]], found: list[Result], records: Sequence[tuple[Sequence[Quad], str]],
+                   context: list[Quad], engine: str, per_record: list[list[Result]]) -> None:
+    """Results on a node outside every record that several records point to, given to exactly the records
+    that get them alone: each of those is validated again on its own (only broken batches get here)."""
+    for index in sorted({i for candidates in shared.values() for i in candidates}):
+        conforms, report = validate_batch([*records[index][0], *context], engine)
+        alone = set() if conforms else {(r.focus, r.path, r.component, r.message) for r in results(report)}
+        per_record[index] += [f for f in found if index in shared[f.top]
+                              and (f.focus, f.path, f.component, f.message) in alone]
 
 
 def _referring(focus: str, records: Sequence[tuple[Sequence[Quad], str]]) -> list[int]:
