@@ -15,7 +15,8 @@ from tests.conftest import Keys
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 AXE = ROOT / ".axe-core" / "node_modules" / "axe-core" / "axe.min.js"
-VIEWPORTS = {"telefoon": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+VIEWPORTS = {"telefoon": {"width": 390, "height": 844}, "klein": {"width": 320, "height": 640},
+             "desktop": {"width": 1280, "height": 800}}
 SPARQL = "SELECT ?naam WHERE { ?v <http://www.w3.org/2004/02/skos/core#prefLabel> ?naam } LIMIT 5"
 
 
@@ -77,6 +78,9 @@ def test_every_page_type_fits_a_phone_and_a_desktop_without_serious_axe_violatio
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 if overflow > 0:
                     problems[f"{device}/{name}: {overflow}px horizontaal scrollen"] = True
+                banners = page.evaluate("document.querySelectorAll('header:not(main header):not(article header)').length")
+                if banners != 1:
+                    problems[f"{device}/{name}: {banners} banner landmarks"] = True
                 violations = _serious(page)
                 if violations:
                     problems[f"{device}/{name}"] = violations

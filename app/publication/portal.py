@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from app.publication import leesbaar
 
@@ -61,6 +61,12 @@ def accessibility() -> str:
 @bp.get("/contact")
 def contact() -> str:
     return _page("contact")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask for it whatever the page says; a 404 there is noise in every log."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 # -- readable code lists, concepts and vocabulary ---------------------------------------------------------
