@@ -46,13 +46,19 @@ def label(kind: str, value: str) -> str:
     return found.label if found else value
 
 
-def _query() -> Query | Response:
+def _query(api: bool = True) -> Query | Response:
+    """The search asked for; `api` explains a bad page in the API's parameters, the portal in words (its
+    error page adds how to go on)."""
     try:
         offset = int(request.args.get("offset", 0))
         limit = int(request.args.get("limit", 20))
     except ValueError:
-        return http_problem(400, "'offset' en 'limit' zijn gehele getallen.")
+        return http_problem(400, "'offset' en 'limit' zijn gehele getallen." if api else
+                            "Deze pagina van de zoekresultaten bestaat niet.")
     if offset < 0 or limit < 1 or offset + limit > MAX_WINDOW:
+        if not api:
+            return http_problem(400, f"U kunt enkel de eerste {MAX_WINDOW} resultaten van een zoekopdracht "
+                                     "doorbladeren.")
         return http_problem(400, f"U kunt enkel de eerste {MAX_WINDOW} resultaten van een zoekopdracht doorbladeren "
                                  f"('offset' + 'limit' ten hoogste {MAX_WINDOW}, 'offset' niet negatief, 'limit' "
                                  "minstens 1). Verfijn de zoekopdracht met een zoekterm of filter.")
@@ -80,7 +86,7 @@ def search_api() -> Response:
 @bp.get("/")
 @bp.get("/zoeken")
 def search_page():
-    query = _query()
+    query = _query(api=False)
     if isinstance(query, Response):
         return query
     if query.filters:
