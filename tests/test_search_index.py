@@ -96,6 +96,15 @@ def test_free_text_covers_names_and_places_with_prefixes(filled):
     assert by_postcode == index.search(Query("", {"gemeente": [gent]}, limit=1))["totaal"] > 0
 
 
+def test_a_v_code_typed_in_the_search_box_finds_that_vereniging(filled):
+    index, states, _ = filled
+    vcode = next(v for v, s in states.items() if s["status"] == "Actief")
+    for typed in (vcode, vcode.lower(), f" {vcode} "):
+        found = index.search(Query(typed, limit=5))
+        assert [hit["vCode"] for hit in found["verenigingen"]] == [vcode], typed
+    assert index.search(Query("V9999999", limit=5))["totaal"] == 0
+
+
 def test_a_clean_close_saves_the_bitmaps_and_an_unclean_stop_rebuilds_them(filled):
     index, _, path = filled
     queries = (Query(), Query("toneel", {"type": ["FV"]}, "-startdatum", 20), Query("", {"provincie": ["BE23"]}))

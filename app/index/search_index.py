@@ -38,6 +38,7 @@ from pyroaring import BitMap
 from app.domain import mapping, places
 from app.domain.model import MODEL
 from app.domain.prebuilt import PublicState
+from app.domain.vcode import parse_vcode
 from app.index import full_text
 from app.index.full_text import PROVINCES  # noqa: F401 (the portal's province labels)
 from app.index.sort_order import SortOrder, nocase, same
@@ -362,7 +363,11 @@ class SearchIndex:
                              for kind, counts in facets.items()}}
 
     def _text(self, text: str) -> BitMap:
-        """Every whitespace-separated part must match; 'Oost-Vlaanderen' is the phrase 'oost vlaanderen'."""
+        """Every whitespace-separated part must match; 'Oost-Vlaanderen' is the phrase 'oost vlaanderen'.
+        A V-code (shown on every page, so also typed in the search box) finds that vereniging."""
+        vcode = parse_vcode((text or "").strip().upper())
+        if vcode is not None:
+            return self.all & BitMap([record_number(vcode)])
         parts = [" ".join(re.findall(r"\w+", part, re.UNICODE)) for part in (text or "").split()]
         parts = [part for part in parts if part]
         if not parts:
