@@ -48,9 +48,11 @@ def test_dry_run_over_http_writes_nothing_and_offers_the_reports(tmp_path, regis
     status = wait(live_server, answer.headers["Location"], keys.initiator)
     assert status["status"] == "klaar" and status["proef"] is True and status["rijen"] == 10
     assert status["samenvatting"]["beslissing nodig"] == 1 and "ovo" not in status
+    assert status["fouten"] == status["samenvatting"]["fout: niet geïmporteerd"]  # rows, not messages
     assert dump(register) == before
     feedback = requests.get(live_server + status["downloads"]["terugkoppeling.xlsx"],
                             headers=Keys.auth(keys.initiator), timeout=30)
+    assert "terugkoppeling-lijst.xlsx" in feedback.headers["Content-Disposition"]  # not overwritten by the next
     sheet = load_workbook(io.BytesIO(feedback.content)).active
     assert [c.value for c in sheet[1]][:len(HEADER)] == HEADER
     report = requests.get(live_server + status["downloads"]["importrapport.xlsx"],

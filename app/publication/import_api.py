@@ -132,7 +132,8 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
                             reason=reden, progress=progress, feedback=folder / "terugkoppeling.xlsx",
                             before_commit=hook, stop=stop.exists, waiting=waiting)
         report.write(folder, Path(status["bestand"]))
-        status.update(status="klaar", samenvatting=report.counts(), fouten=len(report.errors),
+        wrong = sum(1 for r in report.results if any(f.level == "fout" for f in r.findings))
+        status.update(status="klaar", samenvatting=report.counts(), fouten=wrong,  # rows not imported for an error
                       tekst=outcome_summary(report), rijen=len(report.results))
     except FileRejected as exc:
         status.update(status="geweigerd", reden=str(exc))
@@ -260,4 +261,7 @@ def import_download(job: str, name: str) -> Response:
     folder, status = _load(job)
     if name not in DOWNLOADS or status["status"] != "klaar":
         raise _problem(404, "niet-gevonden", "Niet gevonden", f"'{name}' is geen rapport van deze import.")
-    return send_file(folder / name, as_attachment=True, download_name=name)
+    # named after the bestuur's file, as `vr import` names them: two imports' reports do not overwrite each other
+    stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in Path(status["bestand"]).stem)[:60].strip()
+    return send_file(folder / name, as_attachment=True,
+                     download_name=f"{Path(name).stem}-{stem}{Path(name).suffix}" if stem else name)
