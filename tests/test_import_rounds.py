@@ -391,6 +391,27 @@ def test_a_known_sleutel_never_rewrites_a_vereniging_the_row_does_not_describe(t
     assert any(c == "Actie" and "sleutel 'SW-002'" in m for _, c, m, _ in findings), findings
 
 
+def test_names_that_share_their_words_at_the_same_address_are_possible_duplicates(tmp_path, register):
+    """'Wereldwinkel Gent Centrum' at the Wereldwinkel's own address was registered as a second vereniging; at one
+    address a name that adds words to another is a candidate. Two clubs that share a hall are not."""
+    winkel = registered(register, valid_body(naam="Wereldwinkel Gent", vertegenwoordigers=[], locaties=[
+        {"locatietype": "Activiteiten", "adres": {"straatnaam": "Lindenlaan", "huisnummer": "44", "postcode": "9000",
+                                                  "gemeente": "Gent", "land": "België"}}]))
+    header = ["Sleutel", "Naam", "Hoofdactiviteiten", "Straat", "Huisnummer", "Postcode", "Gemeente"]
+    rows = [["W-1", "Wereldwinkel Gent Centrum", "SOVO", "Lindenlaan", "44", 9000, "Gent"],
+            ["W-2", "Oxfam Wereldwinkel Gent", "SOVO", "Lindenlaan", "44 bus 1", 9000, "Gent"],
+            ["W-3", "Wereldwinkel Gent Centrum", "SOVO", "Kouter", "1", 9000, "Gent"],  # elsewhere: no shared address
+            ["W-4", "Schaakclub De Toren", "HOSP", "Zaalstraat", "3", 9000, "Gent"],
+            ["W-5", "Biljartclub De Toren", "HOSP", "Zaalstraat", "3", 9000, "Gent"]]
+    report = run_import(write_xlsx(tmp_path / "adres.xlsx", header=header, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=True)
+    candidates = {r.sleutel: [c.ref for c in r.candidates] for r in report.results}
+    assert winkel in candidates["W-1"] and winkel in candidates["W-2"], candidates
+    assert winkel not in candidates["W-3"] and candidates["W-5"] == [], candidates
+    shown = {c.ref: c.adres for r in report.results for c in r.candidates}
+    assert shown["rij 2"] == "Lindenlaan 44, 9000 Gent"  # a row of the file is shown with its street too
+
+
 def test_the_duplicate_search_stays_small_and_tells_afdelingen_apart(register, existing):
     from app.exchange.candidates import MAX_CANDIDATES, Candidates, Probe
 

@@ -41,6 +41,13 @@ class Probe:
     naam: str
     postcode: str = ""
     gemeente: str = ""
+    straat: str = ""
+    huisnummer: str = ""
+
+    def address(self) -> str:
+        """Street, number and postcode folded ('' when one is missing): at one address, names that share their
+        words are alike even when one adds some ('Oxfam Wereldwinkel Centrum' at 'Wereldwinkel')."""
+        return address_key(self.straat, self.huisnummer, self.postcode)
 
     def area(self) -> str | None:
         """The gemeente the row is in (its main gemeente when the row names a deelgemeente)."""
@@ -65,21 +72,29 @@ class _Names:
     places: list[frozenset[str]] = field(default_factory=list)
     entries: list[list[Candidate]] = field(default_factory=list)
     _at: dict[tuple[str, frozenset[str]], int] = field(default_factory=dict)
+    at_address: dict[str, list[int]] = field(default_factory=dict)  # address key → names seen there
 
-    def add(self, name: tuple[str, frozenset[str]], entry: Candidate) -> None:
+    def add(self, name: tuple[str, frozenset[str]], entry: Candidate, address: str = "") -> None:
         at = self._at.get(name)
         if at is None:
-            self._at[name] = len(self.keys)
+            at = self._at[name] = len(self.keys)
             self.keys.append(name[0])
             self.compact.append(name[0].replace(" ", ""))
             self.places.append(name[1])
             self.entries.append([entry])
         elif len(self.entries[at]) < MAX_CANDIDATES:
             self.entries[at].append(entry)
+        here = self.at_address.setdefault(address, []) if address else None
+        if here is not None and at not in here and len(here) < MAX_CANDIDATES:
+            here.append(at)
 
-    def similar(self, name: tuple[str, frozenset[str]]) -> list[tuple[Candidate, float]]:
+    def similar(self, name: tuple[str, frozenset[str]], address: str = "") -> list[tuple[Candidate, float]]:
         key, places = name
         best: dict[int, float] = {}
+        for index in self.at_address.get(address, ()) if address else ():  # the same address: shared words
+            score = fuzz.token_set_ratio(key, self.keys[index])
+            if score >= duplicates.THRESHOLD and not _other_places(places, self.places[index]):
+                best[index] = score
         for query, choices, scorer in ((key, self.keys, fuzz.ratio), (key, self.keys, fuzz.token_sort_ratio),
                                        (key.replace(" ", ""), self.compact, fuzz.ratio)):
             for _, score, index in process.extract(query, choices, scorer=scorer, limit=None,
@@ -89,6 +104,13 @@ class _Names:
         found = [(entry, round(score, 1)) for index, score in sorted(best.items(), key=lambda p: (-p[1], p[0]))
                  for entry in self.entries[index]]
         return found[:MAX_CANDIDATES]
+
+
+def address_key(straat: str, huisnummer: str, postcode: str) -> str:
+    number = re.match(r"\s*(\d+\s*[a-zA-Z]?)\b", huisnummer or "")
+    if not (straat and number and postcode):
+        return ""
+    return f"{fold(straat)}|{number[1].replace(' ', '').lower()}|{postcode.strip()}"
 
 
 def _other_places(one: frozenset[str], other: frozenset[str]) -> bool:
@@ -147,7 +169,7 @@ class Candidates:
             names = self._register[area] = self._load(area, probe)
         key = name_key(probe.naam, area)
         found: dict[str, Candidate] = {}
-        for entry, score in names.similar(key):
+        for entry, score in names.similar(key, probe.address()):
             if entry.vcode != own and (entry.vcode not in found or found[entry.vcode].score < score):
                 found[entry.vcode] = Candidate(entry.ref, entry.naam, entry.adres, score, entry.vcode)
         return sorted(found.values(), key=lambda c: (-c.score, c.ref))
@@ -157,9 +179,12 @@ class Candidates:
         area = probe.area() or ""
         names = self._file.setdefault(area, _Names())
         key = name_key(probe.naam, area or None)
-        found = [Candidate(entry.ref, entry.naam, entry.adres, score) for entry, score in names.similar(key)]
-        adres = " ".join(part for part in (probe.postcode, probe.gemeente) if part)
-        names.add(key, Candidate(f"rij {row}", probe.naam, adres, 100.0))
+        found = [Candidate(entry.ref, entry.naam, entry.adres, score)
+                 for entry, score in names.similar(key, probe.address())]
+        street = " ".join(part for part in (probe.straat, probe.huisnummer) if part)
+        place = " ".join(part for part in (probe.postcode, probe.gemeente) if part)
+        names.add(key, Candidate(f"rij {row}", probe.naam, ", ".join(p for p in (street, place) if p), 100.0),
+                  probe.address())
         return found
 
     def _load(self, area: str, probe: Probe) -> _Names:
@@ -167,5 +192,6 @@ class Candidates:
         names = _Names()
         for row in self.store.active_at_postcodes(postcodes):
             adres = f"{row['straat']} {row['nummer']}, {row['postcode']} {row['gemeente']}".strip(" ,")
-            names.add(name_key(row["naam"], area), Candidate(row["code"], row["naam"], adres, 100.0, row["code"]))
+            names.add(name_key(row["naam"], area), Candidate(row["code"], row["naam"], adres, 100.0, row["code"]),
+                      address_key(row["straat"] or "", row["nummer"] or "", row["postcode"] or ""))
         return names

@@ -288,7 +288,7 @@ class Importer:
 
     def _duplicates(self, item: Item, row: Row) -> None:
         probe = Probe(row.values.get("Naam", ""), rows.normalise.postcode_value(row.values.get("Postcode", ""))[0],
-                      row.values.get("Gemeente", ""))
+                      row.values.get("Gemeente", ""), row.values.get("Straat", ""), row.values.get("Huisnummer", ""))
         if not probe.naam:
             return
         earlier = self.candidates.in_file(probe, row.number)
