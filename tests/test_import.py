@@ -279,3 +279,19 @@ def test_a_postcode_with_country_prefix_is_read_whole(tmp_path, register):
         state, _ = register.handler.load(result.vcode)
         assert state["locaties"][0]["adres"]["postcode"] == "9000"
         assert [f.column for f in result.findings] == ["Postcode"], result.findings
+
+
+def test_a_month_and_a_year_read_as_the_first_of_that_month_with_a_warning():
+    """'maart 2015' and '12/1975' were refused, and the advice made the bestuur invent a day."""
+    from datetime import date
+
+    from app.exchange.normalise import date_value
+
+    today = date(2026, 12, 3)
+    for written, read in (("maart 2015", "2015-03-01"), ("12/1975", "1975-12-01"), ("2015-03", "2015-03-01"),
+                          ("sept. 2001", "2001-09-01")):
+        value, note = date_value(written, allow_year=True, today=today)
+        assert value == read and note.level == "waarschuwing" and written in note.message, written
+    for written in ("maart 2015", "13/2015", "2030-05"):  # a full date is needed / no month 13 / the future
+        value, note = date_value(written, allow_year=written != "maart 2015", today=today)
+        assert value is None and note.level == "fout", written

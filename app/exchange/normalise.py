@@ -74,6 +74,8 @@ def date_value(text: str, allow_year: bool, today: date | None = None) -> tuple[
         serial = int(float(raw))
         day = EXCEL_EPOCH + timedelta(days=serial)
         return day.isoformat(), warning(f"Excel-datumgetal '{raw}' gelezen als {spoken(day)}.")
+    if (month_year := _month_year(raw)) is not None:
+        return _first_of_month(raw, *month_year, allow_year, today)
     parts = _split_date(fold(raw) if _WORDS.match(fold(raw)) else raw)
     if parts is None:
         return None, error(f"'{raw}' is geen datum die we kunnen lezen.",
@@ -91,6 +93,33 @@ def date_value(text: str, allow_year: bool, today: date | None = None) -> tuple[
         return None, error(f"De datum '{raw}' ({spoken(day)}) ligt in de toekomst.",
                            "Een startdatum kan niet na vandaag liggen: controleer het jaar.")
     return day.isoformat(), None if iso else warning(f"Datum '{raw}' gelezen als {spoken(day)}.")
+
+
+def _month_year(raw: str) -> tuple[int, int] | None:
+    """(year, month) of 'maart 2015', '03/2015', '3-2015' or '2015-03'; None for anything else."""
+    folded = fold(raw)
+    if (match := re.fullmatch(r"([a-z]+)\.?\s+(\d{4})", folded)) and match[1] in MONTHS:
+        return int(match[2]), MONTHS[match[1]]
+    if match := re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{4})", raw):
+        year, month = int(match[2]), int(match[1])
+    elif match := re.fullmatch(r"(\d{4})-(\d{1,2})", raw):
+        year, month = int(match[1]), int(match[2])
+    else:
+        return None
+    return (year, month) if 1 <= month <= 12 else None
+
+
+def _first_of_month(raw: str, year: int, month: int, allow_year: bool, today: date) -> tuple[str | None, Note | None]:
+    """A month and a year say less than a date: where the field allows a bare year, the first of the month."""
+    if not allow_year:
+        return None, error(f"'{raw}' is enkel een maand en een jaar; hier is een volledige datum nodig.",
+                           "Vul de volledige datum in, bv. 01/09/1995.")
+    day = date(year, month, 1)
+    if day > today:
+        return None, error(f"De datum '{raw}' ({spoken(day)}) ligt in de toekomst.",
+                           "Een startdatum kan niet na vandaag liggen: controleer het jaar.")
+    return day.isoformat(), warning(f"Alleen maand en jaar '{raw}': gelezen als {spoken(day)}.",
+                                    "Vul de volledige datum in als u die kent.")
 
 
 def _split_date(raw: str) -> tuple[int, int, int, bool] | None:
