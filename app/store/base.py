@@ -43,9 +43,6 @@ from app.store.lease import WriteLease
 
 log = logging.getLogger(__name__)
 
-# How deep nodes sit below a record or version IRI (…/locatie/1/adres is 2; versions add one).
-MAX_DEPTH = 3
-
 
 class BaseMismatch(Exception):
     """The register was created with another base IRI than the one this process was given."""
@@ -292,8 +289,32 @@ class RegisterStore(ABC):
         return quads
 
     def _tree(self, root: str, graphs: Sequence[str]) -> list[Quad]:
-        query = f"SELECT DISTINCT ?g ?s ?p ?o WHERE {{ {{ {_below(f'<{root}>', graphs)} }} GRAPH ?g {{ ?s ?p ?o }} " \
-                f"VALUES ?g {{ {_iris(graphs)} }} }}"
+        nodes = {node for _, node in self._below(f"VALUES ?root {{ <{root}> }}", graphs)}
+        return self._about(nodes, graphs)
+
+    def _below(self, bind: str, graphs: Sequence[str], agent: bool = False) -> list[tuple[str, str]]:
+        """(root, node) for every root bound to ?root by `bind` and each node of its tree: itself and the IRIs
+        under its own IRI that it reaches in the graphs, and with `agent` the agent of its activity. The graphs
+        are merged as the default graph (a tree may continue in a restricted graph), so `bind` names no graph.
+
+        A property path from the bound root: its cost is the tree's, not the register's. (A union of fixed hops,
+        each joined to the next, was evaluated from the hops outward: 1.3 s for a vereniging with one version
+        at 1,500 verenigingen, growing with the register, until the store server gave up.)"""
+        query = f"""SELECT DISTINCT ?root ?s WHERE {{
+            {{ {bind} . ?root (!<urn:vr:geen>)* ?s FILTER(?s = ?root || STRSTARTS(STR(?s), CONCAT(STR(?root), "/"))) }}
+            {f"UNION {{ {bind} . ?root <{PROV}wasGeneratedBy>/<{PROV}wasAssociatedWith> ?s }}" if agent else ""} }}"""
+        return [(row[0].value, row[1].value) for row in self._select(query, default_graph=list(graphs))
+                if isinstance(row[1], NamedNode)]
+
+    def _about(self, nodes: Iterable[str], graphs: Sequence[str]) -> list[Quad]:
+        """Every quad of these subjects in these graphs, one round trip (the subjects bound in each graph's
+        branch: an index lookup per subject, where one pattern over all graphs joined afterwards was a scan)."""
+        nodes = sorted(set(nodes))
+        if not nodes or not graphs:
+            return []
+        values = f"VALUES ?s {{ {_iris(nodes)} }}"
+        query = "SELECT ?g ?s ?p ?o WHERE { " + " UNION ".join(
+            f"{{ {values} GRAPH <{graph}> {{ ?s ?p ?o }} BIND(<{graph}> AS ?g) }}" for graph in graphs) + " }"
         return [Quad(r[1], r[2], r[3], r[0]) for r in self._select(query)]
 
     def record_iris(self) -> Iterator[str]:
@@ -372,14 +393,11 @@ class RegisterStore(ABC):
 
     # -- versions, history and LDES -----------------------------------------------------------------------
     def history(self, vc_iri: str, audience: Audience) -> QuadIndex:
-        """Every version of one vereniging (snapshots, activities, agents), read in one round trip."""
+        """Every version of one vereniging (snapshots, activities, agents), read in two round trips: the trees'
+        nodes, then their quads."""
         graphs = audience.version_graphs
-        versions = f"GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?version <{DCTERMS}isVersionOf> <{vc_iri}> }}"
-        query = f"""SELECT DISTINCT ?g ?s ?p ?o WHERE {{
-            {{ {_below('?version', graphs, versions)} UNION {{ {versions} GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{
-                ?version <{PROV}wasGeneratedBy> ?act . ?act <{PROV}wasAssociatedWith> ?s }} }} }}
-            GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }}"""
-        found = QuadIndex(Quad(r[1], r[2], r[3], r[0]) for r in self._select(query))
+        nodes = self._below(f"?root <{DCTERMS}isVersionOf> <{vc_iri}>", graphs, agent=True)
+        found = QuadIndex(self._about((node for _, node in nodes), graphs))
         audience.read([vc_iri] if found else [])
         return found
 
@@ -417,17 +435,15 @@ class RegisterStore(ABC):
         return found
 
     def _members(self, versions: Sequence[str], graphs: Sequence[str]) -> dict[str, list[Triple]]:
-        """The members read in one round trip."""
-        bind = f"VALUES ?version {{ {_iris(versions)} }}"
-        query = f"""SELECT DISTINCT ?version ?s ?p ?o WHERE {{
-            {{ {_below('?version', graphs, bind)} UNION {{ {bind}
-               GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?version <{PROV}wasGeneratedBy> ?act .
-               ?act <{PROV}wasAssociatedWith> ?s }} }} }}
-            GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }}"""
+        """The members read in two round trips: the trees' nodes, then their quads."""
+        below = self._below(f"VALUES ?root {{ {_iris(versions)} }}", graphs, agent=True)
+        triples: dict[str, list[Triple]] = {}
+        for quad in self._about((node for _, node in below), graphs):
+            triples.setdefault(quad.subject.value, []).append(Triple(quad.subject, quad.predicate, quad.object))
         out: dict[str, list[Triple]] = {}
-        for row in self._select(query):
-            out.setdefault(row[0].value, []).append(Triple(row[1], row[2], row[3]))
-        return out
+        for version, node in below:
+            out.setdefault(version, []).extend(triples.get(node, ()))
+        return {version: found for version, found in out.items() if found}
 
     def describes(self, iri: str, audience: Audience) -> bool:
         """Whether a graph the audience may read (records or versions) has triples about this IRI."""
@@ -861,26 +877,6 @@ def _next_timestamp(now: datetime, previous: str) -> str:
         if now <= before:
             now = before + timedelta(microseconds=1)
     return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _below(root: str, graphs: Sequence[str], bind: str = "") -> str:
-    """Union of groups binding ?s to root and to every IRI up to MAX_DEPTH links below it.
-
-    `root` is an IRI in angle brackets or a variable; a variable is bound in every branch by the
-    pattern `bind` (SPARQL evaluates groups bottom-up, so an outer binding would not reach them).
-    """
-    allowed = _iris(graphs)
-    under = f'CONCAT(STR({root}), "/")' if root.startswith("?") else f'"{root[1:-1]}/"'
-    branches = [f"{{ {bind} BIND({root} AS ?s) }}"]
-    for depth in range(1, MAX_DEPTH + 1):
-        hops, previous = [], root
-        for step in range(1, depth + 1):
-            node = "?s" if step == depth else f"?n{step}"
-            hops.append(f"GRAPH ?h{step} {{ {previous} ?q{step} {node} }} VALUES ?h{step} {{ {allowed} }} "
-                        f"FILTER(isIRI({node}) && STRSTARTS(STR({node}), {under}))")
-            previous = node
-        branches.append(f"{{ {bind} {' '.join(hops)} }}")
-    return " UNION ".join(branches)
 
 
 def _iris(graphs: Iterable[str]) -> str:

@@ -96,7 +96,12 @@ class RemoteStore(RegisterStore):
         if response.status_code != 200:
             raise StoreUnavailable(f"De opslagserver weigerde een query ({response.status_code}): "
                                    f"{response.text[:300]}")
-        return pyoxigraph.parse_query_results(response.content, format=pyoxigraph.QueryResultsFormat.JSON)
+        try:  # read whole here: a body the server cut off (its own time limit) is a store that did not answer
+            results = pyoxigraph.parse_query_results(response.content, format=pyoxigraph.QueryResultsFormat.JSON)
+            return list(results) if isinstance(results, pyoxigraph.QuerySolutions) else results
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailable(f"De opslagserver gaf een onvolledig antwoord ({exc}); waarschijnlijk liep de "
+                                   "query tegen haar tijdslimiet.") from None
 
     def _update(self, update: str) -> None:
         response = self._send("POST", self._update_path, update, "application/sparql-update", None, None)
