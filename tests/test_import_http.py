@@ -169,6 +169,13 @@ def test_cli_imports_through_the_running_register_while_it_serves(tmp_path, regi
     again = subprocess.run(command, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0 and "60 ongewijzigd" in again.stdout, again.stderr[-2000:]
+    # a row left waiting for a decision was not imported: the exit code says so (it was 0)
+    alike = rows(62)[60:]
+    alike[1][1:7] = alike[0][1:7]
+    waiting = write_csv(tmp_path / "dubbel.csv", [alike[0], [f"GENT-{9999:04d}", *alike[0][1:]]])
+    undecided = subprocess.run([*command[:4], str(waiting), *command[5:]], cwd=ROOT, capture_output=True, text=True,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert undecided.returncode == 1 and "beslissing nodig" in undecided.stdout, undecided.stdout + undecided.stderr
 
 
 def _audit(register) -> list[dict]:

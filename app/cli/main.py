@@ -181,7 +181,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(outcome_summary(report))
     print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
           f"terugkoppeling voor het bestuur: {feedback}")
-    return 1 if report.errors else 0  # rows that were not imported: a script must notice
+    return 1 if not_imported(report.counts()) else 0  # rows that were not imported: a script must notice
 
 
 def _import_remote(args: argparse.Namespace) -> int:
@@ -221,7 +221,13 @@ def _import_remote(args: argparse.Namespace) -> int:
         target.write_bytes(requests.get(base + link, headers=headers, timeout=300).content)
     print(status["tekst"])
     print(f"Rapporten in {report_dir}/")
-    return 1 if status.get("fouten") else 0
+    return 1 if not_imported(status.get("samenvatting") or {}) else 0
+
+
+def not_imported(counts: dict[str, int]) -> bool:
+    """Whether some row was left out (an error, or a possible duplicate without a decision). A dry run writes
+    nothing, but its rows that would be left out count too: a script checks the exit code."""
+    return any(status.startswith(("fout", "beslissing")) for status, count in counts.items() if count)
 
 
 def _follow(location: str, headers: dict, quiet: bool) -> dict:
