@@ -118,6 +118,13 @@ def test_long_queries_and_large_tokens_reach_the_app(served):
     token = requests.get(url + "/meldingen/abonnementen", headers={"Authorization": "Bearer vr_" + "x" * 20000},
                          timeout=30)
     assert token.status_code == 401 and token.headers["Content-Type"].startswith("application/problem+json")
+    # over gunicorn's own limits: its refusal is Dutch problem+json too, not an English HTML page
+    too_long = requests.get(url + "/sparql", params={"query": "ASK { ?s ?p \"" + "x" * 9000 + "\" }"}, timeout=30)
+    too_big = requests.get(url + "/doc/vereniging/V0001001", headers={"Authorization": "Bearer " + "x" * 200_000},
+                           timeout=30)
+    for answer, status in ((too_long, 414), (too_big, 431)):
+        assert answer.status_code == status and answer.headers["Content-Type"] == "application/problem+json"
+        assert answer.json()["status"] == status and answer.json()["detail"].startswith(("Het ", "De "))
 
 
 def test_workers_need_a_store_server(tmp_path):

@@ -71,7 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from app.cli import workers
 
         register.close()  # every worker opens its own after the fork
-        print(f"Verenigingsregister op {settings.base}  (opslag: {where}, {args.workers} processen)", flush=True)
+        print(f"Verenigingsregister {settings.base}, luistert op {args.host}:{args.port}  (opslag: {where}, "
+              f"{args.workers} processen)", flush=True)
         workers.serve(settings, args.host, args.port, args.workers, args.threads)
         return 0
     register.handler.validator.warm()
@@ -79,7 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     delivery = start_delivery(register)  # meldingen: pushed by a background thread, apart from requests
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
     erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
-    print(f"Verenigingsregister op {settings.base}  (opslag: {where})", flush=True)
+    # the register's identity (its base IRI, stored with it) and where this process listens can differ
+    print(f"Verenigingsregister {settings.base}, luistert op {args.host}:{args.port}  (opslag: {where})", flush=True)
     # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

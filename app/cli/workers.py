@@ -21,12 +21,18 @@ class RegisterServer(BaseApplication):
                         "timeout": 120, "graceful_timeout": 20, "accesslog": None, "preload_app": False,
                         # the longest request line gunicorn allows (a SPARQL GET of ~8 KB; longer queries go by
                         # POST), and headers that hold a large OAuth2 token (default 8 KB each)
-                        "limit_request_line": 8190, "limit_request_field_size": 32768}
+                        "limit_request_line": 8190, "limit_request_field_size": 32768,
+                        # each register its own control socket (the default is one per user, taken over by
+                        # whichever `vr serve --workers` starts last)
+                        "control_socket": str(settings.data_dir / "gunicorn.ctl")}
         super().__init__()
 
     def load_config(self) -> None:
+        from app.cli import gunicorn_errors
+
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        gunicorn_errors.install()  # before the fork: every worker answers its refusals in Dutch problem+json
 
     def load(self):
         from app.cli import erasure as erasure_cli
