@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,9 +97,47 @@ class WriteLease:
         that must not run twice at once, e.g. 'import'. Without a lock file, a lease within this process."""
         return WriteLease(self._path.with_name(f"{self._path.name}.{name}") if self._path else None, with_after=False)
 
+    def slots(self, name: str, count: int) -> Slots:
+        """`count` places for work beside this lease, shared by the same processes (e.g. 'sparql')."""
+        return Slots(self._path.with_name(f"{self._path.name}.{name}") if self._path else None, count)
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
         if self.after is not None:
             self.after.close()
+
+
+class Slots:
+    """At most `count` holders at once, over every process of the register on this host: each place is a lock
+    file (`<prefix>.<n>`); a holder keeps its own open file locked, so threads and processes count alike.
+    Without a prefix, a semaphore of this process."""
+
+    def __init__(self, prefix: Path | None, count: int) -> None:
+        self._prefix, self._count = prefix, count
+        self._local = threading.BoundedSemaphore(count) if prefix is None else None
+
+    def acquire(self, timeout: float) -> int | None:
+        """A token for release(), or None when no place came free within `timeout` seconds."""
+        if self._local is not None:
+            return -1 if self._local.acquire(timeout=timeout) else None
+        deadline = time.monotonic() + timeout
+        self._prefix.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            for place in range(self._count):
+                fd = os.open(f"{self._prefix}.{place}", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    os.close(fd)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def release(self, token: int) -> None:
+        if token == -1:
+            self._local.release()
+        else:
+            os.close(token)  # closing the file lets go of its lock

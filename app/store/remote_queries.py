@@ -13,12 +13,12 @@ store server's query endpoint runs no updates. The server's own bytes are return
 A query we give up on at the deadline keeps running on the store server until the server's own
 timeout (`oxigraph serve --timeout-s`) ends it: no protocol cancels it. So a query holds its place
 until the store server has answered, not until we stop waiting: at most `running` public queries
-ever run on the store server at once, and a storm of heavy queries cannot pile up there.
+ever run on the store server at once, over all the register's processes on this host (lock files:
+lease.Slots), and a storm of heavy queries cannot pile up there.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as Late
@@ -57,7 +57,7 @@ class RemoteQueries:
     def __init__(self, store: RemoteStore, timeout: float = 10.0, running: int = 2,
                  server_timeout: float = 30.0) -> None:
         self.store, self.timeout, self.server_timeout = store, timeout, server_timeout
-        self._places = threading.BoundedSemaphore(running)
+        self._places = store.lease.slots("sparql", running)  # one budget over all the register's processes
         self._pool = ThreadPoolExecutor(max_workers=running, thread_name_prefix="sparql-opslag")
 
     def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
@@ -90,7 +90,8 @@ class RemoteQueries:
 
     def _on_the_server(self, job: QueryJob, accept: str, started: float):
         """The store server's reply, within our deadline; the query keeps its place until the server is done."""
-        if not self._places.acquire(timeout=max(0.0, self.timeout - (time.monotonic() - started))):
+        place = self._places.acquire(max(0.0, self.timeout - (time.monotonic() - started)))
+        if place is None:
             raise QueryFailed(503, "query-timeout", f"De query wachtte {self.timeout:g} s op de opslagserver, die "
                               "nog aan eerdere queries werkt; probeer binnen enkele seconden opnieuw.",
                               "Query te traag", RETRY_AFTER)  # the deadline covers the wait
@@ -98,9 +99,9 @@ class RemoteQueries:
             call = self._pool.submit(self.store.post_query, job.query, accept, job.default_graph, job.named_graphs,
                                      timeout=self.server_timeout + 5)  # the server's timeout ends it before this
         except RuntimeError:  # closed
-            self._places.release()
+            self._places.release(place)
             raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
-        call.add_done_callback(lambda _: self._places.release())
+        call.add_done_callback(lambda _: self._places.release(place))
         try:
             return call.result(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
         except Late:
