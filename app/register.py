@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
@@ -127,9 +128,15 @@ def resolve_base(store: RegisterStore, settings: Settings) -> str:
     stored, register_id = identity
     if hasattr(store, "adopt") and register_id:
         store.adopt(register_id)
-    if settings.base_url and settings.base_url.rstrip("/") != stored.rstrip("/"):
+    if settings.base_url and _same_base(settings.base_url) != _same_base(stored):
         raise BaseMismatch(stored, settings.base_url.rstrip("/"))
     return stored
+
+
+def _same_base(url: str) -> str:
+    """A base IRI as compared: scheme and host are case-insensitive (RFC 3986), a trailing slash says nothing."""
+    parts = urlsplit(url.strip().rstrip("/"))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
 
 
 def term(node: rdflib.term.Node) -> NamedNode | Literal:
