@@ -131,3 +131,22 @@ def test_search_page_postcode_filter_dutch_labels_and_active_only(client, demo, 
     stats = client.get("/statistiek").get_data(as_text=True)
     assert stats.count("<details>") == 6 and "<th scope=\"col\">Aantal</th>" in stats
 
+
+
+def test_search_filters_take_names_as_well_as_codes_and_refuse_what_names_nothing(client, demo):
+    """gemeente=Gent, type=vzer or provincie=Antwerpen found 0 without saying why: only exact codes worked."""
+    def total(query: str) -> int:
+        answer = client.get("/api/zoeken?" + query)
+        assert answer.status_code == 200, (query, answer.get_data(as_text=True))
+        return answer.get_json()["totaal"]
+
+    for same in (("gemeente=BE23444021", "gemeente=Gent", "gemeente=44021", "gemeente=gent"),
+                 ("type=VZER", "type=vzer", "type=Vereniging zonder eigen rechtspersoonlijkheid"),
+                 ("hoofdactiviteit=SPRT", "hoofdactiviteit=sport"), ("provincie=BE21", "provincie=Antwerpen"),
+                 ("status=Gestopt", "status=gestopt")):
+        counts = {query: total(query) for query in same}
+        assert len(set(counts.values())) == 1, counts
+    assert total("gemeente=Gent") > 0 and total("hoofdactiviteit=sport") > 0
+    for wrong in ("gemeente=Gnet", "type=XXXX", "hoofdactiviteit=XXXX", "provincie=Brabant", "postcode=90000"):
+        answer = client.get("/api/zoeken?" + wrong)
+        assert answer.status_code == 400 and wrong.split("=")[1] in answer.get_json()["detail"], wrong

@@ -6,6 +6,8 @@ import csv
 from functools import cache
 
 from app import paths
+from app.domain import codelists
+from app.domain.duplicates import fold
 
 
 @cache
@@ -21,3 +23,19 @@ def gemeenten(state: dict | None) -> set[str]:
     table = postcode_table()
     return {table[loc["adres"]["postcode"]] for loc in state["locaties"]
             if loc.get("adres") and loc["adres"]["postcode"] in table}
+
+
+def gemeente_code(text: str) -> str | None:
+    """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
+    ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""
+    return _gemeente_keys().get(fold(text)) if isinstance(text, str) else None
+
+
+@cache
+def _gemeente_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for concept in codelists.get("werkingsgebieden").concepts:
+        if len(concept.code) == 10:  # NUTS3 + LAU: a gemeente (not a province or region)
+            for key in (concept.code, concept.code[-5:], concept.label):
+                keys.setdefault(fold(key), concept.code)
+    return keys

@@ -6,10 +6,7 @@ subscription's pull feed and what GET /meldingen/{id} answers, so a consumer par
 
 from __future__ import annotations
 
-from functools import cache
-
 from app.domain import codelists
-from app.domain.duplicates import fold
 from app.meldingen.events import Event
 from app.namespaces import CONCEPT, VRX
 
@@ -90,22 +87,6 @@ def activity(base: str, event: Event, context: bool = True) -> dict:
 def gemeente_label(code: str) -> str:
     found = codelists.get("werkingsgebieden").find(code)
     return found.label if found else code
-
-
-def gemeente_code(text: str) -> str | None:
-    """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
-    ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""
-    return _gemeente_keys().get(fold(text)) if isinstance(text, str) else None
-
-
-@cache
-def _gemeente_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for concept in codelists.get("werkingsgebieden").concepts:
-        if len(concept.code) == 10:  # NUTS3 + LAU: a gemeente (not a province or region)
-            for key in (concept.code, concept.code[-5:], concept.label):
-                keys.setdefault(fold(key), concept.code)
-    return keys
 
 
 def feed_page(base: str, feed: str, events: list[Event], after: str, next_after: str | None) -> dict:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from app.auth import audit
 from app.auth.access import principal
 from app.auth.keys import KeyRing, Principal
+from app.domain import places
 from app.domain.model import MODEL
 from app.meldingen import activity
 from app.meldingen.delivery import subscriptions_changed
@@ -211,7 +212,7 @@ def page() -> str:
     if len(asked) > MAX_GEMEENTEN:
         raise CommandRejected(400, "te-veel-gemeenten", "Te veel gemeenten",
                               f"Kies ten hoogste {MAX_GEMEENTEN} gemeenten (er waren er {len(asked)}).")
-    codes = {text: activity.gemeente_code(text) for text in asked}
+    codes = {text: places.gemeente_code(text) for text in asked}
     valid = list(dict.fromkeys(code for code in codes.values() if code is not None))
     if not asked:
         for sub in Subscriptions(_store()).all():

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from app.auth.keys import KeyRing, Principal
-from app.meldingen.activity import gemeente_code, position
+from app.domain.places import gemeente_code
+from app.meldingen.activity import position
 from app.meldingen.events import EVENT_TYPES, RESTRICTED_TYPES, Event
 from app.store.meldingen import MeldingenStore
 from app.validation.errors import CommandRejected, FieldError, invalid

@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import cache
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from app.domain import codelists
+from app.domain import codelists, places
+from app.domain.duplicates import fold
 from app.exchange.cells import safe_cell
 from app.index.search_index import FACETS, PROVINCES, SORTS, Query
 from app.publication.problems import http_problem
@@ -65,8 +67,45 @@ def _query(api: bool = True) -> Query | Response:
     sort = request.args.get("sort", "naam")
     if sort not in SORTS:
         return http_problem(400, f"Onbekend sorteerveld '{sort}'. Kies uit: {', '.join(SORTS)}.")
-    filters = {kind: [v for value in request.args.getlist(kind) for v in value.split(",") if v] for kind in FACETS}
-    return Query(request.args.get("q", ""), {k: v for k, v in filters.items() if v}, sort, offset, limit)
+    filters: dict[str, list[str]] = {}
+    for kind in FACETS:
+        for value in (v.strip() for text in request.args.getlist(kind) for v in text.split(",") if v.strip()):
+            code = filter_code(kind, value)
+            if code is None:
+                return http_problem(400, f"Onbekende {FACET_WORDS[kind]} '{value[:60]}' in '{kind}'. "
+                                         f"{FACET_HINTS[kind]}")
+            filters.setdefault(kind, []).append(code)
+    return Query(request.args.get("q", ""), filters, sort, offset, limit)
+
+
+FACET_LISTS = {"hoofdactiviteit": "hoofdactiviteiten", "type": "verenigingstypes", "status": "verenigingstatus"}
+FACET_WORDS = {"hoofdactiviteit": "hoofdactiviteit", "type": "soort vereniging", "status": "status",
+               "gemeente": "gemeente", "provincie": "provincie", "postcode": "postcode"}
+FACET_HINTS = {
+    "hoofdactiviteit": "Geef een code of naam uit /conceptscheme/hoofdactiviteiten (bv. SPRT of Sport).",
+    "type": "Geef een code of naam uit /conceptscheme/verenigingstypes (bv. FV).",
+    "status": "Geef Actief of Gestopt.",
+    "gemeente": "Geef de naam (Gent), de NIS-code (44021) of de code (BE23444021) van een gemeente.",
+    "provincie": "Geef de naam (Antwerpen) of de code (BE21) van een provincie.",
+    "postcode": "Een postcode heeft 4 cijfers.",
+}
+
+
+def filter_code(kind: str, value: str) -> str | None:
+    """The code a filter value names: the code itself or its name (case and accents ignored), a gemeente also
+    by NIS code; None when it names nothing (it used to find 0 verenigingen without saying why)."""
+    if kind == "gemeente":
+        return places.gemeente_code(value)
+    if kind == "postcode":
+        return value if value.isdigit() and len(value) == 4 else None
+    return _filter_keys(kind).get(fold(value))
+
+
+@cache
+def _filter_keys(kind: str) -> dict[str, str]:
+    pairs = PROVINCES.items() if kind == "provincie" else \
+        ((c.code, c.label) for c in codelists.get(FACET_LISTS[kind]).concepts)
+    return {fold(key): code for code, label in pairs for key in (code, label)}
 
 
 @bp.get("/api/zoeken")
