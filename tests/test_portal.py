@@ -150,3 +150,13 @@ def test_search_filters_take_names_as_well_as_codes_and_refuse_what_names_nothin
     for wrong in ("gemeente=Gnet", "type=XXXX", "hoofdactiviteit=XXXX", "provincie=Brabant", "postcode=90000"):
         answer = client.get("/api/zoeken?" + wrong)
         assert answer.status_code == 400 and wrong.split("=")[1] in answer.get_json()["detail"], wrong
+
+
+def test_search_reads_what_people_shorten(client, demo):
+    """'St-Niklaas' and 'B-2300' found nothing: the register spells Sint-Niklaas and stores postcode 2300."""
+    def total(q: str) -> int:
+        return client.get("/api/zoeken", query_string={"q": q}).get_json()["totaal"]
+
+    assert total("St-Niklaas") == total("Sint-Niklaas") > 0
+    assert total("st. niklaas") == total("Sint-Niklaas")
+    assert total("B-2300") == total("2300") > 0

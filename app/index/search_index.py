@@ -92,6 +92,11 @@ class Query:
     limit: int = 20
 
 
+# How people shorten what the register spells out: 'St-Niklaas' is Sint-Niklaas, 'O.L.V.' Onze-Lieve-Vrouw.
+_SPOKEN = {"st": "sint", "ste": "sinte", "kon": "koninklijke", "olv": "onze lieve vrouw"}
+_POSTCODE_PREFIX = re.compile(r"\bBE?\s*-\s*(\d{4})\b", re.I)  # B-2300 is postcode 2300
+
+
 def record_number(vcode: str) -> int:
     return int(vcode[1:])
 
@@ -368,7 +373,8 @@ class SearchIndex:
         vcode = parse_vcode((text or "").strip().upper())
         if vcode is not None:
             return self.all & BitMap([record_number(vcode)])
-        parts = [" ".join(re.findall(r"\w+", part, re.UNICODE)) for part in (text or "").split()]
+        parts = [" ".join(_SPOKEN.get(word.lower(), word) for word in re.findall(r"\w+", part, re.UNICODE))
+                 for part in _POSTCODE_PREFIX.sub(r"\1", text or "").split()]
         parts = [part for part in parts if part]
         if not parts:
             return self.all
