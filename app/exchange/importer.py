@@ -371,10 +371,9 @@ class Importer:
         areas = {Probe("", adres.get("postcode") or "", adres.get("gemeente") or "").area() for adres in addresses}
         return naam, where, "gemeente" if probe.area() in areas else "anders", current
 
-    def _kbo_fields(self, item: Item, vcode: str) -> bool:
+    def _kbo_fields(self, item: Item, vcode: str, current: dict) -> bool:
         """What the KBO owns stays as the KBO says, and the report says so: a row's other name for a KBO
         vereniging is a warning, a VZW type for a vereniging without KBO number an error (False)."""
-        current, _ = self.handler.load(vcode)
         if not current.get("kboNummer"):
             if item.kbo_type is not None:
                 item.add("fout", "Type", item.kbo_type, f"{vcode} is in het register geen {item.kbo_type} maar "
@@ -390,12 +389,11 @@ class Importer:
                          "Geen actie nodig; een wijziging gebeurt in de KBO.")
         return True
 
-    def _less_exact_kept(self, item: Item, vcode: str) -> dict:
+    def _less_exact_kept(self, item: Item, current: dict) -> dict:
         """The row's body without a date it gives as a bare year when the register knows a day in that year:
         '1980' says no more than 1980-09-03, and must not make it 1980-01-01."""
         body = item.read.body
         years = item.read.years & set(body)
-        current = self.handler.load(vcode)[0] if years else {}
         precise = [(name, current[name]) for name in sorted(years)
                    if _year(current.get(name)) == _year(body[name]) != "" and current[name] != body[name]]
         for field_name, known in precise:
@@ -483,12 +481,12 @@ class Importer:
     def _update(self, item: Item, vcode: str, route: str) -> None:
         assert item.state is not None and item.read is not None
         try:
-            if not self._kbo_fields(item, vcode):
+            current, _ = self.handler.load(vcode)  # read once for the checks below and a dry run's comparison
+            if not self._kbo_fields(item, vcode, current):
                 self._status(item, "fout")
                 return
-            command = ImportRow(vcode, item.state, self._less_exact_kept(item, vcode))
+            command = ImportRow(vcode, item.state, self._less_exact_kept(item, current))
             if self.dry_run:
-                current, _ = self.handler.load(vcode)
                 after = command.apply(current, self.initiator)
                 changed = after != current
                 for label, before, now in changes(current, after):  # what round 2 would overwrite, in words
