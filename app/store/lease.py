@@ -37,7 +37,7 @@ class WriteLease:
         # the write lease, so that work runs in commit order, while the next commit is already writing.
         self.after: WriteLease | None = None
         if with_after:
-            self.after = WriteLease(path.with_name(path.name + ".na") if path else None, with_after=False)
+            self.after = self.named("na")
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -95,11 +95,15 @@ class WriteLease:
     def named(self, name: str) -> WriteLease:
         """Another lease of the same register (beside its lock file: shared by the same processes), for work
         that must not run twice at once, e.g. 'import'. Without a lock file, a lease within this process."""
-        return WriteLease(self._path.with_name(f"{self._path.name}.{name}") if self._path else None, with_after=False)
+        return WriteLease(self._beside(name), with_after=False)
 
     def slots(self, name: str, count: int) -> Slots:
         """`count` places for work beside this lease, shared by the same processes (e.g. 'sparql')."""
-        return Slots(self._path.with_name(f"{self._path.name}.{name}") if self._path else None, count)
+        return Slots(self._beside(name), count)
+
+    def _beside(self, name: str) -> Path | None:
+        """The lock file `<this lock file>.<name>`: what shares this lease's file shares it too."""
+        return self._path.with_name(f"{self._path.name}.{name}") if self._path else None
 
     def close(self) -> None:
         if self._fd is not None:
