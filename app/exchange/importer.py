@@ -140,6 +140,11 @@ class Report:
         return [*self.file_notes, *(f for r in self.results for f in r.findings)]
 
     @property
+    def error_rows(self) -> int:
+        """Rows not imported for an error (the summary sheet, the HTTP status's `fouten`)."""
+        return sum(1 for r in self.results if any(f.level == "fout" for f in r.findings))
+
+    @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "fout"]
 

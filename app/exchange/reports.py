@@ -94,7 +94,7 @@ def _summary(sheet, report, source: Path | None) -> None:
         ["Soort import", "proefimport (ronde 1, niets geschreven)" if report.dry_run else "import (geschreven)"],
         ["Ingevulde rijen", len(report.results)],
         ["Lege rijen overgeslagen", len(report.empty)],
-        ["Rijen met fouten", sum(1 for r in report.results if any(f.level == "fout" for f in r.findings))],
+        ["Rijen met fouten", report.error_rows],
         ["Rijen met mogelijke dubbels", sum(1 for r in report.results if r.candidates)],
         ["Waarschuwingen", sum(1 for f in findings if f.level == "waarschuwing")],
         *([["Rijen die een bestaande vereniging wijzigen", sum(1 for r in report.results

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from flask import Blueprint, Response, copy_current_request_context, current_app, request, send_file
 
-from app import paths
 from app.auth import audit
 from app.auth.access import principal
 from app.domain.versions import Initiator
@@ -42,7 +41,6 @@ bp = Blueprint("import_api", __name__)
 log = logging.getLogger(__name__)
 MAX_UPLOAD = int(os.environ.get("VR_MAX_IMPORT_BYTES", 50 * 1024 * 1024))
 SUFFIXES = (".xlsx", ".csv")
-TEMPLATE_DIR = paths.DATA / "templates"
 TEMPLATES = ("import-verenigingen.xlsx", "import-kbo.xlsx", "import-verenigingen.csv", "import-kbo.csv")
 DOWNLOADS = ("importrapport.xlsx", "meldingen.csv", "dubbels.csv", "resultaat.csv", "terugkoppeling.xlsx")
 
@@ -132,8 +130,7 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
                             reason=reden, progress=progress, feedback=folder / "terugkoppeling.xlsx",
                             before_commit=hook, stop=stop.exists, waiting=waiting)
         report.write(folder, Path(status["bestand"]))
-        wrong = sum(1 for r in report.results if any(f.level == "fout" for f in r.findings))
-        status.update(status="klaar", samenvatting=report.counts(), fouten=wrong,  # rows not imported for an error
+        status.update(status="klaar", samenvatting=report.counts(), fouten=report.error_rows,
                       tekst=outcome_summary(report), rijen=len(report.results))
     except FileRejected as exc:
         status.update(status="geweigerd", reden=str(exc))
@@ -238,7 +235,9 @@ def template(name: str) -> Response:
     if name not in TEMPLATES:
         raise _problem(404, "niet-gevonden", "Niet gevonden",
                        f"'{name[:80]}' is geen sjabloon; er zijn: {', '.join(TEMPLATES)}.")
-    response = send_file(TEMPLATE_DIR / name, as_attachment=True, download_name=name)
+    from app.exchange.templates import TARGET  # where `python -m app.exchange.templates` writes them
+
+    response = send_file(TARGET / name, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
