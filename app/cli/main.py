@@ -155,7 +155,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from app.domain.versions import Initiator
-    from app.exchange.importer import BATCH, outcome_summary, run_import
+    from app.exchange.importer import BATCH, left_out, outcome_summary, run_import
     from app.exchange.spreadsheet import FileRejected
     from app.register import Register
 
@@ -183,7 +183,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(outcome_summary(report))
     print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
           f"terugkoppeling voor het bestuur: {feedback}")
-    return 1 if not_imported(report.counts()) else 0  # rows that were not imported: a script must notice
+    return 1 if left_out(report.counts()) else 0  # rows that were not imported: a script must notice
 
 
 def _import_remote(args: argparse.Namespace) -> int:
@@ -223,13 +223,9 @@ def _import_remote(args: argparse.Namespace) -> int:
         target.write_bytes(requests.get(base + link, headers=headers, timeout=300).content)
     print(status["tekst"])
     print(f"Rapporten in {report_dir}/")
-    return 1 if not_imported(status.get("samenvatting") or {}) else 0
+    from app.exchange.importer import left_out
 
-
-def not_imported(counts: dict[str, int]) -> bool:
-    """Whether some row was left out (an error, or a possible duplicate without a decision). A dry run writes
-    nothing, but its rows that would be left out count too: a script checks the exit code."""
-    return any(status.startswith(("fout", "beslissing")) for status, count in counts.items() if count)
+    return 1 if left_out(status.get("samenvatting") or {}) else 0
 
 
 def _follow(location: str, headers: dict, quiet: bool) -> dict:

@@ -57,7 +57,14 @@ STATUS = {  # (dry run, commit)
     "fout": ("fout: niet geïmporteerd", "fout: niet geïmporteerd"),
     "beslissing": ("beslissing nodig", "beslissing nodig: niet geïmporteerd"),
 }
-__all__ = ["FileRejected", "Finding", "ImportStopped", "Report", "check_file", "run_import"]
+__all__ = ["FileRejected", "Finding", "ImportStopped", "Report", "check_file", "left_out", "run_import"]
+
+
+def left_out(counts: dict[str, int]) -> bool:
+    """Whether a report's counts per STATUS hold a row left out (an error, or a possible duplicate without a
+    decision); a dry run's rows that would be left out count too: `vr import` exits 1 for a script."""
+    left = {STATUS["fout"][0], STATUS["fout"][1], STATUS["beslissing"][0], STATUS["beslissing"][1]}
+    return any(count for status, count in counts.items() if status in left)
 
 
 class ImportStopped(Exception):
