@@ -303,8 +303,9 @@ class RegisterStore(ABC):
         query = f"""SELECT DISTINCT ?root ?s WHERE {{
             {{ {bind} . ?root (!<urn:vr:geen>)* ?s FILTER(?s = ?root || STRSTARTS(STR(?s), CONCAT(STR(?root), "/"))) }}
             {f"UNION {{ {bind} . ?root <{PROV}wasGeneratedBy>/<{PROV}wasAssociatedWith> ?s }}" if agent else ""} }}"""
-        return [(row[0].value, row[1].value) for row in self._select(query, default_graph=list(graphs))
-                if isinstance(row[1], NamedNode)]
+        # sorted: a path's solutions come in no fixed order, and a page's bytes (its ETag) must not change
+        return sorted((row[0].value, row[1].value) for row in self._select(query, default_graph=list(graphs))
+                      if isinstance(row[1], NamedNode))
 
     def _about(self, nodes: Iterable[str], graphs: Sequence[str]) -> list[Quad]:
         """Every quad of these subjects in these graphs, one round trip (the subjects bound in each graph's
