@@ -33,11 +33,11 @@ def one_run(server: str, vcode: str, key: str, run: int) -> int:
         finally:
             done.set()
 
-    def read(media: str) -> None:
+    def read(media: str) -> None:  # the read's tag W/"n-ttl" is compared by its version W/"n"
         with requests.Session() as session:
             while not done.is_set():
                 answer = session.get(url, headers={"Accept": media})
-                seen.append((media, answer.headers["ETag"], answer.text))
+                seen.append((media, re.sub(r"-[a-z]+\"$", '"', answer.headers["ETag"]), answer.text))
 
     threads = [threading.Thread(target=write)] + [threading.Thread(target=read, args=(m,)) for m in FORMATS]
     for thread in threads:

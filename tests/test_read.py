@@ -48,7 +48,7 @@ def test_every_format_by_accept_extension_and_query(client, vcode, key):
         assert response.status_code == 200
         assert response.mimetype == media_type
         assert "Accept" in response.headers["Vary"]
-        assert response.headers["ETag"] == 'W/"1"'
+        assert response.headers["ETag"] == f'W/"1-{key}"'
     assert by_accept.data == by_extension.data == by_query.data
     if key != "jsonld":
         graph = parse(by_accept.data, rdflib_format)
@@ -87,6 +87,22 @@ def test_conditional_get_answers_304(client, vcode):
     response = client.get(f"/doc/vereniging/{vcode}.ttl", headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response.data == b""
+
+
+def test_each_format_has_its_own_etag(client, vcode):
+    """A cache revalidating its Turtle copy must not be told that its tag is also the JSON-LD's."""
+    turtle = client.get(f"/doc/vereniging/{vcode}.ttl").headers["ETag"]
+    other = client.get(f"/doc/vereniging/{vcode}.jsonld", headers={"If-None-Match": turtle})
+    assert other.status_code == 200 and other.headers["ETag"] != turtle
+
+
+def test_a_read_etag_is_accepted_as_if_match(client, keys, vcode):
+    etag = client.get(f"/doc/vereniging/{vcode}.jsonld").headers["ETag"]
+    headers = {**Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json"}
+    changed = client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"}, headers={**headers, "If-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] == 'W/"2"'
+    stale = client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash 2"}, headers={**headers, "If-Match": etag})
+    assert stale.status_code == 412
 
 
 @pytest.mark.parametrize("key", [*FORMATS, "html"])

@@ -214,7 +214,7 @@ def historiek(code: str, ext: str | None = None) -> Response:
     body = render() if full else renders.get_or_render((vc_iri, "historiek", latest, rep.key), render)
     response = Response(body, mimetype=rep.media_type)
     response.charset = "utf-8"
-    response.headers["ETag"] = f'W/"{latest}"'
+    response.headers["ETag"] = f'W/"{negotiation.representation_tag(latest, rep.key)}"'
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=30"
     response.headers["Link"] = f'<{vc_iri}>; rel="about"'

@@ -94,7 +94,7 @@ def document(code: str) -> Response:
         return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.", **portal.removed_facts(register, vcode))
     if current is None:
         return _not_found(vcode)
-    if request.if_none_match and request.if_none_match.contains_weak(str(current)):
+    if request.if_none_match and request.if_none_match.contains_weak(negotiation.representation_tag(current, rep.key)):
         response = Response(status=304)
         version = current
     else:
@@ -103,7 +103,7 @@ def document(code: str) -> Response:
             return _not_found(vcode)
         version, body = found
         response = _body_response(body, rep)
-    response.headers["ETag"] = f'W/"{version}"'
+    response.headers["ETag"] = f'W/"{negotiation.representation_tag(version, rep.key)}"'
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=60"
     response.headers["Content-Location"] = f"/doc/vereniging/{vcode}.{rep.key}"
