@@ -47,6 +47,7 @@ def _pages(changed: str, removed: str) -> dict[str, str]:
         "sparql": "/sparql?format=html&query=" + SPARQL.replace(" ", "%20").replace("#", "%23"),
         "sparql-fout": "/sparql?format=html&query=SELEC%20x", "codelijst": "/conceptscheme/hoofdactiviteiten",
         "concept": "/concept/werkingsgebied/BE23444021", "vocabularium": "/ns", "api": "/docs/api",
+        "stroom": "/ldes/verenigingen/tijd/1", "stroom-gemeenten": "/ldes/verenigingen/gemeenten", "catalogus": "/ldes",
         "404": "/bestaat/niet", "410": f"/doc/vereniging/{removed}", "400": "/zoeken?offset=1000",
     }
 

@@ -134,6 +134,25 @@ def test_code_lists_and_concepts_are_tables_for_people_and_rdf_for_programs(clie
     assert turtle.mimetype == "text/turtle" and "prefLabel" in turtle.get_data(as_text=True)
 
 
+def test_a_browser_opening_a_stream_gets_a_page_with_its_versions_and_next_pages(client, demo):
+    """A browser used to download N-Quads; a harvester still gets RDF (also for */* and no Accept)."""
+    page = client.get("/ldes/verenigingen/tijd/1", headers=BROWSER)
+    assert page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "64 versies op deze pagina" in text and 'href="/doc/vereniging/V0001001/versie/1"' not in text
+    assert 'href="/id/vereniging/V0001001/versie/1"' in text and "Repair Café Roeselare" in text
+    assert "npx ldes-client" in text and 'href="/ldes/verenigingen/tijd/1?format=ttl"' in text
+    entry = client.get("/ldes/verenigingen/gemeenten", headers=BROWSER).get_data(as_text=True)
+    assert 'href="/ldes/verenigingen/gemeente/BE23444021"' in entry and "gelijk aan Gent" in entry
+    catalog = client.get("/ldes", headers=BROWSER).get_data(as_text=True)
+    assert "Catalogus" in catalog and 'href="/dumps/verenigingen.csv"' in catalog
+    for headers, media in (({"Accept": "*/*"}, "application/n-quads"), ({}, "text/turtle"),
+                           ({"Accept": "text/turtle, */*;q=0.1"}, "text/turtle")):
+        assert client.get("/ldes/verenigingen/tijd/1", headers=headers).mimetype == media
+    turtle = client.get("/ldes/verenigingen/tijd/1?format=ttl", headers=BROWSER)
+    assert turtle.mimetype == "text/turtle" and turtle.headers["ETag"] != page.headers["ETag"]
+
+
 def test_sparql_results_and_errors_on_the_query_page(client, demo):
     query = "SELECT ?naam WHERE { ?a <http://www.w3.org/2004/02/skos/core#prefLabel> ?naam } LIMIT 3"
     page = client.get("/sparql", query_string={"query": query, "format": "html"})

@@ -39,7 +39,7 @@ from app.namespaces import (
     VRX,
     XSD,
 )
-from app.publication import negotiation, representations
+from app.publication import negotiation, representations, stream_html
 from app.publication.member_shape import shape_triples
 from app.publication.problems import http_problem
 from app.store.audience import PUBLIC, Audience
@@ -53,6 +53,8 @@ SH = "http://www.w3.org/ns/shacl#"
 DCAT = "http://www.w3.org/ns/dcat#"
 STREAMS = {"verenigingen": False, "beheer/verenigingen": True}  # path → restricted
 OFFERED = ("nq", "ttl", "nt", "jsonld", "trig")  # keys of negotiation.FORMATS, preferred first
+# HTML is offered last: only a client that prefers it (a browser) gets it; `*/*` still gets N-Quads.
+WITH_HTML = (*OFFERED, "html")
 IMMUTABLE = "public, max-age=31536000, immutable"
 A = NamedNode(RDF + "type")
 
@@ -144,13 +146,15 @@ def _after(timestamp: str) -> str:
 def _media() -> str | None:
     """The media type asked for (Turtle when the client does not say); None: nothing offered fits."""
     try:
-        return negotiation.negotiate(request, OFFERED, default="ttl").media_type
+        return negotiation.negotiate(request, WITH_HTML, default="ttl").media_type
     except negotiation.NotAcceptable:
         return None
 
 
 def _serialize(triples: list[Triple], media: str) -> bytes:
-    rep = next(negotiation.FORMATS[key] for key in OFFERED if negotiation.FORMATS[key].media_type == media)
+    rep = next(negotiation.FORMATS[key] for key in WITH_HTML if negotiation.FORMATS[key].media_type == media)
+    if rep.key == "html":
+        return stream_html.render(triples, WITH_HTML)
     fmt = rep.rdf_format or pyoxigraph.RdfFormat.JSON_LD
     data = [Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.supports_datasets else triples
     prefixes = PREFIXES if fmt in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG) else None
