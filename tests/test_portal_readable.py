@@ -62,6 +62,32 @@ def test_typos_find_the_meant_word_with_a_suggestion(client, demo, post):
         assert "Bedoelde u" in page and f"q={meant}" in page
 
 
+def names(client, query: str) -> list[str]:
+    return [v["naam"] for v in client.get("/api/zoeken?limit=100&" + query).get_json()["verenigingen"]]
+
+
+def test_a_word_finds_the_compounds_that_hold_it_in_names_and_descriptions(client, demo, post):
+    """Dutch writes compounds as one word: 'club' is in 'Petanqueclub', 'tennis' in 'Tafeltennisclub'."""
+    body = valid_body(naam="Tafeltennisclub De Smash", werkingsgebieden=["NVT"])
+    body["locaties"] = [{"locatietype": "Activiteiten", "isPrimair": True, "adres": {
+        "straatnaam": "Regentlaan", "huisnummer": "2", "postcode": "9300", "gemeente": "Aalst", "land": "België"}}]
+    assert post(body).status_code == 201, post
+    assert "Tafeltennisclub De Smash" in names(client, "q=tennis")
+    assert "Tafeltennisclub De Smash" in names(client, "q=tafeltennis%20club")
+    assert {"Petanqueclub De Zwaluw", "Schaakclub Het Anker"} <= set(names(client, "q=club"))
+    assert "Digicafé Gent" in names(client, "q=café")
+    both = set(names(client, "q=tennis%20aalst"))  # two words: both must match (the compound group, then the next)
+    assert both == {"Tafeltennisclub De Smash"} and set(names(client, "q=tennis%20gent")) == set()
+    assert client.get("/api/zoeken?q=tennis%20gent").get_json()["suggestie"] is None  # a known word is no typo
+    # places are not taken apart: 'gent' is no part of the street 'Regentlaan' in Aalst
+    assert "Tafeltennisclub De Smash" not in names(client, "q=gent")
+
+
+def test_a_typo_is_never_corrected_to_a_function_word(client, demo):
+    result = client.get("/api/zoeken?q=koor").get_json()
+    assert result["suggestie"] != "voor"
+
+
 def test_an_empty_result_has_no_numbered_message_and_no_empty_filter_headings(client, demo):
     page = client.get("/zoeken?q=qqqxxyyzz").get_data(as_text=True)
     assert "0 verenigingen" in page and "Geen verenigingen gevonden" in page

@@ -92,6 +92,7 @@ class Query:
     limit: int = 20
 
 
+COMPOUND_COLUMNS = [c for c in full_text.COLUMNS if c in ("naam", "korte_naam", "beschrijving", "activiteit")]
 # How people shorten what the register spells out: 'St-Niklaas' is Sint-Niklaas, 'O.L.V.' Onze-Lieve-Vrouw.
 _SPOKEN = {"st": "sint", "ste": "sinte", "kon": "koninklijke", "olv": "onze lieve vrouw"}
 _POSTCODE_PREFIX = re.compile(r"\bBE?\s*-\s*(\d{4})\b", re.I)  # B-2300 is postcode 2300
@@ -378,12 +379,27 @@ class SearchIndex:
         parts = [part for part in parts if part]
         if not parts:
             return self.all
-        match = " ".join(f'"{part}"*' for part in parts)
+        match = " AND ".join(self._term(part) for part in parts)  # FTS5 has no implicit AND after a bracket
         # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
         # (decoded in C) rather than a Python row each, which took most of the time of a search.
         (numbers,) = self.db.execute("SELECT group_concat(printf('%08x', rowid), '') FROM tekst WHERE tekst MATCH ?",
                                      (match,)).fetchone()
         return _bitmap_of_hex(numbers or "")
+
+    def _term(self, part: str) -> str:
+        """One part of the query: words starting with it, and for a word of four letters or more also the
+        compounds that hold it ('voetbal' finds 'Minivoetbalclub')."""
+        prefix = f'"{part}"*'
+        folded = fold(part)
+        if " " in part or not Vocabulary.wanted(folded):
+            return prefix
+        compounds = self._words().containing(folded)
+        if not compounds:
+            return prefix
+        # in the texts people write (names, descriptions, activities), not in places: 'gent' is no compound part
+        # of 'Regentlaan'
+        inner = " OR ".join('"' + term + '"' for term in compounds)
+        return f"({prefix} OR {{{' '.join(COMPOUND_COLUMNS)}}} : ({inner}))"
 
     def suggest(self, text: str) -> str | None:
         """The text with each word that no indexed word starts with replaced by the closest indexed word."""
@@ -391,7 +407,8 @@ class SearchIndex:
         words, changed = [], False
         for word in words_of(text):
             folded = fold(word)
-            best = None if len(folded) < 4 or vocabulary.starts_a_word(folded) else vocabulary.closest(folded)
+            known = len(folded) < 4 or vocabulary.starts_a_word(folded) or vocabulary.containing(folded, 1)
+            best = None if known else vocabulary.closest(folded)
             words.append(best or word)
             changed = changed or best is not None
         return " ".join(words) if changed else None
