@@ -79,7 +79,7 @@ def check_file(path: Path, kind: str) -> None:
     """Refuse at once what cannot be imported at all (not a readable .xlsx/.csv, a required column missing,
     no filled row), so an upload hears it in its answer rather than from a job that fails later."""
     mapping = Mapping.load(kind)
-    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
+    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback}, formulas=False)
     try:
         filled = (row_values(table, number, cells) for number, cells in table.rows)
         if not any(row is not None and not is_example(row) for row in filled):

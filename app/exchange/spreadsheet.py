@@ -129,7 +129,10 @@ def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: Tr
     return fallback
 
 
-def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: set[str]) -> Table:
+def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: set[str],
+              formulas: bool = True) -> Table:
+    """The rows of the file's table. `formulas`: also scan for formulas without a value (a note in the
+    report); the check of an upload, which only asks whether the file can be imported, skips that scan."""
     def fits(header: list[str]) -> bool:
         try:
             match_columns(header, names, required, feedback)
@@ -148,7 +151,7 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
                   opened.above)
     if opened.header_row > 1 or opened.elsewhere:
         table.notes.append(read_at)
-    if opened.part:
+    if opened.part and formulas:
         from openpyxl.utils import get_column_letter
 
         table.notes += _uncomputed(path, opened.part, {get_column_letter(position + 1) for position in columns})
