@@ -65,6 +65,17 @@ def test_protocol_errors_are_problem_json_with_cors(client, two, request_kwargs,
         assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize("query, accept, listed, not_listed", [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "text/turtle", "application/sparql-results+json", "text/turtle"),
+    ("ASK {}", "image/png", "text/csv", "application/n-triples"),
+    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "application/sparql-results+json", "text/turtle", "text/csv"),
+])
+def test_a_406_lists_the_formats_of_that_kind_of_query(client, two, query, accept, listed, not_listed):
+    detail = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept}).get_json()["detail"]
+    formats = detail.split("Beschikbare formaten:")[1]
+    assert listed in formats and not_listed not in formats, detail
+
+
 def test_dataset_parameters_choose_among_public_graphs_only(client, two):
     everything = count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     codelists = count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",

@@ -195,7 +195,8 @@ def _too_many(caller) -> Response | None:
 
 def _failed(exc: QueryFailed) -> Response:
     if exc.status == 406:
-        return http_problem(406, exc.message + " " + negotiation.not_acceptable_detail(SOLUTIONS + GRAPHS))
+        offered = {"oplossingen": SOLUTIONS, "graaf": GRAPHS}.get(exc.family or "", SOLUTIONS + GRAPHS)
+        return http_problem(406, exc.message + " " + negotiation.not_acceptable_detail(offered))
     retry = exc.retry_after or (RETRY_AFTER if exc.status == 503 else None)  # every 503 says when to retry
     headers = {"Retry-After": str(retry)} if retry else None
     return problem(exc.status, exc.slug, exc.title, exc.message, headers=headers)

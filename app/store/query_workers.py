@@ -51,10 +51,18 @@ class QueryFailed(Exception):
     """A query that did not produce an answer; a Dutch problem+json for the caller, no internal details."""
 
     def __init__(self, status: int, slug: str, message: str, title: str = "Query mislukt",
-                 retry_after: int | None = None) -> None:
+                 retry_after: int | None = None, family: str | None = None) -> None:
         super().__init__(message)
         self.status, self.slug, self.message, self.title = status, slug, message, title
         self.retry_after = retry_after
+        self.family = family  # a 406: the formats this query's results come in ("oplossingen" or "graaf")
+
+
+def not_acceptable(kind: str) -> QueryFailed:
+    """No asked format fits this kind of query (e.g. Turtle for a SELECT): the answer lists the formats that do."""
+    family = "oplossingen" if kind.startswith(("SELECT", "ASK")) else "graaf"
+    return QueryFailed(406, "niet-aanvaardbaar", f"Geen gevraagd formaat past bij een {kind}-query.",
+                       "Formaat niet beschikbaar", family=family)
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,7 @@ def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
     checked = _check(job.query)
     fmt = job.result_format if checked.kind in ("SELECT", "ASK") else job.graph_format
     if fmt is None:
-        raise QueryFailed(406, "niet-aanvaardbaar", f"Geen gevraagd formaat past bij een {checked.kind}-query.",
-                          "Formaat niet beschikbaar")
+        raise not_acceptable(checked.kind)
     try:
         result = _evaluate(store, checked.text, job)
     except SyntaxError:
@@ -202,7 +209,7 @@ def _serve(connection) -> None:
                 store, opened = pyoxigraph.Store.read_only(job.snapshot), job.snapshot
             connection.send(("ok", run(store, job)))
         except QueryFailed as exc:
-            connection.send(("failed", (exc.status, exc.slug, exc.message, exc.title)))
+            connection.send(("failed", (exc.status, exc.slug, exc.message, exc.title, None, exc.family)))
         except Exception:  # keep the worker alive; the details stay in the server log
             log.exception("SPARQL worker failed on a query")
             connection.send(("failed", (500, "interne-fout", "De query kon niet uitgevoerd worden door een "

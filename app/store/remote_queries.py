@@ -33,6 +33,7 @@ from app.store.query_workers import (
     UNKNOWN_FUNCTION,
     QueryFailed,
     QueryJob,
+    not_acceptable,
     unsupported,
 )
 from app.store.remote import RemoteStore, StoreUnavailable
@@ -82,8 +83,8 @@ class RemoteQueries:
                                                     f"({response.status_code}).")
         try:
             if response.media_type == GRAPH_MEDIA[graphs]:  # CONSTRUCT/DESCRIBE; the rest answers with results
-                return _chosen(job.graph_format), self._graph(response.content, graphs, job)
-            return _chosen(job.result_format), self._solutions(response.content, solutions, job)
+                return _chosen(job.graph_format, "CONSTRUCT- of DESCRIBE"), self._graph(response.content, graphs, job)
+            return _chosen(job.result_format, "SELECT- of ASK"), self._solutions(response.content, solutions, job)
         except SyntaxError:  # a body cut off by the server's own timeout
             raise QueryFailed(503, "query-timeout",
                               f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
@@ -120,7 +121,7 @@ class RemoteQueries:
                 if count > job.max_rows:
                     raise QueryFailed(422, "te-veel-resultaten",
                                       f"De query geeft meer dan {job.max_rows} rijen; gebruik LIMIT/OFFSET.")
-        wanted = _chosen(job.result_format)
+        wanted = _chosen(job.result_format, "SELECT- of ASK")
         if wanted == asked:
             return body
         parsed = pyoxigraph.parse_query_results(body, format=SOLUTION_FORMATS[asked])
@@ -144,9 +145,8 @@ class RemoteQueries:
         """Nothing to renew: every query reads the live store server (no checkpoints)."""
 
 
-def _chosen(fmt: str | None) -> str:
+def _chosen(fmt: str | None, kind: str) -> str:
     if fmt is None:
-        raise QueryFailed(406, "niet-aanvaardbaar", "Geen gevraagd formaat past bij deze query.",
-                          "Formaat niet beschikbaar")
+        raise not_acceptable(kind)
     return fmt
 
