@@ -71,3 +71,14 @@ def test_public_read_surfaces_allow_cors_and_link_the_right_way(client, keys):
         assert answer.headers["Access-Control-Allow-Origin"] == "*", url
     doc = client.get("/doc/vereniging/V0001001", headers={"Accept": "text/turtle"})
     assert doc.headers["Link"] == f'<{BASE}/id/vereniging/V0001001>; rel="about"'
+
+
+def test_a_part_iri_with_characters_no_iri_has_is_404_and_never_reaches_a_query(client, keys):
+    """A path like '…/x> ?p ?o } UNION { ?s ?p ?o } } #' used to be pasted into the remote engine's query
+    (a yes/no oracle over every graph, restricted ones included); characters no IRI may hold gave a 500."""
+    full_record(client, keys)
+    injected = "x%3E%20%3Fp%20%3Fo%20%7D%20UNION%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20%7D%20%23"
+    for tail in (injected, "%20", "%00", "%0a", "%22", "%7B", "%5C", "a%3Eb", "versie/%20"):
+        response = client.get(f"/id/vereniging/V0001001/{tail}")
+        assert response.status_code == 404, (tail, response.status_code)
+        assert response.mimetype == "application/problem+json"

@@ -450,7 +450,7 @@ class RegisterStore(ABC):
         """Whether a graph the audience may read (records or versions) has triples about this IRI."""
         graphs = audience.record_graphs + audience.version_graphs
         return any(True for _ in self._select(
-            f"SELECT ?p WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }} LIMIT 1"))
+            f"SELECT ?p WHERE {{ GRAPH ?g {{ {NamedNode(iri)} ?p ?o }} VALUES ?g {{ {_iris(graphs)} }} }} LIMIT 1"))
 
     def gemeente_sequences(self, code: str) -> list[int]:
         return sorted(int(row[0].value) for row in self._select(

@@ -28,7 +28,12 @@ def version_at(store: RegisterStore, sequence: int) -> NamedNode | None:
 
 
 def describes(store: RegisterStore, iri: str, audience: Audience) -> bool:
-    """Whether any graph the audience may read says something about this IRI."""
+    """Whether any graph the audience may read says something about this IRI (from a request path: a text
+    that is no IRI, such as '…/x> ?p ?o } #', is about nothing, and never reaches a store or its queries)."""
+    try:
+        NamedNode(iri)
+    except ValueError:
+        return False
     return store.describes(iri, audience)
 
 
