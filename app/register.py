@@ -37,6 +37,8 @@ class Register:
     index: SearchIndex | None = None
     meldingen: Handoff = field(default_factory=Handoff)  # this process's commits' meldingen, for delivery
     _query_workers: QueryWorkers | InProcessQueries | RemoteQueries | None = None
+    # organisation IRI → the name it was first recorded with (see auth.access.as_recorded)
+    agent_labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> Register:

@@ -237,6 +237,18 @@ def test_reason_header_with_control_characters_refused(send, register, vc):
             path="reden")
 
 
+def test_a_reason_header_in_utf8_is_stored_as_written(send, client, vc):
+    """Header bytes reach the app read as Latin-1 (WSGI); curl and browsers send UTF-8: 'reünie' used to be
+    stored as 'reÃ¼nie', and a '€' was refused as a control character. Latin-1 bytes still read as Latin-1."""
+    for reason in ("reünie geïnformeerd café", "bijdrage € 5"):
+        wire = reason.encode("utf-8").decode("latin-1")  # what a server hands the app for these bytes
+        accepted(send, "PATCH", f"/verenigingen/{vc}", {"korteNaam": reason[:10]}, headers={"VR-Reden": wire})
+    accepted(send, "PATCH", f"/verenigingen/{vc}", {"korteNaam": "latin"}, headers={"VR-Reden": "café"})
+    history = client.get(f"/doc/vereniging/{vc}/historiek.nt").get_data(as_text=True)
+    assert all(text in history for text in ("reünie geïnformeerd café", "bijdrage € 5", '"café"'))
+    assert "Ã" not in history
+
+
 def test_tabs_and_newlines_allowed_in_descriptions_and_text_is_nfc(send, client, vc):
     accepted(send, "PATCH", f"/verenigingen/{vc}", {"korteBeschrijving": "Lijn 1\nLijn 2\tmet tab"})
     accepted(send, "PATCH", f"/verenigingen/{vc}", {"korteNaam": "Cafe\u0301"})

@@ -126,6 +126,9 @@ def _attacks(idp: IdentityProvider) -> dict[str, str]:
         "gekende sleutel": idp.token(kid="onbekend"),
         "geen geldig JWT": "abc.def.ghi",
         "'exp'": idp.token(exp=None),
+        "stuurteken": idp.token(vo_orgnaam="Ctl\u0001x"),
+        "tekstrichting": idp.token(vo_orgnaam="Gemeente \u202eevil"),
+        "HTML": idp.token(vo_orgnaam="<script>alert(1)</script>"),
         "geen geldig JWT: de kop": jwt.encode(claims, idp.rsa, algorithm="RS256", headers={"kid": "rsa-1",
                                                                                            "crit": ["exp"]}),
     }
@@ -139,7 +142,8 @@ def test_bad_tokens_are_401_problems_in_dutch_and_change_nothing(client, idp):
         assert "Bearer" in response.headers["WWW-Authenticate"]
         detail = response.get_json()["detail"]
         assert detail.startswith(("Het token", "De handtekening")), (reason, detail)
-        fragment = {"handtekening": "handtekening", "HS256": "HS256", "algoritme 'none'": "'none'"}.get(reason, reason)
+        fragment = {"handtekening": "handtekening", "HS256": "HS256", "algoritme 'none'": "'none'",
+                    "tekstrichting": "tekstrichting", "HTML": "HTML"}.get(reason, reason)
         assert fragment in detail, (reason, detail)
         assert client.get("/ldes/beheer/verenigingen/tijd/1", headers=bearer(token)).status_code == 401
     assert client.get("/doc/vereniging/V0001001.ttl").status_code == 404
@@ -195,3 +199,18 @@ def test_an_unreachable_jwks_is_503_not_500(client, monkeypatch):
     monkeypatch.setenv("VR_JWT_AUDIENCE", AUDIENCE)
     response = client.get("/audit", headers=bearer(IdentityProvider().token()))
     assert response.status_code == 503 and "niet bereikbaar" in response.get_json()["detail"]
+
+
+def test_a_changed_name_claim_does_not_rewrite_who_wrote_earlier_versions(client, idp):
+    """The organisation's name is a label on its IRI, shared by every version it wrote: the first recorded
+    name stays, so a published version and the history keep their attribution."""
+    assert client.post("/verenigingen", json=valid_body(), headers=bearer(idp.token())).status_code == 201
+    renamed = bearer(idp.token(vo_orgnaam="Stad Gent (nieuw)"))
+    patch = client.patch("/verenigingen/V0001001", json={"korteNaam": "Smash"},
+                         headers={**renamed, "Content-Type": "application/merge-patch+json"})
+    assert patch.status_code == 200
+    first = client.get("/doc/vereniging/V0001001/versie/1.nt").get_data(as_text=True)
+    assert "Stad Gent (nieuw)" not in first and '"Gemeente Gent"@nl' in first
+    history = client.get("/doc/vereniging/V0001001/historiek.ttl").get_data(as_text=True)
+    assert "Stad Gent (nieuw)" not in history
+

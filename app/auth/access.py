@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 
 from flask import current_app, request
 
 from app.auth.keys import Principal
 from app.auth.oauth import CHALLENGE, OVO, OAuthSettings, TokenVerifier, looks_like_jwt
+from app.store import members
 from app.validation.errors import CommandRejected
 
 
@@ -56,13 +58,34 @@ def resolve(credential: str) -> Principal:
     """An API key or an OAuth2 access token → the principal it stands for (401 when neither)."""
     found = current_app.extensions["vr"].keys.lookup(credential)
     if found is not None:
-        return found
+        return as_recorded(found)
     if looks_like_jwt(credential):
         verifier = token_verifier()
         if verifier is None:
             raise _unauthorised("Dit register aanvaardt geen OAuth2-tokens (geen VR_JWKS ingesteld).")
-        return verifier.principal(credential)
+        return as_recorded(verifier.principal(credential))
     raise _unauthorised("Deze API-sleutel is niet gekend.")
+
+
+def as_recorded(found: Principal) -> Principal:
+    """The caller under the name its organisation was first recorded with in the provenance.
+
+    The name is a label on the organisation's IRI, which every version it wrote points to; a token whose
+    name claim changed (or a renamed key) would add a second label and so rewrite the attribution of
+    published, immutable versions. The first recorded name is kept; it never changes once written, so a
+    process remembers it.
+    """
+    register = current_app.extensions["vr"]
+    iri = found.initiator.iri
+    label = register.agent_labels.get(iri)
+    if label is None:
+        label = members.agent_label(register.store, iri)
+        if label is None:
+            return found
+        register.agent_labels[iri] = label
+    if label == found.initiator.naam:
+        return found
+    return replace(found, initiator=replace(found.initiator, naam=label))
 
 
 def _basic(encoded: str) -> Principal:

@@ -28,7 +28,8 @@ import jwt
 
 from app.auth.keys import ROLES, Principal
 from app.domain.versions import Initiator
-from app.validation.errors import CommandRejected
+from app.validation import formats, json_body
+from app.validation.errors import CommandRejected, FieldError
 
 # Asymmetric only: a symmetric algorithm would let anyone holding the (public) JWKS sign tokens.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
@@ -147,7 +148,7 @@ class TokenVerifier:
         ovo = claims.get(self.settings.ovo_claim)
         if not isinstance(ovo, str) or not OVO.match(ovo):
             raise TokenRejected(f"Het token bevat geen geldige OVO-code in de claim '{self.settings.ovo_claim}'.")
-        naam = claims.get(self.settings.name_claim)
+        naam = _organisation_name(claims.get(self.settings.name_claim), self.settings.name_claim)
         roles = frozenset(self.settings.scopes[s] for s in scopes_of(claims) if s in self.settings.scopes)
         client = claims.get("client_id") or claims.get("azp") or claims.get("sub")
         return Principal(Initiator(ovo, naam if isinstance(naam, str) and naam else ovo), roles,
@@ -184,6 +185,19 @@ class TokenVerifier:
             raise TokenRejected("De handtekening van het token is ongeldig.") from exc
         except jwt.InvalidTokenError as exc:
             raise TokenRejected("Het token is ongeldig.") from exc
+
+
+def _organisation_name(value: object, claim: str) -> object:
+    """The name claim, held to the rules of any text the register publishes: it becomes the organisation's
+    label in the public provenance, so a control character, a direction override or HTML is refused."""
+    if not isinstance(value, str) or not value:
+        return value
+    errors: list[FieldError] = []
+    cleaned = json_body.text_problem(value.strip(), claim, errors, max_len=200)
+    if errors or formats.contains_html(value):
+        raise TokenRejected(f"Het token bevat in de claim '{claim}' geen geldige naam van een organisatie: "
+                            + (errors[0].message if errors else "HTML is niet toegestaan."))
+    return cleaned
 
 
 def scopes_of(claims: dict) -> list[str]:

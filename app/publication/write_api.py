@@ -85,9 +85,21 @@ def once(payload: object = None) -> dict:
     return {"idempotency_key": key, "payload": (request.method, request.path, payload)}
 
 
+def header_text(value: str | None) -> str | None:
+    """A header's text as the client meant it. HTTP carries header bytes, which WSGI hands over read as
+    Latin-1; clients (curl, browsers, requests) send UTF-8, so 'reünie' arrived as 'reÃ¼nie'. Bytes that are
+    valid UTF-8 are read as such; other bytes keep their Latin-1 reading."""
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def provenance(activity: str, caller, reason: str | None = None) -> Provenance:
     """Who does this and why: the caller's organisation and the optional reason (VR-Reden header or body)."""
-    reason = reason if reason is not None else request.headers.get("VR-Reden")
+    reason = reason if reason is not None else header_text(request.headers.get("VR-Reden"))
     if reason is not None:
         if not isinstance(reason, str) or formats.contains_html(reason) or len(reason) > 500:
             raise _bad_request("reden", "Ongeldige reden", "Een reden is tekst zonder HTML, hoogstens 500 tekens.",
