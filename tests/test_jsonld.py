@@ -57,6 +57,24 @@ def test_expanded_jsonld_is_accepted(client, post):
     assert len(doc["locaties"]) == 2
 
 
+@pytest.mark.parametrize("form", ["list", "graph", "flattened"])
+def test_expanded_and_flattened_documents_as_tools_write_them_are_accepted(client, post, form):
+    """pyld and jsonld.js write a list of nodes (expand) or a "@graph" (flatten), not one object."""
+    expanded = jsonld.expand(valid_body(), {"documentLoader": own_loader})
+    body = {"list": expanded, "graph": {"@graph": expanded},
+            "flattened": jsonld.flatten(valid_body(), None, {"documentLoader": own_loader})}[form]
+    doc = _read_back(client, post(json.dumps(body), content_type="application/ld+json"))
+    assert doc["naam"] == "Volleybalclub De Smashers" and len(doc["locaties"]) == 2
+    assert sorted(doc["hoofdactiviteiten"]) == ["JGDW", "SPRT"]
+
+
+def test_a_list_of_two_verenigingen_is_refused(post):
+    expanded = jsonld.expand(valid_body(), {"documentLoader": own_loader})
+    other = jsonld.expand(valid_body(naam="Andere club"), {"documentLoader": own_loader})
+    response = post(json.dumps(expanded + other), content_type="application/ld+json")
+    assert response.status_code == 400 and "precies één vereniging" in response.get_json()["detail"]
+
+
 def test_another_inline_context_is_accepted(client, post):
     body = {
         "@context": {"skos": "http://www.w3.org/2004/02/skos/core#",
@@ -116,3 +134,15 @@ def test_turtle_is_validated_like_json(post):
     response = post(bad.encode(), content_type="text/turtle")
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["path"] == "hoofdactiviteiten"
+
+
+def test_an_escaped_control_character_in_turtle_is_refused_like_in_json(post):
+    """Turtle may write a character as \\uXXXX; the escape is the character, held to the same text rules."""
+    for escape, code in (("\\u0001", "stuurteken"), ("\\u202E", "ongeldig-teken")):
+        bad = TURTLE.replace('"Imkersbond De Honingbij"@nl', f'"Imkersbond{escape}x"@nl')
+        response = post(bad.encode(), content_type="text/turtle")
+        assert response.status_code == 400, (escape, response.get_json())
+        assert response.get_json()["errors"][0]["code"] == code and response.get_json()["errors"][0]["path"] == "naam"
+    fine = TURTLE.replace('"Imkersbond De Honingbij"@nl', '"Imkersbond Caf\\u00E9"@nl')
+    assert post(fine.encode(), content_type="text/turtle").status_code == 201
+

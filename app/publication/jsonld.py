@@ -85,8 +85,10 @@ def _rejected(detail: str) -> CommandRejected:
                            [FieldError("@context", "jsonld", detail)])
 
 
-def normalise(doc: Any) -> Any:
+def normalise(doc: Any, base_iri: str = "", root_types: set[str] | None = None) -> Any:
     """Bring a JSON(-LD) body into compact form with our context."""
+    if root_types and (isinstance(doc, list) and doc or isinstance(doc, dict) and "@graph" in doc):
+        return graph_to_doc(doc, base_iri, root_types)
     if not isinstance(doc, dict):
         return doc
     ctx = doc.get("@context")
@@ -142,14 +144,51 @@ def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
                   f"{exc.offset})."
         raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", message,
                               [FieldError("", "turtle", message)]) from None
+    return triples_to_doc(triples, base_iri, root_types)
+
+
+def graph_to_doc(doc: Any, base_iri: str, root_types: set[str]) -> dict:
+    """A JSON-LD body as a list of nodes or with "@graph" (the expanded and flattened forms that tools such
+    as pyld and jsonld.js write): read as RDF, then nested from the one vereniging like a Turtle body."""
+    try:
+        dataset = jsonld.to_rdf(doc, {"documentLoader": _loader, "base": base_iri})
+    except (JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise _rejected(f"De JSON-LD kon niet verwerkt worden: {_jsonld_reason(exc)}.") from None
+    if any(name != "@default" and quads for name, quads in dataset.items()):
+        raise _rejected("Een vereniging wordt beschreven zonder benoemde grafen ('@graph' binnen een knoop met '@id').")
+    try:
+        triples = [pyoxigraph.Triple(*(_oxigraph_term(quad[part]) for part in ("subject", "predicate", "object")))
+                   for quad in dataset.get("@default", [])]
+    except ValueError:
+        raise _rejected("De JSON-LD bevat een ongeldige IRI.") from None
+    return triples_to_doc(triples, base_iri, root_types, "JSON-LD")
+
+
+def _oxigraph_term(term: dict):
+    if term["type"] == "IRI":
+        return pyoxigraph.NamedNode(term["value"])
+    if term["type"] == "blank node":
+        return pyoxigraph.BlankNode(term["value"].removeprefix("_:"))
+    if term.get("language"):
+        return pyoxigraph.Literal(term["value"], language=term["language"])
+    return pyoxigraph.Literal(term["value"], datatype=pyoxigraph.NamedNode(term["datatype"]))
+
+
+def triples_to_doc(triples: list, base_iri: str, root_types: set[str], kind: str = "Turtle") -> dict:
+    """The one vereniging these triples describe, nested from it and compacted with our context."""
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     roots = {str(t.subject) for t in triples if t.predicate.value == rdf_type and t.object.value in root_types}
+    if not roots and kind != "Turtle":  # our JSON names no type (the endpoint says it): the node nothing points to
+        objects = {str(t.object) for t in triples}
+        roots = {str(t.subject) for t in triples} - objects
     if len(roots) != 1:
-        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle",
-                              "De Turtle moet precies één vereniging (fv:FeitelijkeVereniging) beschrijven.",
-                              [FieldError("", "turtle", "Geen of meerdere verenigingen gevonden.")])
-    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
-    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+        code = "ongeldige-turtle" if kind == "Turtle" else "ongeldige-jsonld"
+        raise CommandRejected(400, code, f"Ongeldige {kind}",
+                              f"De {kind} moet precies één vereniging (fv:FeitelijkeVereniging) beschrijven.",
+                              [FieldError("", kind.lower(), "Geen of meerdere verenigingen gevonden.")])
+    # handed to pyld as its own dataset form, not as N-Triples text: pyld's N-Quads reader leaves escapes
+    # as written, so a control character (written \u0001) became the text "\u0001" and passed the text rules
+    flat = jsonld.from_rdf({"@default": [_pyld_triple(t) for t in triples]}, {"useNativeTypes": True})
     root_key = next(iter(roots))
     root_id = root_key[1:-1] if root_key.startswith("<") else root_key
     tree = embed(flat, root_id)
@@ -158,6 +197,22 @@ def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
     compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
     compacted.pop("@context", None)
     return _drop_blank_ids(compacted)
+
+
+def _pyld_term(term) -> dict:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "IRI", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "blank node", "value": f"_:{term.value}"}
+    found = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+    if term.language:
+        found["language"] = term.language
+    return found
+
+
+def _pyld_triple(triple) -> dict:
+    return {"subject": _pyld_term(triple.subject), "predicate": _pyld_term(triple.predicate),
+            "object": _pyld_term(triple.object)}
 
 
 # References that are not the place where a node is described: never embed through them.
@@ -206,8 +261,9 @@ def _order(node: dict) -> tuple:
 def compact_record(quads: list[pyoxigraph.Quad], root: str, context_url: str) -> dict:
     """The record as compact JSON-LD with our context, embedded from its root IRI."""
     triples = [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in quads]
-    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
-    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+    # handed to pyld as its own dataset form, not as N-Triples text: pyld's N-Quads reader leaves escapes
+    # as written, so a control character (written \u0001) became the text "\u0001" and passed the text rules
+    flat = jsonld.from_rdf({"@default": [_pyld_triple(t) for t in triples]}, {"useNativeTypes": True})
     tree = embed(flat, root, below=root + "/")
     compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
     compacted["@context"] = context_url
@@ -248,8 +304,9 @@ def _local_vcode(value: str, base: str, path: str) -> str:
 
 def compact_nodes(triples: list[pyoxigraph.Triple]) -> list[dict]:
     """Nodes outside the record (e.g. the concepts it references), compacted with our context."""
-    nquads = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES).decode("utf-8")
-    flat = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
+    # handed to pyld as its own dataset form, not as N-Triples text: pyld's N-Quads reader leaves escapes
+    # as written, so a control character (written \u0001) became the text "\u0001" and passed the text rules
+    flat = jsonld.from_rdf({"@default": [_pyld_triple(t) for t in triples]}, {"useNativeTypes": True})
     compacted = jsonld.compact({"@graph": flat}, context(), {"documentLoader": _loader})
     compacted.pop("@context", None)
     return compacted.get("@graph", [compacted])

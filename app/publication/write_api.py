@@ -66,7 +66,7 @@ def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
         doc = {k: v for k, v in doc.items() if k != "@context"} if isinstance(doc, dict) else doc
         return jsonld.local_references(doc, register.settings.base)
     try:
-        doc = jsonld.normalise(doc)
+        doc = jsonld.normalise(doc, request.base_url, ROOT_TYPES if request.path == "/verenigingen" else None)
     except RecursionError:
         raise json_body.refused("", "te-diep", "De JSON-LD is te diep genest.") from None
     return jsonld.local_references(doc, register.settings.base)
