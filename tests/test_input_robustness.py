@@ -237,6 +237,11 @@ def test_reason_header_with_control_characters_refused(send, register, vc):
             path="reden")
 
 
+def test_if_none_match_star_on_an_existing_vereniging_is_412(send, register, vc):
+    refused(send, register, "PATCH", f"/verenigingen/{vc}", {"korteNaam": "x"}, status=412,
+            headers={"If-None-Match": "*"})
+
+
 def test_a_reason_header_in_utf8_is_stored_as_written(send, client, vc):
     """Header bytes reach the app read as Latin-1 (WSGI); curl and browsers send UTF-8: 'reünie' used to be
     stored as 'reÃ¼nie', and a '€' was refused as a control character. Latin-1 bytes still read as Latin-1."""
@@ -367,6 +372,7 @@ def test_idempotency_key_on_sub_resource_posts(send, register, vc):
     assert dump(register) == before
     assert first.headers["Location"] == second.headers["Location"] and first.headers["ETag"] == second.headers["ETag"]
     assert second.headers["Idempotent-Replayed"] == "true" and second.get_json()["id"] == first.get_json()["id"]
+    assert second.get_json() == first.get_json()  # the first result, "gewijzigd": true included
     refused(send, register, "POST", f"/verenigingen/{vc}/contactgegevens", {**body, "waarde": "x@vcsmashers.be"},
             status=422, headers=headers)
     refused(send, register, "POST", f"/verenigingen/{vc}/stop", {"einddatum": "2020-01-01"}, status=422,
@@ -376,6 +382,7 @@ def test_idempotency_key_on_sub_resource_posts(send, register, vc):
     before = dump(register)
     again = send("POST", f"/verenigingen/{vc}/stop", {"einddatum": "2024-01-01"}, headers=stop)
     assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true" and dump(register) == before
+    assert again.get_json()["gewijzigd"] is True
 
 
 def test_idempotency_keys_are_per_organisation(client, keys, vc):

@@ -142,3 +142,17 @@ def test_jsonld_is_compact_with_our_context(client, vcode):
     assert {c["contactgegeventype"] for c in doc["contactgegevens"]} == {"E-mail", "Telefoon", "Website",
                                                                           "SocialMedia"}
     assert "vertegenwoordigers" not in doc
+
+
+@pytest.mark.parametrize("method, url, headers, status", [
+    ("GET", "/bestaat/niet", {}, 404),
+    ("PUT", "/verenigingen/V0001001", {}, 405),
+    ("GET", "/doc/vereniging/V0001001", {"Accept": "foo/bar"}, 406),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-update"}, 405),
+])
+def test_every_problem_has_an_errors_list(client, vcode, method, url, headers, status):
+    """The README promises `errors` on any problem+json; it was only on 400s."""
+    response = client.open(url, method=method, headers=headers, data="INSERT DATA {}" if method == "POST" else None)
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["errors"] and problem["errors"][0]["message"] == problem["detail"]

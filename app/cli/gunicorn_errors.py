@@ -22,8 +22,8 @@ SAID = {
 def write_problem(sock, status_int: int, reason: str, mesg: str) -> None:
     """util.write_error's signature and behaviour (one answer, then the connection closes), as problem+json."""
     slug, title, detail = SAID.get(status_int, ("fout", reason, "Het verzoek kon niet verwerkt worden."))
-    body = json.dumps({"type": PROBLEM_TYPES + slug, "title": title, "status": status_int, "detail": detail},
-                      ensure_ascii=False).encode()
+    body = json.dumps({"type": PROBLEM_TYPES + slug, "title": title, "status": status_int, "detail": detail,
+                       "errors": [{"path": "", "code": slug, "message": detail}]}, ensure_ascii=False).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
             f"Content-Language: nl\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin1") + body)

@@ -41,7 +41,7 @@ def replay(records: Records, idem: Idem | None) -> Outcome | None:
     version = int(found.get("versienummer") or records.version_of(vcode) or 1)
     item_id = int(found["itemId"]) if "itemId" in found else None
     return Outcome(vcode, version, None, created="versienummer" not in found, item_id=item_id,
-                   replayed=True)
+                   replayed=True, repeats_a_write=True)
 
 
 def quads(idem: Idem, vc: NamedNode, version: int | None = None,

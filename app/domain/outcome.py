@@ -15,10 +15,11 @@ class Outcome:
     created: bool = False
     item_id: int | None = None
     replayed: bool = False
+    repeats_a_write: bool = False  # an Idempotency-Key's retry: it answers as the first request, which wrote
 
     @property
     def changed(self) -> bool:
-        return self.sequence is not None
+        return self.sequence is not None or self.repeats_a_write
 
 
 @dataclass(frozen=True)

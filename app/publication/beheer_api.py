@@ -46,6 +46,11 @@ def _vcode(code: str) -> str:
 
 
 def expected_version() -> int | None:
+    if request.headers.get("If-None-Match", "").strip() == "*" and (request.view_args or {}).get("code"):
+        # "only if it does not exist yet" (RFC 9110 §13.1.2) on a vereniging that does (else the command is a 404)
+        detail = "If-None-Match: * vraagt dat de vereniging nog niet bestaat; ze bestaat al."
+        raise CommandRejected(412, "bestaat-al", "Voorwaarde niet voldaan", detail,
+                              [FieldError("If-None-Match", "bestaat-al", detail)])
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None

@@ -58,11 +58,9 @@ def problem(status: int, slug: str, title: str, detail: str, errors: list[FieldE
         "detail": detail,
         "instance": request.path if request else None,
     }
-    if not errors and (status == 400 or errors is not None):
-        # Clients read `errors`; a 400, and any answer that has the list, says at least what the detail says.
+    if not errors:  # clients read `errors` on every problem: the list says at least what the detail says
         errors = [FieldError("", slug, detail)]
-    if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
+    body["errors"] = [e.as_dict() for e in errors]
     body.update(extra)
     try:
         json.dumps(body, ensure_ascii=False).encode("utf-8")
