@@ -237,6 +237,14 @@ def test_reason_header_with_control_characters_refused(send, register, vc):
             path="reden")
 
 
+def test_a_compressed_body_is_415_not_a_decoding_error(send, register, vc):
+    import gzip
+    raw = gzip.compress(json.dumps({"korteNaam": "x"}).encode()).decode("latin-1")
+    problem = refused(send, register, "PATCH", f"/verenigingen/{vc}", raw=raw, status=415,
+                      headers={"Content-Encoding": "gzip"}, content_type="application/merge-patch+json")
+    assert "Content-Encoding" in problem["detail"]
+
+
 def test_if_none_match_star_on_an_existing_vereniging_is_412(send, register, vc):
     refused(send, register, "PATCH", f"/verenigingen/{vc}", {"korteNaam": "x"}, status=412,
             headers={"If-None-Match": "*"})

@@ -70,7 +70,10 @@ def schemas(description: model.Model = MODEL) -> dict:
     return {
         **{p.schema: object_schema(p.fields) for p in description.parts},
         "Registratie": {"type": "object", "additionalProperties": False, "required": ["naam"],
-                        "properties": {"@context": {"type": "string"},
+                        "properties": {"@context": {
+                            "description": "De context van het register (URL), of een inline context; ook de "
+                                           "uitgebreide vorm (expand, een lijst of '@graph') en Turtle worden gelezen.",
+                            "oneOf": [{"type": "string", "format": "uri"}, {"type": "object"}, {"type": "array"}]},
                                        "verenigingstype": {"type": "string", "enum": list(model.REGISTERABLE_TYPES)},
                                        **basis, **{p.kind: collections[p.kind] for p in description.parts
                                                    if p.registration}}},
@@ -122,6 +125,13 @@ def _body(schema: str, media_types: tuple[str, ...] = ("application/json", "appl
                                           for m in media_types}}
 
 
+def _with_turtle(body: dict) -> dict:
+    """A registration may also come as Turtle describing one fv:FeitelijkeVereniging."""
+    body["content"]["text/turtle"] = {"schema": {"type": "string", "description": "Turtle met precies één "
+                                                 "fv:FeitelijkeVereniging, in de termen van het OSLO-profiel."}}
+    return body
+
+
 VCODE = {"name": "vCode", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^V[0-9]{7}$"}}
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string", "example": 'W/"1"'}}
@@ -150,7 +160,7 @@ def document() -> dict:
             "parameters": [REDEN, IDEMPOTENCY,
                            {"name": "VR-BevestigingsToken", "in": "header", "required": False,
                             "schema": {"type": "string"}, "description": "Token uit een 409-antwoord"}],
-            "requestBody": _body("Registratie"),
+            "requestBody": _with_turtle(_body("Registratie")),
             "responses": {**_ok(201, "Geregistreerd; Location wijst naar de vereniging"),
                           **_problems(400, 401, 403, 409, 413, 415, 422)}}},
         "/verenigingen/kbo": {"post": {

@@ -41,6 +41,11 @@ def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
     if request.content_length is not None and request.content_length > limit:
         raise CommandRejected(413, "te-groot", "Aanvraag te groot",
                               f"De body mag hoogstens {limit} bytes groot zijn.")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise CommandRejected(415, "codering-niet-ondersteund", "Content-Encoding niet ondersteund",
+                              f"Stuur de body zonder Content-Encoding, niet '{encoding}' (de body is klein: "
+                              f"hoogstens {limit} bytes).")
     media_type = request.mimetype
     if media_type not in media_types:
         raise CommandRejected(415, "mediatype-niet-ondersteund", "Mediatype niet ondersteund",
