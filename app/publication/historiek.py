@@ -172,8 +172,27 @@ CONTEXT = {
 
 
 def history_document(items: list[dict], vc_iri: str, vcode: str) -> dict:
-    """The history as JSON-LD: the one graph every other format is parsed from."""
-    return {"@context": CONTEXT, "iri": vc_iri, "vCode": vcode, "gebeurtenissen": items}
+    """The history as JSON-LD: the one graph every other format is parsed from. A value that did not exist
+    (before a registration, after a removal) has no triple; a list or an object is a JSON literal (rdf:JSON,
+    JSON-LD's "@json"), which a program reads as JSON rather than as text it must parse."""
+    return {"@context": CONTEXT, "iri": vc_iri, "vCode": vcode,
+            "gebeurtenissen": [{**item, "wijzigingen": [_as_data(c) for c in item.get("wijzigingen", [])]}
+                               for item in items]}
+
+
+def _as_data(change: dict) -> dict:
+    out = {"veld": change["veld"]}
+    for side in ("voor", "na"):
+        value = change.get(side)
+        if value in (None, "—"):
+            continue
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = {"@value": json.loads(value), "@type": "@json"}
+            except ValueError:
+                pass
+        out[side] = value
+    return out
 
 
 def _render(rep: negotiation.Representation, items: list[dict], vc_iri: str, vcode: str, full: bool) -> bytes:
