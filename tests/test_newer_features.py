@@ -317,3 +317,52 @@ def test_shacl_results_for_the_new_nodes_name_api_fields():
     paths = {e.path for e in shacl.check(public + restricted, "http://register.test/id/vereniging/V0001001")}
     assert paths == {"stopzettingsmelding.reden", "erkenningen[0].schorsing.reden",
                      "bankrekeningnummers[0].validaties[OVO000001].document"}
+
+
+# -- the stream's member shape reaches every node of a version --------------------------------------------
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+def _shape_links(graph: rdflib.Graph, node) -> dict:
+    """path → nested links, as the stream's tree:shape declares them (what ldes-client follows)."""
+    out: dict = {}
+    for prop in graph.objects(node, SH.property):
+        inner = graph.value(prop, SH.node)
+        out[graph.value(prop, SH.path)] = _shape_links(graph, inner) if inner is not None else {}
+    return out
+
+
+def _reached(graph: rdflib.Graph, start, links: dict) -> set:
+    found = {start}
+    for path, inner in links.items():
+        for target in graph.objects(start, path):
+            found |= _reached(graph, target, inner)
+    return found
+
+
+def test_the_member_shape_reaches_every_node_of_a_version(client, keys, vc, vlo):
+    """ldes-client extracts a member through the shape: a node it does not reach never arrives (the
+    stopzettingsmelding, a schorsing and a bank validation were missing). Every feature, every version."""
+    auth = Keys.auth(keys.initiator)
+    item = erkenning(client, keys.initiator, vc, startdatum="2024-01-01")
+    assert client.post(f"/verenigingen/{vc}/erkenningen/{item}/schorsingen", json={"redenSchorsing": "klacht"},
+                       headers=auth).status_code == 201
+    bank = client.post(f"/verenigingen/{vc}/bankrekeningnummers", json={"iban": "BE68539007547034",
+                       "titularissen": ["VC Smashers"]}, headers=auth).get_json()["id"]
+    assert client.post(f"/verenigingen/{vc}/bankrekeningnummers/{bank}/validaties", json={"document": "Attest"},
+                       headers=auth).status_code == 201
+    assert client.post(f"/verenigingen/{vc}/lidmaatschappen", json={"andereVereniging": vc, "van": "2020-01-01"},
+                       headers=auth).status_code in (201, 400)
+    assert client.post(f"/verenigingen/{vc}/in-stopzetting", json={"inStopzetting": True, "reden": "ontbinding"},
+                       headers=Keys.auth(vlo)).status_code == 200
+    stream = turtle(client, "/ldes/beheer/verenigingen", keys.reader)
+    links = _shape_links(stream, stream.value(None, rdflib.URIRef("https://w3id.org/tree#shape")) or
+                         next(stream.objects(None, rdflib.URIRef("https://w3id.org/tree#shape"))))
+    latest = int(client.get(f"/doc/vereniging/{vc}.jsonld").headers["ETag"].split('"')[1].split("-")[0])
+    for number in range(1, latest + 1):
+        url = f"/doc/vereniging/{vc}/versie/{number}"
+        member = turtle(client, url, keys.reader)
+        version = next(s for s in member.subjects() if str(s).endswith(f"/versie/{number}"))
+        own = {s for s in member.subjects() if str(s).startswith(str(version))}
+        missed = own - _reached(member, version, links)
+        assert not missed, (number, sorted(missed))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from app.domain import model
+from app.domain.model import MODEL
 from app.namespaces import (
     ADMS,
     DCTERMS,
@@ -30,7 +32,8 @@ from app.namespaces import (
 
 _ADDRESS = {LOCN + "address": {}}
 _SITE = {LOCN + "address": {}, ORG + "siteAddress": _ADDRESS}
-# predicate → nested links of the node it reaches (every node of a version is reached this way).
+# predicate → nested links of the node it reaches, for the nodes the mapping writes besides those the description of
+# a vereniging names (nesting() adds those; test_the_member_shape_reaches_every_node_of_a_version checks the sum).
 NESTING: dict[str, dict] = {
     PROV + "wasGeneratedBy": {PROV + "wasAssociatedWith": {}},
     ADMS + "identifier": {GENERIEK + "gestructureerdeIdentificator": {}},
@@ -47,6 +50,34 @@ NESTING: dict[str, dict] = {
 }
 
 
+def _from_model(fields: tuple[model.Field, ...]) -> dict[str, dict]:
+    """The links to nodes the description of a vereniging gives (a field with its own node or an intermediate
+    one): a node added to the description is in the shape without a second list to keep in step."""
+    links: dict[str, dict] = {}
+    for field in fields:
+        if field.via is not None:
+            links.setdefault(model.iri(field.via.predicate), {})
+        if field.node is not None:
+            _merge(links.setdefault(model.iri(field.node.predicate), {}), _from_model(field.fields))
+    return links
+
+
+def _merge(into: dict[str, dict], links: dict[str, dict]) -> dict[str, dict]:
+    for path, inner in links.items():
+        _merge(into.setdefault(path, {}), inner)
+    return into
+
+
+def nesting(description: model.Model = MODEL) -> dict[str, dict]:
+    """Every path from a version to a node of it: the description's fields and parts, plus the nodes the
+    mapping adds outside it (NESTING: the activity, identifiers, the addresses of sites)."""
+    links = _merge({}, NESTING)
+    _merge(links, _from_model(description.fields))
+    for part in description.parts:
+        _merge(links.setdefault(model.iri(part.link), {}), _from_model(part.fields))
+    return links
+
+
 def shape_triples(shape: BlankNode | NamedNode) -> list[Triple]:
     """The member shape: timestamp and version-of required, every part nested."""
     out = [Triple(shape, NamedNode(RDF + "type"), NamedNode(SH + "NodeShape"))]
@@ -54,7 +85,7 @@ def shape_triples(shape: BlankNode | NamedNode) -> list[Triple]:
         prop = BlankNode(f"verplicht{index}")
         out += [Triple(shape, NamedNode(SH + "property"), prop), Triple(prop, NamedNode(SH + "path"), NamedNode(path)),
                 Triple(prop, NamedNode(SH + "minCount"), Literal("1", datatype=NamedNode(XSD + "integer")))]
-    return out + _nest(shape, NESTING, "deel")
+    return out + _nest(shape, nesting(), "deel")
 
 
 def _nest(shape: BlankNode | NamedNode, links: dict[str, dict], name: str) -> list[Triple]:
