@@ -83,9 +83,23 @@ def test_a_word_finds_the_compounds_that_hold_it_in_names_and_descriptions(clien
     assert "Tafeltennisclub De Smash" not in names(client, "q=gent")
 
 
-def test_a_typo_is_never_corrected_to_a_function_word(client, demo):
-    result = client.get("/api/zoeken?q=koor").get_json()
-    assert result["suggestie"] != "voor"
+def test_a_typo_is_never_corrected_to_a_function_word_or_a_code(client, demo):
+    assert client.get("/api/zoeken?q=koor").get_json()["suggestie"] != "voor"
+    for typo, meant in (("sprot", "sport"), ("Gnet", "gent")):  # two letters swapped count as one typo
+        result = client.get(f"/api/zoeken?q={typo}").get_json()
+        assert result["suggestie"] == meant and result["totaal"] > 0, (typo, result["suggestie"])
+
+
+def test_joining_words_do_not_narrow_a_search(client, demo):
+    assert total(client, "q=hobby%20en%20spel") == total(client, "q=hobby%20%26%20spel") > 0
+    assert total(client, "q=gezondheid%20en%20welzijn") == total(client, "q=gezondheid%20welzijn") > 0
+
+
+def test_the_word_itself_ranks_before_compounds_that_hold_it(client, demo, post):
+    body = valid_body(naam="Aaa Orkest De Meesters", korteBeschrijving="Muziek")
+    assert post(body).status_code == 201
+    found = names(client, "q=ster")
+    assert found.index("Vrienden van het Woonzorgcentrum De Ster") < found.index("Aaa Orkest De Meesters")
 
 
 def test_an_empty_result_has_no_numbered_message_and_no_empty_filter_headings(client, demo):

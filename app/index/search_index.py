@@ -93,6 +93,9 @@ class Query:
 
 
 COMPOUND_COLUMNS = [c for c in full_text.COLUMNS if c in ("naam", "korte_naam", "beschrijving", "activiteit")]
+# Words that join the words a person means ('hobby en spel', 'Hobby & Spel' is the label): left out of a query
+# that has other words.
+_GLUE = {"en", "of", "de", "het", "een", "van", "der", "den", "voor", "in", "op", "te", "met"}
 # How people shorten what the register spells out: 'St-Niklaas' is Sint-Niklaas, 'O.L.V.' Onze-Lieve-Vrouw.
 _SPOKEN = {"st": "sint", "ste": "sinte", "kon": "koninklijke", "olv": "onze lieve vrouw"}
 _POSTCODE_PREFIX = re.compile(r"\bBE?\s*-\s*(\d{4})\b", re.I)  # B-2300 is postcode 2300
@@ -344,14 +347,15 @@ class SearchIndex:
         self.keep_up()
         with self._lock:
             self._refresh()
-            base, suggestion = self._text(query.text), None
-            if query.text and not base:
-                suggestion = self.suggest(query.text)
+            text, suggestion = query.text, None
+            base = self._text(text)
+            if text and not base:
+                suggestion = self.suggest(text)
                 base = self._text(suggestion) if suggestion else base
-                suggestion = suggestion if base else None
+                text, suggestion = (suggestion, suggestion) if base else (text, None)
             chosen = {kind: self._union(kind, values) for kind, values in filters.items()}
             found = self._intersect(base, chosen.values())
-            numbers = self._page(found, query.sort, query.offset, query.limit)
+            numbers = self._ranked_page(found, text, query)
             rows = self._rows(numbers)
             # the facets of the start page (no text, no filter) are the same for everyone until something changes
             plain = not query.text and set(filters) == {"status"}
@@ -368,7 +372,19 @@ class SearchIndex:
                 "facetten": {kind: [{"waarde": value, "aantal": count} for value, count in counts]
                              for kind, counts in facets.items()}}
 
-    def _text(self, text: str) -> BitMap:
+    def _ranked_page(self, found: BitMap, text: str, query: Query) -> list[int]:
+        """One page, the verenigingen that hold the words themselves before those found only through a
+        compound ('De Ster' before 'Orkest De Meesters' for 'ster'), each group in the asked order."""
+        if not text:
+            return self._page(found, query.sort, query.offset, query.limit)
+        first = found & self._text(text, compounds=False)
+        numbers = self._page(first, query.sort, query.offset, query.limit)
+        if len(numbers) < query.limit:
+            numbers += self._page(found - first, query.sort, max(0, query.offset - len(first)),
+                                  query.limit - len(numbers))
+        return numbers
+
+    def _text(self, text: str, compounds: bool = True) -> BitMap:
         """Every whitespace-separated part must match; 'Oost-Vlaanderen' is the phrase 'oost vlaanderen'.
         A V-code (shown on every page, so also typed in the search box) finds that vereniging."""
         vcode = parse_vcode((text or "").strip().upper())
@@ -377,9 +393,12 @@ class SearchIndex:
         parts = [" ".join(_SPOKEN.get(word.lower(), word) for word in re.findall(r"\w+", part, re.UNICODE))
                  for part in _POSTCODE_PREFIX.sub(r"\1", text or "").split()]
         parts = [part for part in parts if part]
+        meant = [part for part in parts if fold(part) not in _GLUE]
+        parts = meant or parts  # 'hobby en spel' is 'hobby spel' ('en' matched every word starting with 'en')
         if not parts:
             return self.all
-        match = " AND ".join(self._term(part) for part in parts)  # FTS5 has no implicit AND after a bracket
+        # FTS5 has no implicit AND after a bracket
+        match = " AND ".join(self._term(part) if compounds else f'"{part}"*' for part in parts)
         # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
         # (decoded in C) rather than a Python row each, which took most of the time of a search.
         (numbers,) = self.db.execute("SELECT group_concat(printf('%08x', rowid), '') FROM tekst WHERE tekst MATCH ?",

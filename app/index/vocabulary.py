@@ -1,7 +1,9 @@
 """The indexed words behind "Bedoelde u …?": which word a mistyped one most likely meant.
 
-Words of four letters or more without digits, with how many records hold them. A word within
-Levenshtein distance 1 (up to five letters) or 2 (longer) can only differ in length by that distance,
+Words of four letters or more without digits, with how many records hold them. The distance counts an
+insertion, a removal, a replacement or two neighbours swapped ('gnet' → 'gent', 'sprot' → 'sport': optimal
+string alignment) as one. A word within distance 1 (up to five letters) or 2 (longer) can only differ in length
+by that distance,
 so the candidates are read from a few length groups instead of the whole word list (rapidfuzz then
 compares only those); among the closest, the most frequent word wins.
 """
@@ -15,7 +17,7 @@ from functools import lru_cache
 from itertools import accumulate
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from app.domain.accents import without_accents
 
@@ -29,6 +31,15 @@ niet niets noch nooit omdat onder ons onze ook over samen sinds slechts soms teg
 uit vaak van veel voor vooral waar waarin want wat welke werd wie wil worden wordt zeer zich zijn zoals zodat
 zonder zowel zullen
 """.split())
+
+
+@lru_cache(maxsize=1)
+def _codes() -> frozenset[str]:
+    """The code lists' codes: indexed beside their labels (SPRT and "Sport") so a code finds its verenigingen,
+    but never a suggestion for a person ('sprot' is "sport", not "sprt")."""
+    from app.domain import codelists
+
+    return frozenset(fold(concept.code) for scheme in codelists.codelists().values() for concept in scheme.concepts)
 
 
 def fold(word: str) -> str:
@@ -98,8 +109,8 @@ class Vocabulary:
         limit = 1 if len(folded) <= 5 else 2
         candidates = [term for length in range(len(folded) - limit, len(folded) + limit + 1)
                       for term in self.by_length.get(length, ())]
-        candidates = [term for term in candidates if term not in FUNCTION_WORDS]
-        close = process.extract(folded, candidates, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)
+        candidates = [term for term in candidates if term not in FUNCTION_WORDS and term not in _codes()]
+        close = process.extract(folded, candidates, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not close:
             return None
         return min(close, key=lambda match: (match[1], -self.frequency[match[0]], match[0]))[0]
