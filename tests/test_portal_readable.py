@@ -164,6 +164,32 @@ def test_vereniging_and_history_pages_speak_dutch_not_codes(client, demo, post, 
     assert "UTC" not in history and re.search(r"\d{1,2} \w+ 20\d\d om \d\d:\d\d", history)
 
 
+def test_erkenningen_lidmaatschappen_and_kbo_numbers_read_as_words(client, demo, post, keys):
+    """The history showed API names ('ipdcProductNaam: …', 'geregistreerdDoor: OVO000001') and a Python dict
+    for a schorsing; the page showed an OVO code for who gave an erkenning and a bare V-code for a membership."""
+    auth = Keys.auth(keys.initiator)
+    vcode = post(valid_body(naam="Jeugdhuis Den Tap")).get_json()["vCode"]
+    body = {"ipdcProductNummer": "1502", "ipdcProductNaam": "Erkenning jeugdwerk", "startdatum": "2024-01-01"}
+    item = client.post(f"/verenigingen/{vcode}/erkenningen", json=body, headers=auth).get_json()["id"]
+    assert client.post(f"/verenigingen/{vcode}/erkenningen/{item}/schorsingen", json={"redenSchorsing": "klacht"},
+                       headers=auth).status_code == 201
+    assert client.post(f"/verenigingen/{vcode}/lidmaatschappen", json={"andereVereniging": "V0001001",
+                       "van": "2020-01-01"}, headers=auth).status_code == 201
+    history = client.get(f"/doc/vereniging/{vcode}/historiek", headers=BROWSER).get_data(as_text=True)
+    for raw in ("ipdcProductNaam", "geregistreerdDoor", "andereVereniging", "{'", "OVO000001"):
+        assert raw not in history, raw
+    for words in ("IPDC-productnaam: Erkenning jeugdwerk", "Gemeente Gent", "1 januari 2024",
+                  "reden van schorsing: klacht", "Repair Café Roeselare (V0001001)"):
+        assert words in history, words
+    page = client.get(f"/doc/vereniging/{vcode}", headers=BROWSER).get_data(as_text=True)
+    assert "Toegekend door Gemeente Gent" in page and "Repair Café Roeselare (V0001001)" in page
+    kbo = {"kboNummer": "0202239951", "verenigingstype": "VZW", "naam": "Koninklijke Harmonie De Eendracht"}
+    kbo_vcode = client.post("/verenigingen/kbo", json=kbo, headers=auth).get_json()["vCode"]
+    assert "0202.239.951" in client.get(f"/doc/vereniging/{kbo_vcode}", headers=BROWSER).get_data(as_text=True)
+    for typed in ("0202239951", "0202.239.951"):
+        assert names(client, f"q={typed}") == ["Koninklijke Harmonie De Eendracht"], typed
+
+
 def test_code_lists_and_concepts_are_tables_for_people_and_rdf_for_programs(client, demo):
     page = client.get("/conceptscheme/hoofdactiviteiten", headers=BROWSER).get_data(as_text=True)
     assert "<table" in page and "Sport" in page and "/zoeken?hoofdactiviteit=SPRT" in page

@@ -6,7 +6,8 @@ and gemeente), and restricted fields and parts never (the index is public). So a
 is one `search=` in the description: the column list, and with it the index layout, follows.
 
 What the description cannot say is added here: the places of an address's postcode (its deelgemeente,
-gemeente and province), so "Oostakker", "Gent" and "Oost-Vlaanderen" all find a vereniging in 9041.
+gemeente and province), so "Oostakker", "Gent" and "Oost-Vlaanderen" all find a vereniging in 9041, and the
+ondernemingsnummer of a KBO vereniging.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def texts(state: dict) -> dict[str, str]:
         if not part.restricted:
             for item in state.get(part.kind) or ():
                 _collect(part.fields, item, found)
+    if state.get("kboNummer"):  # the ondernemingsnummer, as typed with or without dots
+        number = str(state["kboNummer"])
+        found["naam"] += [number, f"{number[:4]}.{number[4:7]}.{number[7:]}"]
     codes = sorted(places.gemeenten(state))
     found[PLACES] += sorted({_label("werkingsgebieden", code) for code in codes}) + \
         sorted({PROVINCES.get(code[:4], "") for code in codes})

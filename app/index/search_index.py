@@ -50,6 +50,7 @@ from app.store.audience import PUBLIC
 log = logging.getLogger(__name__)
 
 SCHEMA = """
+-- full text: names, descriptions, places, contact values, activities and KBO numbers (app/index/full_text.py)
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS vereniging (
   id INTEGER PRIMARY KEY, vcode TEXT, naam TEXT, korte_naam TEXT, beschrijving TEXT, type TEXT, status TEXT,
@@ -470,6 +471,12 @@ class SearchIndex:
         found = {row[0]: row[1:] for row in self.db.execute(
             f"SELECT id, {COLUMNS} FROM vereniging WHERE id IN ({', '.join('?' * len(numbers))})", numbers)}
         return [found[n] for n in numbers]
+
+    def name_of(self, vcode: str) -> str | None:
+        """The indexed name of a vereniging (for a page that mentions another one by its V-code)."""
+        with self._lock:
+            row = self.db.execute("SELECT naam FROM vereniging WHERE id = ?", (record_number(vcode),)).fetchone()
+        return row[0] if row else None
 
     # -- statistics -----------------------------------------------------------------------------------
     def facet_counts(self, kind: str, status: str | None = "Actief") -> list[tuple[str, int]]:

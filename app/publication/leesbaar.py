@@ -11,6 +11,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from app.domain import codelists
+from app.domain.model import BOOLEAN, CODE, DATE, DATETIME, DAY, MODEL, OBJECT, OVO, VCODE, Field
+from app.domain.versions import OVO_BASE
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
@@ -105,12 +107,72 @@ def _item(field: str, item: object) -> str:
         return f"{kind}: {item.get('waarde', '')}" + (" (primair)" if item.get("isPrimair") else "")
     if field == "vertegenwoordigers":
         return " ".join(str(item.get(k) or "") for k in ("voornaam", "achternaam")).strip() or "Vertegenwoordiger"
+    part = next((p for p in MODEL.parts if field in (p.kind, p.history_label)), None)
+    return described(part.fields if part else (), item)
+
+
+def described(fields: tuple[Field, ...], item: dict) -> str:
+    """An item in words, by the description of its fields: 'IPDC-productnaam: Erkenning jeugdwerk,
+    erkend vanaf: 1 januari 2024, geregistreerd door: Gemeente Gent'. A key the description does not
+    know is left out (no API names or Python structures on a page for people)."""
     parts = []
-    for key, value in item.items():
-        if value in (None, "", [], {}) or key == "id":
+    for found in fields:
+        value = item.get(found.key)
+        if value in (None, "", [], {}) or found.key == "id":
             continue
-        parts.append(f"{key}: {datum(value) if 'datum' in key or key in ('van', 'tot') else value}")
+        parts.append(f"{found.label}: {_value(found, value)}")
     return ", ".join(parts)
+
+
+def _value(found: Field, value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(_value(found, one) for one in value)
+    if found.datatype == OBJECT and isinstance(value, dict):
+        return f"({described(found.fields, value)})"
+    if found.datatype in (DATE, DAY):
+        return datum(str(value))
+    if found.datatype == DATETIME:
+        return datum_tijd(str(value))
+    if found.datatype == BOOLEAN:
+        return "ja" if value else "nee"
+    if found.datatype == CODE and found.codelist:
+        return label(found.codelist, str(value))
+    if found.datatype == OVO:
+        return organisation(str(value))
+    if found.datatype == VCODE:
+        return vereniging(str(value))
+    return str(value)
+
+
+def vereniging(vcode: str) -> str:
+    """Another vereniging by its name and V-code: 'Volleybalclub De Smashers (V0001001)'."""
+    from flask import current_app
+
+    try:
+        index = current_app.extensions["vr"].index
+    except RuntimeError:
+        return vcode
+    name = index.name_of(vcode) if index is not None and vcode[1:].isdigit() else None
+    return f"{name} ({vcode})" if name else vcode
+
+
+def ondernemingsnummer(number: str | None) -> str:
+    """'0202239951' → '0202.239.951', as the KBO writes it."""
+    number = str(number or "")
+    return f"{number[:4]}.{number[4:7]}.{number[7:]}" if len(number) == 10 and number.isdigit() else number
+
+
+def organisation(value: str) -> str:
+    """An OVO code or organisation IRI as the name the organisation was recorded with (the code if unknown)."""
+    from flask import current_app
+
+    from app.store import members
+
+    iri = value if "/" in value else OVO_BASE + value
+    try:
+        return members.agent_label(current_app.extensions["vr"].store, iri) or value.rsplit("/", 1)[-1]
+    except RuntimeError:  # outside a request (a test of the filter alone)
+        return value.rsplit("/", 1)[-1]
 
 
 def wijziging(field: str, text: str | None) -> list[str]:

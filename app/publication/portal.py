@@ -17,6 +17,9 @@ bp.add_app_template_filter(leesbaar.datum_tijd, "datum_tijd")
 bp.add_app_template_filter(leesbaar.maand, "maand")
 bp.add_app_template_filter(leesbaar.doelgroep, "doelgroep")
 bp.add_app_template_filter(leesbaar.wijziging, "wijziging")
+bp.add_app_template_filter(leesbaar.organisation, "organisatie")
+bp.add_app_template_filter(leesbaar.vereniging, "vereniging")
+bp.add_app_template_filter(leesbaar.ondernemingsnummer, "ondernemingsnummer")
 
 
 @bp.app_context_processor
