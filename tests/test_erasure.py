@@ -4,8 +4,10 @@ audited first, and the public history never holds personal data."""
 
 from __future__ import annotations
 
+import json
+
 from app.cli.main import main as vr
-from tests.conftest import Keys, valid_body
+from tests.conftest import BASE, Keys, valid_body
 
 AN = "85073003328"  # An Peeters, in VALID_BODY
 BERT = {"insz": "90020199704", "voornaam": "Bert", "achternaam": "Canarisvogel", "rol": "Secretaris",
@@ -122,6 +124,18 @@ def test_erasure_on_request(client, post, keys, register, settings):
     assert AN not in after and "an.peeters" not in after and "Canarisvogel" in after
     event = erasures(client, keys)[0]
     assert event["operatie"] == "wissing (verzoek art. 17)" and AN not in str(event)
+    # a replica of the restricted stream learns which versions to fetch again (and nothing about the person)
+    log = client.get("/ldes/beheer/wissingen", headers=Keys.auth(keys.reader)).get_json()["wissingen"]
+    assert len(log) == 1 and AN not in json.dumps(log)
+    assert log[0]["versies"] and all(v.startswith(f"{BASE}/id/vereniging/{vcode}/versie/") for v in log[0]["versies"])
+    for version in log[0]["versies"]:
+        page = client.get(version.replace(f"{BASE}/id/", "/doc/") + ".ttl", headers=Keys.auth(keys.reader))
+        assert page.status_code == 200 and AN not in page.get_data(as_text=True)
+    later = client.get("/ldes/beheer/wissingen", query_string={"sinds": log[0]["tijdstip"]},
+                       headers=Keys.auth(keys.reader))
+    assert later.get_json()["wissingen"] == []
+    assert client.get("/ldes/beheer/wissingen").status_code == 401
+    assert client.get("/ldes/beheer/wissingen?sinds=x%22%20%7D", headers=Keys.auth(keys.reader)).status_code == 400
 
 
 def test_an_unwritable_audit_log_erases_nothing(client, post, keys, register, settings):

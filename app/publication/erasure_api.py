@@ -86,3 +86,21 @@ def apply_retention() -> Response:
         f"wissing (retentie {days} dagen)", caller, body["reden"].strip()))
     refresh_queries(register)
     return _answer(done)
+
+
+@bp.get("/ldes/beheer/wissingen")
+def erasure_log() -> Response:
+    """For a replica of the restricted stream: the erasures since a moment and the versions each changed.
+    Fetch those versions' restricted pages (/doc/vereniging/{vCode}/versie/{n}) again and replace them."""
+    principal("lezer")
+    since = request.args.get("sinds", "")
+    try:
+        found = erasure.erasures(current_app.extensions["vr"].store, since)
+    except ValueError:
+        detail = "'sinds' is een tijdstip in UTC zoals de lijst ze geeft, bv. 2026-12-03T10:00:00.000000Z."
+        raise CommandRejected(400, "sinds", "Ongeldig tijdstip", detail,
+                              [FieldError("sinds", "sinds", detail)]) from None
+    response = Response(json.dumps({"wissingen": found}, ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+

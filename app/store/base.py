@@ -484,10 +484,11 @@ class RegisterStore(ABC):
             out.append(Quad(*values, graph))
         return out
 
-    def delete_data(self, quads: Sequence[Quad]) -> None:
-        """Remove exactly these quads in one update; the caller holds the write lease (erasure)."""
+    def delete_data(self, quads: Sequence[Quad], insert: Sequence[Quad] = ()) -> None:
+        """Remove exactly these quads (and add `insert`) in one update; the caller holds the write lease (erasure)."""
         if quads:
-            self._update(f"DELETE DATA {{ {data_block(quads)} }}")
+            added = f" ;\nINSERT DATA {{ {data_block(insert)} }}" if insert else ""
+            self._update(f"DELETE DATA {{ {data_block(quads)} }}{added}")
 
     def compact(self) -> None:  # noqa: B027  (only the embedded engine compacts its own files)
         """Rewrite the storage files so deleted values leave the disk (the remote server does its own)."""

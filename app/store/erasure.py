@@ -17,6 +17,7 @@ It does not make a new version: the state of no vereniging changes, only history
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from app.namespaces import (
     SCHEMA,
     VRX,
 )
+from app.store import keys
 from app.store.base import RegisterStore
 
 G_VRES = NamedNode(GRAPH_VERSIONS_RESTRICTED)
@@ -103,9 +105,40 @@ def _delete_nodes(store: RegisterStore, nodes: set[str], extra: list[Quad], vcod
     if quads:
         if announce is not None:
             announce(erasure)
-        store.delete_data(quads)
+        store.delete_data(quads, _logged(quads))
         store.compact()  # so the erased values also leave the database files
     return erasure
+
+
+_VERSION = re.compile(r"^(.*/versie/[0-9]+)(?:/.*)?$")
+
+
+def _logged(quads: list[Quad]) -> list[Quad]:
+    """The erasure's entry in the log a restricted replica reads (erasures()): when, and which versions
+    changed. A replica harvested those versions' restricted pages before; ldes-client does not emit a member
+    again when its page changes, so without this a replica kept the erased data."""
+    moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    node = NamedNode(f"{keys.ERASURE_PREFIX}{moment}")
+    versions = sorted({found[1] for q in quads if (found := _VERSION.match(q.subject.value))})
+    return [Quad(node, keys.ERASURE_TIME, keys.timestamp_literal(moment), keys.G_SYSTEM)] + \
+        [Quad(node, keys.ERASED_VERSION, NamedNode(version), keys.G_SYSTEM) for version in versions]
+
+
+_MOMENT = re.compile(r"^[0-9T:.+Z-]{0,40}$")
+
+
+def erasures(store: RegisterStore, since: str = "") -> list[dict]:
+    """The erasures after `since` (an ISO moment in UTC, as the log writes them; all without it), oldest
+    first: moment and versions. ValueError for a `since` that is no such moment."""
+    if not _MOMENT.match(since):
+        raise ValueError(since)
+    rows = store.select(f"""
+        SELECT ?t ?v WHERE {{ GRAPH <{GRAPH_SYSTEM}> {{ ?w {keys.ERASURE_TIME} ?t ; {keys.ERASED_VERSION} ?v }}
+          FILTER(STR(?t) > "{since}") }}""")
+    found: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        found[row[0].value].append(row[1].value)
+    return [{"tijdstip": moment, "versies": sorted(found[moment])} for moment in sorted(found)]
 
 
 def _flat_copies(store: RegisterStore, node: str, own: list[Quad]) -> list[Quad]:

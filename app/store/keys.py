@@ -33,6 +33,11 @@ SEQUENCE_OF = NamedNode(VRX + "sequentie")  # urn:vr:gemeente:code → sequence 
 OWNER = NamedNode(VRX + "vereniging")  # unique key / idempotency key → vereniging IRI
 REQUEST_HASH = NamedNode(VRX + "verzoekHash")
 
+# Erasures (urn:vr:wissing:<moment>): when, and which versions lost personal data, for restricted replicas.
+ERASURE_PREFIX = "urn:vr:wissing:"
+ERASURE_TIME = NamedNode(VRX + "tijdstip")
+ERASED_VERSION = NamedNode(VRX + "betreft")
+
 SEQUENCE_PREFIX = "urn:vr:sequentie:"
 GEMEENTE_PREFIX = "urn:vr:gemeente:"
 
