@@ -101,3 +101,14 @@ def test_an_unknown_stream_is_a_dutch_404_on_every_route(client):
         response = client.get(path, headers={"Accept": "text/turtle"})
         assert response.status_code == 404 and response.mimetype == "application/problem+json", path
         assert "bestaat niet" in response.get_json()["detail"], path
+
+
+def test_the_gemeente_view_holds_the_gemeenten_of_locations_and_werkingsgebieden(client, keys):
+    """vrx:gemeente says 'where the vereniging was active or had a location': a werkingsgebied that is a
+    gemeente counts (a melding for that gemeente matches it too); a province does not (it has no view)."""
+    body = valid_body(werkingsgebieden=["BE23444083", "BE25"])  # Deinze, and the province West-Vlaanderen
+    assert client.post("/verenigingen", json=body, headers=Keys.auth(keys.initiator)).status_code == 201
+    for code in ("BE23444021", "BE23444083"):  # Gent (its locations), Deinze (its werkingsgebied)
+        page = client.get(f"/ldes/verenigingen/gemeente/{code}/1", headers={"Accept": "text/turtle"})
+        assert page.status_code == 200 and "V0001001/versie/1" in page.get_data(as_text=True), code
+    assert client.get("/ldes/verenigingen/gemeente/BE25/1").status_code == 404

@@ -8,6 +8,7 @@ import pyshacl
 import rdflib
 
 from app.cli.main import load_demo
+from app.domain import codelists
 from app.paths import ROOT
 from app.validation import shacl
 from tests.conftest import Keys, valid_body
@@ -41,6 +42,9 @@ def test_every_record_conforms_to_the_oslo_profile_except_its_documented_defects
                        ("erkenningen", {"ipdcProductNummer": "1502", "ipdcProductNaam": "Erkenning sportvereniging",
                                         "startdatum": "2024-01-01", "einddatum": "2026-12-31"})):
         assert client.post(f"/verenigingen/{vcode}/{path}", json=body, headers=auth).status_code == 201
+    kbo = {"kboNummer": "0202239951", "verenigingstype": "VZW", "naam": "Koninklijke Harmonie De Eendracht"}
+    assert client.post("/verenigingen/kbo", json=kbo, headers=auth).status_code == 201
+    count += 1  # the KBO vereniging is the last V-code read below
     shapes = rdflib.Graph().parse(SHAPES, format="turtle")
     own_shapes = shacl.shapes_graph()
     allowed = documented_defects()
@@ -63,6 +67,15 @@ def test_every_record_conforms_to_the_oslo_profile_except_its_documented_defects
     assert {str(r).rsplit("/", 1)[-1] for r in roles} >= {"voorzitter", "secretaris"}
     sites = "SELECT (COUNT(?a) AS ?n) WHERE { ?v <http://www.w3.org/ns/org#hasSite>/<http://www.w3.org/ns/org#siteAddress>/<http://www.w3.org/ns/locn#address> ?a }"  # noqa: E501
     assert int(next(iter(data.query(sites)))[0]) >= count
+    # the public dump (what SPARQL and the stream carry too) with the code lists it points to: the same verdict
+    dump = rdflib.Dataset()
+    dump.parse(data=client.get("/dumps/verenigingen.nq").data, format="nquads")
+    flat = rdflib.Graph()
+    for triple in dump.triples((None, None, None)):
+        flat.add(triple)
+    flat += codelists.codelist_graph()
+    unexpected = sorted(v for v in violations(flat, shapes) if v[:2] not in allowed)
+    assert not unexpected, unexpected[:20]
 
 
 def test_the_term_lists_are_published(client):

@@ -300,7 +300,7 @@ class CommandHandler:
                 if public_records is not None:
                     public_records[vcode] = public
                 written = [*public, *restricted, *versions.version_quads(vc_iri, 1, at.sequence, at.timestamp, prov,
-                                                                         public, restricted, places.gemeenten(state))]
+                                                                         public, restricted, places.concerned(state))]
             system = [system_quad(vc, keys.VCODE_NUMBER, at.vcode_number), system_quad(vc, keys.VERSION_NUMBER, 1)]
             system += [system_quad(vc, keys.next_id_predicate(spec.segment), len(state[kind]) + 1)
                        for kind, spec in KINDS.items()]
@@ -395,7 +395,7 @@ class CommandHandler:
             self._pending_public[vcode] = public + meta  # the search index reads these, not the store
             new = set(public + restricted + meta)
             history = versions.version_quads(vc_iri, number, at.sequence, at.timestamp, prov, public + meta,
-                                             restricted, places.gemeenten(old_state) | places.gemeenten(new_state))
+                                             restricted, places.concerned(old_state) | places.concerned(new_state))
             _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
             committed = Committed(vcode, number, at.sequence, at.timestamp, old_state, new_state, prov,
                                   frozenset(places.gemeenten(old_state) | places.gemeenten(new_state)))
@@ -423,7 +423,7 @@ class CommandHandler:
 
                 def build(at: Allocation, state=state, version=version, old=old) -> tuple[list[Quad], list[Quad]]:
                     tombstone = versions.tombstone_quads(vc_iri, version + 1, at.sequence, at.timestamp, prov,
-                                                         places.gemeenten(state))
+                                                         places.concerned(state))
                     _before_commit(prov, vcode, at.sequence)  # the audit entry, just before the transaction
                     committed = Committed(vcode, version + 1, at.sequence, at.timestamp, state, None, prov,
                                           frozenset(places.gemeenten(state)))

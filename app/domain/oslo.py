@@ -4,10 +4,11 @@ Applied to the quads of every state (so the store, the versions, the streams, SP
 dumps all carry it), and kept apart so the mapping itself stays one description of the record:
 - a vertegenwoordiger has exactly one `org:role`, a concept of the published `rollen` list
   (the free-text `vrx:rol` stays next to it);
-- a locatie reaches its address along the profile's path `org:siteAddress` → contact node →
-  `locn:address` (the direct `locn:address` stays for readers that use it); the contact node is
-  typed `schema:ContactPoint` where records are published (app/publication/vocab.py), not in the
-  store, where that class means "a contactgegeven" to the register's own shapes;
+- a locatie reaches its address along the profile's path `org:siteAddress` → contact node (a
+  `schema:ContactPoint`, as the profile's Contactinfo) → `locn:address` (the direct `locn:address` stays
+  for readers that use it). The register's own contactgegeven shape targets the objects of
+  `schema:contactPoint`, not the class, so the type is stored with the data: the dumps and SPARQL carry it
+  as /doc does (records written before keep getting it from app/publication/vocab.py on /doc only);
 - a website is `foaf:page` typed `xsd:anyURI`, as the profile types it, and also `schema:url`
   as a link a client can follow.
 Deviations that are defects of the profile itself are listed in docs/oslo-profiel.md.
@@ -46,6 +47,7 @@ def complete(quads: list[Quad]) -> list[Quad]:
         if predicate == LOCN + "address" and "/locatie/" in quad.subject.value:
             contact = NamedNode(quad.subject.value + "/vestigingsadres")
             out += [Quad(quad.subject, NamedNode(ORG + "siteAddress"), contact, quad.graph_name),
+                    Quad(contact, A, NamedNode(SCHEMA + "ContactPoint"), quad.graph_name),
                     Quad(contact, quad.predicate, quad.object, quad.graph_name)]
         elif predicate == RDF + "type" and quad.object.value == ORGANISATIE + "Hoedanigheid":
             roles.setdefault(quad.subject, (None, quad.graph_name))

@@ -25,6 +25,15 @@ def gemeenten(state: dict | None) -> set[str]:
             if loc.get("adres") and loc["adres"]["postcode"] in table}
 
 
+def concerned(state: dict | None) -> set[str]:
+    """The gemeenten a change of this state concerns: those of its locations and the gemeenten among its
+    werkingsgebieden (not provinces: a province has no gemeente view). The change stream's per-gemeente view
+    and `vrx:gemeente` group versions on these, as a melding for a gemeente matches them."""
+    if not state:
+        return set()
+    return gemeenten(state) | {code for code in state.get("werkingsgebieden") or () if len(code) == 10}
+
+
 def gemeente_code(text: str) -> str | None:
     """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
     ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""

@@ -71,7 +71,7 @@ def prebuild(state: dict, base: str, placeholder: str, public: list[Quad], restr
     version = versions.version_iri(record, 1)
     meta = mapping.metadata_quads(record, TIME_MARK, TIME_MARK)
     pub, res, dated = _text(public), _text(restricted), _text(meta)
-    header = versions.version_quads(record, 1, SEQUENCE_MARK, TIME_MARK, prov, [], [], places.gemeenten(state))
+    header = versions.version_quads(record, 1, SEQUENCE_MARK, TIME_MARK, prov, [], [], places.concerned(state))
     text = pub + dated + res + _snapshot(pub + dated, record, version, GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC) \
         + _snapshot(res, record, version, GRAPH_RESTRICTED, GRAPH_VERSIONS_RESTRICTED) + _text(header)
     return Prebuilt(placeholder, text, mapping.quads_to_state(public, record), _provenance(prov))

@@ -101,7 +101,7 @@ def referenced(triples: list[pyoxigraph.Triple],
     each referenced concept (type, label, scheme), the type of an erkenning's issuing authority and
     of a locatie's vestigingsadres (OSLO Contactinfo)."""
     out: list[pyoxigraph.Triple] = []
-    seen: set[str] = set()
+    seen: set[str] = {t.subject.value for t in triples if t.predicate.value == RDF + "type"}  # typed already
     for triple in triples:
         target = triple.object
         if not isinstance(target, pyoxigraph.NamedNode) or target.value in seen:
