@@ -28,14 +28,21 @@ def catalog(client) -> rdflib.Graph:
 def test_catalog_conforms_to_dcat_ap(client, post):
     for naam in ("Schaakclub Gent", "Harmonie Aalst"):
         assert post(valid_body(naam=naam)).status_code == 201
+    for fmt in ("nq", "ttl", "jsonld", "csv"):  # a written dump has a byteSize in the catalog
+        assert client.get(f"/dumps/verenigingen.{fmt}").status_code == 200
     graph = catalog(client)
+    assert len(set(graph.objects(None, DCAT.byteSize))) == 4
     for name, files in SHAPE_SETS.items():
         shapes = rdflib.Graph()
         for path, syntax in files:
             shapes.parse(path, format=syntax)
         _, report, text = pyshacl.validate(graph, shacl_graph=shapes, inference="none")
-        violations = list(report.subjects(SH.resultSeverity, SH.Violation))
-        assert not violations, f"{name}:\n{text}"
+        violations = [(report.value(v, SH.resultPath), report.value(v, SH.sourceConstraintComponent))
+                      for v in report.subjects(SH.resultSeverity, SH.Violation)]
+        # the one difference between the two: 2.1.1 types a byteSize xsd:decimal, 3.0.0 (and W3C DCAT 3)
+        # xsd:nonNegativeInteger; the catalog follows 3.0.0 (README)
+        known = (DCAT.byteSize, SH.DatatypeConstraintComponent) if name == "DCAT-AP 2.1.1" else None
+        assert all(v == known for v in violations), f"{name}:\n{text}"
     assert len(set(graph.objects(None, DCAT.dataset))) == 3
     for media in graph.objects(None, DCAT.mediaType):
         assert str(media).startswith("https://www.iana.org/assignments/media-types/")
