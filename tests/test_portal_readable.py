@@ -190,6 +190,20 @@ def test_erkenningen_lidmaatschappen_and_kbo_numbers_read_as_words(client, demo,
         assert names(client, f"q={typed}") == ["Koninklijke Harmonie De Eendracht"], typed
 
 
+def test_the_open_data_examples_answer_with_data_on_the_demo_register(client, demo):
+    """A consumer copies the examples: each must answer, and the search example must find something."""
+    import html
+
+    page = html.unescape(client.get("/open-data", headers=BROWSER).get_data(as_text=True))
+    search = re.search(r"curl '[^']*?(/api/zoeken\?[^']+)'", page).group(1)
+    assert client.get(search).get_json()["totaal"] > 0, search
+    record = re.search(r"curl -L -H 'Accept: text/turtle' \S*?(/id/vereniging/V\d{7})", page).group(1)
+    assert client.get(record, follow_redirects=True, headers={"Accept": "text/turtle"}).status_code == 200
+    query = re.search(r"--data-urlencode 'query=([^']+)'", page).group(1)
+    answer = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert answer.status_code == 200 and int(answer.get_data(as_text=True).split()[1]) > 0
+
+
 def test_code_lists_and_concepts_are_tables_for_people_and_rdf_for_programs(client, demo):
     page = client.get("/conceptscheme/hoofdactiviteiten", headers=BROWSER).get_data(as_text=True)
     assert "<table" in page and "Sport" in page and "/zoeken?hoofdactiviteit=SPRT" in page

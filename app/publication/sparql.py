@@ -36,23 +36,29 @@ VCODE = re.compile(r"/id/vereniging/(V\d{7})")
 CORS = {"Access-Control-Allow-Origin": "*",
         "Access-Control-Expose-Headers": "Content-Type, Content-Length, Vary, Link, Content-Location"}
 EXAMPLES = [
-    ("Aantal verenigingen per hoofdactiviteit", """PREFIX regorg: <http://www.w3.org/ns/regorg#>
+    ("Actieve verenigingen per hoofdactiviteit (zoals op Statistieken)", """PREFIX regorg: <http://www.w3.org/ns/regorg#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?activiteit (COUNT(DISTINCT ?v) AS ?aantal) WHERE {
-  GRAPH <urn:vr:graph:public> { ?v regorg:orgActivity ?a }
+  GRAPH <urn:vr:graph:public> {
+    ?v regorg:orgActivity ?a ;
+       regorg:orgStatus <https://w3id.org/verenigingsregister/concept/verenigingstatus/Actief> }
   GRAPH <urn:vr:graph:codelists> { ?a skos:prefLabel ?activiteit }
 } GROUP BY ?activiteit ORDER BY DESC(?aantal)"""),
-    ("Nieuwe verenigingen per maand", """PREFIX dcterms: <http://purl.org/dc/terms/>
+    ("Inschrijvingen in het register per maand (elke status; niet de oprichtingsdatum)",
+     """PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX fv: <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#>
 SELECT ?maand (COUNT(?v) AS ?nieuw) WHERE {
   ?v a fv:Vereniging ; dcterms:created ?t .
   BIND(SUBSTR(STR(?t), 1, 7) AS ?maand)
 } GROUP BY ?maand ORDER BY ?maand"""),
-    ("Verenigingen per gemeente", """PREFIX org: <http://www.w3.org/ns/org#>
+    ("Actieve verenigingen per gemeentenaam in hun adres (zoals opgegeven: ook deelgemeenten)",
+     """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX locn: <http://www.w3.org/ns/locn#>
 PREFIX adres: <https://data.vlaanderen.be/ns/adres#>
+PREFIX regorg: <http://www.w3.org/ns/regorg#>
 SELECT ?gemeente (COUNT(DISTINCT ?v) AS ?aantal) WHERE {
-  ?v org:hasSite/locn:address/adres:gemeentenaam ?gemeente .
+  ?v org:hasSite/locn:address/adres:gemeentenaam ?gemeente ;
+     regorg:orgStatus <https://w3id.org/verenigingsregister/concept/verenigingstatus/Actief> .
 } GROUP BY ?gemeente ORDER BY DESC(?aantal)"""),
 ]
 

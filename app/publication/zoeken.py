@@ -155,7 +155,7 @@ CHARTS = {
     "type": ("Verenigingen per type", "type"),
     "hoofdactiviteit": ("Verenigingen per hoofdactiviteit", "hoofdactiviteit"),
     "status": ("Actief en gestopt", "status"),
-    "nieuw": ("Nieuwe verenigingen per maand", None),
+    "nieuw": ("Inschrijvingen in het register per maand (elke status; niet de oprichtingsdatum)", None),
 }
 
 
