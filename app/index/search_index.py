@@ -376,7 +376,7 @@ class SearchIndex:
     def _ranked_page(self, found: BitMap, text: str, query: Query) -> list[int]:
         """One page, the verenigingen that hold the words themselves before those found only through a
         compound ('De Ster' before 'Orkest De Meesters' for 'ster'), each group in the asked order."""
-        if not text:
+        if not text or self._match(text) == self._match(text, compounds=False):  # no compound in the query
             return self._page(found, query.sort, query.offset, query.limit)
         first = found & self._text(text, compounds=False)
         numbers = self._page(first, query.sort, query.offset, query.limit)
@@ -391,20 +391,26 @@ class SearchIndex:
         vcode = parse_vcode((text or "").strip().upper())
         if vcode is not None:
             return self.all & BitMap([record_number(vcode)])
+        match = self._match(text, compounds)
+        if match is None:
+            return self.all
+        # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
+        # (decoded in C) rather than a Python row each, which took most of the time of a search.
+        (numbers,) = self.db.execute("SELECT group_concat(printf('%08x', rowid), '') FROM tekst WHERE tekst MATCH ?",
+                                     (match,)).fetchone()
+        return _bitmap_of_hex(numbers or "")
+
+    def _match(self, text: str, compounds: bool = True) -> str | None:
+        """The FTS5 query for a search text (None: no words, everything matches)."""
         parts = [" ".join(_SPOKEN.get(word.lower(), word) for word in re.findall(r"\w+", part, re.UNICODE))
                  for part in _POSTCODE_PREFIX.sub(r"\1", text or "").split()]
         parts = [part for part in parts if part]
         meant = [part for part in parts if fold(part) not in _GLUE]
         parts = meant or parts  # 'hobby en spel' is 'hobby spel' ('en' matched every word starting with 'en')
         if not parts:
-            return self.all
+            return None
         # FTS5 has no implicit AND after a bracket
-        match = " AND ".join(self._term(part) if compounds else f'"{part}"*' for part in parts)
-        # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
-        # (decoded in C) rather than a Python row each, which took most of the time of a search.
-        (numbers,) = self.db.execute("SELECT group_concat(printf('%08x', rowid), '') FROM tekst WHERE tekst MATCH ?",
-                                     (match,)).fetchone()
-        return _bitmap_of_hex(numbers or "")
+        return " AND ".join(self._term(part) if compounds else f'"{part}"*' for part in parts)
 
     def _term(self, part: str) -> str:
         """One part of the query: words starting with it, and for a word of four letters or more also the
