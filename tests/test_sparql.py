@@ -79,6 +79,15 @@ def test_refused_queries(client, demo, query, status):
     assert response.status_code == status and response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("query, says", [
+    ("SELECT ?x WHERE { ?x adms:identifier ?y }", "Het prefix 'adms' is niet gedeclareerd"),
+    ("SELECT ?x ?y WHERE { ?x ?p ?y } GROUP BY ?x", "niet in GROUP BY"),
+])
+def test_common_query_mistakes_are_named(client, demo, query, says):
+    answer = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"})
+    assert answer.status_code == 400 and says in answer.get_json()["detail"], answer.get_json()
+
+
 def test_from_and_from_named_are_refused_not_ignored(client, demo):
     for query in ("SELECT (COUNT(*) AS ?n) FROM <urn:vr:graph:codelists> WHERE { ?s ?p ?o }",
                   "ASK FROM NAMED <urn:vr:graph:public> { GRAPH ?g { ?s ?p ?o } }",

@@ -58,6 +58,18 @@ class QueryFailed(Exception):
         self.family = family  # a 406: the formats this query's results come in ("oplossingen" or "graaf")
 
 
+def engine_refused(message: str) -> QueryFailed:
+    """The query engine's syntax refusal in Dutch: where, and the usual cause when we know it (its own English
+    list of expected tokens is not shown)."""
+    where = re.search(r"error at (\d+):(\d+)", message)
+    detail = "De query is geen geldige SPARQL voor de query-motor"
+    detail += f" (regel {where[1]}, kolom {where[2]})." if where else "."
+    if "variable that is unbound" in message:
+        detail += (" Een variabele in SELECT die niet in GROUP BY staat, moet in een aggregaat (COUNT, SAMPLE, …); "
+                   "een AS-naam mag geen variabele zijn die de query al gebruikt.")
+    return QueryFailed(400, "sparql-syntax", detail, "Ongeldige SPARQL")
+
+
 def not_acceptable(kind: str) -> QueryFailed:
     """No asked format fits this kind of query (e.g. Turtle for a SELECT): the answer lists the formats that do."""
     family = "oplossingen" if kind.startswith(("SELECT", "ASK")) else "graaf"
@@ -128,9 +140,8 @@ def run(store: pyoxigraph.Store, job: QueryJob) -> tuple[str, bytes]:
         raise not_acceptable(checked.kind)
     try:
         result = _evaluate(store, checked.text, job)
-    except SyntaxError:
-        raise QueryFailed(400, "sparql-syntax", "De query is geen geldige SPARQL voor de query-motor.",
-                          "Ongeldige SPARQL") from None
+    except SyntaxError as exc:
+        raise engine_refused(str(exc)) from None
     except OSError:
         raise QueryFailed(400, "sparql-fout", "De query kon niet uitgevoerd worden.") from None
     except RuntimeError as exc:  # the engine refuses what it cannot evaluate, e.g. an unknown function

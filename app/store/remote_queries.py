@@ -33,6 +33,7 @@ from app.store.query_workers import (
     UNKNOWN_FUNCTION,
     QueryFailed,
     QueryJob,
+    engine_refused,
     not_acceptable,
     unsupported,
 )
@@ -74,8 +75,7 @@ class RemoteQueries:
         accept = f"{SOLUTION_MEDIA[solutions]}, {GRAPH_MEDIA[graphs]};q=0.9"
         response = self._on_the_server(job, accept, started)
         if response.status_code == 400:
-            raise QueryFailed(400, "sparql-syntax", "De query is geen geldige SPARQL voor de query-motor.",
-                              "Ongeldige SPARQL")
+            raise engine_refused(response.content[:2000].decode("utf-8", "replace"))
         if response.status_code == 500 and UNKNOWN_FUNCTION.match(response.content[:400].decode("utf-8", "replace")):
             raise unsupported(response.content[:400].decode("utf-8", "replace"))  # Oxigraph's refusal, as embedded
         if response.status_code != 200:

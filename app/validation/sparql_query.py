@@ -85,7 +85,11 @@ def check(query: str) -> CheckedQuery:
         algebra = translateQuery(parsed).algebra
     except RecursionError:
         raise _too_complex() from None
-    except Exception:  # rdflib refuses what the SPARQL 1.1 algebra does not allow (e.g. scope errors)
+    except Exception as exc:  # rdflib refuses what the SPARQL 1.1 algebra does not allow (e.g. scope errors)
+        prefix = re.search(r"Unknown namespace prefix : (\S+)", str(exc))
+        if prefix:
+            raise syntax_error(f"Het prefix '{prefix[1]}' is niet gedeclareerd: zet 'PREFIX {prefix[1]}: <…>' "
+                               "vóór de query.") from None
         raise syntax_error("De query is geen geldige SPARQL 1.1-query (de algebra kon niet opgebouwd worden).") \
             from None
     if SERVICE in names or SERVICE in _names(algebra):
