@@ -175,6 +175,10 @@ def test_query_page_and_service_description(client, demo):
     assert (None, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#endpoint"), None) in graph
     void = rdflib.Graph().parse(data=client.get("/void").data, format="turtle")
     assert (None, rdflib.URIRef("http://rdfs.org/ns/void#sparqlEndpoint"), None) in void
+    vocabularies = {str(v) for v in void.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#vocabulary"))}
+    assert {"http://www.w3.org/ns/regorg#", "http://www.w3.org/ns/locn#", "http://schema.org/"} <= vocabularies
+    assert (None, rdflib.URIRef("http://purl.org/dc/terms/license"), None) in void
+    assert len(set(void.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#subset")))) == 3
 
 
 def test_examples_run(client, demo):

@@ -22,7 +22,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.auth import audit
 from app.auth.access import principal
+from app.namespaces import GRAPH_CODELISTS, GRAPH_PUBLIC, GRAPH_VERSIONS_PUBLIC
 from app.publication import negotiation, sparql_page
+from app.publication.portal import LICENCE
 from app.publication.problems import http_problem, problem
 from app.publication.rate_limit import RateLimit
 from app.store.query_workers import RETRY_AFTER, QueryFailed, QueryJob, QueryWorkers, busy, refused
@@ -335,6 +337,15 @@ def _rdf(turtle: str) -> Response:
     return response
 
 
+# The vocabularies the public data uses (VoID lists them so a consumer knows what to query with).
+VOCABULARIES = ("https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#", "http://www.w3.org/ns/org#",
+                "http://www.w3.org/ns/regorg#", "http://schema.org/", "http://www.w3.org/ns/locn#",
+                "https://data.vlaanderen.be/ns/adres#", "http://purl.org/dc/terms/",
+                "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/ns/adms#",
+                "https://data.vlaanderen.be/ns/generiek#", "http://data.europa.eu/m8g/", "http://xmlns.com/foaf/0.1/",
+                "http://www.w3.org/ns/prov#", "https://w3id.org/verenigingsregister/ns#")
+
+
 @bp.get("/void")
 @bp.get("/.well-known/void")
 def void() -> Response:
@@ -342,6 +353,7 @@ def void() -> Response:
     register = current_app.extensions["vr"]
     base = register.settings.base
     count = _public_triples(register)
+    reading = f"te lezen met GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ … }}"
     body = f"""@prefix void: <http://rdfs.org/ns/void#> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -351,11 +363,19 @@ def void() -> Response:
     void:sparqlEndpoint <{base}/sparql> ;
     void:uriSpace "{base}/id/vereniging/" ;
     void:exampleResource <{base}/id/vereniging/V0001001> ;
-    void:vocabulary <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#>, <http://www.w3.org/ns/org#> ;
+    void:vocabulary {", ".join(f"<{ns}>" for ns in VOCABULARIES)} ;
+    dcterms:license <{LICENCE[1]}> ;
     void:triples {count} ;
     void:dataDump <{base}/dumps/verenigingen.nq> ;
+    void:subset <{base}/void#huidig>, <{base}/void#versies>, <{base}/void#codelijsten> ;
     dcat:distribution [ a dcat:Distribution ; dcat:accessService [ a dcat:DataService ;
         dcat:endpointURL <{base}/sparql> ; dcterms:conformsTo <https://www.w3.org/TR/sparql11-protocol/> ] ] ,
       [ a dcat:Distribution ; dcat:downloadURL <{base}/dumps/verenigingen.nq> ; dcat:mediaType "application/n-quads" ] .
+<{base}/void#huidig> a void:Dataset ; void:triples {count} ;
+    dcterms:title "De huidige gegevens van elke vereniging: graaf <{GRAPH_PUBLIC}>, in de standaardgraaf"@nl .
+<{base}/void#versies> a void:Dataset ;
+    dcterms:title "Elke versie met haar provenance (de stroom): graaf <{GRAPH_VERSIONS_PUBLIC}>, {reading}"@nl .
+<{base}/void#codelijsten> a void:Dataset ;
+    dcterms:title "De codelijsten (SKOS): graaf <{GRAPH_CODELISTS}>, ook in de standaardgraaf"@nl .
 """
     return _rdf(body)
