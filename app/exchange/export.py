@@ -1,4 +1,4 @@
-"""Streaming exports of the whole register: N-Quads, Turtle, JSON-LD and CSV.
+"""Streaming exports of the whole register: N-Quads, Turtle, JSON-LD, CSV and a workbook (.xlsx).
 
 One record at a time is read and written, so memory stays bounded however large the register
 is. Public exports read the public graph only; restricted exports (for initiators) add the
@@ -17,13 +17,16 @@ from pyoxigraph import Triple
 
 from app.domain import mapping
 from app.domain.model import MODEL
+from app.exchange import export_workbook as workbook
 from app.exchange.cells import safe_cell
 from app.namespaces import PREFIXES
 from app.publication import jsonld, negotiation
 from app.store import RegisterStore
 from app.store.audience import Audience
 
-FORMATS = {key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}  # dump formats
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# dump formats: RDF for programs, CSV for programs and tools, a workbook for people with a spreadsheet
+FORMATS = {**{key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}, "xlsx": XLSX}
 EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
 SUMMARISED = [p for p in MODEL.parts if p.summary]
 PLACES_AND_CONTACTS = ["postcodes", "gemeenten", "e-mail", "telefoon", "website"]
@@ -63,6 +66,10 @@ def stream(store: RegisterStore, fmt: str, audience: Audience, context_url: str)
         yield _csv_line(columns)
         for iri, quads in rows:
             yield _csv_line(_row(mapping.quads_to_state(quads, iri), iri, restricted))
+    elif fmt == "xlsx":
+        columns = PUBLIC_COLUMNS + (RESTRICTED_COLUMNS if restricted else [])
+        yield from workbook.chunks(columns, (_row(mapping.quads_to_state(quads, iri), iri, restricted)
+                                             for iri, quads in rows))
     else:
         raise ValueError(fmt)
 
