@@ -336,6 +336,34 @@ def test_subscription_api_pull_feed_paging_pause_delete_and_errors(client, keys,
         <= set(spec["paths"])
 
 
+def test_a_subscription_request_is_json_and_its_mistakes_are_named_plainly(client, keys):
+    auth = Keys.auth(keys.initiator)
+    plain = client.post("/meldingen/abonnementen", headers={**auth, "Content-Type": "text/plain"},
+                        data='{"gemeenten": ["Gent"]}')
+    assert plain.status_code == 415 and plain.mimetype == "application/problem+json"
+    broken = client.post("/meldingen/abonnementen", headers={**auth, "Content-Type": "application/json"},
+                         data=b'{"gemeenten": ["G\xffent"]}')
+    assert broken.status_code == 400 and "UTF-8" in broken.get_json()["detail"]
+    odd = client.post("/meldingen/abonnementen", headers=auth, json={
+        "gemeenten": [44021, None, ["Gent"]], "meldingtypes": [["gestopt"]], "kanaal": "webhook", "inbox": 5})
+    messages = " ".join(e["message"] for e in odd.get_json()["errors"])
+    for python in ("None", "['", "{}", "'44021' is geen gekende"):
+        assert python not in messages, messages
+    assert "tekst" in messages and "geen getal" in messages
+    made = client.post("/meldingen/abonnementen", headers=auth, json={"gemeenten": [GENT]}).get_json()
+    for position in ("%D9%A3", "%EF%BC%91%EF%BC%92", "66."):  # ٣ and １２ are digits to Python, not to a URL
+        assert client.get(f"/meldingen/abonnementen/{made['id']}/feed?na={position}", headers=auth).status_code == 400
+
+
+def test_a_bad_meldingen_setting_is_one_dutch_line_at_start(monkeypatch, capsys, settings):
+    from app.cli.main import main
+
+    for value, says in (("abc", "geen getal"), ("0", "minstens")):
+        monkeypatch.setenv("VR_MELDINGEN_RETRY", value)
+        assert main(["serve", "--data-dir", str(settings.data_dir), "--port", "1"]) == 2
+        assert says in capsys.readouterr().err
+
+
 def test_staff_page_lists_recent_meldingen_of_their_gemeente(client, keys, settings):
     subscribe(client, keys.reader, None, "")
     every_kind_of_change(client, keys)

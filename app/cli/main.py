@@ -47,10 +47,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.auth.keys import add_key
     from app.factory import create_app
-    from app.meldingen.delivery import start_delivery
+    from app.meldingen.delivery import start_delivery, timing
     from app.register import Register
 
     settings = _settings(args)
+    timing()  # the meldingen settings too: a bad value is refused here, before anything starts
     host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host
     settings.default_base_url = f"http://{host}:{args.port}"
     if args.workers and not settings.store_url:
@@ -403,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.config import SettingInvalid
     from app.register import NoRegister
     from app.store import BaseMismatch
     from app.store.oxigraph_store import StoreLocked
@@ -411,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable) as exc:
+    except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable, SettingInvalid) as exc:
         print(f"vr: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -6,6 +6,8 @@ subscription's pull feed and what GET /meldingen/{id} answers, so a consumer par
 
 from __future__ import annotations
 
+import re
+
 from app.domain import codelists
 from app.meldingen.events import Event
 from app.namespaces import CONCEPT, VRX
@@ -52,13 +54,16 @@ def position(event: Event) -> str:
     return f"{event.sequence}.{event.index}"
 
 
+_POSITION = re.compile(r"^[0-9]{1,18}(?:\.[0-9]{1,9})?$")
+
+
 def parse_position(text: str | None) -> tuple[int, int] | None:
     """`12.1` → (12, 1); `12` → after every event of commit 12; None when it is no position."""
     if text is None or text == "":
         return (0, -1)
-    head, _, tail = text.partition(".")
-    if not head.isdigit() or (tail and not tail.isdigit()):
+    if not _POSITION.match(text):  # ASCII digits only: str.isdigit also takes '٣' and '１２'
         return None
+    head, _, tail = text.partition(".")
     return int(head), int(tail) if tail else 1_000_000  # "12": after every event of commit 12
 
 

@@ -69,9 +69,20 @@ def _owned(subscription_id: str, caller: Principal) -> Subscription:
     return sub
 
 
+JSON_BODIES = ("application/json", "application/ld+json", "application/merge-patch+json")
+
+
 def _body() -> object:
     """The request body through the register's one JSON reader (Dutch errors, depth and text limits)."""
-    return json_body.decode(request.get_data(as_text=True))
+    if request.mimetype not in JSON_BODIES:
+        raise CommandRejected(415, "mediatype-niet-ondersteund", "Mediatype niet ondersteund",
+                              f"Stuur JSON (Content-Type: application/json), niet '{request.mimetype or 'geen'}'.")
+    try:
+        text = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandRejected(400, "codering", "Ongeldige tekencodering", "De body is geen geldige UTF-8 tekst.",
+                              [FieldError("", "codering", "De body is geen geldige UTF-8 tekst.")]) from None
+    return json_body.decode(text)
 
 
 # -- subscriptions ------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.auth import audit
 from app.auth.keys import KeyRing
+from app.config import env_number
 from app.meldingen.events import Event
 from app.meldingen.handoff import Handoff
 from app.meldingen.sender import Sender
@@ -49,10 +50,6 @@ _generation = [0]  # bumped when this process changes a subscription, so deliver
 def subscriptions_changed() -> None:
     """Called by the API after create/pause/resume/delete (other processes are seen within VR_MELDINGEN_POLL)."""
     _generation[0] += 1
-
-
-def _env(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
 
 
 @dataclass
@@ -77,18 +74,14 @@ class Delivery:
         self.subscriptions = Subscriptions(store)
         self.base = base
         self.data_dir = data_dir
-        self.retry_base = _env("VR_MELDINGEN_RETRY", 2.0)
-        self.retry_max = _env("VR_MELDINGEN_RETRY_MAX", 600.0)
-        self.give_up = _env("VR_MELDINGEN_OPGEVEN", 24 * 3600.0)
-        self.timeout = _env("VR_MELDINGEN_TIMEOUT", 10.0)
-        self.poll = _env("VR_MELDINGEN_POLL", 1.0)
+        self.retry_base, self.retry_max, self.give_up, self.timeout, self.poll, threads = timing()
         self.lanes: dict[str, Lane] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         # POSTs go out from a child process (every connection checked there: no private address, even
         # after DNS), so they do not take this process's interpreter lock from the writes.
-        self._sender = Sender(base, self.timeout, int(_env("VR_MELDINGEN_THREADS", 8)), self._answered)
+        self._sender = Sender(base, self.timeout, threads, self._answered)
         self._thread: threading.Thread | None = None
         self._lock_file = None
         self._active: dict[str, Subscription] = {}
@@ -386,6 +379,17 @@ def _since(text: str | None) -> float | None:
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def timing() -> tuple[float, float, float, float, float, int]:
+    """The delivery's settings from the environment (seconds): first retry, longest wait between retries,
+    give up after, one POST's timeout, poll interval, and sending threads. SettingInvalid for a bad value:
+    `vr serve` reads them before it starts, so a typo is one Dutch line, not a worker that fails to boot."""
+    retry = env_number("VR_MELDINGEN_RETRY", 2.0, 0.01)
+    return (retry, env_number("VR_MELDINGEN_RETRY_MAX", 600.0, retry),
+            env_number("VR_MELDINGEN_OPGEVEN", 24 * 3600.0, 1),
+            env_number("VR_MELDINGEN_TIMEOUT", 10.0, 0.1), env_number("VR_MELDINGEN_POLL", 1.0, 0.01),
+            env_number("VR_MELDINGEN_THREADS", 8, 1, int))
 
 
 def start_delivery(register) -> Delivery | None:

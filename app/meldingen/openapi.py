@@ -8,7 +8,9 @@ from app.meldingen.subscriptions import CHANNELS, STATUSES
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}
 NA = {"name": "na", "in": "query", "required": False, "schema": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
       "description": "Positie: geeft de meldingen daarna (0 = vanaf het begin; zie 'positie' van een melding)."}
-GEMEENTE = {"type": "string", "pattern": "^BE[0-9]{8}$", "example": "BE23444021"}
+GEMEENTE = {"type": "string", "pattern": "^BE[0-9]{8}$", "example": "BE23444021"}  # as the register answers
+GEMEENTE_GEVRAAGD = {"type": "string", "minLength": 1, "example": "Gent",
+                     "description": "De naam (Gent), de NIS-code (44021) of de werkingsgebiedcode (BE23444021)."}
 
 
 def schemas() -> dict:
@@ -17,7 +19,7 @@ def schemas() -> dict:
         "NieuwAbonnement": {
             "type": "object", "additionalProperties": False, "required": ["gemeenten"],
             "properties": {
-                "gemeenten": {"type": "array", "minItems": 1, "maxItems": 400, "items": GEMEENTE},
+                "gemeenten": {"type": "array", "minItems": 1, "maxItems": 400, "items": GEMEENTE_GEVRAAGD},
                 "meldingtypes": {"type": "array", "minItems": 1, "items": types,
                                  "description": "Standaard alle types die u mag lezen; "
                                                 f"{', '.join(sorted(RESTRICTED_TYPES))} vereisen rol 'lezer'."},
@@ -55,8 +57,9 @@ def paths(problem, idempotency: dict) -> dict:
                      "requestBody": {"required": True, "content": {"application/json": {
                          "schema": {"$ref": "#/components/schemas/NieuwAbonnement"}}}},
                      "responses": {"201": {"description": "Aangemaakt; het geheim wordt enkel nu getoond",
-                                           "content": sub}, **_problems((400, 401, 422), problem)}},
-            "get": {"summary": "Abonnementen van uw organisatie", "operationId": "lijstAbonnementen",
+                                           "content": sub}, **_problems((400, 401, 415, 422), problem)}},
+            "get": {"summary": "Abonnementen van uw organisatie (met de rol admin: van alle organisaties)",
+                    "operationId": "lijstAbonnementen",
                     "tags": ["meldingen"],
                     "responses": {"200": {"description": "Lijst", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"abonnementen": {

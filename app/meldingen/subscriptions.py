@@ -192,6 +192,11 @@ def _gemeenten(value: object, errors: list[FieldError]) -> list[str]:
         return []
     out = []
     for index, text in enumerate(value):
+        if not isinstance(text, str):
+            errors.append(FieldError(f"gemeenten[{index}]", "geen-tekst", "Elke gemeente is een tekst tussen "
+                                     "aanhalingstekens: een naam (\"Gent\"), NIS-code (\"44021\") of "
+                                     "werkingsgebiedcode."))
+            continue
         code = gemeente_code(text)
         if code is None:
             errors.append(FieldError(f"gemeenten[{index}]", "onbekend", f"'{text}' is geen gekende gemeente; geef "
@@ -211,7 +216,8 @@ def _types(value: object, restricted: bool, errors: list[FieldError]) -> list[st
     out = []
     for index, name in enumerate(value):
         if not isinstance(name, str) or name not in EVENT_TYPES:
-            errors.append(FieldError(f"meldingtypes[{index}]", "onbekend", f"'{name}' is geen meldingtype; kies "
+            shown = f"'{name}'" if isinstance(name, str) else "Deze waarde (geen tekst)"
+            errors.append(FieldError(f"meldingtypes[{index}]", "onbekend", f"{shown} is geen meldingtype; kies "
                                      f"uit {', '.join(EVENT_TYPES)}."))
         elif name not in allowed:
             errors.append(FieldError(f"meldingtypes[{index}]", "afgeschermd", f"'{name}' gaat over afgeschermde "
@@ -223,8 +229,10 @@ def _types(value: object, restricted: bool, errors: list[FieldError]) -> list[st
 
 def inbox_problem(url: object) -> str | None:
     """Why this inbox URL cannot be used, or None (the host is resolved again before each delivery)."""
+    if url is not None and not isinstance(url, str):
+        return "De 'inbox' is een https-URL als tekst tussen aanhalingstekens, geen getal, lijst of object."
     if not isinstance(url, str) or not url or len(url) > 2000:
-        return "Een 'inbox' (https-URL) is verplicht voor kanaal 'ldn' of 'webhook'."
+        return "Een 'inbox' (https-URL van hoogstens 2000 tekens) is verplicht voor kanaal 'ldn' of 'webhook'."
     if _NOT_IN_URL.search(url):
         return ("De 'inbox' bevat een spatie of een teken dat niet in een URL mag staan; schrijf het gecodeerd "
                 "(bv. %20 voor een spatie).")
