@@ -41,6 +41,11 @@ def test_registration_stop_reactivation_and_removal():
     winding_down = changed(inStopzetting=lambda _: True)
     assert kinds(*winding_down) == ["in-stopzetting"]
     assert kinds(*changed(status=lambda _: "Onbekend")) == ["status-gewijzigd"]
+    winding, _ = changed()
+    winding.update(inStopzetting=True, stopzettingsmelding={"datum": "2025-06-01", "reden": "ontbinding"})
+    stopped = dict(winding, status="Gestopt", inStopzetting=False, stopzettingsmelding=None)
+    assert classify(winding, stopped, "stopzetting") == [("gestopt", ("status", "inStopzetting",
+                                                                      "stopzettingsmelding"))]
 
 
 def test_field_changes_map_to_their_event_types():

@@ -96,7 +96,9 @@ def classify(old: dict | None, new: dict | None, activity: str) -> list[tuple[st
     if old.get("status") != new.get("status"):
         kind = "gestopt" if new.get("status") == "Gestopt" else \
             "heractiveerd" if old.get("status") == "Gestopt" else "status-gewijzigd"
-        found.append((kind, ("status",)))
+        ended = ("inStopzetting", "stopzettingsmelding") if old.get("inStopzetting") and not new.get("inStopzetting") \
+            else ()  # a real stop ends the winding-down: the melding says so
+        found.append((kind, ("status", *ended)))
     if new.get("inStopzetting") and not old.get("inStopzetting"):
         found.append(("in-stopzetting", ("inStopzetting",)))
     names = tuple(f for f in ("naam", "korteNaam") if old.get(f) != new.get(f))
