@@ -47,6 +47,19 @@ DETECTORS = {
 }
 
 
+def text_of(response) -> str:
+    """What a response says, as text: a workbook's cells (every sheet), anything else its body."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return "\n".join(" ".join(str(v) for v in row if v is not None)
+                         for sheet in book.worksheets for row in sheet.iter_rows(values_only=True))
+    return response.get_data(as_text=True)
+
+
 def leaked(body: str) -> list[str]:
     text = body + "\n" + unquote(body)
     return [name for name, pattern in DETECTORS.items() if pattern.search(text)]
@@ -134,7 +147,7 @@ def test_no_canary_on_any_public_surface(app, client, keys):
         seen.add(path)
         for accept in FORMATS:
             response = public.get(path, headers={"Accept": accept}, follow_redirects=True)
-            body = response.get_data(as_text=True)
+            body = text_of(response)
             checked += 1
             for leak in leaked(body):
                 problems.append(f"{path} [{accept}] → {leak}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 
@@ -187,6 +189,20 @@ def test_examples_run(client, demo):
     for _, query in EXAMPLES:
         response = client.get("/sparql", query_string={"query": query, "format": "json"})
         assert response.status_code == 200 and response.get_json()["results"]["bindings"], query
+
+
+@pytest.mark.parametrize("example, chart", [(0, "hoofdactiviteit"), (2, "gemeente")])
+def test_the_counting_examples_give_the_statistics_page_numbers(client, demo, example, chart):
+    """A journalist who reproduces a chart with the page's example gets the chart's numbers (the gemeente
+    of an address is the gemeente of its postcode, also when the address names a deelgemeente)."""
+    from app.publication.sparql import EXAMPLES
+
+    rows = client.get("/sparql", query_string={"query": EXAMPLES[example][1], "format": "json"}).get_json()
+    counted = {row[next(k for k in row if k != "aantal")]["value"]: int(row["aantal"]["value"])
+               for row in rows["results"]["bindings"]}
+    chart_rows = list(csv.reader(io.StringIO(client.get(f"/statistiek/{chart}.csv").get_data(as_text=True))))[1:]
+    shown = {row[0]: int(row[1]) for row in chart_rows}
+    assert shown and all(counted.get(label) == count for label, count in shown.items()), (shown, counted)
 
 
 def test_external_clients(live_server, register):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from app.domain import codelists, model, oslo
+from app.domain import codelists, model, oslo, places
 from app.namespaces import (
     ADMS,
     CONCEPT,
@@ -266,8 +266,15 @@ def _primary_site(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> Non
 
 
 def _full_address(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:
+    """The address as one text, and the gemeente its postcode lies in as a concept (the text says what the
+    vereniging wrote, e.g. the deelgemeente 'Sint-Amandsberg'; `vrx:gemeente` says Gent, as the statistics
+    and search count it)."""
     if item.get("adres"):
-        emit(n(node.value + "/adres"), LOCN + "fullAddress", _nl(adresvoorstelling(item["adres"])))
+        address = n(node.value + "/adres")
+        emit(address, LOCN + "fullAddress", _nl(adresvoorstelling(item["adres"])))
+        gemeente = places.postcode_table().get(item["adres"].get("postcode"))
+        if gemeente:
+            emit(address, VRX + "gemeente", concept("werkingsgebied", gemeente))
 
 
 def _contact_channel(emit: Emit, vc: NamedNode, node: NamedNode, item: dict) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pyoxigraph
 from pyoxigraph import Triple
 
-from app.domain import mapping
+from app.domain import mapping, places
 from app.domain.model import MODEL
 from app.exchange import export_workbook as workbook
 from app.exchange.cells import safe_cell
@@ -24,12 +24,11 @@ from app.publication import jsonld, negotiation
 from app.store import RegisterStore
 from app.store.audience import Audience
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # dump formats: RDF for programs, CSV for programs and tools, a workbook for people with a spreadsheet
-FORMATS = {**{key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv")}, "xlsx": XLSX}
+FORMATS = {key: negotiation.FORMATS[key].media_type for key in ("nq", "ttl", "jsonld", "csv", "xlsx")}
 EXPORTED = [f for f in MODEL.fields if f.export and not f.derived]
 SUMMARISED = [p for p in MODEL.parts if p.summary]
-PLACES_AND_CONTACTS = ["postcodes", "gemeenten", "e-mail", "telefoon", "website"]
+PLACES_AND_CONTACTS = ["postcodes", "gemeenten", "gemeentecodes", "e-mail", "telefoon", "website"]
 PUBLIC_COLUMNS = ["vCode", *(f.key for f in EXPORTED if not f.restricted), *PLACES_AND_CONTACTS]
 RESTRICTED_COLUMNS = [*(f.key for f in EXPORTED if f.restricted), *(p.kind for p in SUMMARISED if p.restricted)]
 
@@ -98,7 +97,7 @@ def _row(state: dict, iri: str, restricted: bool) -> list[str]:
     adressen = [loc["adres"] for loc in state["locaties"] if loc.get("adres")]
     row = [iri.rsplit("/", 1)[-1], *(_cell(state[f.key]) for f in EXPORTED if not f.restricted),
            " ".join(sorted({a["postcode"] for a in adressen})), " | ".join(sorted({a["gemeente"] for a in adressen})),
-           contact("E-mail"), contact("Telefoon"), contact("Website")]
+           " ".join(sorted(places.gemeenten(state))), contact("E-mail"), contact("Telefoon"), contact("Website")]
     if restricted:
         row += [_cell(state[f.key]) for f in EXPORTED if f.restricted]
         row += [" | ".join(p.summary.format(**item) for item in state[p.kind]) for p in SUMMARISED if p.restricted]

@@ -26,6 +26,8 @@ EXPLAINED = {
     "vCode": "De V-code: het vaste nummer van de vereniging in het register.",
     "postcodes": "De postcodes van haar locaties, gescheiden door een spatie.",
     "gemeenten": "De gemeenten van haar locaties zoals opgegeven in het adres, gescheiden door ' | '.",
+    "gemeentecodes": "De gemeenten waarin de postcodes van haar locaties liggen, als werkingsgebiedcode (NUTS + "
+                     "NIS, bv. BE23444021 voor Gent), gescheiden door een spatie: zo tellen de statistieken.",
     "e-mail": "De publieke e-mailadressen, gescheiden door ' | '.",
     "telefoon": "De publieke telefoonnummers, gescheiden door ' | '.",
     "website": "De websites, gescheiden door ' | '.",

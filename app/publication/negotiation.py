@@ -33,6 +33,7 @@ FORMATS: dict[str, Representation] = {r.key: r for r in (
     Representation("nq", "application/n-quads", RdfFormat.N_QUADS, ("nquads",)),
     Representation("trig", "application/trig", RdfFormat.TRIG),
     Representation("csv", "text/csv", None),
+    Representation("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", None),
     Representation("tsv", "text/tab-separated-values", None),
     # SPARQL results (keys as the query workers name them; only offered by /sparql)
     Representation("json", "application/sparql-results+json", None, (), ("application/json",)),

@@ -53,14 +53,16 @@ SELECT ?maand (COUNT(?v) AS ?nieuw) WHERE {
   ?v a fv:Vereniging ; dcterms:created ?t .
   BIND(SUBSTR(STR(?t), 1, 7) AS ?maand)
 } GROUP BY ?maand ORDER BY ?maand"""),
-    ("Actieve verenigingen per gemeentenaam in hun adres (zoals opgegeven: ook deelgemeenten)",
+    ("Actieve verenigingen per gemeente (zoals op Statistieken: de gemeente van de postcode)",
      """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX locn: <http://www.w3.org/ns/locn#>
-PREFIX adres: <https://data.vlaanderen.be/ns/adres#>
 PREFIX regorg: <http://www.w3.org/ns/regorg#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX vrx: <https://w3id.org/verenigingsregister/ns#>
 SELECT ?gemeente (COUNT(DISTINCT ?v) AS ?aantal) WHERE {
-  ?v org:hasSite/locn:address/adres:gemeentenaam ?gemeente ;
+  ?v org:hasSite/locn:address/vrx:gemeente ?g ;
      regorg:orgStatus <https://w3id.org/verenigingsregister/concept/verenigingstatus/Actief> .
+  ?g skos:prefLabel ?gemeente .
 } GROUP BY ?gemeente ORDER BY DESC(?aantal)"""),
 ]
 
