@@ -84,3 +84,22 @@ def test_vr_serve_starts_with_demo_data_and_a_demo_key(tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     assert process.returncode == 0
+
+
+def test_serve_on_a_taken_port_or_with_a_broken_keys_file_is_one_dutch_line(tmp_path):
+    """It used to print "luistert op …" and then a traceback (port) or only a traceback (keys file)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-demo",
+                              "--data-dir", str(tmp_path / "a")], capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 2 and "niet vrij" in run.stderr and "Traceback" not in run.stderr
+    assert "luistert op" not in run.stdout
+    broken = tmp_path / "keys.toml"
+    broken.write_text("this is [not toml\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "app.cli.main", "serve", "--port", "0", "--no-demo", "--data-dir",
+                          str(tmp_path / "b")], capture_output=True, text=True, timeout=120,
+                         env={**env, "VR_KEYS_FILE": str(broken)})
+    assert run.returncode == 2 and "geen geldig TOML-bestand (fout op regel 1" in run.stderr, run.stderr

@@ -214,3 +214,27 @@ def test_a_changed_name_claim_does_not_rewrite_who_wrote_earlier_versions(client
     history = client.get("/doc/vereniging/V0001001/historiek.ttl").get_data(as_text=True)
     assert "Stad Gent (nieuw)" not in history
 
+
+
+def test_a_keys_file_broken_while_serving_keeps_the_last_good_keys(client, keys, settings, capsys):
+    """An edit that breaks keys.toml used to make every request with a key a 500; a new key is not added to a
+    broken file (it could never work), and a register does not start on one (one Dutch line)."""
+    import os
+
+    from app.auth.keys import KeysFileInvalid, add_key
+    from app.cli.main import main
+
+    assert client.get("/audit", headers=Keys.auth(keys.admin)).status_code == 200
+    with settings.keys_path.open("a", encoding="utf-8") as handle:
+        handle.write("garbage [\n")
+    stat = settings.keys_path.stat()
+    os.utime(settings.keys_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # surely seen as changed
+    assert client.get("/audit", headers=Keys.auth(keys.admin)).status_code == 200
+    with pytest.raises(KeysFileInvalid, match="regel"):
+        add_key(settings.keys_path, "OVO000001", "Gemeente Gent", ["initiator"])
+    os.environ["VR_KEYS_FILE"] = str(settings.keys_path)
+    try:
+        assert main(["keys", "add", "--ovo", "OVO000001", "--naam", "X"]) == 2
+    finally:
+        del os.environ["VR_KEYS_FILE"]
+    assert "geen geldig TOML-bestand" in capsys.readouterr().err

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -38,8 +40,38 @@ class Principal:
         return any(ROLES.index(held) >= ROLES.index(role) for held in self.roles)
 
 
+log = logging.getLogger(__name__)
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class KeysFileInvalid(ValueError):
+    """The keys file cannot be read: one Dutch line naming the file and where."""
+
+
+def read_entries(path: Path) -> list[tuple[str, Principal]]:
+    """The keys in the file; KeysFileInvalid (in Dutch, with the line) for a file that is no valid keys file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        at = f" (fout op regel {where[1]}, kolom {where[2]})" if where else ""
+        raise KeysFileInvalid(f"Het sleutelbestand {path} is geen geldig TOML-bestand{at}.") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise KeysFileInvalid(f"Het sleutelbestand {path} kan niet gelezen worden ({type(exc).__name__}).") from None
+    entries = []
+    for index, item in enumerate(data.get("key", []), start=1):
+        if not isinstance(item, dict) or not {"sha256", "ovo", "naam"} <= set(item):
+            raise KeysFileInvalid(f"Sleutel {index} in {path} mist 'sha256', 'ovo' of 'naam'.")
+        roles = frozenset(item.get("roles", []))
+        unknown = roles - set(ROLES)
+        if unknown:
+            raise KeysFileInvalid(f"Sleutel {index} in {path} heeft onbekende rollen {sorted(unknown)}; "
+                                  f"kies uit {', '.join(ROLES)}.")
+        entries.append((item["sha256"], Principal(Initiator(item["ovo"], item["naam"]), roles, key=item["sha256"])))
+    return entries
 
 
 class KeyRing:
@@ -47,24 +79,25 @@ class KeyRing:
         self.path = path
         self._entries: list[tuple[str, Principal]] = []
         self._mtime: float | None = None
-        self.reload()
+        self.reload(strict=True)
 
-    def reload(self) -> None:
+    def reload(self, strict: bool = False) -> None:
+        """Read the file again when it changed. At start a broken file stops the register (strict); while
+        serving, a file broken by an edit keeps the last good keys and logs one line, until it is fixed."""
         if not self.path.exists():
             self._entries, self._mtime = [], None
             return
         mtime = self.path.stat().st_mtime
         if mtime == self._mtime:
             return
-        data = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        entries = []
-        for item in data.get("key", []):
-            roles = frozenset(item.get("roles", []))
-            unknown = roles - set(ROLES)
-            if unknown:
-                raise ValueError(f"{self.path}: unknown roles {sorted(unknown)}")
-            entries.append((item["sha256"], Principal(Initiator(item["ovo"], item["naam"]), roles,
-                                                      key=item["sha256"])))
+        try:
+            entries = read_entries(self.path)
+        except KeysFileInvalid as exc:
+            if strict:
+                raise
+            log.error("%s De vorige sleutels blijven gelden tot het bestand hersteld is.", exc)
+            self._mtime = mtime  # said once per change of the file
+            return
         self._entries, self._mtime = entries, mtime
 
     def lookup(self, key: str) -> Principal | None:
@@ -89,6 +122,8 @@ def add_key(path: Path, ovo: str, naam: str, roles: list[str], key: str | None =
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; choose from {ROLES}")
     key = key or "vr_" + secrets.token_urlsafe(32)
+    if path.exists():
+        read_entries(path)  # never append to a broken file: the key would not work and the register not start
     path.parent.mkdir(parents=True, exist_ok=True)
     role_list = ", ".join(f'"{role}"' for role in roles)
     with path.open("a", encoding="utf-8") as handle:

@@ -52,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     timing()  # the meldingen settings too: a bad value is refused here, before anything starts
+    taken = _port_taken(args.host, args.port)
+    if taken:
+        print(f"vr: {args.host}:{args.port} is niet vrij ({taken}); kies een andere --port of stop het proces "
+              "dat er luistert.", file=sys.stderr)
+        return 2
     host = "localhost" if args.host in ("0.0.0.0", "127.0.0.1") else args.host
     settings.default_base_url = f"http://{host}:{args.port}"
     if args.workers and not settings.store_url:
@@ -95,6 +100,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
             delivery.stop()
         register.close()
     return 0
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the register cannot listen there (in Dutch), or None; checked before anything starts, so a port in
+    use is one line, not "luistert op …" followed by a traceback."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return "onbekende host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return {errno.EADDRINUSE: "al in gebruik", errno.EACCES: "geen toelating voor die poort",
+                    errno.EADDRNOTAVAIL: "dat adres hoort niet bij deze machine"}.get(exc.errno, exc.strerror)
+    return None
 
 
 def cmd_store_server(args: argparse.Namespace) -> int:
@@ -404,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.auth.keys import KeysFileInvalid
     from app.config import SettingInvalid
     from app.register import NoRegister
     from app.store import BaseMismatch
@@ -413,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable, SettingInvalid) as exc:
+    except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable, SettingInvalid, KeysFileInvalid) as exc:
         print(f"vr: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -34,6 +34,7 @@ from app.auth.access import principal
 from app.domain.versions import Initiator
 from app.exchange.importer import ImportStopped, check_file, outcome_summary, run_import
 from app.exchange.spreadsheet import FileRejected
+from app.store import StoreUnavailable
 from app.validation import formats
 from app.validation.errors import CommandRejected
 
@@ -136,13 +137,16 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
         status.update(status="geweigerd", reden=str(exc))
     except ImportStopped as stopped:
         status.update(status="gestopt", rijen=stopped.done, reden=(
-            f"Gestopt op vraag. {stopped.done} rijen zijn verwerkt en blijven staan (elke batch is volledig "
-            "geschreven of niet); de rest niet. Start de import opnieuw om verder te gaan: de verwerkte rijen "
-            "zijn dan 'ongewijzigd'." if not status["proef"] else "Gestopt op vraag; er werd niets geschreven."))
+            f"Gestopt op vraag. {stopped.done} rijen zijn verwerkt en blijven staan (elke rij is volledig "
+            "geschreven of niet: nieuwe verenigingen per batch, wijzigingen per rij); de rest niet. Start de "
+            "import opnieuw om verder te gaan: de verwerkte rijen zijn dan 'ongewijzigd'."
+            if not status["proef"] else "Gestopt op vraag; er werd niets geschreven."))
     except Exception as exc:  # the job must end with a status, whatever happened
         log.exception("import %s failed", status["id"])
-        status.update(status="mislukt", reden=f"De import liep vast ({type(exc).__name__}); wat al geschreven "
-                                              "werd, blijft staan. Start de import opnieuw.")
+        cause = "de opslag antwoordde niet" if isinstance(exc, StoreUnavailable) else "een interne fout"
+        status.update(status="mislukt", reden=f"De import liep vast ({cause}); wat al geschreven werd, blijft "
+                                              "staan (elke rij volledig). Start de import opnieuw: geschreven rijen "
+                                              "zijn dan 'ongewijzigd'.")
     finally:
         status.pop("wacht", None)
         status["klaar"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -185,13 +189,14 @@ def _started(pid: int) -> str | None:
 
 def _abandoned(folder: Path, status: dict) -> dict:
     """An import whose process ended without a status (a restart, kill -9) is 'afgebroken', not 'bezig'
-    for ever; its upload is removed. Every batch was one transaction, so nothing is half written."""
+    for ever; its upload is removed. Every row was written whole or not (new verenigingen a batch per
+    transaction, updates a row per transaction), so nothing is half written."""
     pid, _, started = str(status.get("proces", "")).partition(":")
     if status["status"] != "bezig" or not pid.isdigit() or _started(int(pid)) == (started or None):
         return status
-    status.update(status="afgebroken", reden="Het register werd herstart tijdens deze import. Wat al geschreven "
-                  "werd, is volledig geschreven (per batch); start de import opnieuw: die rijen zijn dan "
-                  "'ongewijzigd'.")
+    status.update(status="afgebroken", reden="Het register werd herstart tijdens deze import. Elke rij die al "
+                  "geschreven werd, is volledig geschreven (nieuwe verenigingen per batch, wijzigingen per rij); "
+                  "start de import opnieuw: die rijen zijn dan 'ongewijzigd'.")
     for upload in folder.glob("upload.*"):
         upload.unlink(missing_ok=True)
     _save(folder, status)
