@@ -39,6 +39,8 @@ class Register:
     _query_workers: QueryWorkers | InProcessQueries | RemoteQueries | None = None
     # organisation IRI → the name it was first recorded with (see auth.access.as_recorded)
     agent_labels: dict[str, str] = field(default_factory=dict)
+    # organisation IRI → the register's sequence when it had no name yet (a name comes only with a commit)
+    unnamed_agents: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> Register:

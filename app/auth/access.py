@@ -73,14 +73,19 @@ def as_recorded(found: Principal) -> Principal:
     The name is a label on the organisation's IRI, which every version it wrote points to; a token whose
     name claim changed (or a renamed key) would add a second label and so rewrite the attribution of
     published, immutable versions. The first recorded name is kept; it never changes once written, so a
-    process remembers it.
+    process remembers it. That an organisation has no name yet holds until the register's sequence moves
+    (a name is only written with a version), which the embedded engine knows without reading the store.
     """
     register = current_app.extensions["vr"]
     iri = found.initiator.iri
     label = register.agent_labels.get(iri)
     if label is None:
+        sequence = register.store.latest_sequence()
+        if register.unnamed_agents.get(iri) == sequence:
+            return found
         label = members.agent_label(register.store, iri)
         if label is None:
+            register.unnamed_agents[iri] = sequence
             return found
         register.agent_labels[iri] = label
     if label == found.initiator.naam:

@@ -8,6 +8,8 @@ other values pass unchanged. Every CSV/XLSX writer (dumps, statistics, import re
 
 from __future__ import annotations
 
+from openpyxl.cell.cell import Cell
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -15,3 +17,11 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def text_cell(sheet, value: str, kind: type = Cell):
+    """An openpyxl cell that holds `value` as text whatever it looks like: '=…' is no formula, '6-12' no
+    date. `kind` is the cell class: `WriteOnlyCell` for a write-only workbook."""
+    cell = kind(sheet, value=value)
+    cell.data_type = "s"
+    return cell

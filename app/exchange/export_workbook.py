@@ -20,6 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from app.domain.model import MODEL
+from app.exchange.cells import text_cell
 
 # what each column holds, for the explanation sheet (fields of the description give their own label)
 EXPLAINED = {
@@ -61,7 +62,7 @@ def _write(columns: list[str], rows: Iterable[list[str]]) -> Workbook:
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([_text(sheet, value) for value in row])
+        sheet.append([text_cell(sheet, value, WriteOnlyCell) for value in row])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
     guide = book.create_sheet("kolommen")
@@ -69,13 +70,6 @@ def _write(columns: list[str], rows: Iterable[list[str]]) -> Workbook:
     for name in columns:
         guide.append([name, _meaning(name)])
     return book
-
-
-def _text(sheet, value: str) -> WriteOnlyCell:
-    """A text cell: '=…' stays text (no formula) and '6-12' stays text (no date)."""
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
 
 
 def _meaning(name: str) -> str:

@@ -13,12 +13,11 @@ import csv
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.exchange.cells import safe_cell
+from app.exchange.cells import safe_cell, text_cell
 from app.exchange.normalise import fold
 
 MESSAGES = ["Rij", "Sleutel", "Naam", "Soort", "Kolom", "Waarde", "Melding", "Oplossing"]
@@ -126,14 +125,8 @@ def _append(sheet, line: list) -> None:
 
     The cells are made before the row is added: looking the row up afterwards (sheet.max_row) walks
     every cell of the sheet, which made a feedback workbook of 6,000 rows take minutes."""
-    sheet.append([_text(sheet, value) if isinstance(value, str) and value.startswith("=") else value
+    sheet.append([text_cell(sheet, value) if isinstance(value, str) and value.startswith("=") else value
                   for value in line])
-
-
-def _text(sheet, value: str) -> Cell:
-    cell = Cell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
 
 
 def _dress(sheet, header: list[str], lines: list[list], at: int = 1, last: int | None = None) -> None:

@@ -349,14 +349,14 @@ class SearchIndex:
         with self._lock:
             self._refresh()
             text, suggestion = query.text, None
-            base = self._text(text)
+            base, match = self._text(text)
             if text and not base:
                 suggestion = self.suggest(text)
-                base = self._text(suggestion) if suggestion else base
+                base, match = self._text(suggestion) if suggestion else (base, match)
                 text, suggestion = (suggestion, suggestion) if base else (text, None)
             chosen = {kind: self._union(kind, values) for kind, values in filters.items()}
             found = self._intersect(base, chosen.values())
-            numbers = self._ranked_page(found, text, query)
+            numbers = self._ranked_page(found, text, match, query)
             rows = self._rows(numbers)
             # the facets of the start page (no text, no filter) are the same for everyone until something changes
             plain = not query.text and set(filters) == {"status"}
@@ -373,25 +373,32 @@ class SearchIndex:
                 "facetten": {kind: [{"waarde": value, "aantal": count} for value, count in counts]
                              for kind, counts in facets.items()}}
 
-    def _ranked_page(self, found: BitMap, text: str, query: Query) -> list[int]:
+    def _ranked_page(self, found: BitMap, text: str, match: str | None, query: Query) -> list[int]:
         """One page, the verenigingen that hold the words themselves before those found only through a
-        compound ('De Ster' before 'Orkest De Meesters' for 'ster'), each group in the asked order."""
-        if not text or self._match(text) == self._match(text, compounds=False):  # no compound in the query
+        compound ('De Ster' before 'Orkest De Meesters' for 'ster'), each group in the asked order.
+        `match` is the FTS query `found` came from (built once: its compound scan is the costly part)."""
+        plain = self._match(text, compounds=False) if text else None
+        if match is None or match == plain:  # no words, a V-code, or no compound in the query
             return self._page(found, query.sort, query.offset, query.limit)
-        first = found & self._text(text, compounds=False)
+        first = found & self._matching(plain)
         numbers = self._page(first, query.sort, query.offset, query.limit)
         if len(numbers) < query.limit:
             numbers += self._page(found - first, query.sort, max(0, query.offset - len(first)),
                                   query.limit - len(numbers))
         return numbers
 
-    def _text(self, text: str, compounds: bool = True) -> BitMap:
+    def _text(self, text: str) -> tuple[BitMap, str | None]:
         """Every whitespace-separated part must match; 'Oost-Vlaanderen' is the phrase 'oost vlaanderen'.
-        A V-code (shown on every page, so also typed in the search box) finds that vereniging."""
+        A V-code (shown on every page, so also typed in the search box) finds that vereniging.
+        Returns the verenigingen and the FTS query used (None for a V-code or no words)."""
         vcode = parse_vcode((text or "").strip().upper())
         if vcode is not None:
-            return self.all & BitMap([record_number(vcode)])
-        match = self._match(text, compounds)
+            return self.all & BitMap([record_number(vcode)]), None
+        match = self._match(text)
+        return self._matching(match), match
+
+    def _matching(self, match: str | None) -> BitMap:
+        """The verenigingen an FTS query finds (None: every one)."""
         if match is None:
             return self.all
         # A common word matches a tenth of the register: the matches come as one string of 8-digit hex numbers
