@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from pyoxigraph import NamedNode
 
+from app.domain.named_commands import ImportRow
 from app.domain.parse import parse_registration
 from app.domain.versions import Initiator, Provenance
 from app.exchange.importer import run_import
@@ -513,3 +514,35 @@ def test_nieuw_on_a_look_alike_says_it_decides_nothing(tmp_path, register, exist
     (result,) = report.results
     assert result.status == "beslissing nodig"
     assert any(f.level == "dubbel" and f.fix.startswith("'nieuw' volstaat niet") for f in result.findings)
+
+
+def test_a_round_of_updates_is_one_commit_and_a_record_changed_twice_keeps_both(tmp_path, register):
+    names = [("Schaakclub Het Paard", "Kouter"), ("Toneelkring Vondel", "Veldstraat"), ("Imkersbond Honingbij",
+             "Overpoortstraat"), ("Fanfare De Eendracht", "Vrijdagmarkt"), ("Fotoclub Diafragma", "Korenmarkt"),
+             ("Wandelclub De Stappers", "Zuiderlaan")]
+    rows = [[f"U-{i}", name, "", "", "SPRT", street, str(i), 9000, "Gent", f"club{i}@example.be", "", "", ""]
+            for i, (name, street) in enumerate(names, start=1)]
+    first = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows), "verenigingen",
+                       register.handler, GENT, dry_run=False)
+    assert {r.status for r in first.results} == {"geregistreerd"}
+    groups: list[int] = []
+    register.store.written.append(lambda: groups.append(register.store.latest_sequence()))
+    before = register.store.latest_sequence()
+    for row in rows:
+        row[9] = row[9].replace("@", ".nieuw@")
+    again = run_import(write_xlsx(tmp_path / "lijst-2.xlsx", header=HEADER, rows=rows), "verenigingen",
+                       register.handler, GENT, dry_run=False)
+    assert {r.status for r in again.results} == {"bijgewerkt"}, [(r.sleutel, r.status) for r in again.results]
+    assert groups == [before + 6]  # six new versions, one commit
+    vcode = again.results[0].vcode
+    state, version = register.handler.load(vcode)
+    assert version == 2 and state["contactgegevens"][0]["waarde"] == "club1.nieuw@example.be"
+    # two changes of one vereniging in one batch: the second is left out of the commit and runs on its own,
+    # on top of the first (nothing lost, versions contiguous)
+    parsed = parse_registration(valid_body(naam="Schaakclub Het Paard", vertegenwoordigers=[]))
+    one = ImportRow(vcode, {**parsed, "naam": "Eerste naam"}, {"naam": "Eerste naam"})
+    two = ImportRow(vcode, {**parsed, "korteNaam": "EN"}, {"korteNaam": "EN"})
+    outcomes = register.handler.run_changes([one, two], GENT)
+    assert [o.version for o in outcomes] == [3, 4]
+    state, version = register.handler.load(vcode)
+    assert (state["naam"], state["korteNaam"], version) == ("Eerste naam", "EN", 4)

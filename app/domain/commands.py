@@ -70,6 +70,18 @@ class CheckedBatch:
     valid: list[tuple]
 
 
+@dataclass
+class PreparedChange:
+    """A checked change of one vereniging, ready to commit (CommandHandler._prepare_change)."""
+    vcode: str
+    version: int
+    change: Change
+    item_id: int | None
+
+    def outcome(self, at: Allocation) -> Outcome:
+        return Outcome(self.vcode, self.version + 1, at.sequence, item_id=self.item_id)
+
+
 class CommandHandler:
     """Runs commands: gates first, then one commit; the read/check methods delegate to records and gate."""
 
@@ -161,6 +173,13 @@ class CommandHandler:
         """Run many Register commands as one batch (register_batch): the importer's write path."""
         return self.commit_batch(self.check_commands(commands, actor, reason=reason, engine=engine,
                                                      before_commit=before_commit))
+
+    def run_changes(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
+                    before_commit: Callable[[str, int], None] | None = None) -> list[Outcome | DomainError]:
+        """Run many named commands on existing verenigingen in one commit (change_batch): an import's updates."""
+        return self.change_batch([(command.vcode, lambda state, command=command: command.apply(state, actor),
+                                   versions.Provenance(command.activity, actor, reason, before_commit=before_commit))
+                                  for command in commands])
 
     def check_commands(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
                        engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None,
@@ -335,38 +354,79 @@ class CommandHandler:
     def _change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
                 expected_version: int | None, idem: Idem | None = None) -> Outcome:
         for attempt in range(MAX_ATTEMPTS):
-            current, version, old_quads, facts = self.records.load_record(vcode)
-            if expected_version is not None and expected_version != version:
-                raise stale(expected_version, version)
-            new = mutate(copy.deepcopy(current))
-            self._number_new_items(vcode, current, new)
-            new = erkenningen.refresh(new, brussels_day(self.clock()))  # every write stores today's erkenning statuses
-            if new == current:
-                return Outcome(vcode, version, None)
-            rules.check(new)
-            rules.check_transition(current, new)
-            self.gate.check_references(new, vcode)
-            public, restricted = mapping.state_to_quads(new, self.base, vcode)
-            self.gate.validate(public + restricted, self.iri(vcode))
-            build = self._change_builder(vcode, version, current, new, public, restricted, old_quads, facts, prov,
-                                         idem)
+            prepared = self._prepare_change(vcode, mutate, prov, expected_version, idem)
+            if isinstance(prepared, Outcome):
+                return prepared
             try:
-                at = self.store.commit(Change(build, self.clock(), subject=self.iri(vcode), expected_version=version,
-                                              idempotency=idem[0] if idem else None,
-                                              on_commit=self._notify_later(vcode)))
+                at = self.store.commit(prepared.change)
             except Refused as refused:
                 replay = idempotency.replay(self.records, idem)  # another process may have run this very request
                 if replay is not None:
                     return replay
                 if expected_version is not None:
-                    raise stale(expected_version, refused.value or version) from None
+                    raise stale(expected_version, refused.value or prepared.version) from None
                 # Somebody else (maybe another process) committed first: recompute on the new state,
                 # after a short random pause so competing processes do not keep colliding.
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            return Outcome(vcode, version + 1, at.sequence, item_id=_added_item(current, new))
+            return prepared.outcome(at)
         raise Busy("te-druk", "Te veel gelijktijdige wijzigingen",
                    "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
+
+    def _prepare_change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
+                        expected_version: int | None, idem: Idem | None = None) -> Outcome | PreparedChange:
+        """One attempt's checks of a change on the current state (rules, references, SHACL): the commit to
+        write, or the Outcome of a change that changes nothing."""
+        current, version, old_quads, facts = self.records.load_record(vcode)
+        if expected_version is not None and expected_version != version:
+            raise stale(expected_version, version)
+        new = mutate(copy.deepcopy(current))
+        self._number_new_items(vcode, current, new)
+        new = erkenningen.refresh(new, brussels_day(self.clock()))  # every write stores today's erkenning statuses
+        if new == current:
+            return Outcome(vcode, version, None)
+        rules.check(new)
+        rules.check_transition(current, new)
+        self.gate.check_references(new, vcode)
+        public, restricted = mapping.state_to_quads(new, self.base, vcode)
+        self.gate.validate(public + restricted, self.iri(vcode))
+        build = self._change_builder(vcode, version, current, new, public, restricted, old_quads, facts, prov, idem)
+        change = Change(build, self.clock(), subject=self.iri(vcode), expected_version=version,
+                        idempotency=idem[0] if idem else None, on_commit=self._notify_later(vcode))
+        return PreparedChange(vcode, version, change, _added_item(current, new))
+
+    def change_batch(self, changes: list[tuple[str, Callable[[dict], dict], versions.Provenance]]
+                     ) -> list[Outcome | DomainError]:
+        """Many changes to existing verenigingen (an import's updates and adoptions) in ONE commit.
+
+        Each is checked exactly as change() checks it. One whose guard no longer holds when the batch is
+        written (another writer changed that vereniging meanwhile, or an earlier change of the same batch
+        did) is left out of it and then runs on its own through change(), on the state it finds then."""
+        results: list[Outcome | DomainError | None] = [None] * len(changes)
+        ready: list[tuple[int, PreparedChange]] = []
+        for index, (vcode, mutate, prov) in enumerate(changes):
+            try:
+                prepared = self._prepare_change(vcode, mutate, prov, None)
+            except DomainError as exc:
+                results[index] = exc
+                continue
+            if isinstance(prepared, Outcome):
+                results[index] = prepared
+            else:
+                ready.append((index, prepared))
+        outcomes = self.store.commit_many([prepared.change for _, prepared in ready]) if ready else []
+        for (index, prepared), outcome in zip(ready, outcomes, strict=True):
+            if isinstance(outcome, Allocation):
+                results[index] = prepared.outcome(outcome)
+                continue
+            if not isinstance(outcome, (Refused, DomainError)):
+                raise outcome
+            vcode, mutate, prov = changes[index]
+            try:
+                results[index] = outcome if isinstance(outcome, DomainError) else self.change(vcode, mutate, prov)
+            except DomainError as exc:
+                results[index] = exc
+        return results  # type: ignore[return-value]
 
     def _change_builder(self, vcode: str, version: int, old_state: dict, new_state: dict, public: list[Quad],
                         restricted: list[Quad], old_quads: list[Quad], facts: dict[str, str],

@@ -48,6 +48,8 @@ from app.exchange.spreadsheet import FileRejected, Row, is_example, read_rows, r
 
 BATCH = 5000  # rows per commit: one ingestion each (see _Pipeline)
 CHUNK = 500  # rows a worker process reads and checks at a time
+# updates and adoptions per commit (one transaction: each rewrites a whole record, with its version)
+UPDATES_PER_COMMIT = 500
 NO_ROWS = "Het bestand bevat geen ingevulde rijen onder de kopregel (de voorbeeldrij van het sjabloon telt niet)."
 STATUS = {  # (dry run, commit)
     "nieuw": ("wordt geregistreerd", "geregistreerd"),
@@ -441,7 +443,7 @@ class Importer:
             prechecked=found)
 
     def commit_batch(self, items: list[Item], checked: tuple[list[Item], CheckedBatch] | None) -> None:
-        """The batch's new rows in ONE commit, then its updates and adoptions (one command each)."""
+        """The batch's new rows in ONE commit, then its updates and adoptions in commits of UPDATES_PER_COMMIT."""
         if checked is not None:
             new, batch = checked
             outcomes = self.handler.commit_batch(batch)
@@ -451,12 +453,24 @@ class Importer:
                 else:
                     item.result.vcode = outcome.vcode
                     self._status(item, "nieuw" if outcome.created and not outcome.replayed else "ongewijzigd")
+        updates: list[tuple[Item, str, ImportRow]] = []
         for item in items:
             route = self._route(item)
             if route in ("bijwerken", "koppel"):
-                self._update(item, item.owner or item.decision[1], route)
+                command = self._update(item, item.owner or item.decision[1], route)
+                if command is not None:
+                    updates.append((item, route, command))
             elif route != "nieuw":
                 self._status(item, route)
+        for start in range(0, len(updates), UPDATES_PER_COMMIT):
+            chunk = updates[start:start + UPDATES_PER_COMMIT]
+            outcomes = self.handler.run_changes([command for *_, command in chunk], self.initiator,
+                                                reason=self.reason, before_commit=self.before_commit)
+            for (item, route, command), outcome in zip(chunk, outcomes, strict=True):
+                if isinstance(outcome, DomainError):
+                    self._update_refused(item, command.vcode, outcome)
+                else:
+                    self._updated(item, command.vcode, route, outcome.changed)
 
     def _route(self, item: Item) -> str:
         if item.has_errors or item.state is None:
@@ -490,32 +504,38 @@ class Importer:
     def _status(self, item: Item, route: str) -> None:
         item.result.status = STATUS[route][0 if self.dry_run else 1]
 
-    def _update(self, item: Item, vcode: str, route: str) -> None:
+    def _update(self, item: Item, vcode: str, route: str) -> ImportRow | None:
+        """The command that applies a row to the vereniging it updates or adopts; None when the row is settled
+        here: refused, or a dry run (which reports what round 2 would change)."""
         assert item.state is not None and item.read is not None
         try:
             current, _ = self.handler.load(vcode)  # read once for the checks below and a dry run's comparison
             if not self._kbo_fields(item, vcode, current):
                 self._status(item, "fout")
-                return
+                return None
             command = ImportRow(vcode, item.state, self._less_exact_kept(item, current))
-            if self.dry_run:
-                after = command.apply(current, self.initiator)
-                changed = after != current
-                for label, before, now in changes(current, after):  # what round 2 would overwrite, in words
-                    item.add("wijziging", "", "", f"{label.capitalize()} in {vcode}: {before} → {now}")
-            else:
-                changed = self.handler.run(command, self.initiator, reason=self.reason,
-                                           before_commit=self.before_commit).changed
+            if not self.dry_run:
+                return command
+            after = command.apply(current, self.initiator)
+            for label, before, now in changes(current, after):  # what round 2 would overwrite, in words
+                item.add("wijziging", "", "", f"{label.capitalize()} in {vcode}: {before} → {now}")
         except DomainError as exc:
-            if isinstance(exc, (NotFound, Gone)):
-                item.add("fout", "Actie", item.result.actie, f"Vereniging {vcode} bestaat niet (meer) in het register.",
-                         "Controleer de V-code in kolom 'Actie'.")
-            else:
-                self._errors(item, exc)
-            self._status(item, "fout")
-            return
+            self._update_refused(item, vcode, exc)
+            return None
+        self._updated(item, vcode, route, after != current)
+        return None
+
+    def _updated(self, item: Item, vcode: str, route: str, changed: bool) -> None:
         item.result.vcode = vcode
         self._status(item, route if route == "koppel" or changed else "ongewijzigd")
+
+    def _update_refused(self, item: Item, vcode: str, exc: DomainError) -> None:
+        if isinstance(exc, (NotFound, Gone)):
+            item.add("fout", "Actie", item.result.actie, f"Vereniging {vcode} bestaat niet (meer) in het register.",
+                     "Controleer de V-code in kolom 'Actie'.")
+        else:
+            self._errors(item, exc)
+        self._status(item, "fout")
 
 
 def _year(value: object) -> str:

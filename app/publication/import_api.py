@@ -138,7 +138,7 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
     except ImportStopped as stopped:
         status.update(status="gestopt", rijen=stopped.done, reden=(
             f"Gestopt op vraag. {stopped.done} rijen zijn verwerkt en blijven staan (elke rij is volledig "
-            "geschreven of niet: nieuwe verenigingen per batch, wijzigingen per rij); de rest niet. Start de "
+            "geschreven of niet: nieuwe verenigingen en wijzigingen per batch); de rest niet. Start de "
             "import opnieuw om verder te gaan: de verwerkte rijen zijn dan 'ongewijzigd'."
             if not status["proef"] else "Gestopt op vraag; er werd niets geschreven."))
     except Exception as exc:  # the job must end with a status, whatever happened
@@ -190,12 +190,12 @@ def _started(pid: int) -> str | None:
 def _abandoned(folder: Path, status: dict) -> dict:
     """An import whose process ended without a status (a restart, kill -9) is 'afgebroken', not 'bezig'
     for ever; its upload is removed. Every row was written whole or not (new verenigingen a batch per
-    transaction, updates a row per transaction), so nothing is half written."""
+    transaction, then its updates 500 per transaction), so nothing is half written."""
     pid, _, started = str(status.get("proces", "")).partition(":")
     if status["status"] != "bezig" or not pid.isdigit() or _started(int(pid)) == (started or None):
         return status
     status.update(status="afgebroken", reden="Het register werd herstart tijdens deze import. Elke rij die al "
-                  "geschreven werd, is volledig geschreven (nieuwe verenigingen per batch, wijzigingen per rij); "
+                  "geschreven werd, is volledig geschreven (nieuwe verenigingen en wijzigingen per batch); "
                   "start de import opnieuw: die rijen zijn dan 'ongewijzigd'.")
     for upload in folder.glob("upload.*"):
         upload.unlink(missing_ok=True)
