@@ -16,7 +16,11 @@
    of both (the bulk loader uses two threads).
 3. Unless --no-ceiling: the same quads written as one `Store.extend` transaction per batch, the
    ceiling of an import that would write with ordinary transactions.
-4. Unless --no-raw-rss: the peak RSS of a fresh process that bulk-loads the same quads, what the store
+4. With --updates N: round 2 of a migration, N rows of the register imported again with a changed
+   e-mail address (each an update: a new version of a whole record), 500 per transaction as the
+   importer writes them, then N other rows one transaction per row (the importer before): rows/s of
+   both and their ratio, in the same run.
+5. Unless --no-raw-rss: the peak RSS of a fresh process that bulk-loads the same quads, what the store
    itself holds in memory for them (the import's RSS grows with the register, not with the file).
 Every row carries Actie=bevestig-nieuw: generated names in one gemeente look alike, and this keeps
 them from waiting for a decision; the duplicate search still runs for every row.
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.domain.versions import Initiator  # noqa: E402
+from app.exchange import importer  # noqa: E402
 from app.exchange.importer import BATCH, run_import  # noqa: E402
 from app.register import Register  # noqa: E402
 from tests.workbooks import flemish_places  # noqa: E402
@@ -53,18 +58,18 @@ HEADER = ["Id", "Naam vereniging", "Opgericht", "Activiteiten", "Straatnaam", "N
           "E-mailadres", "Telefoonnummer", "INSZ", "Voornaam contactpersoon", "Naam contactpersoon", "Actie"]
 
 
-def write_rows(path: Path, count: int) -> None:
+def write_rows(path: Path, count: int, first: int = 0, mail: str = "info") -> None:
     where = flemish_places()
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(HEADER)
-        for i in range(count):
+        for i in range(first, first + count):
             kind, activity = KINDS[i % len(KINDS)]
             postcode, gemeente = where[i % len(where)]
             writer.writerow([
                 f"BENCH-{i:07d}", f"{kind} {WORDS[i % 12]} {WORDS[(i // 12) % 12]} {i}",
                 f"{1 + i % 28:02d}/{1 + i % 12:02d}/{1950 + i % 70}", activity, "Kerkstraat", str(i % 200 + 1),
-                postcode, gemeente, f"info{i}@bench.be", f"09/2{i % 100:02d} {i % 90 + 10} {i % 80 + 10}",
+                postcode, gemeente, f"{mail}{i}@bench.be", f"09/2{i % 100:02d} {i % 90 + 10} {i % 80 + 10}",
                 "85073003328", "An", "Peeters", "bevestig-nieuw",
             ])
 
@@ -81,6 +86,29 @@ def transactional_load(nquads: Path, directory: Path, per_batch: int) -> float:
     start = time.perf_counter()
     store.flush()
     return spent + time.perf_counter() - start
+
+
+def round_two(register: Register, work: Path, count: int, rows: int) -> None:
+    """Rows of the register imported again with a changed e-mail address: as the importer writes updates,
+    and (other rows) one transaction per row."""
+    rates = {}
+    for label, per_commit, first in (("500 per transaction", importer.UPDATES_PER_COMMIT, 0),
+                                     ("one per transaction", 1, count)):
+        assert first + count <= rows, "--updates N needs 2N ≤ --rows"
+        source = work / f"round-two-{per_commit}.csv"
+        write_rows(source, count, first, mail="nieuw")
+        kept, importer.UPDATES_PER_COMMIT = importer.UPDATES_PER_COMMIT, per_commit
+        try:
+            start = time.perf_counter()
+            report = run_import(source, "verenigingen", register.handler, Initiator("OVO000001", "Benchmark"),
+                                dry_run=False)
+            rates[label] = count / (time.perf_counter() - start)
+        finally:
+            importer.UPDATES_PER_COMMIT = kept
+        assert {r.status for r in report.results} == {"bijgewerkt"}, report.counts()
+        print(f"round 2 updates  : {count} rows, {label}: {rates[label]:7.1f} rows/s")
+    print(f"ratio updates    : {rates['500 per transaction'] / rates['one per transaction']:.2f}x "
+          "(500 per transaction / one per transaction)")
 
 
 def raw_peak_rss(nquads: Path, directory: Path) -> float:
@@ -100,6 +128,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["turbo", "pyshacl"], default="turbo")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the transactional-load measurement")
+    parser.add_argument("--updates", type=int, default=0, help="round 2: rows imported again as updates")
     parser.add_argument("--no-raw-rss", action="store_true", help="skip the raw bulk load's peak RSS (a second load)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # RocksDB may still be compacting
@@ -126,6 +155,8 @@ def main() -> None:
         done = sum(r.status == "geregistreerd" for r in report.results)
         nquads = work / "all.nq"
         nquads.write_bytes(register.store.dump_nquads())
+        if args.updates:
+            round_two(register, work, args.updates, args.rows)
         register.close()
         quads = sum(1 for _ in nquads.open("rb"))
         raw = pyoxigraph.Store(str(work / "raw"))
