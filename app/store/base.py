@@ -58,6 +58,10 @@ class StoreUnavailable(Exception):
     """The store server did not answer, or refused a request we consider valid (remote engine)."""
 
 
+class StoreLate(StoreUnavailable):
+    """The store server did not answer within the time we gave it (it may still be working on it)."""
+
+
 class Refused(Exception):
     """A commit's guard no longer holds. reason: 'versie' | 'sleutel' | 'herhaling'."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import pyoxigraph
 import urllib3
 
-from app.store.base import RegisterStore, StoreUnavailable
+from app.store.base import RegisterStore, StoreLate, StoreUnavailable
 from app.store.lease import WriteLease
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -67,7 +68,9 @@ class RemoteStore(RegisterStore):
         return self._pool
 
     def _send(self, method: str, path: str, body: str | None, content_type: str | None, accept: str | None,
-              timeout: float | None) -> Reply:
+              timeout: float | None, deadline: float | None = None) -> Reply:
+        """One request, its answer read whole; with a `deadline` (time.monotonic()) StoreLate once it passes,
+        also while a long answer is still coming in (a read timeout alone holds per read, not in all)."""
         headers = {}
         if content_type:
             headers["Content-Type"] = content_type
@@ -76,11 +79,15 @@ class RemoteStore(RegisterStore):
         limit = timeout or self.timeout
         try:
             answer = self._connections().urlopen(method, path, body=body.encode("utf-8") if body is not None else None,
-                                                 headers=headers, timeout=urllib3.Timeout(connect=limit, read=limit))
+                                                 headers=headers, timeout=urllib3.Timeout(connect=limit, read=limit),
+                                                 preload_content=deadline is None)
+            content = answer.data if deadline is None else _read_by(answer, deadline)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise StoreLate(f"De opslagserver {self.url} antwoordde niet binnen {limit:g} s.") from exc
         except urllib3.exceptions.HTTPError as exc:
             raise StoreUnavailable(f"De opslagserver {self.url} antwoordt niet: {exc}") from exc
         media = (answer.headers.get("Content-Type") or "").split(";")[0].strip()
-        return Reply(answer.status, answer.data, media)
+        return Reply(answer.status, content, media)
 
     def post_query(self, query: str, accept: str, default_graph: Sequence[str] | None = None,
                    named_graphs: Sequence[str] | None = None, timeout: float | None = None) -> Reply:
@@ -88,7 +95,8 @@ class RemoteStore(RegisterStore):
         params = [("default-graph-uri", g) for g in default_graph or ()] + \
             [("named-graph-uri", g) for g in named_graphs or ()]
         path = self._query_path + (("?" + urlencode(params)) if params else "")
-        return self._send("POST", path, query, "application/sparql-query", accept, timeout)
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        return self._send("POST", path, query, "application/sparql-query", accept, timeout, deadline)
 
     def _select(self, query: str, default_graph: Sequence[str] | None = None,
                 named_graphs: Sequence[str] | None = None) -> Iterable:
@@ -108,6 +116,20 @@ class RemoteStore(RegisterStore):
         if response.status_code not in (200, 204):
             raise StoreUnavailable(f"De opslagserver weigerde een wijziging ({response.status_code}): "
                                    f"{response.text[:300]}")
+
+
+def _read_by(answer: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    """The whole body, or StoreLate when the deadline passes first (the connection is then dropped)."""
+    chunks = []
+    try:
+        for chunk in answer.stream(1 << 16):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                answer.close()
+                raise StoreLate("De opslagserver antwoordde niet op tijd.")
+    finally:
+        answer.release_conn()
+    return b"".join(chunks)
 
 
 def _lock_path(name: str) -> Path:

@@ -19,9 +19,8 @@ lease.Slots), and a storm of heavy queries cannot pile up there.
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as Late
 
 import pyoxigraph
 from pyoxigraph import QueryBoolean
@@ -37,7 +36,7 @@ from app.store.query_workers import (
     not_acceptable,
     unsupported,
 )
-from app.store.remote import RemoteStore, StoreUnavailable
+from app.store.remote import RemoteStore, StoreLate, StoreUnavailable
 
 SOLUTIONS_JSON = "application/sparql-results+json"
 # What we ask the store server for: results it can count and that a cut-off body cannot pass as whole.
@@ -60,7 +59,8 @@ class RemoteQueries:
                  server_timeout: float = 30.0) -> None:
         self.store, self.timeout, self.server_timeout = store, timeout, server_timeout
         self._places = store.lease.slots("sparql", running)  # one budget over all the register's processes
-        self._pool = ThreadPoolExecutor(max_workers=running, thread_name_prefix="sparql-opslag")
+        self._late: set[threading.Timer] = set()  # places of queries we gave up on, until the server ends them
+        self._late_lock = threading.Lock()
 
     def execute(self, job: QueryJob, started: float | None = None) -> tuple[str, bytes]:
         """The store server's own bytes when it answered in the client's format (counted and checked
@@ -90,26 +90,46 @@ class RemoteQueries:
                               f"De query duurde langer dan {self.timeout:g} s en werd afgebroken.") from None
 
     def _on_the_server(self, job: QueryJob, accept: str, started: float):
-        """The store server's reply, within our deadline; the query keeps its place until the server is done."""
+        """The store server's reply, within our deadline; the query keeps its place until the server is done.
+
+        Asked from the request's own thread (a hand-over to a pool thread cost more than the store server's
+        whole answer to a small query), with what is left of the deadline as the read timeout. A query we
+        stop waiting for keeps its place until the server's own timeout has ended it."""
         place = self._places.acquire(max(0.0, self.timeout - (time.monotonic() - started)))
         if place is None:
             raise QueryFailed(503, "query-timeout", f"De query wachtte {self.timeout:g} s op de opslagserver, die "
                               "nog aan eerdere queries werkt; probeer binnen enkele seconden opnieuw.",
                               "Query te traag", RETRY_AFTER)  # the deadline covers the wait
+        left = self.timeout - (time.monotonic() - started)
         try:
-            call = self._pool.submit(self.store.post_query, job.query, accept, job.default_graph, job.named_graphs,
-                                     timeout=self.server_timeout + 5)  # the server's timeout ends it before this
-        except RuntimeError:  # closed
-            self._places.release(place)
-            raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
-        call.add_done_callback(lambda _: self._places.release(place))
-        try:
-            return call.result(timeout=max(0.0, self.timeout - (time.monotonic() - started)))
-        except Late:
+            if left <= 0:
+                raise StoreLate("")
+            reply = self.store.post_query(job.query, accept, job.default_graph, job.named_graphs, timeout=left)
+        except StoreLate:
+            self._release_later(place)
             raise QueryFailed(503, "query-timeout", f"De query duurde langer dan {self.timeout:g} s en werd "
                               "afgebroken.", "Query te traag", RETRY_AFTER) from None
         except StoreUnavailable:
+            self._places.release(place)
             raise QueryFailed(503, "opslag-onbereikbaar", "De opslagserver antwoordt niet.") from None
+        except BaseException:
+            self._places.release(place)
+            raise
+        self._places.release(place)
+        return reply
+
+    def _release_later(self, place: int) -> None:
+        """Give the place back once the store server's timeout has surely ended the query."""
+        def release() -> None:
+            with self._late_lock:
+                self._late.discard(timer)
+            self._places.release(place)
+
+        timer = threading.Timer(self.server_timeout + 5, release)
+        timer.daemon = True
+        with self._late_lock:
+            self._late.add(timer)
+        timer.start()
 
     @staticmethod
     def _solutions(body: bytes, asked: str, job: QueryJob) -> bytes:
@@ -138,8 +158,12 @@ class RemoteQueries:
         return body
 
     def close(self) -> None:
-        """Wait for the queries still running on the store server (their timeout bounds the wait)."""
-        self._pool.shutdown(wait=True)
+        """Give back the places of queries we gave up on (this process ends; so do its lock files)."""
+        with self._late_lock:
+            late, self._late = list(self._late), set()
+        for timer in late:
+            timer.cancel()
+            timer.function()
 
     def refresh(self) -> None:
         """Nothing to renew: every query reads the live store server (no checkpoints)."""
