@@ -14,13 +14,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from pyoxigraph import NamedNode
 
 from app.domain.named_commands import ImportRow
 from app.domain.parse import parse_registration
 from app.domain.versions import Initiator, Provenance
 from app.exchange.importer import run_import
+from app.exchange.spreadsheet import FileRejected
 from app.namespaces import GRAPH_VERSIONS_PUBLIC
 from tests.conftest import dump, valid_body
 from tests.workbooks import write_xlsx
@@ -546,3 +547,52 @@ def test_a_round_of_updates_is_one_commit_and_a_record_changed_twice_keeps_both(
     assert [o.version for o in outcomes] == [3, 4]
     state, version = register.handler.load(vcode)
     assert (state["naam"], state["korteNaam"], version) == ("Eerste naam", "EN", 4)
+
+
+def test_a_gemeente_s_own_columns_are_read_under_a_title_with_two_phone_columns(tmp_path, register):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Lijst"
+    sheet.append(["Verenigingen Gent, stand 2026"])
+    sheet.append(["Dossiernummer", "Naam vereniging", "Straat + nr", "Postnr", "Gemeente/deelgemeente",
+                  "Activiteit(en)", "Tel.", "GSM", "E-mailadres", "Opmerkingen"])
+    sheet.append(["D-1", "Schaakclub Het Paard", "Kouter 36", 9000, "Gent", "Hobby & spel", "09/223 44 55",
+                  "0476 12 34 56", "paard@example.be; secretaris@example.be", "nieuw bestuur"])
+    sheet.append(["D-2", "Toneelkring Vondel", "Veldstraat 3 bus 2", 9040, "Sint-Amandsberg", "Kunst en cultuur",
+                  "09/223 44 66 - 0476 65 43 21", "", "", ""])
+    other = workbook.create_sheet("Opgeheven")
+    other.append(["Dossiernummer", "Naam vereniging", "Postnr", "Gemeente/deelgemeente"])
+    other.append(["D-9", "Oude Kaartersclub", 9000, "Gent"])
+    workbook.save(tmp_path / "lijst.xlsx")
+    report = run_import(tmp_path / "lijst.xlsx", "verenigingen", register.handler, GENT, dry_run=False)
+    assert not report.errors, [(f.row, f.column, f.message) for f in report.errors]
+    assert [r.status for r in report.results] == ["geregistreerd", "geregistreerd"]
+    notes = [f.message for f in report.file_notes]
+    assert any("rij 2" in note for note in notes), notes  # where the header was found
+    assert any("'Opgeheven'" in note and "niet" in note for note in notes), notes  # the sheet not read
+    assert [f.column for f in report.file_notes if "Opmerkingen" in f.message] == ["Opmerkingen"]
+    paard, _ = register.handler.load(report.results[0].vcode)
+    adres = paard["locaties"][0]["adres"]
+    assert (adres["straatnaam"], adres["huisnummer"], adres["postcode"]) == ("Kouter", "36", "9000")
+    assert paard["hoofdactiviteiten"] == ["HOSP"]
+    phones = [(c["waarde"], c["isPrimair"]) for c in paard["contactgegevens"] if c["contactgegeventype"] == "Telefoon"]
+    assert phones == [("+32 9 223 44 55", True), ("+32 476 12 34 56", False)]
+    mails = [c["waarde"] for c in paard["contactgegevens"] if c["contactgegeventype"] == "E-mail"]
+    assert mails == ["paard@example.be", "secretaris@example.be"]
+    vondel, _ = register.handler.load(report.results[1].vcode)
+    adres = vondel["locaties"][0]["adres"]
+    assert (adres["straatnaam"], adres["huisnummer"], adres.get("busnummer")) == ("Veldstraat", "3", "2")
+    assert len([c for c in vondel["contactgegevens"] if c["contactgegeventype"] == "Telefoon"]) == 2
+
+
+def test_without_a_fitting_header_the_likeliest_row_says_what_is_wrong(tmp_path, register):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Verenigingen Gent"])
+    sheet.append(["Naam vereniging", "Straat", "Postcode", "Gemeente"])  # no key column
+    sheet.append(["Schaakclub Het Paard", "Kouter 36", 9000, "Gent"])
+    workbook.save(tmp_path / "lijst.xlsx")
+    with pytest.raises(FileRejected) as refused:
+        run_import(tmp_path / "lijst.xlsx", "verenigingen", register.handler, GENT, dry_run=True)
+    assert "'Sleutel'" in str(refused.value) and "'Naam'" not in str(refused.value)
+    assert "rij 2" in str(refused.value)

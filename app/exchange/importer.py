@@ -81,7 +81,8 @@ def check_file(path: Path, kind: str) -> None:
     """Refuse at once what cannot be imported at all (not a readable .xlsx/.csv, a required column missing,
     no filled row), so an upload hears it in its answer rather than from a job that fails later."""
     mapping = Mapping.load(kind)
-    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback}, formulas=False)
+    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback}, formulas=False,
+                      repeatable=mapping.repeatable)
     try:
         filled = (row_values(table, number, cells) for number, cells in table.rows)
         if not any(row is not None and not is_example(row) for row in filled):
@@ -617,7 +618,8 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
 
     steady_heap()
     mapping = Mapping.load(kind)
-    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback})
+    table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback},
+                      repeatable=mapping.repeatable)
     report = Report(dry_run, handler.base, table.header,
                     {column: table.header[position] for position, column in table.columns.items()})
     report.file_notes += [Finding(table.header_row, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het "

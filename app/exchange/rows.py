@@ -36,6 +36,7 @@ class Mapping:
     aliases: dict[str, dict[str, str]]
     feedback: list[str]
     names: dict[str, str] = field(default_factory=dict)  # folded name or synonym → template column
+    repeatable: frozenset[str] = frozenset()  # columns a file may have more than once (contact details)
     by_path: dict[str, str] = field(default_factory=dict)  # field path → template column
 
     @classmethod
@@ -46,6 +47,7 @@ class Mapping:
         mapping = cls(data["kind"], columns, set(data["required"]), data.get("defaults", {}),
                       {k: {fold(a): v for a, v in table.items()} for k, table in data.get("aliases", {}).items()},
                       data.get("feedback", []))
+        mapping.repeatable = frozenset(c.kolom for c in columns.values() if c.veld.startswith("contactgegevens:"))
         for column in columns.values():
             for name in (column.kolom, *column.synoniemen):
                 mapping.names.setdefault(fold(name), column.kolom)
@@ -82,6 +84,8 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
     for column, value in mapping.defaults.items():
         if column in mapping.columns and column not in values and _has_sibling(values, mapping, column):
             values[column] = value
+    if "Straat" in values and "Huisnummer" not in values and "Huisnummer" in mapping.columns:
+        notes += _street_with_number(values)
     if "Huisnummer" in values and mapping.columns["Huisnummer"].soort == "huisnummer":
         number, bus, note = normalise.housenumber_value(values["Huisnummer"])
         if note:
@@ -90,26 +94,58 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
             values["Huisnummer"] = number
             if bus and "Bus" not in values:
                 values["Bus"] = bus
-    for column, raw in values.items():
+    for column, cell in values.items():
         spec = mapping.columns[column]
         if spec.soort in ("sleutel", "actie"):
             continue
-        value, cell_notes = _cell(spec, raw, mapping)
-        notes += [(column, raw, note) for note in cell_notes]
-        if value is None or value == []:
-            continue
-        if spec.soort == "datum-of-jaar" and re.fullmatch(r"\d{4}", raw.strip()):
-            years.add(spec.veld)
-        if spec.veld.startswith("contactgegevens:"):
-            kind = spec.veld.split(":", 1)[1]
-            items = body.setdefault("contactgegevens", [])
-            origin[f"contactgegevens[{len(items)}]"] = column
-            items.append({"contactgegeventype": kind, "waarde": value, "isPrimair": True})
-            continue
-        _set(body, spec.veld.split("."), value)
+        for raw in _contact_values(cell) if spec.veld.startswith("contactgegevens:") else [cell]:
+            value, cell_notes = _cell(spec, raw, mapping)
+            notes += [(column, raw, note) for note in cell_notes]
+            if value is None or value == []:
+                continue
+            if spec.soort == "datum-of-jaar" and re.fullmatch(r"\d{4}", raw.strip()):
+                years.add(spec.veld)
+            if spec.veld.startswith("contactgegevens:"):
+                _add_contact(body, origin, column, spec.veld.split(":", 1)[1], value)
+                continue
+            _set(body, spec.veld.split("."), value)
     notes += _quality(values, mapping)
     notes += _without_insz(body)
     return ReadRow(body, origin, notes, years)
+
+
+# between two phone numbers or e-mail addresses in one cell (a '/' is part of a Belgian phone number: 09/123 45 67)
+_BETWEEN_CONTACTS = re.compile(r"\s*(?:[;\n,]|\s-\s|\sof\s|\sen\s)\s*", re.I)
+
+
+def _contact_values(cell: str) -> list[str]:
+    """The values in a contact cell (or in two columns of one kind): '09/223 33 44 - 0476 12 34 56' is two."""
+    return [value for value in _BETWEEN_CONTACTS.split(cell) if value.strip()] or [cell]
+
+
+def _add_contact(body: dict, origin: dict[str, str], column: str, kind: str, value: object) -> None:
+    """A contact detail; the first of its kind is the primary one, the same value twice is kept once."""
+    items = body.setdefault("contactgegevens", [])
+    if any(item["contactgegeventype"] == kind and item["waarde"] == value for item in items):
+        return
+    origin[f"contactgegevens[{len(items)}]"] = column
+    primary = not any(item["contactgegeventype"] == kind for item in items)
+    items.append({"contactgegeventype": kind, "waarde": value, "isPrimair": primary})
+
+
+_STREET_NUMBER = re.compile(r"(.*?\D)[\s,]+(\d+\s*[a-zA-Z]?(?:\s*(?:bus|bte|b\.?|/)\s*[\w-]+)?)", re.I)
+
+
+def _street_with_number(values: dict[str, str]) -> list[tuple[str, str, Note]]:
+    """'Kouter 36' in the street column (a file with one address column, 'Straat + nr') and no house number:
+    split into street and number, with a warning that shows both."""
+    raw = values["Straat"]
+    match = _STREET_NUMBER.fullmatch(raw.strip())
+    if match is None:
+        return []
+    values["Straat"], values["Huisnummer"] = match[1].strip(), match[2].strip()
+    return [("Straat", raw, normalise.warning(f"'{raw}' gelezen als straat '{values['Straat']}' en huisnummer "
+                                              f"'{values['Huisnummer']}'."))]
 
 
 def _without_insz(body: dict) -> list[tuple[str, str, Note]]:
@@ -168,10 +204,10 @@ def _quality(values: dict[str, str], mapping: Mapping) -> list[tuple[str, str, N
                                                                      values.get("Land", ""))):
             notes.append(("Gemeente", values["Gemeente"], note))
     for column, spec in mapping.columns.items():
-        if spec.soort == "e-mail" and values.get(column):
-            note = quality.check_email_domain(normalise.email_value(values[column])[0])
+        for raw in _contact_values(values[column]) if spec.soort == "e-mail" and values.get(column) else ():
+            note = quality.check_email_domain(normalise.email_value(raw)[0])
             if note:
-                notes.append((column, values[column], note))
+                notes.append((column, raw, note))
     return notes
 
 

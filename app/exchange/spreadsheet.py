@@ -53,23 +53,24 @@ class Table:
     above: list[tuple] = field(default_factory=list)  # the rows above the header, as in the file
 
 
-def match_columns(header: list[str], names: dict[str, str], required: set[str],
-                  feedback: set[str]) -> tuple[dict[int, str], list[str]]:
+def match_columns(header: list[str], names: dict[str, str], required: set[str], feedback: set[str],
+                  repeatable: frozenset[str] = frozenset()) -> tuple[dict[int, str], list[str]]:
     """Template column per position; unknown names are returned to be reported, not refused.
 
-    `names` maps folded template names and synonyms to the template column.
+    `names` maps folded template names and synonyms to the template column; a `repeatable` one may come
+    more than once (a 'Tel.' and a 'GSM' column: two phone numbers).
     """
     columns: dict[int, str] = {}
     ignored: list[str] = []
     for position, name in enumerate(header):
         if not name:
             continue
-        column = names.get(fold(name))
+        column = recognised(name, names)
         if column is None:
             if fold(name) not in feedback:
                 ignored.append(name)
             continue
-        if column in columns.values():
+        if column in columns.values() and column not in repeatable:
             first = next(header[p] for p, c in columns.items() if c == column)
             raise FileRejected(f"De kolommen '{first}' en '{name}' betekenen allebei '{column}': "
                                "hou er één over.")
@@ -81,6 +82,35 @@ def match_columns(header: list[str], names: dict[str, str], required: set[str],
                            "/sjablonen/import-verenigingen.xlsx of /sjablonen/import-kbo.xlsx) of geef de kolom "
                            "die naam.")
     return columns, ignored
+
+
+def _loose(name: str) -> str:
+    """A column name without what is in brackets ('Activiteit(en)', 'Telefoon (vast)') or a final dot."""
+    return fold(re.sub(r"\(.*?\)", " ", name))
+
+
+# the parts of a column that holds two template columns at once, and the column that reads it ('Straat + nr':
+# a street with its house number, which the row reader splits)
+COMBINED = {frozenset({"Straat", "Huisnummer"}): "Straat", frozenset({"Straat", "Huisnummer", "Bus"}): "Straat"}
+
+
+def recognised(name: str, names: dict[str, str]) -> str | None:
+    """The template column a file's column name means: as written, without brackets, or when it joins
+    names with '/', '+', '&' or ',' (case, accents and punctuation ignored), the column all its parts mean
+    ('Gemeente/deelgemeente', 'Tel/GSM'), or a street with its number ('Straat + nr')."""
+    for form in (fold(name), _loose(name)):
+        if form in names:
+            return names[form]
+    parts = [_loose(part) for part in re.split(r"[/+&,]| en | of ", name) if _loose(part)]
+    meant = {names.get(part) for part in parts}
+    if len(parts) < 2 or None in meant:
+        return None
+    return meant.pop() if len(meant) == 1 else COMBINED.get(frozenset(meant))  # type: ignore[arg-type]
+
+
+def known_columns(header: list[str], names: dict[str, str]) -> int:
+    """How many of a row's cells name a template column: the likeliest header has the most."""
+    return sum(1 for name in header if name and recognised(name, names) is not None)
 
 
 HEADER_SEARCH = 10  # rows looked at for the header: a title or an explanation may come first
@@ -97,13 +127,15 @@ class _Opened:
     elsewhere: bool = False  # not the first sheet looked at: worth telling the user
     part: str | None = None  # the sheet's XML in the workbook
     above: list[tuple] = field(default_factory=list)  # rows above the header (a title, an explanation)
+    others: list[str] = field(default_factory=list)  # later visible sheets with the template's columns
 
 
-def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: True) -> _Opened:
+def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: True,
+               score: Callable[[list[str]], int] = lambda header: 0) -> _Opened:
     """The file's header and the rows below it. In a workbook the visible sheets are tried (the active one
     first) and in each the first HEADER_SEARCH rows, for the first row that `fits` (has the template's
-    required columns); without one, the first non-empty row of the first sheet (whose columns then say
-    what is missing)."""
+    required columns); without one, the row with the highest `score` (the most template columns; the first
+    non-empty row at a tie), whose columns then say what is wrong."""
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix == ".csv":
@@ -113,37 +145,40 @@ def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: Tr
         sources, close = _xlsx(path)
     else:
         raise FileRejected(f"Onbekend bestandstype '{suffix}': gebruik .csv of .xlsx.")
-    fallback = None
+    fallback, best = None, -1
     for position, (sheet, rows, part) in enumerate(sources):
         peeked = list(islice(rows, HEADER_SEARCH))
         for index, cells in enumerate(peeked):
             header = [text(cell) for cell in cells]
             if any(header) and fits(header):
-                return _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, position > 0,
-                               part, [tuple(row) for row in peeked[:index]])
-            if any(header) and fallback is None:
-                fallback = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet, part=part,
-                                   above=[tuple(row) for row in peeked[:index]])
+                opened = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet,
+                                 position > 0, part, [tuple(row) for row in peeked[:index]])
+                opened.others = [name for name, later, _ in sources[position + 1:]  # sheets that could be imported
+                                 if any(fits([text(cell) for cell in cells]) for cells in islice(later, HEADER_SEARCH))]
+                return opened
+            if any(header) and score(header) > best:
+                fallback, best = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet,
+                                         part=part, above=[tuple(row) for row in peeked[:index]]), score(header)
     if fallback is None:
         raise FileRejected("Het bestand is leeg: er is geen kopregel met kolomnamen.")
     return fallback
 
 
 def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: set[str],
-              formulas: bool = True) -> Table:
+              formulas: bool = True, repeatable: frozenset[str] = frozenset()) -> Table:
     """The rows of the file's table. `formulas`: also scan for formulas without a value (a note in the
     report); the check of an upload, which only asks whether the file can be imported, skips that scan."""
     def fits(header: list[str]) -> bool:
         try:
-            match_columns(header, names, required, feedback)
+            match_columns(header, names, required, feedback, repeatable)
         except FileRejected:
             return False
         return True
 
-    opened = open_table(path, fits)
+    opened = open_table(path, fits, lambda header: known_columns(header, names))
     read_at = f"Kopregel gelezen op {f'werkblad {opened.sheet!r}, ' if opened.sheet else ''}rij {opened.header_row}."
     try:
-        columns, ignored = match_columns(opened.header, names, required, feedback)
+        columns, ignored = match_columns(opened.header, names, required, feedback, repeatable)
     except FileRejected as exc:
         raise FileRejected(f"{exc} ({read_at})") from None
     numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
@@ -151,6 +186,10 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
                   opened.above)
     if opened.header_row > 1 or opened.elsewhere:
         table.notes.append(read_at)
+    if opened.others:
+        table.notes.append(f"Enkel werkblad {opened.sheet!r} werd gelezen, niet " + ", ".join(
+            repr(name) for name in opened.others) + ": importeer een ander werkblad apart, of zet alle rijen op één "
+            "werkblad.")
     if opened.part and formulas:
         from openpyxl.utils import get_column_letter
 
@@ -194,8 +233,8 @@ def row_values(table: Table, number: int, cells: tuple) -> Row | None:
     for position, column in table.columns.items():
         if position < len(cells):
             value = text(cells[position])
-            if value:
-                values[column] = value
+            if value:  # a repeated column (two phone columns) adds a line
+                values[column] = f"{values[column]}\n{value}" if column in values else value
     if not values:
         return None
     return Row(number, values, cells)
