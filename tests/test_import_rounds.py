@@ -596,3 +596,34 @@ def test_without_a_fitting_header_the_likeliest_row_says_what_is_wrong(tmp_path,
         run_import(tmp_path / "lijst.xlsx", "verenigingen", register.handler, GENT, dry_run=True)
     assert "'Sleutel'" in str(refused.value) and "'Naam'" not in str(refused.value)
     assert "rij 2" in str(refused.value)
+
+
+def test_a_row_without_an_address_is_compared_with_the_whole_register(tmp_path, register, existing):
+    rows = [["G-20", "VRIENDEN VAN HET WOONZORGCENTRUM DE STER", "", "", "GEWE", "", "", "", "", "", "", "", ""]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=True)
+    assert [c.ref for c in report.results[0].candidates] == [existing["ster"]]
+    assert report.results[0].status.startswith("beslissing")
+
+
+def test_rows_a_filter_hides_are_named_in_the_report(tmp_path, register):
+    rows = [[f"H-{i}", name, "", "", "SPRT", "Kouter", str(i), 9000, "Gent", "", "", "", ""]
+            for i, name in enumerate(["Schaakclub Het Paard", "Oude Kaartersclub (opgeheven)"], start=1)]
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows)
+    workbook = load_workbook(path)
+    workbook.active.row_dimensions[3].hidden = True
+    workbook.save(path)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    assert [f.message for f in report.file_notes if "verborgen" in f.message] == [
+        "1 rij(en) zijn verborgen in het bestand (bv. door een filter): rij 3. Ze worden ingelezen zoals de andere; "
+        "verwijder ze uit het bestand als ze niet geïmporteerd mogen worden."]
+
+
+def test_an_unknown_column_that_looks_like_a_template_column_asks_to_be_renamed(tmp_path, register):
+    header = [*HEADER, "Contactpersoon"]
+    rows = [["C-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", "", "An Peeters"]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=header, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=True)
+    said = {f.column: (f.message, f.fix) for f in report.file_notes}
+    assert "lijkt ze op 'Vertegenwoordiger" in said["Contactpersoon"][0] and "hernoem" in said["Contactpersoon"][1]
+    assert said["Opmerkingen"][1].startswith("Geen actie nodig")

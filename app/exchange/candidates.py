@@ -161,12 +161,14 @@ class Candidates:
         self._file: dict[str, _Names] = {}
 
     def in_register(self, probe: Probe, own: str | None = None) -> list[Candidate]:
+        """Look-alikes in the row's gemeente (its deelgemeenten included); for a row without postcode or
+        gemeente, in the whole register (read once per import, only when such a row comes)."""
         area = probe.area()
-        if not area or not probe.naam:
+        if not probe.naam:
             return []
-        names = self._register.get(area)
+        names = self._register.get(area or "")
         if names is None:
-            names = self._register[area] = self._load(area, probe)
+            names = self._register[area or ""] = self._load(area, probe)
         key = name_key(probe.naam, area)
         found: dict[str, Candidate] = {}
         for entry, score in names.similar(key, probe.address()):
@@ -187,8 +189,9 @@ class Candidates:
                   probe.address())
         return found
 
-    def _load(self, area: str, probe: Probe) -> _Names:
-        postcodes = quality.postcodes_by_gemeente().get(area) or ({probe.postcode} if probe.postcode else set())
+    def _load(self, area: str | None, probe: Probe) -> _Names:
+        postcodes = None if not area else \
+            quality.postcodes_by_gemeente().get(area) or ({probe.postcode} if probe.postcode else set())
         names = _Names()
         for row in self.store.active_at_postcodes(postcodes):
             adres = f"{row['straat']} {row['nummer']}, {row['postcode']} {row['gemeente']}".strip(" ,")

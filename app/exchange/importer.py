@@ -622,9 +622,7 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
                       repeatable=mapping.repeatable)
     report = Report(dry_run, handler.base, table.header,
                     {column: table.header[position] for position, column in table.columns.items()})
-    report.file_notes += [Finding(table.header_row, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het "
-                                  "sjabloon en wordt niet ingelezen.", "Geen actie nodig, of hernoem de kolom naar een "
-                                  "kolom van het sjabloon.") for name in table.ignored]
+    report.file_notes += [_ignored(table.header_row, name, mapping) for name in table.ignored]
     report.file_notes += [Finding(table.header_row, "waarschuwing", "", "", note, "") for note in table.notes]
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,
                         before_commit=before_commit)
@@ -826,6 +824,21 @@ def _finish(importer: Importer, items: list[Item], checked: tuple | None, report
 
 _LEVELS = {"fout": 0, "dubbel": 1, "waarschuwing": 2}
 _COLUMN_NAMED = re.compile(r"([Kk])olom '([^']+)'")
+
+
+def _ignored(row: int, name: str, mapping: Mapping) -> Finding:
+    """A file column the template does not have: nothing to do, unless its name shares a word with a template
+    column ('Adres vereniging', 'Contactpersoon'), whose data would then be missing from every row."""
+    words = {word for word in fold(name).split() if len(word) >= 4} - {"vereniging", "verenigingen"}
+    like = [column for column, spec in mapping.columns.items() if spec.soort not in ("sleutel", "actie") and
+            words & {word for known in (column, *spec.synoniemen) for word in fold(known).split()}]
+    if not like:
+        return Finding(row, "waarschuwing", name, name, f"Kolom '{name}' staat niet in het sjabloon en wordt niet "
+                       "ingelezen.", "Geen actie nodig als de kolom niets voor het register bevat.")
+    named = " of ".join(f"'{column}'" for column in like[:3])
+    return Finding(row, "waarschuwing", name, name, f"Kolom '{name}' werd niet herkend en wordt niet ingelezen, "
+                   f"al lijkt ze op {named}.", f"Bevat ze {named}, hernoem ze dan zo (één gegeven per kolom; de "
+                   "kolommen van het sjabloon staan op het werkblad 'Uitleg'). Anders is er niets te doen.")
 
 
 def outcome_summary(report: Report) -> str:

@@ -194,11 +194,34 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
         from openpyxl.utils import get_column_letter
 
         table.notes += _uncomputed(path, opened.part, {get_column_letter(position + 1) for position in columns})
+        table.notes += _hidden(path, opened.part, opened.header_row)
     return table
 
 
 _EMPTY_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*>'  # a cell with a formula and no value
                             rb'(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+
+
+_HIDDEN_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*\shidden="(?:1|true)"')
+
+
+def _hidden(path: Path, part: str, header_row: int) -> list[str]:
+    """A note naming the rows under the header that the file hides (a filter, hidden rows): they are read like
+    the others, while whoever looks at the sheet does not see them."""
+    rows: list[int] = []
+    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+        rest = b""
+        while chunk := xml.read(1 << 22):
+            data = rest + chunk
+            end = max(0, data.rfind(b"<row "))
+            rows += [int(m[1]) for m in _HIDDEN_ROW.finditer(data, 0, end) if int(m[1]) > header_row]
+            rest = data[end:]
+        rows += [int(m[1]) for m in _HIDDEN_ROW.finditer(rest) if int(m[1]) > header_row]
+    if not rows:
+        return []
+    shown = ", ".join(str(row) for row in rows[:10]) + (" …" if len(rows) > 10 else "")
+    return [f"{len(rows)} rij(en) zijn verborgen in het bestand (bv. door een filter): rij {shown}. Ze worden "
+            "ingelezen zoals de andere; verwijder ze uit het bestand als ze niet geïmporteerd mogen worden."]
 
 
 def _uncomputed(path: Path, part: str, letters: set[str]) -> list[str]:

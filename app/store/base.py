@@ -369,22 +369,32 @@ class RegisterStore(ABC):
         return [{"vCode": _value(r[1]) or "", "naam": _value(r[2]) or "", "postcode": _value(r[3]),
                  "gemeente": _value(r[4])} for r in self._select(query)]
 
-    def active_at_postcodes(self, postcodes: Iterable[str]) -> list[dict[str, str]]:
+    def active_at_postcodes(self, postcodes: Iterable[str] | None) -> list[dict[str, str]]:
         """Active verenigingen with a public locatie at one of these postcodes (duplicate search in imports):
-        vCode, naam and one address per locatie, in one query."""
-        values = " ".join(f'"{p}"' for p in sorted(set(postcodes)) if p.isdigit())
-        if not values:
-            return []
-        query = f"""
-            SELECT ?code ?naam ?straat ?nummer ?postcode ?gemeente WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
-              VALUES ?postcode {{ {values} }}
+        vCode, naam and one address per locatie, in one query. None: every active vereniging, with or without
+        an address (a row that has none is compared with the whole register)."""
+        if postcodes is None:
+            where = f"""?v <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> ;
+                 <{SKOS}prefLabel> ?naam ; <{DCTERMS}identifier> ?code .
+              OPTIONAL {{ ?v <{ORG}hasSite>/<{LOCN}address> ?adres . ?adres <{LOCN}postCode> ?postcode .
+                OPTIONAL {{ ?adres <{LOCN}thoroughfare> ?straat }}
+                OPTIONAL {{ ?adres <{ADRES}Adresvoorstelling.huisnummer> ?nummer }}
+                OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }} }}"""
+        else:
+            values = " ".join(f'"{p}"' for p in sorted(set(postcodes)) if p.isdigit())
+            if not values:
+                return []
+            where = f"""VALUES ?postcode {{ {values} }}
               ?adres <{LOCN}postCode> ?postcode .
               OPTIONAL {{ ?adres <{LOCN}thoroughfare> ?straat }}
               OPTIONAL {{ ?adres <{ADRES}Adresvoorstelling.huisnummer> ?nummer }}
               OPTIONAL {{ ?adres <{ADRES}gemeentenaam> ?gemeente }}
               ?site <{LOCN}address> ?adres . ?v <{ORG}hasSite> ?site ;
                  <{REGORG}orgStatus> <{CONCEPT}verenigingstatus/Actief> ;
-                 <{SKOS}prefLabel> ?naam ; <{DCTERMS}identifier> ?code .
+                 <{SKOS}prefLabel> ?naam ; <{DCTERMS}identifier> ?code ."""
+        query = f"""
+            SELECT ?code ?naam ?straat ?nummer ?postcode ?gemeente WHERE {{ GRAPH <{GRAPH_PUBLIC}> {{
+              {where}
             }} }}"""
         rows = self._select(query)
         return [{name: (row[name].value if row[name] is not None else "") for name in
