@@ -295,3 +295,22 @@ def test_a_month_and_a_year_read_as_the_first_of_that_month_with_a_warning():
     for written in ("maart 2015", "13/2015", "2030-05"):  # a full date is needed / no month 13 / the future
         value, note = date_value(written, allow_year=written != "maart 2015", today=today)
         assert value is None and note.level == "fout", written
+
+
+def test_the_cli_refuses_to_import_where_no_register_is_and_keeps_earlier_reports(tmp_path, settings):
+    path = write_csv(tmp_path / "lijst.csv", rows(2))
+    env = {k: v for k, v in os.environ.items() if k not in ("VR_DATA_DIR", "VR_STORE_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    command = [sys.executable, "-m", "app.cli.main", "import", str(path), "--ovo", "OVO000001", "--naam", "Gent",
+               "--quiet"]
+    refused = subprocess.run([*command, "--dry-run"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode == 2 and "Er staat geen register in" in refused.stderr
+    assert not (tmp_path / "var").exists() and not (tmp_path / "importrapport-lijst").exists()
+    env.update(VR_DATA_DIR=str(settings.data_dir), VR_BASE_URL=settings.base_url)
+    for _ in range(2):
+        done = subprocess.run([*command, "--dry-run"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "importrapport-lijst" / "importrapport.xlsx").exists()
+    assert (tmp_path / "importrapport-lijst-2" / "importrapport.xlsx").exists()

@@ -187,9 +187,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.register import Register
 
     source = Path(args.file)
-    report_dir = Path(args.report or f"importrapport-{source.stem}")
+    report_dir = _report_dir(args, source)
     feedback = report_dir / f"terugkoppeling-{source.stem}.xlsx"
     settings = _settings(args)
+    if not settings.store_url and not settings.store_dir.exists():
+        if not (args.data_dir or os.environ.get("VR_DATA_DIR")):
+            print(f"Er staat geen register in {settings.data_dir.resolve()}: geef de map van het register met "
+                  "--data-dir (of VR_DATA_DIR), of importeer via de draaiende server met --register URL --key-file "
+                  "BESTAND. Er werd niets gelezen of geschreven.", file=sys.stderr)
+            return 2
+        print(f"Er stond nog geen register in {settings.data_dir}: een nieuw register wordt aangemaakt.",
+              file=sys.stderr)
     register = Register.open(settings)
     bar = tqdm(desc="import", unit="rij", disable=args.quiet)
 
@@ -211,6 +219,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
           f"terugkoppeling voor het bestuur: {feedback}")
     return 1 if left_out(report.counts()) else 0  # rows that were not imported: a script must notice
+
+
+def _report_dir(args: argparse.Namespace, source: Path) -> Path:
+    """--report, else `importrapport-<file>` next to earlier rounds: an earlier round's reports are never
+    overwritten (`importrapport-<file>-2`, `-3`, …)."""
+    if args.report:
+        return Path(args.report)
+    base = Path(f"importrapport-{source.stem}")
+    for round_number in range(1, 10_000):
+        folder = base if round_number == 1 else Path(f"{base}-{round_number}")
+        if not folder.exists() or not any(folder.iterdir()):
+            return folder
+    return base
 
 
 def _import_remote(args: argparse.Namespace) -> int:
@@ -243,7 +264,7 @@ def _import_remote(args: argparse.Namespace) -> int:
         print(said if status["status"] != "geweigerd" else f"Bestand geweigerd, er werd niets geschreven: {said}",
               file=sys.stderr)
         return 2
-    report_dir = Path(args.report or f"importrapport-{source.stem}")
+    report_dir = _report_dir(args, source)
     report_dir.mkdir(parents=True, exist_ok=True)
     for name, link in status["downloads"].items():
         target = report_dir / (f"terugkoppeling-{source.stem}.xlsx" if name == "terugkoppeling.xlsx" else name)
@@ -398,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--naam", help="naam van het bestuur")
     imp.add_argument("--register", help="URL van een draaiend register: importeer via zijn import-endpoint")
     imp.add_argument("--key-file", help="bestand met de API-sleutel van het bestuur (met --register)")
-    imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>)")
+    imp.add_argument("--report", help="map voor de rapporten (standaard importrapport-<bestand>, of -2, -3, … "
+                     "als die al bestaat: een vorige ronde blijft staan)")
     imp.add_argument("--reden", help="reden die in de provenance van elke versie komt")
     imp.add_argument("--quiet", action="store_true", help="geen voortgangsbalk")
     imp.add_argument("--batch", type=int, default=None, help="rijen per transactie (standaard 5000)")
