@@ -627,3 +627,24 @@ def test_an_unknown_column_that_looks_like_a_template_column_asks_to_be_renamed(
     said = {f.column: (f.message, f.fix) for f in report.file_notes}
     assert "lijkt ze op 'Vertegenwoordiger" in said["Contactpersoon"][0] and "hernoem" in said["Contactpersoon"][1]
     assert said["Opmerkingen"][1].startswith("Geen actie nodig")
+
+
+def test_koppel_keeps_a_name_that_differs_in_capitals_and_warns_about_lost_activities_and_another_gemeente(
+        tmp_path, register):
+    aalst = registered(register, valid_body(naam="Chiro Sint-Jan Aalst", hoofdactiviteiten=["JGDW", "SPRT"],
+                                            vertegenwoordigers=[], locaties=[
+        {"locatietype": "Activiteiten", "adres": {"straatnaam": "Kerkstraat", "huisnummer": "1", "postcode": "9300",
+                                                  "gemeente": "Aalst", "land": "België"}}]))
+    rows = [["K-1", "CHIRO SINT-JAN AALST", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", "",
+             f"koppel:{aalst}"]]
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=[*HEADER, "Actie"], rows=rows)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=False)
+    result = report.results[0]
+    assert result.status == "gekoppeld", [(f.column, f.message) for f in result.findings]
+    said = [f.message for f in result.findings if f.level == "waarschuwing"]
+    assert any("enkel in hoofdletters" in m for m in said), said
+    assert f"{aalst} verliest hoofdactiviteit(en) JGDW." in said
+    assert f"{aalst} ligt in het register in Aalst, niet in Gent." in said
+    assert any(f.level == "wijziging" and f.message.startswith("Locaties in") for f in result.findings)
+    state, _ = register.handler.load(aalst)
+    assert state["naam"] == "Chiro Sint-Jan Aalst"

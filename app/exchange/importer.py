@@ -38,7 +38,7 @@ from app.domain.named_commands import ImportRow, Register
 from app.domain.parse import KBO_OWNED
 from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator
-from app.exchange import messages, rows
+from app.exchange import messages, quality, rows
 from app.exchange.candidates import Candidate, Candidates, Probe, similar_names
 from app.exchange.changes import changes
 from app.exchange.normalise import fold
@@ -405,8 +405,9 @@ class Importer:
         return True
 
     def _less_exact_kept(self, item: Item, current: dict) -> dict:
-        """The row's body without a date it gives as a bare year when the register knows a day in that year:
-        '1980' says no more than 1980-09-03, and must not make it 1980-01-01."""
+        """The row's body without what says less than the register already knows: a date given as a bare year
+        when the register knows a day in that year ('1980' must not make 1980-09-03 1980-01-01), and a name
+        that differs only in capitals, accents or spaces ('WERELDWINKEL GENT', 'Digicafe Gent')."""
         body = item.read.body
         years = item.read.years & set(body)
         precise = [(name, current[name]) for name in sorted(years)
@@ -414,7 +415,34 @@ class Importer:
         for field_name, known in precise:
             item.add("waarschuwing", field_name.capitalize(), body[field_name][:4],
                      f"Alleen een jaartal: het register kent de datum {known}, die blijft staan.")
+        for name in ("naam", "korteNaam"):
+            known = current.get(name)
+            if isinstance(body.get(name), str) and known and body[name] != known and fold(body[name]) == fold(known):
+                column = self.mapping.column_for(name, item.read.origin)
+                item.add("waarschuwing", column, body[name], f"Verschilt van '{known}' in het register enkel in "
+                         "hoofdletters, accenten of spaties: de naam in het register blijft staan.",
+                         "Geen actie nodig; schrijf de naam precies zo als u ze wilt wijzigen.")
+                precise.append((name, known))
         return {k: v for k, v in body.items() if k not in dict(precise)}
+
+    def _changes_said(self, item: Item, vcode: str, route: str, current: dict, after: dict) -> None:
+        """What the row changes in words; on a vereniging this bestuur adopts, a warning when it takes away
+        activities or moves the vereniging to another gemeente (a wrong V-code in 'koppel' does that)."""
+        for label, before, now in changes(current, after):
+            item.add("wijziging", "", "", f"{label.capitalize()} in {vcode}: {before} → {now}")
+        if route != "koppel":
+            return
+        gone = [code for code in current.get("hoofdactiviteiten", []) if code not in after.get("hoofdactiviteiten", [])]
+        fix = f"Controleer of {vcode} de juiste vereniging is; laat een kolom leeg om wat het register weet te houden."
+        if gone:
+            item.add("waarschuwing", self.mapping.column_for("hoofdactiviteiten", {}), ", ".join(gone),
+                     f"{vcode} verliest hoofdactiviteit(en) {', '.join(gone)}.", fix)
+        places = {fold(gemeente) for gemeente in _gemeenten(current)}
+        moved = [gemeente for gemeente in _gemeenten(after) if places and fold(gemeente) not in places]
+        if moved:
+            item.add("waarschuwing", self.mapping.column_for("locaties", {}), ", ".join(moved),
+                     f"{vcode} ligt in het register in {', '.join(sorted(_gemeenten(current)))}, niet in "
+                     f"{', '.join(moved)}.", fix)
 
     # -- a batch of rows ---------------------------------------------------------------------------
     def run_batch(self, items: list[Item]) -> None:
@@ -515,11 +543,10 @@ class Importer:
                 self._status(item, "fout")
                 return None
             command = ImportRow(vcode, item.state, self._less_exact_kept(item, current))
+            after = command.apply(current, self.initiator)
+            self._changes_said(item, vcode, route, current, after)  # what it (round 2) overwrites, in words
             if not self.dry_run:
                 return command
-            after = command.apply(current, self.initiator)
-            for label, before, now in changes(current, after):  # what round 2 would overwrite, in words
-                item.add("wijziging", "", "", f"{label.capitalize()} in {vcode}: {before} → {now}")
         except DomainError as exc:
             self._update_refused(item, vcode, exc)
             return None
@@ -541,6 +568,16 @@ class Importer:
 
 def _year(value: object) -> str:
     return value[:4] if isinstance(value, str) else ""
+
+
+def _gemeenten(state: dict) -> set[str]:
+    """The gemeenten of a state's addresses (the main gemeente of a deelgemeente: Sint-Amandsberg is Gent)."""
+    by_postcode = quality.gemeente_by_postcode()
+    found = set()
+    for locatie in state.get("locaties", []):
+        adres = locatie.get("adres") or {}
+        found.add(by_postcode.get(adres.get("postcode", "")) or adres.get("gemeente", ""))
+    return found - {""}
 
 
 def independent_rule_errors(state: dict, problems: list[FieldError]) -> list[FieldError]:
