@@ -648,3 +648,15 @@ def test_koppel_keeps_a_name_that_differs_in_capitals_and_warns_about_lost_activ
     assert any(f.level == "wijziging" and f.message.startswith("Locaties in") for f in result.findings)
     state, _ = register.handler.load(aalst)
     assert state["naam"] == "Chiro Sint-Jan Aalst"
+
+
+def test_a_known_row_with_an_error_is_not_offered_its_own_vereniging_as_a_look_alike(tmp_path, register):
+    row = ["S-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", ""]
+    first = run_import(write_xlsx(tmp_path / "a.xlsx", header=HEADER, rows=[row]), "verenigingen", register.handler,
+                       GENT, dry_run=False)
+    assert first.results[0].status == "geregistreerd"
+    row[10] = "12"  # no phone number
+    again = run_import(write_xlsx(tmp_path / "b.xlsx", header=HEADER, rows=[row]), "verenigingen", register.handler,
+                       GENT, dry_run=True)
+    result = again.results[0]
+    assert result.status.startswith("fout") and not result.candidates, [f.message for f in result.findings]

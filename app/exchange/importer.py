@@ -280,7 +280,8 @@ class Importer:
     def finish(self, item: Item, row: Row) -> None:
         """What the register and the earlier rows say: the Sleutel's owner, possible duplicates."""
         key = item.result.sleutel
-        if key and not item.has_errors:
+        # also for a row with errors elsewhere: its own vereniging is then no look-alike to decide about
+        if key and not any(f.level == "fout" and f.column == "Sleutel" for f in item.result.findings):
             item.owner = self.handler.owner_of(unique_keys({"sleutels": [{"bron": self.initiator.ovo,
                                                                             "waarde": key}]})[0])
         self._duplicates(item, row)
