@@ -660,3 +660,15 @@ def test_a_known_row_with_an_error_is_not_offered_its_own_vereniging_as_a_look_a
                        GENT, dry_run=True)
     result = again.results[0]
     assert result.status.startswith("fout") and not result.candidates, [f.message for f in result.findings]
+
+
+def test_a_gemeente_written_otherwise_is_stored_as_the_reference_list_spells_it(tmp_path, register):
+    rows = [["P-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "GENT", "", "", "", ""],
+            ["P-2", "Toneelkring Vondel", "", "", "KECU", "Dendermondsesteenweg", "5", 9040, "St.-Amandsberg", "", "",
+             "", ""]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    assert not report.errors, [(f.row, f.column, f.message) for f in report.errors]
+    stored = [register.handler.load(r.vcode)[0]["locaties"][0]["adres"]["gemeente"] for r in report.results]
+    assert stored == ["Gent", "Sint-Amandsberg"]
+    assert "'St.-Amandsberg' gelezen als 'Sint-Amandsberg'." in [f.message for f in report.findings]

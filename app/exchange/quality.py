@@ -9,6 +9,7 @@ Reference data: data/postcodes.csv (postcode → gemeente) and data/postnamen.cs
 from __future__ import annotations
 
 import csv
+import re
 from functools import cache
 
 from rapidfuzz import fuzz
@@ -83,6 +84,16 @@ def unknown_postcode(postcode: str, gemeente: str, land: str) -> Note | None:
     hint = f" Bedoelt u {' of '.join(guesses[:3])} ({gemeente_by_postcode()[guesses[0]]})?" if guesses else ""
     return error(f"Postcode '{postcode}' bestaat niet in België.{hint}",
                  "Een Belgische postcode heeft 4 cijfers; verbeter de postcode.")
+
+
+def canonical_place(postcode: str, gemeente: str) -> str | None:
+    """The reference spelling of a (deel)gemeente of this postcode written otherwise ('GENT', 'Sint Amandsberg',
+    'St.-Amandsberg'), else None."""
+    written = fold(re.sub(r"^st\.?(?=[\s-])", "sint", gemeente.strip(), flags=re.I))
+    for name in place_names(postcode) if gemeente.strip() else ():
+        if fold(name) == written:
+            return name if name != gemeente else None
+    return None
 
 
 def check_place(postcode: str, gemeente: str, land: str) -> Note | None:

@@ -84,6 +84,8 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
     for column, value in mapping.defaults.items():
         if column in mapping.columns and column not in values and _has_sibling(values, mapping, column):
             values[column] = value
+    if values.get("Gemeente") and values.get("Postcode") and fold(values.get("Land", "België")) in quality.BELGIE:
+        notes += _place_spelled(values)
     if "Straat" in values and "Huisnummer" not in values and "Huisnummer" in mapping.columns:
         notes += _street_with_number(values)
     if "Huisnummer" in values and mapping.columns["Huisnummer"].soort == "huisnummer":
@@ -112,6 +114,16 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
     notes += _quality(values, mapping)
     notes += _without_insz(body)
     return ReadRow(body, origin, notes, years)
+
+
+def _place_spelled(values: dict[str, str]) -> list[tuple[str, str, Note]]:
+    """'GENT' or 'St.-Amandsberg' for postcode 9000/9040: written as the reference list spells it, with a warning."""
+    raw = values["Gemeente"]
+    spelled = quality.canonical_place(normalise.postcode_value(values["Postcode"])[0] or "", raw)
+    if spelled is None:
+        return []
+    values["Gemeente"] = spelled
+    return [("Gemeente", raw, normalise.warning(f"'{raw}' gelezen als '{spelled}'."))]
 
 
 # between two phone numbers or e-mail addresses in one cell (a '/' is part of a Belgian phone number: 09/123 45 67)
