@@ -176,7 +176,8 @@ def test_every_deelgemeente_of_a_shared_postcode_is_accepted(tmp_path, register)
     report = run_import(write_csv(tmp_path / "deelgemeenten.csv", data), "verenigingen", register.handler, GENT,
                         dry_run=True)
     place = {f.row: f for f in report.findings if f.column == "Gemeente"}
-    assert not [place[row].message for row in range(2, 10) if row in place]
+    assert not [place[row].message for row in range(2, 10) if row in place and row != 7]
+    assert place[7].message == "'sint-kruis-winkel' gelezen als 'Sint-Kruis-Winkel'."  # stored as bpost spells it
     # a deelgemeente of Gent under another Gent postcode is still a mistake, with the postcode's own name as fix
     assert place[10].level == "fout" and "9051" in place[10].message and "Afsnee" in place[10].fix + place[10].message
     assert place[11].level == "fout" and "9050" in place[11].message

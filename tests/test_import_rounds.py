@@ -672,3 +672,28 @@ def test_a_gemeente_written_otherwise_is_stored_as_the_reference_list_spells_it(
     stored = [register.handler.load(r.vcode)[0]["locaties"][0]["adres"]["gemeente"] for r in report.results]
     assert stored == ["Gent", "Sint-Amandsberg"]
     assert "'St.-Amandsberg' gelezen als 'Sint-Amandsberg'." in [f.message for f in report.findings]
+
+
+def test_the_report_workbook_shows_values_as_typed_and_the_csv_keeps_them_from_running(tmp_path, register):
+    rows = [["F-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "+32 9 234 56", "", ""],
+            ["F-2", "=HYPERLINK(\"http://evil.example\")", "", "", "SPRT", "Kouter", "2", 9000, "Gent", "", "", "", ""]]
+    path = write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows)
+    report = run_import(path, "verenigingen", register.handler, GENT, dry_run=True)
+    report.write(tmp_path / "rapport", path)
+    sheet = load_workbook(tmp_path / "rapport" / "importrapport.xlsx")["Meldingen"]
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert "+32 9 234 56" in [cell.value for cell in cells]
+    assert not any(cell.data_type == "f" or str(cell.value or "").startswith("'") for cell in cells)
+    assert any(line[5] == "'+32 9 234 56" for line in _csv_lines(report, tmp_path, "meldingen"))
+
+
+def test_no_break_spaces_and_a_remark_after_a_phone_number_are_read_as_a_person_reads_them(tmp_path, register):
+    rows = [["N-1", "Wandelclub\u00a0De Stapstenen", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "",
+             "09 233 45 67 (na 18u)", "", ""]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    assert not report.errors, [(f.column, f.message) for f in report.errors]
+    state, _ = register.handler.load(report.results[0].vcode)
+    assert state["naam"] == "Wandelclub De Stapstenen"
+    assert [c["waarde"] for c in state["contactgegevens"]] == ["+32 9 233 45 67"]
+    assert any("zonder '(na 18u)'" in f.message for f in report.findings)

@@ -212,6 +212,12 @@ def phone_value(text: str) -> tuple[str, Note | None]:
     from app.validation import formats
 
     raw = text.strip()
+    remark = re.search(r"\s*\(([^)]*)\)\s*$", raw)  # '09 233 45 67 (na 18u)'
+    if remark and remark.start() > 0:
+        value, note = phone_value(raw[:remark.start()])
+        if note is not None and note.level == "fout":
+            return raw, note
+        return value, warning(f"Telefoonnummer '{raw}' bewaard als '{value}', zonder '({remark[1]})'.")
     try:
         value = formats.telephone(raw)
     except ValueError as exc:

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.exchange.cells import safe_cell, text_cell
+from app.exchange.cells import FORMULA_STARTS, safe_cell, text_cell
 from app.exchange.normalise import fold
 
 MESSAGES = ["Rij", "Sleutel", "Naam", "Soort", "Kolom", "Waarde", "Melding", "Oplossing"]
@@ -125,8 +125,17 @@ def _append(sheet, line: list) -> None:
 
     The cells are made before the row is added: looking the row up afterwards (sheet.max_row) walks
     every cell of the sheet, which made a feedback workbook of 6,000 rows take minutes."""
-    sheet.append([text_cell(sheet, value) if isinstance(value, str) and value.startswith("=") else value
-                  for value in line])
+    sheet.append([_xlsx_cell(sheet, value) for value in line])
+
+
+def _xlsx_cell(sheet, value: object) -> object:
+    """A workbook's text cell is never a formula: text that a CSV marks with an apostrophe ('+32 …) goes in as
+    it was typed, without the mark."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+        return text_cell(sheet, value[1:])
+    return text_cell(sheet, value) if value.startswith(FORMULA_STARTS) else value
 
 
 def _dress(sheet, header: list[str], lines: list[list], at: int = 1, last: int | None = None) -> None:

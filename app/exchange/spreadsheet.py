@@ -263,6 +263,9 @@ def row_values(table: Table, number: int, cells: tuple) -> Row | None:
     return Row(number, values, cells)
 
 
+_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "})  # no-break spaces (Excel, Word)
+
+
 def text(cell: object) -> str:
     if cell is None:
         return ""
@@ -272,7 +275,7 @@ def text(cell: object) -> str:
         return cell.isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    value = str(cell).strip()
+    value = str(cell).translate(_SPACES).strip()
     if value.startswith("'") and value[1:2] in FORMULA_STARTS:  # '+32 …: text marked as not-a-formula
         value = value[1:]
     return value
