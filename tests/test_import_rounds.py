@@ -697,3 +697,14 @@ def test_no_break_spaces_and_a_remark_after_a_phone_number_are_read_as_a_person_
     assert state["naam"] == "Wandelclub De Stapstenen"
     assert [c["waarde"] for c in state["contactgegevens"]] == ["+32 9 233 45 67"]
     assert any("zonder '(na 18u)'" in f.message for f in report.findings)
+
+
+def test_activities_separated_by_a_slash_and_a_web_address_with_a_space(tmp_path, register):
+    rows = [["W-1", "Schaakclub Het Paard", "", "", "Sport / Jeugdwerk", "Kouter", "1", 9000, "Gent", "", "",
+             "www.paard.be/onze leden", ""]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=HEADER, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    assert not report.errors, [(f.column, f.message) for f in report.errors]
+    state, _ = register.handler.load(report.results[0].vcode)
+    assert sorted(state["hoofdactiviteiten"]) == ["JGDW", "SPRT"]
+    assert [c["waarde"] for c in state["contactgegevens"]] == ["https://www.paard.be/onze%20leden"]

@@ -140,8 +140,8 @@ def code_value(text: str, codelist: str, aliases: dict[str, str] | None = None) 
 
 
 def codes_value(text: str, codelist: str, aliases: dict[str, str] | None = None) -> tuple[list[str], list[Note]]:
-    """A list of codes or labels separated by `,` `;` `|` or new lines; labels may contain commas."""
-    parts = [part.strip() for part in re.split(r"[;,|\n]", text) if part.strip()]
+    """A list of codes or labels separated by `,` `;` `|` `/` or new lines; labels may contain commas."""
+    parts = [part.strip() for part in re.split(r"[;,|/\n]", text) if part.strip()]
     codes: list[str] = []
     notes: list[Note] = []
     index = 0
@@ -203,7 +203,7 @@ def url_value(text: str) -> tuple[str, Note | None]:
     raw = text.strip()
     if re.match(r"^https?://", raw, re.I):
         return raw, None
-    if re.match(r"^[\w.-]+\.[a-z]{2,}(/\S*)?$", raw, re.I):
+    if re.match(r"^[\w.-]+\.[a-z]{2,}(/.*)?$", raw, re.I):  # a space in the path is encoded (formats.web_address)
         return f"https://{raw}", warning(f"Website '{raw}' aangevuld tot 'https://{raw}'.")
     return raw, None
 
