@@ -101,7 +101,7 @@ def _basic(encoded: str) -> Principal:
     if not sep or not secret:
         raise _unauthorised("HTTP Basic verwacht base64('<gebruiker>:<API-sleutel>'), met de sleutel als wachtwoord.")
     found = resolve(secret)
-    if OVO.match(user) and user != found.initiator.ovo:
+    if OVO.fullmatch(user) and user != found.initiator.ovo:
         raise _unauthorised(f"De gebruikersnaam {user} is niet de organisatie van deze sleutel.")
     return found
 

@@ -38,7 +38,7 @@ DEFAULT_SCOPES = {
     "dv_verenigingsregister_beheer": "initiator",
     "dv_verenigingsregister_admin": "admin",
 }
-OVO = re.compile(r"^OVO\d{6}$")
+OVO = re.compile(r"OVO[0-9]{6}")  # fullmatch: ASCII digits, no trailing newline
 LEEWAY_SECONDS = 30
 # RFC 9110 §11.6.1: a 401 names the schemes that would work. Basic first: browsers read only the
 # first challenge of a header line, and then ask for the key (as password) to open the staff pages.
@@ -146,7 +146,7 @@ class TokenVerifier:
         """The organisation and roles a valid token stands for; TokenRejected otherwise."""
         claims = self._claims(token)
         ovo = claims.get(self.settings.ovo_claim)
-        if not isinstance(ovo, str) or not OVO.match(ovo):
+        if not isinstance(ovo, str) or not OVO.fullmatch(ovo):
             raise TokenRejected(f"Het token bevat geen geldige OVO-code in de claim '{self.settings.ovo_claim}'.")
         naam = _organisation_name(claims.get(self.settings.name_claim), self.settings.name_claim)
         roles = frozenset(self.settings.scopes[s] for s in scopes_of(claims) if s in self.settings.scopes)
@@ -166,6 +166,11 @@ class TokenVerifier:
             raise TokenRejected(f"Het token gebruikt algoritme '{header.get('alg')}', dat het register niet "
                                 f"aanvaardt (enkel {', '.join(ALGORITHMS)}).")
         key = self.keys.key_for(header.get("kid"))
+        if (getattr(key, "_jwk_data", None) or {}).get("alg") not in (None, header["alg"]) or \
+                _FAMILY.get(header["alg"][:2]) not in (None, getattr(key, "key_type", None)):
+            # the key is for another algorithm ('alg' in the JWKS) or of another type (an EC key named by an
+            # RS256 token): no signature under it can be valid
+            raise TokenRejected("De handtekening van het token is ongeldig.")
         try:
             return jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=self.settings.audience,
                               issuer=self.settings.issuer, leeway=LEEWAY_SECONDS,
@@ -185,6 +190,11 @@ class TokenVerifier:
             raise TokenRejected("De handtekening van het token is ongeldig.") from exc
         except jwt.InvalidTokenError as exc:
             raise TokenRejected("Het token is ongeldig.") from exc
+        except (TypeError, ValueError) as exc:  # a key PyJWT cannot use for this algorithm
+            raise TokenRejected("De handtekening van het token is ongeldig.") from exc
+
+
+_FAMILY = {"RS": "RSA", "PS": "RSA", "ES": "EC"}  # a token's algorithm → the JWK key type ('kty') it needs
 
 
 def _organisation_name(value: object, claim: str) -> object:

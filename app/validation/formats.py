@@ -27,7 +27,7 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _IBAN_CHARS = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]+$")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,11}$")
 _HUISNUMMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .,/\-]{0,19}$")
-_OVO = re.compile(r"^OVO[0-9]{6}$")
+_OVO = re.compile(r"OVO[0-9]{6}")
 # Characters that are not valid in an IRI (RFC 3987) but do occur in pasted web addresses.
 _IRI_UNSAFE = re.compile(r"[\x00-\x20<>\"{}|\\^`\x7f]|%(?![0-9A-Fa-f]{2})")
 _HOST = re.compile(r"^[^\s/?#@:]+(?:\.[^\s/?#@:.]+)+\.?$")
@@ -194,7 +194,7 @@ def huisnummer(value: str) -> str:
 
 def ovo_code(value: str) -> str:
     """An OVO code from the Wegwijs organisation register: 'OVO' + 6 digits."""
-    if not isinstance(value, str) or not _OVO.match(value):
+    if not isinstance(value, str) or not _OVO.fullmatch(value):
         raise ValueError("Een OVO-code heeft de vorm 'OVO' gevolgd door 6 cijfers (OVO000001).")
     return value
 
