@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,14 @@ def test_an_import_whose_process_died_is_afgebroken_not_bezig_for_ever(tmp_path,
     assert other.json()["imports"] == []
 
 
+def _zip_bomb() -> bytes:
+    """A 'workbook' of ~100 KB whose shared strings unpack to 70 MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"<si><t>a</t></si>" * (70 * (1 << 20) // 17))
+    return buffer.getvalue()
+
+
 def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, keys, live_server):
     auth = Keys.auth(keys.initiator)
     cases = [
@@ -113,9 +122,12 @@ def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, k
         ("lijst.csv", b"Sleutel;Naam\n;;\n\n", "geen ingevulde rijen"),
         ("lijst.xlsx", b"Sleutel;Naam\nA;B\n", "Excel-bestand kan niet gelezen"),  # a CSV renamed to .xlsx
         ("lijst.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "ander soort bestand"),  # a workbook
+        ("lijst.csv", b"Sleutel;Naam\nA;" + b"x" * 200_000 + b"\n", "langer dan 131.072 tekens"),
+        ("lijst.csv", b'"a,' * 20_000, "Verplichte kolom"),  # csv.Sniffer took ~20 s on this line
+        ("lijst.xlsx", _zip_bomb(), "uitgepakt veel groter"),
     ]
     for name, content, said in unusable:
-        refused = requests.post(live_server + "/imports", headers=auth, timeout=30, files={"bestand": (name, content)},
+        refused = requests.post(live_server + "/imports", headers=auth, timeout=15, files={"bestand": (name, content)},
                                 data={"proef": "nee"})
         assert refused.status_code == 422 and said in refused.json()["detail"], (name, refused.text)
         assert refused.headers["Content-Type"].startswith("application/problem+json")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from app.domain import duplicates, parse, rules
@@ -50,6 +51,8 @@ BATCH = 5000  # rows per commit: one ingestion each (see _Pipeline)
 CHUNK = 500  # rows a worker process reads and checks at a time
 # updates and adoptions per commit (one transaction: each rewrites a whole record, with its version)
 UPDATES_PER_COMMIT = 500
+CHECKED_ROWS = 10_000  # rows an upload's check looks at for a filled one (the import itself reads them all)
+DRY_RUNS = 2  # dry runs at once over the register's processes (each starts worker processes); more wait
 NO_ROWS = "Het bestand bevat geen ingevulde rijen onder de kopregel (de voorbeeldrij van het sjabloon telt niet)."
 STATUS = {  # (dry run, commit)
     "nieuw": ("wordt geregistreerd", "geregistreerd"),
@@ -84,7 +87,8 @@ def check_file(path: Path, kind: str) -> None:
     table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback}, formulas=False,
                       repeatable=mapping.repeatable)
     try:
-        filled = (row_values(table, number, cells) for number, cells in table.rows)
+        # the first rows only: a sheet of a million empty rows must not hold the upload's request for a minute
+        filled = (row_values(table, number, cells) for number, cells in islice(table.rows, CHECKED_ROWS))
         if not any(row is not None and not is_example(row) for row in filled):
             raise FileRejected(NO_ROWS)
     finally:
@@ -632,8 +636,12 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
     Imports that write run one at a time over the register's processes, so each one's duplicate search
     sees the rows of the one before; `waiting(True)` is told when this one has to wait for another,
     `waiting(False)` when its turn came."""
-    turn = None if dry_run else handler.store.exclusive("import")
-    if turn is not None and not turn.acquire(wait=False):
+    if dry_run:
+        return _dry_run_in_turn(path, kind, handler, initiator, reason=reason, progress=progress, feedback=feedback,
+                                engine=engine, batch_size=batch_size, workers=workers, chunk_size=chunk_size,
+                                stop=stop, waiting=waiting)
+    turn = handler.store.exclusive("import")
+    if not turn.acquire(wait=False):
         if waiting is not None:
             waiting(True)
         turn.acquire()
@@ -644,8 +652,26 @@ def run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initia
                            feedback=feedback, engine=engine, batch_size=batch_size, before_commit=before_commit,
                            workers=workers, chunk_size=chunk_size, stop=stop)
     finally:
-        if turn is not None:
-            turn.release()
+        turn.release()
+
+
+def _dry_run_in_turn(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *,
+                     waiting: Callable[[bool], None] | None, **options) -> Report:
+    """A dry run writes nothing, so several run at once, but at most DRY_RUNS: each starts worker processes,
+    and uploads must not be able to start them without end."""
+    places = handler.store.lease.slots("proefimport", DRY_RUNS)
+    place = places.acquire(0)
+    if place is None:
+        if waiting is not None:
+            waiting(True)
+        while place is None:
+            place = places.acquire(60)
+        if waiting is not None:
+            waiting(False)
+    try:
+        return _run_import(path, kind, handler, initiator, dry_run=True, before_commit=None, **options)
+    finally:
+        places.release(place)
 
 
 def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initiator, *, dry_run: bool,

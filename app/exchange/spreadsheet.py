@@ -303,13 +303,25 @@ def _csv(path: Path, notes: list[str]) -> tuple[Iterator[list[str]], object]:
         notes.append("Het bestand is geen UTF-8; gelezen als Windows-tekst (cp1252). Controleer letters met "
                      "accenten, of bewaar het bestand als 'CSV UTF-8'.")
     handle = path.open(encoding=encoding, newline="")
-    first = handle.readline()
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    first = handle.readline(1 << 16)
     handle.seek(0)
-    return csv.reader(handle, dialect), handle.close
+    return _lines(csv.reader(handle, delimiter=_delimiter(first))), handle.close
+
+
+def _delimiter(first: str) -> str:
+    """The separator of the header line: the most frequent of ';' (Excel in Belgium), ',' and tab. (csv.Sniffer
+    took seconds to minutes on one long line of quotes, holding the interpreter all that time.)"""
+    return max(";,\t", key=lambda sign: (first.count(sign), sign == ";"))
+
+
+def _lines(reader) -> Iterator[list[str]]:
+    """The CSV's rows; a line the csv module cannot read is a refused file, with its line number."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        reason = "een cel is langer dan 131.072 tekens" if "field larger" in str(exc) else "het is geen geldige CSV"
+        raise FileRejected(f"Het bestand kan niet gelezen worden vanaf regel {reader.line_num}: {reason}. Bewaar "
+                           "het in Excel als 'CSV UTF-8' of als .xlsx.") from None
 
 
 def _utf16_without_bom(start: bytes) -> str | None:
@@ -336,10 +348,30 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
+MAX_SHARED_STRINGS = 64 << 20  # unpacked bytes: openpyxl holds every shared string in memory (~6x)
+MAX_UNPACKED = 1 << 30  # a workbook of 100,000 filled rows unpacks to ~100 MB
+
+
+def _unpacked_size(path: Path) -> None:
+    """Refuse a workbook that unpacks to more than a list of verenigingen can be (a zip bomb: 200 KB that
+    unpacks to millions of strings), before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip: openpyxl says it in Dutch below
+    shared = sum(e.file_size for e in entries if e.filename.lower().endswith("sharedstrings.xml"))
+    if shared > MAX_SHARED_STRINGS or sum(e.file_size for e in entries) > MAX_UNPACKED:
+        raise FileRejected("Het Excel-bestand is uitgepakt veel groter dan een lijst van verenigingen (meer dan "
+                           f"{MAX_UNPACKED >> 30} GB, of {MAX_SHARED_STRINGS >> 20} MB tekst). Bewaar enkel het "
+                           "werkblad met de verenigingen, of stuur een .csv.")
+
+
 def _xlsx(path: Path) -> tuple[list[tuple[str, Iterator[tuple], str | None]], object]:
     """The visible sheets, the active one first, each as (name, rows, its XML part)."""
     from openpyxl import load_workbook
 
+    _unpacked_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises several types for a damaged or non-xlsx file

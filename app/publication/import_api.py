@@ -97,6 +97,9 @@ def start_import() -> Response:
     except FileRejected as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise _problem(422, "bestand-geweigerd", "Bestand geweigerd", f"{exc} Er werd niets geschreven.") from None
+    except BaseException:  # whatever happened, no upload stays behind without a status
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     stem = Path(upload.filename).stem[:80]
     status = {"id": job, "ovo": caller.initiator.ovo, "bestand": upload.filename, "soort": soort, "proef": proef,
               "status": "bezig", "proces": _this_process(), "rijen": 0,
@@ -120,7 +123,8 @@ def _run(register, folder: Path, source: Path, stem: str, status: dict, initiato
 
     def waiting(now: bool) -> None:
         if now:
-            status["wacht"] = "Er loopt al een andere import in het register; deze start zodra die klaar is."
+            status["wacht"] = ("Er lopen al andere proefimports; deze start zodra er een klaar is." if status["proef"]
+                               else "Er loopt al een andere import in het register; deze start zodra die klaar is.")
         else:
             status.pop("wacht", None)
         _save(folder, status)
