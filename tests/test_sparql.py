@@ -117,6 +117,28 @@ def test_deep_nesting_is_refused_before_the_engine_and_the_engine_keeps_answerin
     assert client.get("/sparql", query_string={"query": braces_in_text}).status_code == 200
 
 
+def test_long_chains_without_brackets_are_refused_and_the_engine_keeps_answering(client, demo):
+    """3,000 terms of '1+1+…', a path of 15,000 steps, 3,000 groups or OPTIONALs in a row made the Oxigraph
+    server abort (stack overflow) like deep nesting (a long path too): refused before the engine; long VALUES and typed
+    literals with language tags are no chain."""
+    chains = ["SELECT (1" + "+1" * 3000 + " AS ?x) WHERE {}",
+              "SELECT * WHERE { ?s " + "/".join(["<urn:a:b>"] * 5000) + " ?o }",
+              "SELECT * WHERE { " + " ".join(["{ ?s ?p ?o }"] * 3000) + " }",
+              "SELECT * WHERE { ?s ?p ?o " + " ".join(["OPTIONAL { ?s ?p ?o }"] * 3000) + " }",
+              "ASK { FILTER(" + "!" * 3000 + "true) }",
+              "ASK { FILTER(" + " || ".join(["?o = 1"] * 600) + ") }"]
+    for query in chains:
+        response = client.post("/sparql", data=query, content_type="application/sparql-query")
+        assert response.status_code == 400 and response.get_json()["title"] == "Query te complex", query[:60]
+    fine = ("PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ASK { VALUES ?d { "
+            + " ".join('"2020-01-01"^^xsd:date "x-y"@nl-BE <urn:a-b/c>' for _ in range(400)) + " } }")
+    answer = client.get("/sparql", query_string={"query": fine}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200 and answer.get_json()["boolean"] is True
+    alive = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"},
+                       headers={"Accept": "application/sparql-results+json"})
+    assert alive.status_code == 200 and alive.get_json()["boolean"] is True
+
+
 def test_service_inside_a_string_is_not_a_service_call(client, demo):
     response = client.get("/sparql", query_string={"query": 'SELECT ("SERVICE" AS ?x) WHERE {}'},
                           headers={"Accept": "application/sparql-results+json"})

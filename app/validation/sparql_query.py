@@ -129,20 +129,37 @@ def unparsed(query: str) -> CheckedQuery | None:
     return CheckedQuery("", query)
 
 
-# What can hold a bracket that is no bracket: strings (long ones first), IRIs and comments; then one bracket.
+# What can hold a bracket or an operator that is none: strings (long ones first), IRIs, comments and prefixed
+# names ('ex:a-b'); then one bracket, a chain keyword or an operator.
 _TOKENS = re.compile("|".join((
     r'"""(?:[^"\\]|\\.|"(?!""))*"""', r"'''(?:[^'\\]|\\.|'(?!''))*'''",  # long strings
     r'"(?:[^"\\\n\r]|\\.)*"', r"'(?:[^'\\\n\r]|\\.)*'",  # short strings
-    r'<[^<>"{}|^`\\\x00-\x20]*>', r"#[^\n\r]*", r"[{(\[]", r"[})\]]")))
+    r'<[^<>"{}|^`\\\x00-\x20]*>', r"#[^\n\r]*",
+    r"[A-Za-z_][\w.-]*:[\w.:-]*|\?\w+|\$\w+|\^\^|@[A-Za-z]+(?:-[A-Za-z0-9]+)*",  # names, datatypes, language tags
+    r"[{(\[]", r"[})\]]", r"(?i:\b(?:optional|minus|union)\b)", r"\|\||&&|[-+*/|^!]")))
+# Chains without brackets recurse as deeply in the Oxigraph server's parser and evaluator, whose stack
+# overflows (the server process aborts) at 1,000-2,000 operators in one expression ('1+1+…'), 3,000
+# OPTIONALs or groups in a row: more than this many groups, chain keywords and operators in one query
+# are refused.
+MAX_LINKS = 500
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse a query whose groups, brackets and parentheses nest deeper than MAX_NESTING (counted
-    outside strings, IRIs and comments; an unterminated string counts its brackets, which only errs
-    towards refusing)."""
-    depth = 0
+    """Refuse a query whose groups, brackets and parentheses nest deeper than MAX_NESTING, or that links more
+    than MAX_LINKS groups, OPTIONAL/MINUS/UNION and operators (counted outside strings, IRIs, comments and
+    names; an unterminated string counts what it holds, which only errs towards refusing)."""
+    depth = links = 0
     for match in _TOKENS.finditer(text):
         token = match.group()
+        if token[0] in "\"'<#?$@" or ":" in token or token == "^^":
+            continue
+        if token == "{" or token not in "{}()[]":
+            links += 1
+            if links > MAX_LINKS:
+                raise QueryRefused(400, "sparql-te-complex", "Query te complex",
+                                   f"De query telt meer dan {MAX_LINKS} groepen, OPTIONAL-, MINUS- of UNION-delen en "
+                                   "operatoren; vereenvoudig de query (bv. met VALUES of IN in plaats van een lange "
+                                   "keten van || of UNION).")
         if token in "{([":
             depth += 1
             if depth > MAX_NESTING:
