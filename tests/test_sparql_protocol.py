@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -140,6 +141,13 @@ def test_restricted_query_audit_names_the_vcodes_it_returned(client, keys, two):
     event = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"][0]
     assert event["operatie"] == "sparql" and event["vCodes"] == sorted(two) and "Vereniging" in event["query"]
     assert json.dumps(event)  # one JSON object per line
+    # a long query is logged whole (padding does not push what it asks out of the log), with the register's
+    # sequence and the answer's digest: an answer can name records in a form no pattern finds
+    padded = "#" + "x" * 5000 + "\n" + query.replace("?v WHERE", "(REPLACE(STR(?v), 'V', 'W') AS ?w) WHERE")
+    answer = client.get("/sparql/beheer", query_string={"query": padded}, headers={**Keys.auth(keys.reader), **JSON})
+    event = client.get("/audit", headers=Keys.auth(keys.admin)).get_json()["gebeurtenissen"][0]
+    assert event["query"] == padded and event["sequentie"] >= 2
+    assert event["antwoord"] == f"sha256:{hashlib.sha256(answer.data).hexdigest()} ({len(answer.data)} bytes)"
 
 
 def test_a_restricted_answer_naming_no_record_is_audited_too(client, keys, two, settings):

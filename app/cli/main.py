@@ -93,8 +93,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         # poll(), not select(): select() fails on any descriptor numbered 1,024 or more, and the store
         # keeps one open per file of its database (up to the process's limit) as the register grows
+        # slow clients: waitress reads requests without a thread per connection; these bound the connections
+        # a slowloris can hold (on the internet, a buffering reverse proxy goes in front: README)
         serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
-              asyncore_use_poll=True)
+              asyncore_use_poll=True, connection_limit=1000, channel_timeout=30)
     finally:
         if delivery is not None:
             delivery.stop()

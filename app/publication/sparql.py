@@ -12,6 +12,7 @@ shared by every process of the register (app/publication/rate_limit.py).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -250,9 +251,13 @@ def _endpoint(restricted: bool) -> Response:
     except QueryFailed as exc:
         return _failed(exc)
     media = negotiation.FORMATS[key].media_type
-    # the records the answer names, logged before it goes out (raises a 503 when the log cannot be written)
-    audience.read([match.group(0) for match in VCODE.finditer(body.decode("utf-8", "replace"))], answer=True,
-                  query=query[:4000])
+    # the records the answer names, logged before it goes out (raises a 503 when the log cannot be written); the
+    # whole query (at most 100,000 characters), the register's sequence and the answer's digest besides, as an
+    # answer can name records in a form no pattern finds (REPLACE(STR(?v), …))
+    if audience.restricted:
+        audience.read([match.group(0) for match in VCODE.finditer(body.decode("utf-8", "replace"))], answer=True,
+                      query=query, sequentie=register.handler.latest_sequence,
+                      antwoord=f"sha256:{hashlib.sha256(body).hexdigest()} ({len(body)} bytes)")
     response = Response(body, mimetype=media)
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if restricted else "public, max-age=60"
