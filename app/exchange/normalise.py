@@ -245,6 +245,9 @@ def postcode_value(text: str) -> tuple[str, Note | None]:
     return value, None if value == raw else warning(f"Postcode '{raw}' gelezen als '{value}'.")
 
 
+_NO_NUMBER = {"z n", "zn", "zonder nummer", "nvt", "n v t", "geen", "geen nummer", "onbekend", "x", "s n", "sn"}
+
+
 def housenumber_value(text: str) -> tuple[str, str | None, Note | None]:
     """Huisnummer, plus a bus number when someone wrote `12 bus 3`; an error when it is no number."""
     raw = text.strip()
@@ -253,6 +256,11 @@ def housenumber_value(text: str) -> tuple[str, str | None, Note | None]:
         return number, bus, warning(f"Huisnummer '{raw}' gesplitst in huisnummer {number} en bus {bus}.")
     if re.fullmatch(r"\d+\s*[a-zA-Z]?(\s*[-+]\s*\d+\s*[a-zA-Z]?)?", raw):
         return raw, None, None
+    if fold(raw) in _NO_NUMBER:
+        return raw, None, error(f"'{raw}': het register vraagt bij elk adres een huisnummer (zoals het "
+                                "Verenigingsregister van Vlaanderen).",
+                                "Vul het huisnummer van het gebouw in, of laat alle adreskolommen van de rij leeg: dan "
+                                "wordt de vereniging zonder adres geregistreerd.")
     return raw, None, error(f"'{raw}' is geen huisnummer.",
                             "Een huisnummer begint met een cijfer (bv. 12 of 12A); zet een busnummer in "
                             "kolom 'Bus' en de straat in kolom 'Straat'.")
