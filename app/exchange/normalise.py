@@ -259,8 +259,9 @@ def housenumber_value(text: str) -> tuple[str, str | None, Note | None]:
     if fold(raw) in _NO_NUMBER:
         return raw, None, error(f"'{raw}': het register vraagt bij elk adres een huisnummer (zoals het "
                                 "Verenigingsregister van Vlaanderen).",
-                                "Vul het huisnummer van het gebouw in, of laat alle adreskolommen van de rij leeg: dan "
-                                "wordt de vereniging zonder adres geregistreerd.")
+                                "Vul het huisnummer van het gebouw in, of laat kolom 'Straat', 'Huisnummer', "
+                                "'Postcode' en 'Gemeente' van de rij leeg: dan wordt de vereniging zonder adres "
+                                "geregistreerd.")
     return raw, None, error(f"'{raw}' is geen huisnummer.",
                             "Een huisnummer begint met een cijfer (bv. 12 of 12A); zet een busnummer in "
                             "kolom 'Bus' en de straat in kolom 'Straat'.")
