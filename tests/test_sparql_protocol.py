@@ -188,6 +188,7 @@ def test_a_function_the_engine_does_not_know_is_a_400_not_a_500(client, keys, tw
     {"method": "GET", "query_string": {"query": ""}},
     {"method": "POST", "data": {"query": "  \n"}},
     {"method": "POST", "data": b"", "content_type": "application/sparql-query"},
+    {"method": "GET", "query_string": {"query": "# alleen commentaar\n# x"}},
 ])
 def test_an_empty_query_is_called_empty_not_an_update(client, two, request_kwargs):
     response = client.open("/sparql", **request_kwargs)

@@ -58,7 +58,7 @@ def check(query: str) -> CheckedQuery:
         text.encode("utf-8")
     except (ValueError, UnicodeError):
         raise syntax_error("De query bevat een ongeldige \\u-escape of een ongeldig teken.") from None
-    if not text.strip():  # an empty text parses as an (empty) update: say what is really wrong
+    if not re.sub(r"#[^\n\r]*", "", text).strip():  # empty (or only comments) parses as an (empty) update
         raise syntax_error("De query is leeg: geef een SELECT-, ASK-, CONSTRUCT- of DESCRIBE-query.")
     _check_nesting(text)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
