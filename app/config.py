@@ -31,7 +31,8 @@ def env_number(name: str, default: float, minimum: float = 0, kind: type = float
 
 @dataclass
 class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("VR_DATA_DIR", paths.ROOT / "var")))
+    # absolute: files under it are served by paths (a relative one resolved against the app package: 500s)
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("VR_DATA_DIR", paths.ROOT / "var")).absolute())
     # None: take the base IRI stored in the register (a new register gets default_base_url).
     base_url: str | None = field(default_factory=lambda: os.environ.get("VR_BASE_URL") or None)
     default_base_url: str = "http://localhost:8080"

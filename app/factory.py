@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
         cors,
         dumps,
         erasure_api,
+        health,
         historiek,
         import_api,
         openapi,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
 
     problems.install(app)
     cors.init_app(app)
+    health.init_app(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)
     app.register_blueprint(toezicht_api.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from app.auth import audit
 from app.auth.keys import KeyRing
-from app.config import Settings
+from app.config import SettingInvalid, Settings
 from app.domain.codelists import codelist_graph
 from app.domain.commands import CommandHandler
 from app.index.search_index import SearchIndex
@@ -24,6 +25,8 @@ from app.store import BaseMismatch, RegisterStore, open_store
 from app.store.query_workers import InProcessQueries, QueryWorkers, Snapshots
 from app.store.remote_queries import RemoteQueries
 from app.validation.shacl import ShaclPool
+
+log = logging.getLogger(__name__)
 
 _workers_lock = threading.Lock()
 
@@ -128,13 +131,26 @@ def resolve_base(store: RegisterStore, settings: Settings) -> str:
     """
     identity = store.identity()
     if identity is None:
+        check_base(settings.base)
         identity = store.claim(settings.base)
+        log.warning("Nieuw register: basis-IRI %s vastgelegd (elke IRI begint ermee; geef bij een eerste start "
+                    "--base-url of VR_BASE_URL met het adres waarop het register gepubliceerd wordt)", settings.base)
     stored, register_id = identity
     if hasattr(store, "adopt") and register_id:
         store.adopt(register_id)
     if settings.base_url and _same_base(settings.base_url) != _same_base(stored):
         raise BaseMismatch(stored, settings.base_url.rstrip("/"))
     return stored
+
+
+def check_base(url: str) -> None:
+    """A base IRI the register can publish under: http(s), a host, no spaces, query or fragment (SettingInvalid
+    before anything is written: a wrong base is written into every IRI for good)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or \
+            any(char.isspace() or char in '<>"{}|\\^`' for char in url.strip()):
+        raise SettingInvalid(f"De basis-URL '{url}' kan geen basis-IRI zijn: gebruik http:// of https:// met een "
+                             "hostnaam, zonder spaties, '?' of '#' (bv. https://verenigingen.example.org).")
 
 
 def _same_base(url: str) -> str:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.config import Settings
+from app.config import SettingInvalid, Settings
 from app.paths import ROOT
 from app.register import Register
 from app.store import BaseMismatch
@@ -99,3 +99,41 @@ def test_what_a_user_named_wrongly_is_one_dutch_line(register, settings, tmp_pat
         assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr[-500:])
         assert says in lines[-1], (args, lines)
     assert "V0001001" not in _vr(settings, "export", "--format", "nq").stdout  # the KBO dump wrote nothing
+
+
+@pytest.mark.parametrize("base", ["localhost:8080", "ftp://x.org", "http://ex.org/a b", "https://x.org/?a=1",
+                                  "http:///pad"])
+def test_a_new_register_refuses_a_base_that_cannot_be_one_before_it_is_written(tmp_path, base):
+    settings = Settings(data_dir=tmp_path / "nieuw", base_url=base)
+    with pytest.raises(SettingInvalid, match="kan geen basis-IRI zijn"):
+        Register.open(settings)
+    good = Register.open(Settings(data_dir=tmp_path / "nieuw", base_url="https://verenigingen.example.org"))
+    try:
+        assert good.settings.base_url == "https://verenigingen.example.org"
+    finally:
+        good.close()
+
+
+def test_a_relative_data_dir_serves_dumps_and_health(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VR_DATA_DIR", "relatief")
+    settings = Settings(base_url=BASE)
+    assert settings.data_dir == tmp_path / "relatief"
+    from app.factory import create_app
+
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        assert client.get("/dumps/verenigingen.nq").status_code == 200
+        health = client.get("/gezondheid")
+        assert health.status_code == 200 and health.get_json()["opslag"] == "bereikbaar"
+    finally:
+        app.extensions["vr"].close()
+
+
+def test_a_store_that_cannot_open_its_files_is_one_dutch_line():
+    from app.cli.main import _said
+
+    said = _said(OSError("IO error: While open a file for appending: /srv/vr/oxigraph/LOG: Read-only file system"),
+                 None)
+    assert said.startswith("De opslag kan niet geopend worden: het bestandssysteem is alleen-lezen.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -20,7 +21,7 @@ DEMO_INITIATOR = ("OVO002949", "Digitaal Vlaanderen (demogegevens)")
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if getattr(args, "data_dir", None):
-        settings.data_dir = Path(args.data_dir)
+        settings.data_dir = Path(args.data_dir).absolute()
     if getattr(args, "base_url", None):
         settings.base_url = args.base_url
     if getattr(args, "store_url", None):
@@ -270,7 +271,12 @@ def _import_remote(args: argparse.Namespace) -> int:
     report_dir.mkdir(parents=True, exist_ok=True)
     for name, link in status["downloads"].items():
         target = report_dir / (f"terugkoppeling-{source.stem}.xlsx" if name == "terugkoppeling.xlsx" else name)
-        target.write_bytes(requests.get(base + link, headers=headers, timeout=300).content)
+        download = requests.get(base + link, headers=headers, timeout=300)
+        if download.status_code != 200:  # never an error answer saved as a report
+            print(f"{status['tekst']}\nHet rapport {name} kon niet opgehaald worden ({download.status_code}: "
+                  f"{_problem_text(download)}); haal het later op met GET {base}{link}.", file=sys.stderr)
+            return 2
+        target.write_bytes(download.content)
     print(status["tekst"])
     print(f"Rapporten in {report_dir}/")
     from app.exchange.importer import left_out
@@ -462,8 +468,14 @@ def main(argv: list[str] | None = None) -> int:
     from app.store.remote import StoreUnavailable
 
     args = build_parser().parse_args(argv)
+    _logging(args)
+    # what the register writes (the store with its restricted graphs, uploads, keys) is no one else's to read
+    os.umask(os.umask(0o027) | 0o027)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `vr export … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when stdout is flushed
+        return 0
     except (BaseMismatch, NoRegister, StoreLocked, StoreUnavailable, SettingInvalid, KeysFileInvalid) as exc:
         print(f"vr: {exc}", file=sys.stderr)
         return 2
@@ -475,12 +487,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _logging(args: argparse.Namespace) -> None:
+    """Log lines with time and process (several processes write to one journal); `vr serve` also logs one line
+    per request (app/publication/health.py) unless VR_ACCESS_LOG=0."""
+    logging.basicConfig(format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    if getattr(args, "func", None) is cmd_serve and os.environ.get("VR_ACCESS_LOG", "1") != "0":
+        logging.getLogger("vr.toegang").setLevel(logging.INFO)
+
+
 def _said(exc: Exception, register: str | None) -> str | None:
     """One Dutch line for what a user can fix (a file they named, a register that does not answer);
     None for anything else, which keeps its traceback."""
     if type(exc).__module__.split(".")[0] in ("requests", "urllib3"):
         return (f"{register or 'de server'} antwoordt niet of niet volledig ({type(exc).__name__}); "
                 "draait het register op dat adres?")
+    if isinstance(exc, OSError) and exc.filename is None and str(exc).startswith("IO error"):
+        # RocksDB (the embedded store) cannot open its files: a read-only or foreign data directory
+        cause = "het bestandssysteem is alleen-lezen" if "Read-only" in str(exc) else \
+            "geen toegang" if "Permission denied" in str(exc) else "een schijffout"
+        return (f"De opslag kan niet geopend worden: {cause}. De gebruiker van de dienst moet de datamap kunnen "
+                "lezen en schrijven (ook om enkel te lezen: de opslag schrijft haar logboek).")
     if not isinstance(exc, OSError) or exc.filename is None:  # e.g. the store's own I/O: keep the details
         return None
     name = Path(exc.filename)
