@@ -70,6 +70,9 @@ class CheckedBatch:
     valid: list[tuple]
 
 
+Loaded = tuple[dict, int, list[Quad], dict[str, str]]  # Records.load_record: state, version, quads, bookkeeping
+
+
 @dataclass
 class PreparedChange:
     """A checked change of one vereniging, ready to commit (CommandHandler._prepare_change)."""
@@ -175,11 +178,13 @@ class CommandHandler:
                                                      before_commit=before_commit))
 
     def run_changes(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
-                    before_commit: Callable[[str, int], None] | None = None) -> list[Outcome | DomainError]:
-        """Run many named commands on existing verenigingen in one commit (change_batch): an import's updates."""
+                    before_commit: Callable[[str, int], None] | None = None,
+                    loaded: list[Loaded | None] | None = None) -> list[Outcome | DomainError]:
+        """Run many named commands on existing verenigingen in one commit (change_batch): an import's updates.
+        `loaded`: per command, its record as the caller already read it (Records.load_record), or None."""
         return self.change_batch([(command.vcode, lambda state, command=command: command.apply(state, actor),
                                    versions.Provenance(command.activity, actor, reason, before_commit=before_commit))
-                                  for command in commands])
+                                  for command in commands], loaded)
 
     def check_commands(self, commands: list, actor: versions.Initiator, *, reason: str | None = None,
                        engine: str = "turbo", before_commit: Callable[[str, int], None] | None = None,
@@ -374,10 +379,12 @@ class CommandHandler:
                    "Deze vereniging wordt op dit moment te vaak gewijzigd; probeer opnieuw.")
 
     def _prepare_change(self, vcode: str, mutate: Callable[[dict], dict], prov: versions.Provenance,
-                        expected_version: int | None, idem: Idem | None = None) -> Outcome | PreparedChange:
+                        expected_version: int | None, idem: Idem | None = None,
+                        loaded: Loaded | None = None) -> Outcome | PreparedChange:
         """One attempt's checks of a change on the current state (rules, references, SHACL): the commit to
-        write, or the Outcome of a change that changes nothing."""
-        current, version, old_quads, facts = self.records.load_record(vcode)
+        write, or the Outcome of a change that changes nothing. `loaded`: the record as already read; when it
+        is no longer current, the commit's guard refuses it."""
+        current, version, old_quads, facts = loaded or self.records.load_record(vcode)
         if expected_version is not None and expected_version != version:
             raise stale(expected_version, version)
         new = mutate(copy.deepcopy(current))
@@ -395,8 +402,8 @@ class CommandHandler:
                         idempotency=idem[0] if idem else None, on_commit=self._notify_later(vcode))
         return PreparedChange(vcode, version, change, _added_item(current, new))
 
-    def change_batch(self, changes: list[tuple[str, Callable[[dict], dict], versions.Provenance]]
-                     ) -> list[Outcome | DomainError]:
+    def change_batch(self, changes: list[tuple[str, Callable[[dict], dict], versions.Provenance]],
+                     loaded: list[Loaded | None] | None = None) -> list[Outcome | DomainError]:
         """Many changes to existing verenigingen (an import's updates and adoptions) in ONE commit.
 
         Each is checked exactly as change() checks it. One whose guard no longer holds when the batch is
@@ -406,7 +413,7 @@ class CommandHandler:
         ready: list[tuple[int, PreparedChange]] = []
         for index, (vcode, mutate, prov) in enumerate(changes):
             try:
-                prepared = self._prepare_change(vcode, mutate, prov, None)
+                prepared = self._prepare_change(vcode, mutate, prov, None, loaded=loaded[index] if loaded else None)
             except DomainError as exc:
                 results[index] = exc
                 continue

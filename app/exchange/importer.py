@@ -32,7 +32,7 @@ from pathlib import Path
 
 from app.domain import duplicates, parse, rules
 from app.domain.batch_check import Prechecked
-from app.domain.commands import CheckedBatch, CommandHandler, unique_keys
+from app.domain.commands import CheckedBatch, CommandHandler, Loaded, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
 from app.domain.model import KBO_TYPES
 from app.domain.named_commands import ImportRow, Register
@@ -487,20 +487,21 @@ class Importer:
                 else:
                     item.result.vcode = outcome.vcode
                     self._status(item, "nieuw" if outcome.created and not outcome.replayed else "ongewijzigd")
-        updates: list[tuple[Item, str, ImportRow]] = []
+        updates: list[tuple[Item, str, ImportRow, Loaded]] = []
         for item in items:
             route = self._route(item)
             if route in ("bijwerken", "koppel"):
-                command = self._update(item, item.owner or item.decision[1], route)
-                if command is not None:
-                    updates.append((item, route, command))
+                ready = self._update(item, item.owner or item.decision[1], route)
+                if ready is not None:
+                    updates.append((item, route, *ready))
             elif route != "nieuw":
                 self._status(item, route)
         for start in range(0, len(updates), UPDATES_PER_COMMIT):
             chunk = updates[start:start + UPDATES_PER_COMMIT]
-            outcomes = self.handler.run_changes([command for *_, command in chunk], self.initiator,
-                                                reason=self.reason, before_commit=self.before_commit)
-            for (item, route, command), outcome in zip(chunk, outcomes, strict=True):
+            outcomes = self.handler.run_changes([command for _, _, command, _ in chunk], self.initiator,
+                                                reason=self.reason, before_commit=self.before_commit,
+                                                loaded=[loaded for *_, loaded in chunk])
+            for (item, route, command, _), outcome in zip(chunk, outcomes, strict=True):
                 if isinstance(outcome, DomainError):
                     self._update_refused(item, command.vcode, outcome)
                 else:
@@ -538,12 +539,14 @@ class Importer:
     def _status(self, item: Item, route: str) -> None:
         item.result.status = STATUS[route][0 if self.dry_run else 1]
 
-    def _update(self, item: Item, vcode: str, route: str) -> ImportRow | None:
-        """The command that applies a row to the vereniging it updates or adopts; None when the row is settled
-        here: refused, or a dry run (which reports what round 2 would change)."""
+    def _update(self, item: Item, vcode: str, route: str) -> tuple[ImportRow, Loaded] | None:
+        """The command that applies a row to the vereniging it updates or adopts, with the record as read (the
+        commit starts from it); None when the row is settled here: refused, or a dry run (which reports what
+        round 2 would change)."""
         assert item.state is not None and item.read is not None
         try:
-            current, _ = self.handler.load(vcode)  # read once for the checks below and a dry run's comparison
+            loaded = self.handler.records.load_record(vcode)  # read once: the checks below, the change, a dry run
+            current = loaded[0]
             if not self._kbo_fields(item, vcode, current):
                 self._status(item, "fout")
                 return None
@@ -551,7 +554,7 @@ class Importer:
             after = command.apply(current, self.initiator)
             self._changes_said(item, vcode, route, current, after)  # what it (round 2) overwrites, in words
             if not self.dry_run:
-                return command
+                return command, loaded
         except DomainError as exc:
             self._update_refused(item, vcode, exc)
             return None
