@@ -51,9 +51,10 @@ class StoreLocked(Exception):
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). Laat dit commando via het "
-            "draaiende register lopen ('vr import' of 'vr export' met --register URL), laat register en commando een "
-            "gedeelde opslagserver gebruiken ('vr store-server', --store-url), of stop eerst dat proces.")
+            f"De opslag in {path} is in gebruik door een ander proces (draait 'vr serve'?). 'vr import' en 'vr export' "
+            "kunnen via het draaiende register lopen (--register URL); elk commando kan werken terwijl het register "
+            "draait als beide een gedeelde opslagserver gebruiken ('vr store-server', --store-url); anders: stop eerst "
+            "dat proces.")
         self.path = path
 
 

@@ -85,7 +85,10 @@ class RemoteStore(RegisterStore):
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise StoreLate(f"De opslagserver {self.url} antwoordde niet binnen {limit:g} s.") from exc
         except urllib3.exceptions.HTTPError as exc:
-            raise StoreUnavailable(f"De opslagserver {self.url} antwoordt niet: {exc}") from exc
+            refused = urllib3.exceptions.NewConnectionError
+            no_connection = isinstance(exc, refused) or isinstance(getattr(exc, "reason", None), refused)
+            why = "geen verbinding mogelijk" if no_connection else "verbinding verbroken"
+            raise StoreUnavailable(f"De opslagserver {self.url} antwoordt niet ({why}).") from exc
         media = (answer.headers.get("Content-Type") or "").split(";")[0].strip()
         return Reply(answer.status, content, media)
 
