@@ -18,7 +18,7 @@
    ceiling of an import that would write with ordinary transactions.
 4. With --updates N: round 2 of a migration, N rows of the register imported again with a changed
    e-mail address (each an update: a new version of a whole record), 500 per transaction as the
-   importer writes them, then N other rows one transaction per row (the importer before): rows/s of
+   importer writes them, then N other rows one transaction per row (batching alone): rows/s of
    both and their ratio, in the same run.
 5. Unless --no-raw-rss: the peak RSS of a fresh process that bulk-loads the same quads, what the store
    itself holds in memory for them (the import's RSS grows with the register, not with the file).
