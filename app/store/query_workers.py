@@ -269,9 +269,11 @@ class Snapshots:
                 path = self.root / f"{generation}-{next(self._names)}"
                 try:
                     self.backup(str(path))
-                except OSError:  # e.g. a full disk: answer from the last checkpoint rather than not at all
+                except OSError as exc:  # e.g. a full disk: answer from the last checkpoint rather than not at all
                     shutil.rmtree(path, ignore_errors=True)
                     if not self._current:
+                        log.warning("no SPARQL checkpoint can be made in %s (%s); /sparql answers 503 until one "
+                                    "can", self.root, exc)
                         raise QueryFailed(503, "sparql-onbeschikbaar", "Het SPARQL-eindpunt is tijdelijk niet "
                                           "beschikbaar; probeer later opnieuw.", "Tijdelijk niet beschikbaar",
                                           30) from None
