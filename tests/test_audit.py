@@ -61,6 +61,7 @@ def test_an_unwritable_audit_log_refuses_writes_and_commits_nothing(client, keys
             client.get("/doc/vereniging/V0001001.ttl", headers=Keys.auth(keys.reader))):
         assert response.status_code == 503 and response.mimetype == "application/problem+json"
         assert response.get_json()["type"].endswith("/audit-onbeschikbaar")
+        assert response.headers["Retry-After"] == "30"  # every 503 says when to retry
     assert dump(register) == before  # refused writes left no trace, and no restricted read went out
     _repair_audit_log(settings)
     retried = client.post("/verenigingen", json=valid_body(naam="Tweede Club"), headers=idem)

@@ -144,9 +144,10 @@ def _append(event: dict, refusal: str, path: Path | None = None) -> None:
             finally:
                 if deferred is None:
                     os.close(fd)
-        except OSError:
-            log.exception("audit log %s cannot be written", path)
-            raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar", refusal) from None
+        except OSError as exc:
+            log.error("audit log %s cannot be written: %s", path, exc)  # one line: a full disk refuses every write
+            raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar", refusal,
+                                  headers={"Retry-After": "30"}) from None
 
 
 @contextmanager
@@ -176,7 +177,7 @@ def one_fsync() -> Iterator[None]:
         log.error("audit log cannot be synced: %s", failed)
         raise CommandRejected(503, "audit-onbeschikbaar", "Auditlog niet beschikbaar",
                               "Het auditlog kan nu niet geschreven worden; er werd niets gewijzigd. "
-                              "Probeer later opnieuw.")
+                              "Probeer later opnieuw.", headers={"Retry-After": "30"})
 
 
 def events() -> list[dict]:
