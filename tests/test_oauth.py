@@ -246,3 +246,15 @@ def test_a_keys_file_broken_while_serving_keeps_the_last_good_keys(client, keys,
     finally:
         del os.environ["VR_KEYS_FILE"]
     assert "geen geldig TOML-bestand" in capsys.readouterr().err
+
+
+def test_a_key_removed_with_vr_keys_remove_stops_working_at_once(client, keys, settings):
+    from app.auth.keys import digest, remove_keys
+
+    auth = {"Authorization": f"Bearer {keys.reader}"}
+    assert client.get("/audit", headers=Keys.auth(keys.admin)).status_code == 200
+    assert client.get("/ldes/beheer/verenigingen", headers=auth).status_code == 200
+    gone = remove_keys(settings.keys_path, digest(keys.reader)[:10])
+    assert [p.initiator.ovo for p in gone] == ["OVO000003"]
+    assert client.get("/ldes/beheer/verenigingen", headers=auth).status_code == 401
+    assert client.get("/audit", headers=Keys.auth(keys.admin)).status_code == 200  # the others stay

@@ -78,7 +78,7 @@ class KeyRing:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: list[tuple[str, Principal]] = []
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int, int] | None = None
         self.reload(strict=True)
 
     def reload(self, strict: bool = False) -> None:
@@ -87,7 +87,8 @@ class KeyRing:
         if not self.path.exists():
             self._entries, self._mtime = [], None
             return
-        mtime = self.path.stat().st_mtime
+        stat = self.path.stat()
+        mtime = (stat.st_mtime_ns, stat.st_ino, stat.st_size)  # a file replaced by a rename (vr keys remove) too
         if mtime == self._mtime:
             return
         try:
@@ -125,11 +126,33 @@ def add_key(path: Path, ovo: str, naam: str, roles: list[str], key: str | None =
     if path.exists():
         read_entries(path)  # never append to a broken file: the key would not work and the register not start
     path.parent.mkdir(parents=True, exist_ok=True)
-    role_list = ", ".join(f'"{role}"' for role in roles)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[[key]]\nsha256 = "{digest(key)}"\novo = "{_escape(ovo)}"\n'
-                     f'naam = "{_escape(naam)}"\nroles = [{role_list}]\n')
+        handle.write(_entry(digest(key), ovo, naam, roles))
     return key
+
+
+def _entry(stored: str, ovo: str, naam: str, roles) -> str:
+    role_list = ", ".join(f'"{role}"' for role in roles)
+    return f'\n[[key]]\nsha256 = "{stored}"\novo = "{_escape(ovo)}"\nnaam = "{_escape(naam)}"\nroles = [{role_list}]\n'
+
+
+def remove_keys(path: Path, prefix: str) -> list[Principal]:
+    """Take the keys whose digest starts with `prefix` (at least 8 hex characters, as `vr keys list` shows
+    them) out of the keys file, written anew in one rename; the removed ones are returned. Every process of
+    the register reads the file again when it changes, so the key stops working at once."""
+    prefix = prefix.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", prefix):
+        raise ValueError("Geef minstens de eerste 8 tekens van de sleutel zoals 'vr keys list' ze toont.")
+    entries = read_entries(path)
+    gone = [principal for stored, principal in entries if stored.startswith(prefix)]
+    if len(gone) > 1:
+        raise ValueError(f"'{prefix}' past bij {len(gone)} sleutels; geef meer tekens.")
+    kept = [(stored, principal) for stored, principal in entries if not stored.startswith(prefix)]
+    text = "".join(_entry(stored, p.initiator.ovo, p.initiator.naam, sorted(p.roles)) for stored, p in kept)
+    fresh = path.with_name(path.name + ".nieuw")
+    fresh.write_text(text, encoding="utf-8")
+    fresh.replace(path)
+    return gone
 
 
 def _escape(text: str) -> str:

@@ -165,6 +165,32 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from app.auth.keys import read_entries
+
+    path = _settings(args).keys_path
+    for stored, principal in read_entries(path) if path.exists() else []:
+        print(f"{stored[:12]}  {principal.initiator.ovo}  {', '.join(sorted(principal.roles)):<22}  "
+              f"{principal.initiator.naam}")
+    return 0
+
+
+def cmd_keys_remove(args: argparse.Namespace) -> int:
+    from app.auth.keys import remove_keys
+
+    path = _settings(args).keys_path
+    try:
+        gone = remove_keys(path, args.vingerafdruk) if path.exists() else []
+    except ValueError as exc:
+        print(f"vr: {exc}", file=sys.stderr)
+        return 2
+    if not gone:
+        print(f"vr: geen sleutel met vingerafdruk '{args.vingerafdruk}' in {path}.", file=sys.stderr)
+        return 2
+    print(f"Ingetrokken: de sleutel van {gone[0].initiator.ovo} ({gone[0].initiator.naam}).")
+    return 0
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     from app.register import Register
 
@@ -409,12 +435,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="API-sleutels beheren")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    add = keys_sub.add_parser("add", help="maak een sleutel voor een organisatie (de sleutel wordt één keer getoond)")
-    common(add)
+    keys_file = "de sleutels staan in <datamap>/keys.toml of VR_KEYS_FILE; elk proces van het register leest ze " \
+                "opnieuw als het bestand verandert (ook terwijl het draait)"
+    add = keys_sub.add_parser("add", help="maak een sleutel voor een organisatie (de sleutel wordt één keer getoond)",
+                              description=keys_file)
+    add.add_argument("--data-dir", help="map van het register (standaard ./var of VR_DATA_DIR)")
     add.add_argument("--ovo", required=True, help="OVO-code van de organisatie, bv. OVO000001")
     add.add_argument("--naam", required=True, help="naam van de organisatie")
-    add.add_argument("--role", action="append", choices=["lezer", "initiator", "admin"])
+    add.add_argument("--role", action="append", choices=["lezer", "initiator", "admin"],
+                     help="rol, herhaalbaar: lezer (lezen, ook beperkte gegevens), initiator (ook schrijven; "
+                          "standaard), admin (ook auditlog en beheer)")
     add.set_defaults(func=cmd_keys_add)
+    listed = keys_sub.add_parser("list", help="toon de sleutels (organisatie, rollen, begin van de vingerafdruk)",
+                                 description=keys_file)
+    listed.add_argument("--data-dir", help="map van het register (standaard ./var of VR_DATA_DIR)")
+    listed.set_defaults(func=cmd_keys_list)
+    remove = keys_sub.add_parser("remove", help="trek een sleutel in (meteen, in elk proces)", description=keys_file)
+    remove.add_argument("--data-dir", help="map van het register (standaard ./var of VR_DATA_DIR)")
+    remove.add_argument("vingerafdruk", help="de eerste tekens (minstens 8) van de vingerafdruk uit 'vr keys list'")
+    remove.set_defaults(func=cmd_keys_remove)
 
     imp = sub.add_parser("import", help="importeer verenigingen uit .csv of .xlsx (sjablonen in data/templates)")
     common(imp)
