@@ -85,6 +85,17 @@ class Register:
                                                    self.settings.sparql_timeout, self.settings.sparql_waiting)
             return self._query_workers
 
+    def warm_sparql(self) -> None:
+        """Start the SPARQL workers and make their first checkpoint now (vr serve, at start): a disk that fills
+        up before the first query would otherwise leave /sparql without any checkpoint to answer from."""
+        workers = self.query_workers()
+        snapshots = getattr(workers, "snapshots", None)
+        if isinstance(workers, QueryWorkers) and snapshots is not None:
+            try:
+                snapshots.release(snapshots.acquire(self.handler.latest_sequence))
+            except Exception:  # the first query tries again (and says why)
+                log.warning("no SPARQL checkpoint at start", exc_info=True)
+
     def close(self) -> None:
         self.index.close()  # saves the facet bitmaps, so the next start loads instead of rebuilding
         self.handler.validator.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from app.config import Settings
 from app.factory import create_app
 from app.namespaces import GRAPH_VERSIONS_PUBLIC, VRX
+from app.paths import ROOT
 from app.register import Register
 from tests.conftest import BASE, Keys, valid_body
 
@@ -151,3 +153,27 @@ def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds
         assert again.status_code == 201, again.get_data(as_text=True)
     finally:
         register.close()
+
+
+@pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
+                    reason="the embedded engine's SPARQL checkpoints and store files")
+def test_sparql_answers_on_a_disk_full_before_the_first_query_and_a_read_only_disk_is_one_line(small_disk):
+    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
+    keys = Keys(settings.keys_path)
+    register = Register.open(settings)
+    client = create_app(register=register).test_client()
+    try:
+        assert client.post("/verenigingen", json=valid_body(), headers=Keys.auth(keys.initiator)).status_code == 201
+        register.warm_sparql()  # what vr serve does at start
+        filler = _fill(small_disk, leave=0)
+        assert _count(client) == 1  # no query before the disk filled up, and still an answer
+        filler.unlink()
+    finally:
+        register.close()
+    # a data directory on a read-only filesystem: one Dutch line, no traceback
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "VR_STORE_URL"}
+    done = subprocess.run([sys.executable, "-m", "app.cli.main", "export", "--data-dir", str(settings.data_dir)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "De opslag kan niet geopend worden: het bestandssysteem is alleen-lezen." in done.stderr

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from app import paths
@@ -84,6 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     register.handler.validator.warm()
     app = create_app(register=register)
+    threading.Thread(target=register.warm_sparql, name="sparql-start", daemon=True).start()
     delivery = start_delivery(register)  # meldingen: pushed by a background thread, apart from requests
     erasure_cli.daily_retention(register)  # personal data past VR_RETENTION_DAYS leaves the history
     erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
