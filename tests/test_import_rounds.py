@@ -708,3 +708,32 @@ def test_activities_separated_by_a_slash_and_a_web_address_with_a_space(tmp_path
     state, _ = register.handler.load(report.results[0].vcode)
     assert sorted(state["hoofdactiviteiten"]) == ["JGDW", "SPRT"]
     assert [c["waarde"] for c in state["contactgegevens"]] == ["https://www.paard.be/onze%20leden"]
+
+
+def test_numbered_columns_a_whole_address_two_digit_years_and_what_cannot_be_split(tmp_path, register):
+    header = ["Id", "Naam vereniging", "Adres", "Opgericht", "Activiteiten", "E-mail 1", "E-mail 2", "Tel.", "GSM"]
+    rows = [["A-1", "Schaakclub Het Paard", "Kouter 36, 9000 Gent", "1/9/95", "SPRT", "a@paard.be", "b@paard.be",
+             "09 233 11 22 / 0475 22 33 44", ""],
+            ["A-2", "Badmintonclub Shuttle (vzw)", "Kerkstraat z/n", "", "SPRT", "", "", "", "0476 12"],
+            ["102.0", "Toneelkring Vondel", "Veldstraat 35 - 37, 9000 Gent", "", "KECU", "", "", "", ""]]
+    report = run_import(write_xlsx(tmp_path / "lijst.xlsx", header=header, rows=rows), "verenigingen",
+                        register.handler, GENT, dry_run=False)
+    by_row = messages_by_row(report)
+    assert report.results[0].status == "geregistreerd", [(f.column, f.message) for f in by_row[2]]
+    paard, _ = register.handler.load(report.results[0].vcode)
+    assert [(c["contactgegeventype"], c["waarde"]) for c in paard["contactgegevens"]] == [
+        ("E-mail", "a@paard.be"), ("E-mail", "b@paard.be"), ("Telefoon", "+32 9 233 11 22"),
+        ("Telefoon", "+32 475 22 33 44")]
+    adres = paard["locaties"][0]["adres"]
+    assert (adres["straatnaam"], adres["huisnummer"], adres["postcode"], adres["gemeente"]) == \
+        ("Kouter", "36", "9000", "Gent")
+    assert paard["startdatum"] == "1995-09-01"
+    # what cannot be split says so with the value, in the file's own column names
+    assert any(f.column == "Straat" and f.level == "fout" and f.value == "Kerkstraat z/n" for f in by_row[3])
+    assert any(f.column == "Naam" and "vzw" in f.message for f in by_row[3])
+    said = " ".join(f"{line[4]} {line[6]}" for line in _csv_lines(report, tmp_path, "meldingen"))
+    assert "Tel./GSM" in said  # a phone message names both columns that hold phone numbers
+    vondel = report.results[2]
+    assert vondel.sleutel == "102" and vondel.status == "geregistreerd"
+    state, _ = register.handler.load(vondel.vcode)
+    assert state["locaties"][0]["adres"]["huisnummer"] == "35 - 37"

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -219,7 +220,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     source = Path(args.file)
     report_dir = _report_dir(args, source)
-    feedback = report_dir / f"terugkoppeling-{source.stem}.xlsx"
+    feedback = report_dir / f"terugkoppeling-{_round_stem(source)}.xlsx"
     settings = _settings(args)
     if not settings.store_url and not settings.store_dir.exists():
         if not (args.data_dir or os.environ.get("VR_DATA_DIR")):
@@ -250,6 +251,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"Rapporten in {report_dir}/ (importrapport.xlsx, meldingen/dubbels/resultaat .csv); "
           f"terugkoppeling voor het bestuur: {feedback}")
     return 1 if left_out(report.counts()) else 0  # rows that were not imported: a script must notice
+
+
+def _round_stem(source: Path) -> str:
+    """The list's own name: round 2 imports 'terugkoppeling-lijst.xlsx', whose feedback is again
+    'terugkoppeling-lijst.xlsx', not 'terugkoppeling-terugkoppeling-lijst.xlsx'."""
+    return re.sub(r"^(terugkoppeling-)+", "", source.stem) or source.stem
 
 
 def _report_dir(args: argparse.Namespace, source: Path) -> Path:
@@ -298,7 +305,7 @@ def _import_remote(args: argparse.Namespace) -> int:
     report_dir = _report_dir(args, source)
     report_dir.mkdir(parents=True, exist_ok=True)
     for name, link in status["downloads"].items():
-        target = report_dir / (f"terugkoppeling-{source.stem}.xlsx" if name == "terugkoppeling.xlsx" else name)
+        target = report_dir / (f"terugkoppeling-{_round_stem(source)}.xlsx" if name == "terugkoppeling.xlsx" else name)
         download = requests.get(base + link, headers=headers, timeout=300)
         if download.status_code != 200:  # never an error answer saved as a report
             print(f"{status['tekst']}\nHet rapport {name} kon niet opgehaald worden ({download.status_code}: "

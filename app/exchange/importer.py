@@ -259,7 +259,12 @@ class Importer:
     def start(self, row: Row) -> Item:
         """The row's decision and whether its Sleutel already came up in the file."""
         key = row.values.get("Sleutel", "")
+        if re.fullmatch(r"\d+\.0+", key):  # '102.0': a number a spreadsheet program wrote as a decimal
+            key = key.split(".")[0]
         item = Item(RowResult(row.number, key, row.values.get("Naam", ""), cells=row.cells))
+        if key != row.values.get("Sleutel", ""):
+            item.add("waarschuwing", "Sleutel", row.values["Sleutel"], f"Sleutel '{row.values['Sleutel']}' gelezen "
+                     f"als '{key}'.")
         self._decision(item, row.values.get("Actie", ""))
         if not key and "Sleutel" in self.mapping.required:
             item.add("fout", "Sleutel", "", "Kolom 'Sleutel' is leeg.",
@@ -687,8 +692,10 @@ def _run_import(path: Path, kind: str, handler: CommandHandler, initiator: Initi
     mapping = Mapping.load(kind)
     table = read_rows(path, mapping.names, mapping.required, {fold(n) for n in mapping.feedback},
                       repeatable=mapping.repeatable)
-    report = Report(dry_run, handler.base, table.header,
-                    {column: table.header[position] for position, column in table.columns.items()})
+    named: dict[str, list[str]] = {}  # template column → the file's names for it ('Tel.' and 'GSM': both)
+    for position, column in sorted(table.columns.items()):
+        named.setdefault(column, []).append(table.header[position])
+    report = Report(dry_run, handler.base, table.header, {column: "/".join(names) for column, names in named.items()})
     report.file_notes += [_ignored(table.header_row, name, mapping) for name in table.ignored]
     report.file_notes += [Finding(table.header_row, "waarschuwing", "", "", note, "") for note in table.notes]
     importer = Importer(handler, initiator, mapping, table.columns, dry_run=dry_run, reason=reason, engine=engine,

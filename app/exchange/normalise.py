@@ -76,6 +76,13 @@ def date_value(text: str, allow_year: bool, today: date | None = None) -> tuple[
         return day.isoformat(), warning(f"Excel-datumgetal '{raw}' gelezen als {spoken(day)}.")
     if (month_year := _month_year(raw)) is not None:
         return _first_of_month(raw, *month_year, allow_year, today)
+    if short := re.fullmatch(r"(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{2})", raw):  # '1/9/95': a year in 2 digits
+        year = 2000 + int(short[4]) if 2000 + int(short[4]) <= today.year else 1900 + int(short[4])
+        value, note = date_value(f"{short[1]}/{short[3]}/{year}", allow_year, today)
+        if value is None:
+            return value, note
+        return value, warning(f"Datum '{raw}' gelezen als {spoken(date.fromisoformat(value))} (het jaar had 2 "
+                              "cijfers).", "Schrijf het jaar met 4 cijfers als het een andere eeuw is.")
     parts = _split_date(fold(raw) if _WORDS.match(fold(raw)) else raw)
     if parts is None:
         return None, error(f"'{raw}' is geen datum die we kunnen lezen.",

@@ -113,7 +113,16 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
             _set(body, spec.veld.split("."), value)
     notes += _quality(values, mapping)
     notes += _without_insz(body)
+    if mapping.kind == "verenigingen" and _VZW.search(values.get("Naam", "")):
+        notes.append(("Naam", values["Naam"], normalise.warning(
+            "De naam vermeldt een vzw: een vzw staat in de KBO en heeft een ondernemingsnummer.",
+            "Importeer een vzw met het KBO-sjabloon (import-kbo.xlsx, met het ondernemingsnummer), of zet "
+            "'koppel:V…' in kolom 'Actie' als ze al in het register staat; is het een feitelijke vereniging, laat "
+            "'vzw' dan weg uit de naam.")))
     return ReadRow(body, origin, notes, years)
+
+
+_VZW = re.compile(r"\bv\.?\s?z\.?\s?w\b\.?", re.I)
 
 
 def _place_spelled(values: dict[str, str]) -> list[tuple[str, str, Note]]:
@@ -127,7 +136,7 @@ def _place_spelled(values: dict[str, str]) -> list[tuple[str, str, Note]]:
 
 
 # between two phone numbers or e-mail addresses in one cell (a '/' is part of a Belgian phone number: 09/123 45 67)
-_BETWEEN_CONTACTS = re.compile(r"\s*(?:[;\n,]|\s-\s|\sof\s|\sen\s)\s*", re.I)
+_BETWEEN_CONTACTS = re.compile(r"\s*(?:[;\n,]|\s[-/]\s|\sof\s|\sen\s)\s*", re.I)
 
 
 def _contact_values(cell: str) -> list[str]:
@@ -145,19 +154,35 @@ def _add_contact(body: dict, origin: dict[str, str], column: str, kind: str, val
     items.append({"contactgegeventype": kind, "waarde": value, "isPrimair": primary})
 
 
-_STREET_NUMBER = re.compile(r"(.*?\D)[\s,]+(\d+\s*[a-zA-Z]?(?:\s*(?:bus|bte|b\.?|/)\s*[\w-]+)?)", re.I)
+_NUMBER = r"\d+\s*[a-zA-Z]?(?:\s*[-+]\s*\d+\s*[a-zA-Z]?)?(?:\s*(?:bus|bte|b\.?|/)\s*[\w-]+)?"
+# 'Kouter 36', 'Kouter nr. 12', 'Kouter 35 - 37', 'Veldstraat 3 bus 2'; the street holds no digit
+_STREET_NUMBER = re.compile(rf"([^\d,]*?[^\d\s,])(?:\s*,|\s+(?:nr|no|n°)\.?)?\s+({_NUMBER})", re.I)
+# a whole address in one cell: 'Kouter 36, 9000 Gent'
+_FULL_ADDRESS = re.compile(rf"([^\d,]*?[^\d\s,])(?:\s+(?:nr|no|n°)\.?)?\s+({_NUMBER})\s*,?\s+(\d{{4}})\s+(\D+)", re.I)
 
 
 def _street_with_number(values: dict[str, str]) -> list[tuple[str, str, Note]]:
-    """'Kouter 36' in the street column (a file with one address column, 'Straat + nr') and no house number:
-    split into street and number, with a warning that shows both."""
-    raw = values["Straat"]
-    match = _STREET_NUMBER.fullmatch(raw.strip())
-    if match is None:
-        return []
-    values["Straat"], values["Huisnummer"] = match[1].strip(), match[2].strip()
-    return [("Straat", raw, normalise.warning(f"'{raw}' gelezen als straat '{values['Straat']}' en huisnummer "
-                                              f"'{values['Huisnummer']}'."))]
+    """'Kouter 36' in the street column (a file with one address column, 'Straat + nr' or 'Adres') and no
+    house number: split into street and number (and postcode and gemeente when the cell has them and their
+    columns are empty), with a warning that shows the parts; what cannot be split is an error that shows it."""
+    raw = values["Straat"].strip()
+    whole = _FULL_ADDRESS.fullmatch(raw)
+    if whole and not values.get("Postcode") and not values.get("Gemeente"):
+        street, number, postcode, place = (part.strip() for part in whole.groups())
+        values.update(Straat=street, Huisnummer=number, Postcode=postcode, Gemeente=place)
+        return [("Straat", raw, normalise.warning(f"'{raw}' gelezen als straat '{street}', huisnummer '{number}', "
+                                                  f"{postcode} {place}."))]
+    match = _STREET_NUMBER.fullmatch(raw)
+    if match is not None:
+        values["Straat"], values["Huisnummer"] = match[1].strip(), match[2].strip()
+        return [("Straat", raw, normalise.warning(f"'{raw}' gelezen als straat '{values['Straat']}' en huisnummer "
+                                                  f"'{values['Huisnummer']}'."))]
+    if re.search(r"\d|\b[zs]\s*/?\s*n\b", raw, re.I):  # a number or 'z/n' that cannot be told apart
+        return [("Straat", raw, normalise.error(
+            f"'{raw}': straat en huisnummer konden niet van elkaar gescheiden worden.",
+            "Zet de straat in kolom 'Straat' en het huisnummer in kolom 'Huisnummer' (elk adres heeft een "
+            "huisnummer, zoals in het Verenigingsregister van Vlaanderen); postcode en gemeente in hun eigen kolom."))]
+    return []
 
 
 def _without_insz(body: dict) -> list[tuple[str, str, Note]]:

@@ -85,8 +85,9 @@ def match_columns(header: list[str], names: dict[str, str], required: set[str], 
 
 
 def _loose(name: str) -> str:
-    """A column name without what is in brackets ('Activiteit(en)', 'Telefoon (vast)') or a final dot."""
-    return fold(re.sub(r"\(.*?\)", " ", name))
+    """A column name without what is in brackets ('Activiteit(en)', 'Telefoon (vast)'), a final dot or a final
+    number ('E-mail 2': a second e-mail column)."""
+    return re.sub(r"\s*\d+$", "", fold(re.sub(r"\(.*?\)", " ", name)))
 
 
 # the parts of a column that holds two template columns at once, and the column that reads it ('Straat + nr':
@@ -180,7 +181,10 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
     try:
         columns, ignored = match_columns(opened.header, names, required, feedback, repeatable)
     except FileRejected as exc:
-        raise FileRejected(f"{exc} ({read_at})") from None
+        hint = "" if known_columns(opened.header, names) else (  # no row looks like a header at all
+            f" Geen van de eerste {HEADER_SEARCH} rijen lijkt op een kopregel: zet de kopregel (Sleutel, Naam, …) "
+            "bovenaan, of verwijder de rijen erboven.")
+        raise FileRejected(f"{exc} ({read_at}){hint}") from None
     numbered = ((number, tuple(row)) for number, row in enumerate(opened.rows, start=opened.header_row + 1))
     table = Table(opened.header, columns, ignored, numbered, opened.close, opened.notes, opened.header_row,
                   opened.above)
