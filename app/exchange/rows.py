@@ -84,18 +84,7 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
     for column, value in mapping.defaults.items():
         if column in mapping.columns and column not in values and _has_sibling(values, mapping, column):
             values[column] = value
-    if values.get("Gemeente") and values.get("Postcode") and fold(values.get("Land", "België")) in quality.BELGIE:
-        notes += _place_spelled(values)
-    if "Straat" in values and "Huisnummer" not in values and "Huisnummer" in mapping.columns:
-        notes += _street_with_number(values)
-    if "Huisnummer" in values and mapping.columns["Huisnummer"].soort == "huisnummer":
-        number, bus, note = normalise.housenumber_value(values["Huisnummer"])
-        if note:
-            notes.append(("Huisnummer", values["Huisnummer"], note))
-        if note is None or note.level != "fout":
-            values["Huisnummer"] = number
-            if bus and "Bus" not in values:
-                values["Bus"] = bus
+    notes += _address(values, mapping)
     for column, cell in values.items():
         spec = mapping.columns[column]
         if spec.soort in ("sleutel", "actie"):
@@ -113,16 +102,41 @@ def read(row: Row, mapping: Mapping) -> ReadRow:
             _set(body, spec.veld.split("."), value)
     notes += _quality(values, mapping)
     notes += _without_insz(body)
-    if mapping.kind == "verenigingen" and _VZW.search(values.get("Naam", "")):
-        notes.append(("Naam", values["Naam"], normalise.warning(
-            "De naam vermeldt een vzw: een vzw staat in de KBO en heeft een ondernemingsnummer.",
-            "Importeer een vzw met het KBO-sjabloon (import-kbo.xlsx, met het ondernemingsnummer), of zet "
-            "'koppel:V…' in kolom 'Actie' als ze al in het register staat; is het een feitelijke vereniging, laat "
-            "'vzw' dan weg uit de naam.")))
+    notes += _vzw(values, mapping)
     return ReadRow(body, origin, notes, years)
 
 
+def _address(values: dict[str, str], mapping: Mapping) -> list[tuple[str, str, Note]]:
+    """The address cells as a person reads them: the gemeente as bpost spells it, a street with its number split,
+    '12 bus 3' as number and bus."""
+    notes = []
+    if values.get("Gemeente") and values.get("Postcode") and fold(values.get("Land", "België")) in quality.BELGIE:
+        notes += _place_spelled(values)
+    if "Straat" in values and "Huisnummer" not in values and "Huisnummer" in mapping.columns:
+        notes += _street_with_number(values)
+    if "Huisnummer" in values and mapping.columns["Huisnummer"].soort == "huisnummer":
+        number, bus, note = normalise.housenumber_value(values["Huisnummer"])
+        if note:
+            notes.append(("Huisnummer", values["Huisnummer"], note))
+        if note is None or note.level != "fout":
+            values["Huisnummer"] = number
+            if bus and "Bus" not in values:
+                values["Bus"] = bus
+    return notes
+
+
 _VZW = re.compile(r"\bv\.?\s?z\.?\s?w\b\.?", re.I)
+
+
+def _vzw(values: dict[str, str], mapping: Mapping) -> list[tuple[str, str, Note]]:
+    """A name that says 'vzw' on the template for feitelijke verenigingen: a vzw comes from the KBO."""
+    if mapping.kind != "verenigingen" or not _VZW.search(values.get("Naam", "")):
+        return []
+    return [("Naam", values["Naam"], normalise.warning(
+        "De naam vermeldt een vzw: een vzw staat in de KBO en heeft een ondernemingsnummer.",
+        "Importeer een vzw met het KBO-sjabloon (import-kbo.xlsx, met het ondernemingsnummer), of zet "
+        "'koppel:V…' in kolom 'Actie' als ze al in het register staat; is het een feitelijke vereniging, laat "
+        "'vzw' dan weg uit de naam."))]
 
 
 def _place_spelled(values: dict[str, str]) -> list[tuple[str, str, Note]]:

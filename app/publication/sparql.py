@@ -150,6 +150,7 @@ def _forward(register, engine, job: QueryJob, started: float) -> tuple[str, byte
         if quick is None:
             checked = _checker(register).check(job.query, started)
             return engine.execute(replace(job, query=checked.text), started)
+        _checker(register).check(quick.text, started, canary_only=True)  # the canary, not the server, overflows
         try:
             return engine.execute(replace(job, query=quick.text), started)
         except QueryFailed as exc:

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import queue
 import re
+import resource
 import shutil
 import threading
 import time
@@ -88,6 +89,7 @@ class QueryJob:
     generation: int  # the register's sequence when the query arrived: the checkpoint must include it
     snapshot: str = ""  # set by QueryWorkers: the checkpoint directory to query
     check_only: bool = False  # only parse and check (for engines that evaluate elsewhere): → CheckedQuery
+    canary_only: bool = False  # only the canary run (a query already known to hold no SERVICE): → CheckedQuery
 
 
 SOLUTION_FORMATS = {"json": QueryResultsFormat.JSON, "xml": QueryResultsFormat.XML, "csv": QueryResultsFormat.CSV,
@@ -125,6 +127,39 @@ def _check(query: str) -> sparql_query.CheckedQuery:
         return sparql_query.check(query)
     except sparql_query.QueryRefused as exc:
         raise refused(exc) from None
+
+
+# The stack of the canary thread. The Oxigraph server's parser and evaluator recurse once per element of a
+# chain (a '+', a collection item, a triple pattern, a BIND, a SELECT expression) and the server aborts when its
+# stack overflows. pyoxigraph recurses the same way; with 2 MiB it overflows at half or less of the chain that
+# aborts `oxigraph serve` (measured: '1+1+…' 2,000 terms vs 2,000; a collection 500 items vs 1,000; triple
+# patterns 500 vs 2,000; BINDs 1,000 vs 2,000), so a query the canary survives cannot abort the server that way.
+CANARY_STACK = 2 * 1024 * 1024
+_CANARY_DATA = pyoxigraph.Quad(NamedNode("urn:vr:kanarie"), NamedNode("urn:vr:kanarie"), NamedNode("urn:vr:kanarie"))
+
+
+def _canary(text: str) -> None:
+    """Run the query on a store of one triple in a thread with a small stack (CANARY_STACK): parsing, planning
+    and evaluating it as the store server would. A chain too long for that stack aborts this process (a stack
+    overflow cannot be caught), which the pool reports as a query too complex, instead of the store server."""
+    def run() -> None:
+        try:
+            store = pyoxigraph.Store()
+            store.add(_CANARY_DATA)
+            result = store.query(text, use_default_graph_as_union=True)
+            if not isinstance(result, QueryBoolean):
+                for _ in itertools.islice(result, 100):
+                    pass
+        except Exception:  # noqa: S110  (what the engine refuses, the store server refuses too, and says why)
+            pass
+
+    previous = threading.stack_size(CANARY_STACK)
+    try:
+        thread = threading.Thread(target=run, name="kanarie")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
 
 
 def refused(refusal: sparql_query.QueryRefused) -> QueryFailed:
@@ -185,9 +220,15 @@ def _solutions(variables, rows, fmt: str) -> bytes:
     return store.query(query).serialize(format=SOLUTION_FORMATS[fmt])
 
 
-def _worker(connection, offline: bool) -> None:
+CHECKER_MEMORY = 2 << 30  # address space of a process that only checks queries (its canary runs them on one triple)
+
+
+def _worker(connection, offline: bool, memory: int | None = None) -> None:
     """Process entry: off the network, lower CPU priority than the web threads, a thread with a big
-    stack for the (recursive) query parser."""
+    stack for the (recursive) query parser. `memory`: a limit on the process's address space (a checker:
+    a query that doubles a string forty times fails there, not in the store server)."""
+    if memory is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     if offline and not isolate():
         log.warning("SPARQL worker could not leave the network (no namespaces, no seccomp); SERVICE is refused "
                     "by parsing only")
@@ -212,8 +253,14 @@ def _serve(connection) -> None:
             gc.collect()
             return
         try:
+            if job.canary_only:
+                _canary(job.query)
+                connection.send(("ok", sparql_query.CheckedQuery("", job.query)))
+                continue
             if job.check_only:
-                connection.send(("ok", _check(job.query)))
+                checked = _check(job.query)
+                _canary(checked.text)
+                connection.send(("ok", checked))
                 continue
             if store is None or job.snapshot != opened:
                 store = None  # release the old checkpoint's files first
@@ -230,9 +277,9 @@ def _serve(connection) -> None:
 class _Worker:
     """One query process and its end of a pipe (a Pipe has no feeder thread, unlike a Queue)."""
 
-    def __init__(self, context, offline: bool) -> None:
+    def __init__(self, context, offline: bool, memory: int | None = None) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, offline), daemon=True)
+        self.process = context.Process(target=_worker, args=(child, offline, memory), daemon=True)
         self.process.start()
         child.close()
         self.snapshot = ""  # the checkpoint this process has open
@@ -328,8 +375,10 @@ class QueryWorkers:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._admitted = threading.BoundedSemaphore(workers + (workers if waiting is None else waiting))
+        # a pool that only checks (the remote engine) runs each query's canary on one triple: little memory
+        self.memory = CHECKER_MEMORY if snapshots is None else None
         for _ in range(workers):
-            self._add(_Worker(self._context, offline))
+            self._add(_Worker(self._context, offline, self.memory))
 
     def _add(self, worker: _Worker) -> None:
         with self._lock:
@@ -343,8 +392,8 @@ class QueryWorkers:
         if not self._admitted.acquire(blocking=False):
             raise busy()
         try:
-            if self.snapshots is None or job.check_only:
-                return self._execute(replace(job, check_only=True), deadline)
+            if self.snapshots is None or job.check_only or job.canary_only:
+                return self._execute(job if job.canary_only else replace(job, check_only=True), deadline)
             snapshot = self.snapshots.acquire(job.generation)
             try:
                 return self._execute(replace(job, snapshot=snapshot), deadline)
@@ -353,13 +402,15 @@ class QueryWorkers:
         finally:
             self._admitted.release()
 
-    def check(self, query: str, started: float | None = None) -> sparql_query.CheckedQuery:
+    def check(self, query: str, started: float | None = None, canary_only: bool = False
+              ) -> sparql_query.CheckedQuery:
         """The query's form and the (escape-expanded) text to forward, checked in a worker within the
-        deadline; QueryFailed when refused."""
+        deadline, and run there by the canary (_canary); QueryFailed when refused. `canary_only`: the text
+        is known to need no parse (sparql_query.unparsed), only the canary's run."""
         checked = self._checked.get(query)
         if checked is not None:  # the check is a function of the text alone: a repeated query skips the worker
             return checked
-        job = QueryJob(query, (), (), None, None, 0, 0, check_only=True)
+        job = QueryJob(query, (), (), None, None, 0, 0, check_only=not canary_only, canary_only=canary_only)
         checked = self.execute(job, started)
         with self._lock:
             if len(self._checked) >= 1024:
@@ -386,6 +437,10 @@ class QueryWorkers:
             log.error("SPARQL worker %s stopped unexpectedly (exit code %s)", worker.process.pid,
                       worker.process.exitcode)
             self._replace(worker)
+            if job.check_only or job.canary_only:  # the canary's stack overflowed: it never reaches the server
+                raise QueryFailed(400, "sparql-te-complex", "De query is te complex: een keten van te veel "
+                                  "elementen (triple patterns, lijstelementen, BINDs, expressies of operatoren); "
+                                  "vereenvoudig de query of splits ze op.", "Query te complex") from None
             raise QueryFailed(500, "query-gecrasht", "De query-verwerker stopte onverwacht; de query werd niet "
                               "afgewerkt.", "Query-verwerker gestopt") from None
         self._idle.put(worker)
@@ -399,7 +454,7 @@ class QueryWorkers:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
-        self._add(_Worker(self._context, self.offline))
+        self._add(_Worker(self._context, self.offline, self.memory))
         self._prune()
 
     def refresh(self) -> None:
