@@ -370,6 +370,7 @@ class QueryWorkers:
         evaluate elsewhere (the remote store server)."""
         self.snapshots, self.timeout, self.offline = snapshots, timeout, offline
         self._checked: dict[str, sparql_query.CheckedQuery] = {}  # accepted queries (refusals raise, never kept)
+        self._canaried: dict[str, sparql_query.CheckedQuery] = {}  # texts the canary ran without parse (kind "")
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
@@ -407,15 +408,16 @@ class QueryWorkers:
         """The query's form and the (escape-expanded) text to forward, checked in a worker within the
         deadline, and run there by the canary (_canary); QueryFailed when refused. `canary_only`: the text
         is known to need no parse (sparql_query.unparsed), only the canary's run."""
-        checked = self._checked.get(query)
+        known = self._canaried if canary_only else self._checked
+        checked = known.get(query)
         if checked is not None:  # the check is a function of the text alone: a repeated query skips the worker
             return checked
         job = QueryJob(query, (), (), None, None, 0, 0, check_only=not canary_only, canary_only=canary_only)
         checked = self.execute(job, started)
         with self._lock:
-            if len(self._checked) >= 1024:
-                self._checked.pop(next(iter(self._checked)))
-            self._checked[query] = checked
+            if len(known) >= 1024:
+                known.pop(next(iter(known)))
+            known[query] = checked
         return checked  # type: ignore[return-value]
 
     def _execute(self, job: QueryJob, deadline: float):
