@@ -91,11 +91,12 @@ def test_an_import_whose_process_died_is_afgebroken_not_bezig_for_ever(tmp_path,
     assert other.json()["imports"] == []
 
 
-def _zip_bomb() -> bytes:
-    """A 'workbook' of ~100 KB whose shared strings unpack to 70 MB."""
+def _zip_bomb(part: str = "xl/sharedStrings.xml", element: bytes = b"<si><t>a</t></si>",
+              times: int = 70 * (1 << 20) // 17) -> bytes:
+    """A 'workbook' of ~100 KB whose part unpacks to millions of elements (70 MB of shared strings)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/sharedStrings.xml", b"<si><t>a</t></si>" * (70 * (1 << 20) // 17))
+        archive.writestr(part, element * times)
     return buffer.getvalue()
 
 
@@ -125,6 +126,7 @@ def test_bad_uploads_get_a_dutch_problem_and_start_nothing(tmp_path, register, k
         ("lijst.csv", b"Sleutel;Naam\nA;" + b"x" * 200_000 + b"\n", "langer dan 131.072 tekens"),
         ("lijst.csv", b'"a,' * 20_000, "Verplichte kolom"),  # csv.Sniffer took ~20 s on this line
         ("lijst.xlsx", _zip_bomb(), "uitgepakt veel groter"),
+        ("lijst.xlsx", _zip_bomb("xl/worksheets/sheet1.xml", b"<row/>", 1_100_000), "meer dan 1.048.576 rijen"),
     ]
     for name, content, said in unusable:
         refused = requests.post(live_server + "/imports", headers=auth, timeout=15, files={"bestand": (name, content)},
