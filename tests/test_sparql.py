@@ -266,3 +266,10 @@ def test_external_clients(live_server, register):
     assert requests.get(live_server + "/sparql", params={"query": "ASK {}"},
                         headers={"Accept": "application/sparql-results+json"}).json() == {"head": {}, "boolean": True}
     json.dumps(names[0][0])  # plain literal values
+
+
+def test_a_solution_without_variables_is_one_empty_row_not_a_500(client, demo):
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE { FILTER(true) }"},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["results"]["bindings"] == [{}]

@@ -216,7 +216,8 @@ def _solutions(variables, rows, fmt: str) -> bytes:
     values = " ".join(
         "(" + " ".join(str(row[name]) if row[name] is not None else "UNDEF" for name in names) + ")" for row in rows)
     variables_text = " ".join("?" + name for name in names)
-    query = f"SELECT {variables_text} WHERE {{ VALUES ({variables_text}) {{ {values} }} }}"
+    # a solution without variables ('SELECT * WHERE { FILTER(true) }') is one empty row: 'SELECT *', not 'SELECT '
+    query = f"SELECT {variables_text or '*'} WHERE {{ VALUES ({variables_text}) {{ {values} }} }}"
     return store.query(query).serialize(format=SOLUTION_FORMATS[fmt])
 
 
