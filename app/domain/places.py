@@ -11,18 +11,33 @@ from app.domain.duplicates import fold
 
 
 @cache
-def postcode_table() -> dict[str, str]:
-    """Postcode → NUTS3+LAU gemeente code (data/postcodes.csv, from the official reference table)."""
+def _postcodes() -> dict[str, tuple[str, str]]:
+    """Postcode → (NUTS3+LAU gemeente code, gemeente name), data/postcodes.csv from the official reference table."""
     with (paths.DATA / "postcodes.csv").open(encoding="utf-8") as handle:
-        return {row["postcode"]: row["code"] for row in csv.DictReader(handle)}
+        return {row["postcode"]: (row["code"], row["gemeente"]) for row in csv.DictReader(handle)}
+
+
+@cache
+def postcode_table() -> dict[str, str]:
+    """Postcode → gemeente code."""
+    return {postcode: code for postcode, (code, _) in _postcodes().items()}
+
+
+@cache
+def gemeente_by_postcode() -> dict[str, str]:
+    """Postcode → gemeente name (the main gemeente of a deelgemeente: 9040 Sint-Amandsberg is Gent)."""
+    return {postcode: name for postcode, (_, name) in _postcodes().items()}
+
+
+def named_gemeenten(state: dict | None) -> dict[str, str]:
+    """Code → name of the gemeenten of a state's addresses with a known postcode."""
+    table = _postcodes()
+    return dict(table[loc["adres"]["postcode"]] for loc in (state or {}).get("locaties") or ()
+                if loc.get("adres") and loc["adres"].get("postcode") in table)
 
 
 def gemeenten(state: dict | None) -> set[str]:
-    if not state:
-        return set()
-    table = postcode_table()
-    return {table[loc["adres"]["postcode"]] for loc in state["locaties"]
-            if loc.get("adres") and loc["adres"]["postcode"] in table}
+    return set(named_gemeenten(state))
 
 
 def concerned(state: dict | None) -> set[str]:

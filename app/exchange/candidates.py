@@ -17,6 +17,7 @@ from functools import cache
 from rapidfuzz import fuzz, process
 
 from app.domain import duplicates
+from app.domain.places import gemeente_by_postcode
 from app.exchange import quality
 from app.exchange.normalise import fold
 from app.store import RegisterStore
@@ -51,8 +52,8 @@ class Probe:
 
     def area(self) -> str | None:
         """The gemeente the row is in (its main gemeente when the row names a deelgemeente)."""
-        if self.postcode in quality.gemeente_by_postcode():
-            return fold(quality.gemeente_by_postcode()[self.postcode])
+        if self.postcode in gemeente_by_postcode():
+            return fold(gemeente_by_postcode()[self.postcode])
         if fold(self.gemeente) in quality.postcodes_by_gemeente():
             return fold(self.gemeente)
         return fold(self.gemeente) or None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from app.domain import duplicates, parse, rules
+from app.domain import duplicates, parse, places, rules
 from app.domain.batch_check import Prechecked
 from app.domain.commands import CheckedBatch, CommandHandler, Loaded, unique_keys
 from app.domain.errors import DomainError, FieldError, Gone, NotFound, invalid
@@ -39,7 +39,7 @@ from app.domain.named_commands import ImportRow, Register
 from app.domain.parse import KBO_OWNED
 from app.domain.vcode import parse_vcode
 from app.domain.versions import Initiator
-from app.exchange import messages, quality, rows
+from app.exchange import messages, rows
 from app.exchange.candidates import Candidate, Candidates, Probe, similar_names
 from app.exchange.changes import changes
 from app.exchange.normalise import fold
@@ -447,11 +447,11 @@ class Importer:
         if gone:
             item.add("waarschuwing", self.mapping.column_for("hoofdactiviteiten", {}), ", ".join(gone),
                      f"{vcode} verliest hoofdactiviteit(en) {', '.join(gone)}.", fix)
-        places = {fold(gemeente) for gemeente in _gemeenten(current)}
-        moved = [gemeente for gemeente in _gemeenten(after) if places and fold(gemeente) not in places]
+        before = places.named_gemeenten(current)
+        moved = sorted(name for code, name in places.named_gemeenten(after).items() if before and code not in before)
         if moved:
             item.add("waarschuwing", self.mapping.column_for("locaties", {}), ", ".join(moved),
-                     f"{vcode} ligt in het register in {', '.join(sorted(_gemeenten(current)))}, niet in "
+                     f"{vcode} ligt in het register in {', '.join(sorted(before.values()))}, niet in "
                      f"{', '.join(moved)}.", fix)
 
     # -- a batch of rows ---------------------------------------------------------------------------
@@ -581,16 +581,6 @@ class Importer:
 
 def _year(value: object) -> str:
     return value[:4] if isinstance(value, str) else ""
-
-
-def _gemeenten(state: dict) -> set[str]:
-    """The gemeenten of a state's addresses (the main gemeente of a deelgemeente: Sint-Amandsberg is Gent)."""
-    by_postcode = quality.gemeente_by_postcode()
-    found = set()
-    for locatie in state.get("locaties", []):
-        adres = locatie.get("adres") or {}
-        found.add(by_postcode.get(adres.get("postcode", "")) or adres.get("gemeente", ""))
-    return found - {""}
 
 
 def independent_rule_errors(state: dict, problems: list[FieldError]) -> list[FieldError]:

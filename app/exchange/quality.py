@@ -15,6 +15,7 @@ from functools import cache
 from rapidfuzz import fuzz
 
 from app import paths
+from app.domain.places import gemeente_by_postcode
 from app.exchange.normalise import Note, error, fold, warning
 
 BELGIE = {"", "belgie", "belgium", "belgique", "be", "b"}
@@ -27,12 +28,6 @@ DOMAIN_TYPOS = {
     "outloo.com": "outlook.com", "yaho.com": "yahoo.com", "yahooo.com": "yahoo.com", "telenet.b": "telenet.be",
     "telnet.be": "telenet.be", "skynet.b": "skynet.be", "skynett.be": "skynet.be", "proximus.b": "proximus.be",
 }
-
-
-@cache
-def gemeente_by_postcode() -> dict[str, str]:
-    with (paths.DATA / "postcodes.csv").open(encoding="utf-8") as handle:
-        return {row["postcode"]: row["gemeente"] for row in csv.DictReader(handle)}
 
 
 @cache
