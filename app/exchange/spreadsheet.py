@@ -12,6 +12,7 @@ import codecs
 import csv
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -126,7 +127,7 @@ class _Opened:
     header_row: int  # the header's row number as the user sees it; data rows follow it
     sheet: str | None = None
     elsewhere: bool = False  # not the first sheet looked at: worth telling the user
-    part: str | None = None  # the sheet's XML in the workbook
+    xml: _SheetXml | None = None  # what the sheet's XML in a workbook tells
     above: list[tuple] = field(default_factory=list)  # rows above the header (a title, an explanation)
     others: list[str] = field(default_factory=list)  # later visible sheets with the template's columns
 
@@ -147,19 +148,19 @@ def open_table(path: Path, fits: Callable[[list[str]], bool] = lambda header: Tr
     else:
         raise FileRejected(f"Onbekend bestandstype '{suffix}': gebruik .csv of .xlsx.")
     fallback, best = None, -1
-    for position, (sheet, rows, part) in enumerate(sources):
+    for position, (sheet, rows, xml) in enumerate(sources):
         peeked = list(islice(rows, HEADER_SEARCH))
         for index, cells in enumerate(peeked):
             header = [text(cell) for cell in cells]
             if any(header) and fits(header):
                 opened = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet,
-                                 position > 0, part, [tuple(row) for row in peeked[:index]])
+                                 position > 0, xml, [tuple(row) for row in peeked[:index]])
                 opened.others = [name for name, later, _ in sources[position + 1:]  # sheets that could be imported
                                  if any(fits([text(cell) for cell in cells]) for cells in islice(later, HEADER_SEARCH))]
                 return opened
             if any(header) and score(header) > best:
                 fallback, best = _Opened(header, chain(peeked[index + 1:], rows), close, notes, index + 1, sheet,
-                                         part=part, above=[tuple(row) for row in peeked[:index]]), score(header)
+                                         xml=xml, above=[tuple(row) for row in peeked[:index]]), score(header)
     if fallback is None:
         raise FileRejected("Het bestand is leeg: er is geen kopregel met kolomnamen.")
     return fallback
@@ -194,64 +195,89 @@ def read_rows(path: Path, names: dict[str, str], required: set[str], feedback: s
         table.notes.append(f"Enkel werkblad {opened.sheet!r} werd gelezen, niet " + ", ".join(
             repr(name) for name in opened.others) + ": importeer een ander werkblad apart, of zet alle rijen op één "
             "werkblad.")
-    if opened.part and formulas:
+    if opened.xml and formulas:
         from openpyxl.utils import get_column_letter
 
-        table.notes += _uncomputed(path, opened.part, {get_column_letter(position + 1) for position in columns})
-        table.notes += _hidden(path, opened.part, opened.header_row)
+        table.notes += opened.xml.notes(opened.header_row, {get_column_letter(position + 1) for position in columns})
     return table
 
 
 _EMPTY_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*>'  # a cell with a formula and no value
                             rb'(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
-
-
 _HIDDEN_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*\shidden="(?:1|true)"')
 
 
-def _hidden(path: Path, part: str, header_row: int) -> list[str]:
-    """A note naming the rows under the header that the file hides (a filter, hidden rows): they are read like
-    the others, while whoever looks at the sheet does not see them."""
-    rows: list[int] = []
-    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
-        rest = b""
-        while chunk := xml.read(1 << 22):
-            data = rest + chunk
-            end = max(0, data.rfind(b"<row "))
-            rows += [int(m[1]) for m in _HIDDEN_ROW.finditer(data, 0, end) if int(m[1]) > header_row]
-            rest = data[end:]
-        rows += [int(m[1]) for m in _HIDDEN_ROW.finditer(rest) if int(m[1]) > header_row]
-    if not rows:
-        return []
-    shown = ", ".join(str(row) for row in rows[:10]) + (" …" if len(rows) > 10 else "")
-    return [f"{len(rows)} rij(en) zijn verborgen in het bestand (bv. door een filter): rij {shown}. Ze worden "
-            "ingelezen zoals de andere; verwijder ze uit het bestand als ze niet geïmporteerd mogen worden."]
+@dataclass
+class _SheetXml:
+    """What one stream over a sheet's XML tells before openpyxl reads it (no XML parsed: ~0.3 s for 100,000
+    rows): how many rows it has, which rows it hides and which cells hold a formula without a value."""
+
+    rows: int = 0
+    hidden: list[int] = field(default_factory=list)  # the first hidden row numbers
+    hidden_count: int = 0
+    uncomputed: dict[str, list[str]] = field(default_factory=dict)  # column letter → its first such cells
+    uncomputed_count: dict[str, int] = field(default_factory=dict)
+
+    def take(self, data: bytes, end: int) -> None:
+        self.rows += data.count(b"<row", 0, end)
+        for match in _HIDDEN_ROW.finditer(data, 0, end):
+            self.hidden_count += 1
+            if len(self.hidden) < HEADER_SEARCH + 10:
+                self.hidden.append(int(match[1]))
+        if b"<f" in data:
+            for cell in _EMPTY_FORMULA.finditer(data, 0, end):
+                letter = cell[1].decode()
+                self.uncomputed_count[letter] = self.uncomputed_count.get(letter, 0) + 1
+                if len(first := self.uncomputed.setdefault(letter, [])) < 5:
+                    first.append((cell[1] + cell[2]).decode())
+
+    def notes(self, header_row: int, letters: set[str]) -> list[str]:
+        return self._uncomputed_note(letters) + self._hidden_note(header_row)
+
+    def _hidden_note(self, header_row: int) -> list[str]:
+        """The rows under the header that the file hides (a filter, hidden rows): they are read like the others,
+        while whoever looks at the sheet does not see them."""
+        count = self.hidden_count - sum(1 for row in self.hidden if row <= header_row)
+        if count <= 0:
+            return []
+        rows = [row for row in self.hidden if row > header_row]
+        shown = ", ".join(str(row) for row in rows[:10]) + (" …" if count > 10 else "")
+        return [f"{count} rij(en) zijn verborgen in het bestand (bv. door een filter): rij {shown}. Ze worden "
+                "ingelezen zoals de andere; verwijder ze uit het bestand als ze niet geïmporteerd mogen worden."]
+
+    def _uncomputed_note(self, letters: set[str]) -> list[str]:
+        """Formulas in the columns read whose value was never computed (a file written by a program, not saved
+        by Excel or LibreOffice): they read as empty, while the spreadsheet program shows a value."""
+        count = sum(n for letter, n in self.uncomputed_count.items() if letter in letters)
+        if not count:
+            return []
+        found = sorted((cell for letter in letters for cell in self.uncomputed.get(letter, ())),
+                       key=lambda cell: (int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), len(cell), cell))[:5]
+        return [f"{count} cel(len) met een formule zonder berekende waarde (bv. {', '.join(found)}) worden als leeg "
+                "gelezen: het bestand werd niet in Excel of LibreOffice bewaard. Open het daarin en bewaar het "
+                "opnieuw, dan staan de waarden in het bestand."]
 
 
-def _uncomputed(path: Path, part: str, letters: set[str]) -> list[str]:
-    """A note about formulas in the columns read whose value was never computed (a file written by a program,
-    not saved by Excel or LibreOffice): they read as empty, while the spreadsheet program shows a value.
-    The sheet's XML is scanned as a stream (~0.3 s for 100,000 rows)."""
-    found: list[str] = []
-    count = 0
-    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
-        rest = b""
+def _scanned(archive: zipfile.ZipFile, part: str) -> _SheetXml:
+    """One pass over the sheet's XML, cut only between cells or rows; a sheet with more rows than Excel allows
+    is refused as soon as the count passes it."""
+    facts, rest = _SheetXml(), b""
+    with archive.open(part) as xml:
         while chunk := xml.read(1 << 22):
             data = rest + chunk
-            end = data.rfind(b"</c>")
-            end = 0 if end < 0 else end + 4
-            if b"<f" in data:
-                for cell in _EMPTY_FORMULA.finditer(data, 0, end):
-                    if cell[1].decode() in letters:
-                        count += 1
-                        if len(found) < 5:
-                            found.append((cell[1] + cell[2]).decode())
+            cell = data.rfind(b"</c>")
+            end = max(data.rfind(b"<row "), cell + 4 if cell >= 0 else 0)
+            if end == 0 and len(data) > 1 << 24:  # one row of millions of empty cells: cut after a tag
+                end = data.rfind(b">") + 1
+            facts.take(data, end)
             rest = data[end:]
-    if not count:
-        return []
-    return [f"{count} cel(len) met een formule zonder berekende waarde (bv. {', '.join(found)}) worden als leeg "
-            "gelezen: het bestand werd niet in Excel of LibreOffice bewaard. Open het daarin en bewaar het opnieuw, "
-            "dan staan de waarden in het bestand."]
+            if facts.rows > MAX_ROWS:
+                break
+    facts.take(rest, len(rest))
+    if facts.rows > MAX_ROWS:
+        raise FileRejected(f"Een werkblad heeft meer dan {MAX_ROWS:,} rijen, meer dan Excel zelf toelaat. "
+                           "Bewaar enkel de rijen met verenigingen, of stuur een .csv.".replace(",", "."))
+    return facts
 
 
 def row_values(table: Table, number: int, cells: tuple) -> Row | None:
@@ -370,27 +396,9 @@ def _unpacked_size(path: Path) -> None:
         raise FileRejected("Het Excel-bestand is uitgepakt veel groter dan een lijst van verenigingen (meer dan "
                            f"{MAX_UNPACKED >> 20} MB, of {MAX_SHARED_STRINGS >> 20} MB tekst). Bewaar enkel het "
                            "werkblad met de verenigingen, of stuur een .csv.")
-    with zipfile.ZipFile(path) as archive:  # the rows of every sheet, counted in the stream (no XML parsed)
-        for entry in entries:
-            if entry.filename.lower().startswith("xl/worksheets/") and _rows_in(archive, entry) > MAX_ROWS:
-                raise FileRejected(f"Een werkblad heeft meer dan {MAX_ROWS:,} rijen, meer dan Excel zelf toelaat. "
-                                   "Bewaar enkel de rijen met verenigingen, of stuur een .csv.".replace(",", "."))
 
 
-def _rows_in(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
-    count, tail = 0, b""
-    with archive.open(entry) as xml:
-        while chunk := xml.read(1 << 22):
-            data = tail + chunk
-            count += data.count(b"<row")
-            tail = data[-4:]
-            count -= tail.count(b"<row")  # counted again with the next chunk
-            if count > MAX_ROWS:
-                break
-    return count + tail.count(b"<row")
-
-
-def _xlsx(path: Path) -> tuple[list[tuple[str, Iterator[tuple], str | None]], object]:
+def _xlsx(path: Path) -> tuple[list[tuple[str, Iterator[tuple], _SheetXml]], object]:
     """The visible sheets, the active one first, each as (name, rows, its XML part)."""
     from openpyxl import load_workbook
 
@@ -404,5 +412,15 @@ def _xlsx(path: Path) -> tuple[list[tuple[str, Iterator[tuple], str | None]], ob
     visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"] or workbook.worksheets[:1]
     active = workbook.active if workbook.active in visible else None
     ordered = [active] * (active is not None) + [sheet for sheet in visible if sheet is not active]
-    return [(sheet.title, sheet.iter_rows(values_only=True), getattr(sheet, "_worksheet_path", None))
-            for sheet in ordered], workbook.close
+    try:  # the parts openpyxl will read, each streamed once before it does (rows counted, hidden rows, formulas)
+        with zipfile.ZipFile(path) as archive:
+            facts = [_scanned(archive, sheet._worksheet_path) for sheet in ordered]
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        workbook.close()
+        raise FileRejected("Het Excel-bestand kan niet gelezen worden: het is beschadigd (sla het in Excel opnieuw "
+                           "op als .xlsx, of stuur een .csv).") from None
+    except FileRejected:
+        workbook.close()
+        raise
+    return [(sheet.title, sheet.iter_rows(values_only=True), xml)
+            for sheet, xml in zip(ordered, facts, strict=True)], workbook.close
