@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ from app.paths import ROOT
 from app.register import Register
 from tests.conftest import BASE, Keys, valid_body
 
+pytestmark = pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
+                                reason="the embedded store's own directory on a full disk (the remote server has "
+                                       "its own disk)")
 COUNT = "SELECT (COUNT(?v) AS ?n) WHERE { ?v a <https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#Vereniging> }"
 
 
@@ -36,6 +40,26 @@ def small_disk(tmp_path: Path):
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@dataclass
+class OnSmallDisk:
+    disk: Path
+    settings: Settings
+    keys: Keys
+    register: Register
+
+
+@pytest.fixture
+def on_small_disk(small_disk: Path):
+    """A register whose data directory is on the small disk, closed after the test."""
+    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
+    keys = Keys(settings.keys_path)
+    register = Register.open(settings)
+    try:
+        yield OnSmallDisk(small_disk, settings, keys, register)
+    finally:
+        register.close()
 
 
 def _fill(disk: Path, leave: int) -> Path:
@@ -62,62 +86,51 @@ def _count(client) -> int:
     return int(response.get_json()["results"]["bindings"][0]["n"]["value"])
 
 
-@pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
-                    reason="the embedded store's own directory on a full disk (the remote server has its own disk)")
-def test_full_disk_refuses_writes_keeps_reads_and_recovers_without_restart(small_disk):
-    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
-    keys = Keys(settings.keys_path)
-    register = Register.open(settings)
-    client = create_app(register=register).test_client()
-    auth = Keys.auth(keys.initiator)
-    try:
-        first = client.post("/verenigingen", json=valid_body(), headers=auth)
-        assert first.status_code == 201
-        vcode = first.get_json()["vCode"]
-        assert _count(client) == 1  # a SPARQL checkpoint exists
-        filler = _fill(small_disk, leave=12 * 1024)  # room for an audit line, not for a record's transaction
-        refusals, committed = [], 1
-        for attempt in range(4):
-            response = client.post("/verenigingen", json=valid_body(naam=f"Club {attempt}"), headers=auth)
-            if response.status_code == 201:  # a reopen can free space (RocksDB drops obsolete files)
-                committed += 1
-                continue
-            assert response.status_code == 503 and response.mimetype == "application/problem+json", \
-                response.get_data(as_text=True)
-            assert "Retry-After" in response.headers
-            refusals.append(response.get_json()["type"].rsplit("/", 1)[-1])
-        assert "opslag-onbeschikbaar" in refusals, refusals  # the store itself met the full disk
-        more = _fill(small_disk / "var", leave=0)  # now really nothing left
-        # reads keep working while the disk is full
-        assert client.get(f"/doc/vereniging/{vcode}", headers={"Accept": "text/turtle"}).status_code == 200
-        assert 1 <= _count(client) <= committed  # from the last checkpoint that could be made
-        assert client.get("/zoeken", query_string={"q": "Smashers"}).status_code == 200
-        refused = client.post("/verenigingen", json=valid_body(naam="Club vol"), headers=auth)
-        assert refused.status_code == 503 and refused.mimetype == "application/problem+json"
-        # space comes back: writes and SPARQL recover without a restart
-        filler.unlink()
-        more.unlink()
-        again = client.post("/verenigingen", json=valid_body(naam="Club na de opruiming"), headers=auth)
-        assert again.status_code == 201, again.get_data(as_text=True)
-        assert _count(client) == committed + 1
-        assert client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"},
-                            headers={**auth, "Content-Type": "application/merge-patch+json"}).status_code == 200
-    finally:
-        register.close()
+def test_full_disk_refuses_writes_keeps_reads_and_recovers_without_restart(on_small_disk):
+    small_disk = on_small_disk.disk
+    client = create_app(register=on_small_disk.register).test_client()
+    auth = Keys.auth(on_small_disk.keys.initiator)
+    first = client.post("/verenigingen", json=valid_body(), headers=auth)
+    assert first.status_code == 201
+    vcode = first.get_json()["vCode"]
+    assert _count(client) == 1  # a SPARQL checkpoint exists
+    filler = _fill(small_disk, leave=12 * 1024)  # room for an audit line, not for a record's transaction
+    refusals, committed = [], 1
+    for attempt in range(4):
+        response = client.post("/verenigingen", json=valid_body(naam=f"Club {attempt}"), headers=auth)
+        if response.status_code == 201:  # a reopen can free space (RocksDB drops obsolete files)
+            committed += 1
+            continue
+        assert response.status_code == 503 and response.mimetype == "application/problem+json", \
+            response.get_data(as_text=True)
+        assert "Retry-After" in response.headers
+        refusals.append(response.get_json()["type"].rsplit("/", 1)[-1])
+    assert "opslag-onbeschikbaar" in refusals, refusals  # the store itself met the full disk
+    more = _fill(small_disk / "var", leave=0)  # now really nothing left
+    # reads keep working while the disk is full
+    assert client.get(f"/doc/vereniging/{vcode}", headers={"Accept": "text/turtle"}).status_code == 200
+    assert 1 <= _count(client) <= committed  # from the last checkpoint that could be made
+    assert client.get("/zoeken", query_string={"q": "Smashers"}).status_code == 200
+    refused = client.post("/verenigingen", json=valid_body(naam="Club vol"), headers=auth)
+    assert refused.status_code == 503 and refused.mimetype == "application/problem+json"
+    # space comes back: writes and SPARQL recover without a restart
+    filler.unlink()
+    more.unlink()
+    again = client.post("/verenigingen", json=valid_body(naam="Club na de opruiming"), headers=auth)
+    assert again.status_code == 201, again.get_data(as_text=True)
+    assert _count(client) == committed + 1
+    assert client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"},
+                        headers={**auth, "Content-Type": "application/merge-patch+json"}).status_code == 200
 
 
-@pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
-                    reason="the embedded store's own directory on a full disk (the remote server has its own disk)")
-def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds(small_disk):
+def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds(on_small_disk):
     """The embedded engine builds the next group commit while one is written; when that write meets the full
     disk, what was built on top of it must not be reported written either. Eight writers run into the disk
     filling up: every answer is 201 or a clean 503, every 201 is in the register with its first version,
     and the register-wide sequence has no gap; once space is back, writing goes on."""
-    settings = Settings(data_dir=small_disk / "var", base_url=BASE)
-    keys = Keys(settings.keys_path)
-    register = Register.open(settings)
+    small_disk, register = on_small_disk.disk, on_small_disk.register
     app = create_app(register=register)
-    auth = Keys.auth(keys.initiator)
+    auth = Keys.auth(on_small_disk.keys.initiator)
     answers: list[tuple[int, dict]] = []
 
     def body(writer: int, n: int) -> dict:  # each in a place of its own: no possible duplicates
@@ -131,32 +144,27 @@ def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds
             response = client.post("/verenigingen", json=body(writer, n), headers=auth)
             answers.append((response.status_code, response.get_json()))
 
-    try:
-        assert app.test_client().post("/verenigingen", json=valid_body(), headers=auth).status_code == 201
-        filler = _fill(small_disk, leave=2 * 1024 * 1024)  # room for a few groups, then none
-        threads = [threading.Thread(target=work, args=(writer,)) for writer in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        filler.unlink()
-        assert {status for status, _ in answers} <= {201, 503}, [a for a in answers if a[0] == 500][:2]
-        assert any(status == 503 for status, _ in answers)  # the disk did fill up
-        created = [answer["vCode"] for status, answer in answers if status == 201]
-        for vcode in created:
-            assert register.handler.version_of(vcode) == 1, vcode
-        sequences = sorted(int(row[0].value) for row in register.store.select(
-            f"SELECT ?s WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?a <{VRX}sequentie> ?s }} }}"))
-        assert sequences == list(range(1, len(sequences) + 1))
-        assert len(sequences) >= 1 + len(created)
-        again = app.test_client().post("/verenigingen", json=body(9, 0), headers=auth)
-        assert again.status_code == 201, again.get_data(as_text=True)
-    finally:
-        register.close()
+    assert app.test_client().post("/verenigingen", json=valid_body(), headers=auth).status_code == 201
+    filler = _fill(small_disk, leave=2 * 1024 * 1024)  # room for a few groups, then none
+    threads = [threading.Thread(target=work, args=(writer,)) for writer in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    filler.unlink()
+    assert {status for status, _ in answers} <= {201, 503}, [a for a in answers if a[0] == 500][:2]
+    assert any(status == 503 for status, _ in answers)  # the disk did fill up
+    created = [answer["vCode"] for status, answer in answers if status == 201]
+    for vcode in created:
+        assert register.handler.version_of(vcode) == 1, vcode
+    sequences = sorted(int(row[0].value) for row in register.store.select(
+        f"SELECT ?s WHERE {{ GRAPH <{GRAPH_VERSIONS_PUBLIC}> {{ ?a <{VRX}sequentie> ?s }} }}"))
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert len(sequences) >= 1 + len(created)
+    again = app.test_client().post("/verenigingen", json=body(9, 0), headers=auth)
+    assert again.status_code == 201, again.get_data(as_text=True)
 
 
-@pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
-                    reason="the embedded engine's SPARQL checkpoints and store files")
 def test_sparql_answers_on_a_disk_full_before_the_first_query_and_a_read_only_disk_is_one_line(small_disk):
     settings = Settings(data_dir=small_disk / "var", base_url=BASE)
     keys = Keys(settings.keys_path)
