@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
     app.json.ensure_ascii = False
     app.extensions["vr"] = register or Register.open(settings)
 
-    from app.auth import audit
+    from app.auth import access, audit
     from app.meldingen import api as meldingen
     from app.publication import (
         beheer_api,
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, register: Register | None = Non
 
     problems.install(app)
     cors.init_app(app)
+    access.init_app(app)
     health.init_app(app)
     app.register_blueprint(write_api.bp)
     app.register_blueprint(beheer_api.bp)

@@ -124,9 +124,17 @@ def test_initiator_key_shows_everything(client, keys, vcode, key):
         assert secret in body, key
 
 
-def test_unknown_key_on_read_is_401_not_public(client, vcode):
-    response = client.get(f"/doc/vereniging/{vcode}.ttl", headers={"Authorization": "Bearer wrong"})
-    assert response.status_code == 401
+def test_unknown_key_on_read_is_401_not_public(client, vcode, keys):
+    """On every surface, also those that serve only public data: a client whose key expired hears it."""
+    for path in (f"/doc/vereniging/{vcode}.ttl", "/sparql?query=ASK%7B%7D", "/api/zoeken?q=club", "/ldes/verenigingen",
+                 "/dumps/verenigingen.nq", "/zoeken", "/"):
+        for header in ("Bearer wrong", "Basic d3Jvbmc=", "Digest x"):
+            response = client.get(path, headers={"Authorization": header})
+            assert response.status_code == 401 and response.mimetype == "application/problem+json", (path, header)
+            assert response.headers["WWW-Authenticate"]
+        assert client.get(path, headers=Keys.auth(keys.reader)).status_code == 200, path
+    assert client.options("/sparql", headers={"Origin": "https://elders.example",
+                                               "Access-Control-Request-Method": "GET"}).status_code < 300
 
 
 def test_jsonld_is_compact_with_our_context(client, vcode):

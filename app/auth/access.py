@@ -15,7 +15,7 @@ import base64
 import binascii
 from dataclasses import replace
 
-from flask import current_app, request
+from flask import Flask, current_app, g, request
 
 from app.auth.keys import Principal
 from app.auth.oauth import CHALLENGE, OVO, OAuthSettings, TokenVerifier, looks_like_jwt
@@ -40,18 +40,32 @@ def principal(required_role: str | None = None) -> Principal | None:
             raise _unauthorised("Deze actie vereist een API-sleutel ('Authorization: Bearer <sleutel>' of HTTP "
                                 "Basic met de sleutel als wachtwoord) of een OAuth2-token.")
         return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        found = resolve(value.strip())
-    elif scheme.lower() == "basic" and value.strip():
-        found = _basic(value.strip())
-    else:
-        raise _unauthorised("De Authorization-header moet de vorm 'Bearer <sleutel of token>' of "
-                            "'Basic <base64(gebruiker:sleutel)>' hebben.")
+    found = g.get("vr_principal")
+    if found is None:
+        found = g.vr_principal = _credential(header)
     if required_role and not found.has(required_role):
         raise CommandRejected(403, "geen-toegang", "Geen toegang",
                               f"De organisatie {found.initiator.ovo} heeft de rol '{required_role}' niet.")
     return found
+
+
+def _credential(header: str) -> Principal:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return resolve(value.strip())
+    if scheme.lower() == "basic" and value.strip():
+        return _basic(value.strip())
+    raise _unauthorised("De Authorization-header moet de vorm 'Bearer <sleutel of token>' of "
+                        "'Basic <base64(gebruiker:sleutel)>' hebben.")
+
+
+def init_app(app: Flask) -> None:
+    """A credential is checked on every endpoint, also one that serves only public data: a client whose key
+    expired or was mistyped hears it (401) instead of silently getting less than it asked for."""
+    @app.before_request
+    def _credential_checked() -> None:
+        if request.method != "OPTIONS" and request.headers.get("Authorization"):
+            principal()
 
 
 def resolve(credential: str) -> Principal:
