@@ -650,6 +650,21 @@ def test_koppel_keeps_a_name_that_differs_in_capitals_and_warns_about_lost_activ
     assert state["naam"] == "Chiro Sint-Jan Aalst"
 
 
+def test_bevestig_nieuw_on_a_known_sleutel_says_the_row_changes_its_vereniging(tmp_path, register):
+    row = ["S-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", ""]
+    first = run_import(write_xlsx(tmp_path / "a.xlsx", header=HEADER, rows=[row]), "verenigingen", register.handler,
+                       GENT, dry_run=False)
+    vcode = first.results[0].vcode
+    row[1] = "Schaakclub Het Paard Gent"
+    again = run_import(write_xlsx(tmp_path / "b.xlsx", header=[*HEADER, "Actie"], rows=[[*row, "bevestig-nieuw"]]),
+                       "verenigingen", register.handler, GENT, dry_run=False)
+    result = again.results[0]
+    assert result.status == "bijgewerkt" and result.vcode == vcode
+    assert [(f.column, f.message) for f in result.findings if f.level == "waarschuwing"] == [
+        ("Actie", f"Sleutel 'S-1' hoort al bij {vcode}: de rij wijzigt die vereniging, 'bevestig-nieuw' registreert "
+                  "geen nieuwe.")]
+
+
 def test_a_known_row_with_an_error_is_not_offered_its_own_vereniging_as_a_look_alike(tmp_path, register):
     row = ["S-1", "Schaakclub Het Paard", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", ""]
     first = run_import(write_xlsx(tmp_path / "a.xlsx", header=HEADER, rows=[row]), "verenigingen", register.handler,

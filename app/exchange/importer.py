@@ -321,6 +321,10 @@ class Importer:
             self._check_link(item, probe)
         elif item.owner is not None and item.decision != ("koppel", item.owner):  # koppel:<owner> confirms it
             self._check_owner(item, probe)
+        if item.owner is not None and item.decision[0] == "bevestig-nieuw":
+            item.add("waarschuwing", "Actie", item.result.actie, f"Sleutel '{item.result.sleutel}' hoort al bij "
+                     f"{item.owner}: de rij wijzigt die vereniging, 'bevestig-nieuw' registreert geen nieuwe.",
+                     "Is het een andere vereniging? Geef ze dan een eigen sleutel.")
         if item.owner is not None or item.decision[0] == "koppel" or self.mapping.kind == "kbo":
             return
         found = earlier + self.candidates.in_register(probe)
