@@ -55,6 +55,7 @@ def test_every_committed_write_is_visible_and_workers_never_open_the_live_store(
     ({"method": "POST", "data": {"update": "CLEAR ALL"}}, 405),
     ({"method": "PUT", "query_string": {"query": "ASK {}"}}, 405),
     ({"method": "GET", "query_string": {"query": "ASK {}"}, "headers": {"Accept": "image/png"}}, 406),
+    ({"method": "GET", "query_string": {"query": "ASK {}"}, "headers": {"Accept": "*/*;q=0"}}, 406),  # nothing
     ({"method": "GET", "query_string": {"query": "ASK {}", "default-graph-uri": "urn:vr:graph:restricted"}}, 400),
     ({"method": "GET", "query_string": {"query": "ASK {}", "named-graph-uri": "urn:vr:graph:system"}}, 400),
 ])

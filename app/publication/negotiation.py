@@ -76,8 +76,8 @@ def negotiate(request: Request, offered: tuple[str, ...], extension: str | None 
         if not lenient:  # a lenient surface offers several families: another family's format is not ours
             raise NotAcceptable(wanted)
     accept = without_parameters(request.accept_mimetypes)
-    if not accept or (lenient and accept.best in ("*/*", "text/html")):
-        return fallback
+    if not accept or (lenient and accept.best in ("*/*", "text/html") and accept[accept.best] > 0):
+        return fallback  # (q=0 rules a type out: 'Accept: */*;q=0' takes nothing)
     best = accept.best_match([media for media, _ in _media_types(offered)])
     if best is None:
         raise NotAcceptable(request.headers.get("Accept", ""))
