@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from app.cli.main import load_demo
@@ -80,10 +81,32 @@ def test_vr_serve_starts_with_demo_data_and_a_demo_key(tmp_path):
                                 timeout=30)
         assert created.status_code == 201, created.text
         assert created.json()["vCode"] == "V0001065"
+        _stopping_answers_the_request_in_flight(process, port, key, body)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
     assert process.returncode == 0
+
+
+def _stopping_answers_the_request_in_flight(process: subprocess.Popen, port: int, key: str, body: dict) -> None:
+    """SIGTERM while a request is half received: no new connection is taken, and the request is answered."""
+    data = json.dumps(dict(body, naam="Club die tijdens het stoppen aankomt")).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(f"POST /verenigingen HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\n"
+                           f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                           + data[:20])
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        with pytest.raises(OSError):  # the listening socket is closed
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        connection.sendall(data[20:])
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:300]
+    assert b"V0001066" in answer
+    process.wait(timeout=30)
 
 
 def test_serve_on_a_taken_port_or_with_a_broken_keys_file_is_one_dutch_line(tmp_path):

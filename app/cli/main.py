@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -46,9 +45,8 @@ def load_demo(register, path: Path = paths.DATA / "demo" / "verenigingen.json", 
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from waitress import serve
-
     from app.auth.keys import add_key
+    from app.cli import graceful
     from app.factory import create_app
     from app.meldingen.delivery import start_delivery, timing
     from app.register import Register
@@ -92,15 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     erkenningen_cli.daily_refresh(register)  # erkenningen become Actief / Verlopen as days pass
     # the register's identity (its base IRI, stored with it) and where this process listens can differ
     print(f"Verenigingsregister {settings.base}, luistert op {args.host}:{args.port}  (opslag: {where})", flush=True)
-    # SIGTERM (service managers, benchmarks) ends like Ctrl-C: close the store and the SHACL workers.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         # poll(), not select(): select() fails on any descriptor numbered 1,024 or more, and the store
         # keeps one open per file of its database (up to the process's limit) as the register grows
         # slow clients: waitress reads requests without a thread per connection; these bound the connections
-        # a slowloris can hold (on the internet, a buffering reverse proxy goes in front: README)
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
-              asyncore_use_poll=True, connection_limit=1000, channel_timeout=30)
+        # a slowloris can hold (on the internet, a buffering reverse proxy goes in front: README).
+        # SIGTERM (service managers) answers the requests in flight, then closes the store and SHACL workers.
+        graceful.serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
+                       asyncore_use_poll=True, connection_limit=1000, channel_timeout=30)
     finally:
         if delivery is not None:
             delivery.stop()
