@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Flask
 
 from app.config import Settings
+from app.publication.bounded_request import BoundedRequest
 from app.register import Register
 
 
 def create_app(settings: Settings | None = None, register: Register | None = None) -> Flask:
     settings = settings or (register.settings if register else Settings())
     app = Flask(__name__, static_folder="publication/static", template_folder="publication/templates")
+    app.request_class = BoundedRequest
     # Werkzeug answers bodies over this size with 413 before our code reads them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False

@@ -17,6 +17,7 @@ import requests
 
 from app.cli.main import load_demo
 from app.domain import codelists
+from tests.test_serve_workers import bodies_over_the_limit_are_refused_not_cut
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = json.loads((ROOT / "data" / "demo" / "verenigingen.json").read_text(encoding="utf-8"))
@@ -81,6 +82,7 @@ def test_vr_serve_starts_with_demo_data_and_a_demo_key(tmp_path):
                                 timeout=30)
         assert created.status_code == 201, created.text
         assert created.json()["vCode"] == "V0001065"
+        bodies_over_the_limit_are_refused_not_cut(url, key)
         _stopping_answers_the_request_in_flight(process, port, key, body)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -125,6 +127,53 @@ def test_long_queries_and_large_tokens_reach_the_app(served):
     for answer, status in ((too_long, 414), (too_big, 431)):
         assert answer.status_code == status and answer.headers["Content-Type"] == "application/problem+json"
         assert answer.json()["status"] == status and answer.json()["detail"].startswith(("Het ", "De "))
+
+
+def _raw(port: int, head: str, body: bytes = b"", seconds: float = 30) -> tuple[int, dict, bytes]:
+    """One request as bytes on a fresh connection (Connection: close): (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as connection:
+        connection.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # the server answered and closed while the rest was still coming
+            pass
+    status_line, _, rest = answer.partition(b"\r\n")
+    header_block, _, content = rest.partition(b"\r\n\r\n")
+    headers = dict(line.decode().split(": ", 1) for line in header_block.split(b"\r\n") if b": " in line)
+    return int(status_line.split()[1]), {k.lower(): v for k, v in headers.items()}, content
+
+
+def bodies_over_the_limit_are_refused_not_cut(url: str, key: str) -> None:
+    """A chunked body over the size limit is 413, not its first 256 KB registered; a broken chunk is 400; a
+    Content-Length over every limit is refused before the body is sent. Each in Dutch problem+json."""
+    port = int(url.rsplit(":", 1)[1])
+    before = requests.get(url + "/api/zoeken", timeout=10).json()["totaal"]
+    turtle = ('@prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix fv: '
+              '<https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#> .\n<> a fv:FeitelijkeVereniging ; '
+              'skos:prefLabel "Afgekapte club"@nl .\n# ' + "x" * 300_000 + "\n").encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part)
+                       for part in (turtle[i:i + 16384] for i in range(0, len(turtle), 16384))) + b"0\r\n\r\n"
+    common = f"Host: localhost\nAuthorization: Bearer {key}\nConnection: close\nContent-Type: text/turtle\n"
+    status, headers, content = _raw(port, f"POST /verenigingen HTTP/1.1\n{common}Transfer-Encoding: chunked\n",
+                                    chunked)
+    assert status == 413 and headers["content-type"] == "application/problem+json", content[:300]
+    status, headers, content = _raw(port, f"POST /verenigingen HTTP/1.1\n{common}Transfer-Encoding: chunked\n",
+                                    b"zz\r\nabc\r\n0\r\n\r\n")
+    assert status == 400 and headers["content-type"] == "application/problem+json", content[:300]
+    assert json.loads(content)["detail"].startswith(("Het ", "De "))
+    started = time.monotonic()
+    status, headers, content = _raw(port, f"POST /verenigingen HTTP/1.1\n{common}Content-Length: {1 << 30}\n",
+                                    b" " * 1024)
+    assert status == 413 and headers["content-type"] == "application/problem+json", content[:300]
+    assert time.monotonic() - started < 10
+    assert requests.get(url + "/api/zoeken", timeout=10).json()["totaal"] == before
+
+
+def test_bodies_over_the_limit_are_refused_not_cut(served):
+    url, _, _, key = served
+    bodies_over_the_limit_are_refused_not_cut(url, key)
 
 
 def test_workers_need_a_store_server(tmp_path):

@@ -46,9 +46,10 @@ def load_demo(register, path: Path = paths.DATA / "demo" / "verenigingen.json", 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.auth.keys import add_key
-    from app.cli import graceful
+    from app.cli import waitress_server
     from app.factory import create_app
     from app.meldingen.delivery import start_delivery, timing
+    from app.publication.import_api import MAX_UPLOAD
     from app.register import Register
 
     settings = _settings(args)
@@ -96,8 +97,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # slow clients: waitress reads requests without a thread per connection; these bound the connections
         # a slowloris can hold (on the internet, a buffering reverse proxy goes in front: README).
         # SIGTERM (service managers) answers the requests in flight, then closes the store and SHACL workers.
-        graceful.serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
-                       asyncore_use_poll=True, connection_limit=1000, channel_timeout=30)
+        # a body over what any endpoint takes is refused on its Content-Length, before waitress buffers it
+        waitress_server.serve(app, host=args.host, port=args.port, threads=args.threads, ident="verenigingsregister",
+                              asyncore_use_poll=True, connection_limit=1000, channel_timeout=30,
+                              max_request_body_size=max(settings.max_body_bytes, MAX_UPLOAD) + (1 << 20))
     finally:
         if delivery is not None:
             delivery.stop()

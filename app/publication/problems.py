@@ -133,6 +133,8 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if type(exc).__module__.startswith("gunicorn.http"):  # a body gunicorn cannot read (a bad chunk size)
+            return http_problem(400, "De body van het verzoek kon niet gelezen worden (ongeldige chunked-codering).")
         log.exception("unexpected error on %s %s", request.method, request.path)
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return http_problem(500, "Er liep iets onverwacht mis.")

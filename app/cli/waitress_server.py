@@ -1,4 +1,5 @@
-"""`vr serve` in one process (waitress) stops on SIGTERM as gunicorn's workers do: gracefully.
+"""`vr serve` in one process (waitress): it stops on SIGTERM as gunicorn's workers do, gracefully, and
+answers its own refusals in Dutch problem+json as gunicorn_errors makes gunicorn do.
 
 A service manager restarting the register sends SIGTERM. Waitress itself would end at once and cut every
 request in flight: an upload half received, an answer half sent. Here the listening sockets close first
@@ -18,8 +19,28 @@ import time
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
+
+from app.cli.server_errors import HEADERS, problem_body
 
 GRACE_SECONDS = 20  # as gunicorn's graceful_timeout in app/cli/workers.py
+
+
+class _DutchErrorTask(ErrorTask):
+    """Waitress's own refusals (an unreadable request, a body over its limit) as Dutch problem+json."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = problem_body(error.code, error.reason)
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend(HEADERS)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _DutchErrorTask
 
 
 def serve(app, **options) -> None:
@@ -27,6 +48,8 @@ def serve(app, **options) -> None:
     server = create_server(app, **options)
     sockets = getattr(server, "map", None) or server._map  # several listening addresses, or one
     listeners = [d for d in sockets.values() if isinstance(d, BaseWSGIServer)]
+    for listener in listeners:
+        listener.channel_class = _Channel
     state = {"stopping": False, "open": 1}
 
     def drain() -> None:
