@@ -10,7 +10,7 @@ from pyld import jsonld
 from rdflib.compare import isomorphic
 
 from app.publication.jsonld import context_document
-from tests.conftest import Keys, valid_body
+from tests.conftest import BASE, Keys, valid_body
 
 
 def own_loader(url, options=None):
@@ -146,3 +146,35 @@ def test_an_escaped_control_character_in_turtle_is_refused_like_in_json(post):
     fine = TURTLE.replace('"Imkersbond De Honingbij"@nl', '"Imkersbond Caf\\u00E9"@nl')
     assert post(fine.encode(), content_type="text/turtle").status_code == 201
 
+
+
+@pytest.mark.parametrize("change, said", [
+    (("[] a fv:FeitelijkeVereniging", f"<{BASE}/id/vereniging/V0001001> a fv:FeitelijkeVereniging"),
+     "krijgt haar IRI van het register"),  # it registered a new vereniging and dropped the IRI
+    (('skos:prefLabel "Imkersbond De Honingbij"@nl ;',
+      'skos:prefLabel "Imkersbond De Honingbij"@nl ; vrx:x << <urn:a> <urn:b> <urn:c> >> ;'), "RDF-star"),  # a 500
+    (("lt:Activiteiten ; vrx:isPrimair true ;", "lt:Activiteiten ; vrx:isPrimair true ; locn:address <#adres> ] .\n"
+      "<#adres> locn:thoroughfare \"Bijenweg\"@nl . [] org:hasSite [ "), "niet gelezen"),
+])
+def test_turtle_that_would_be_read_otherwise_than_written_is_refused(client, post, change, said):
+    before = client.get("/api/zoeken").get_json()["totaal"]
+    response = post(TURTLE.replace(*change).encode(), content_type="text/turtle")
+    assert response.status_code == 400 and said in response.get_json()["detail"], response.get_json()
+    assert client.get("/api/zoeken").get_json()["totaal"] == before
+
+
+def test_triples_about_other_subjects_are_refused_not_dropped(client, post):
+    """A body that also says something about another vereniging (or about nothing under this one) is refused
+    whole, naming what would not be read; before, the rest was registered and the extra triples dropped."""
+    other = f"<{BASE}/id/vereniging/V0001001> skos:prefLabel \"GEHACKT\"@nl .\n"
+    response = post((TURTLE + other).encode(), content_type="text/turtle")
+    assert response.status_code == 400
+    assert f"<{BASE}/id/vereniging/V0001001>" in response.get_json()["detail"]
+    expanded = jsonld.expand(valid_body(), {"documentLoader": own_loader})
+    extra = {"@id": f"{BASE}/id/vereniging/V0001001", "http://www.w3.org/2004/02/skos/core#prefLabel": "GEHACKT"}
+    response = post(json.dumps([*expanded, extra]), content_type="application/ld+json")
+    assert response.status_code == 400  # two nodes that nothing points to: two verenigingen
+    typed = [{**expanded[0], "@type": ["https://data.vlaanderen.be/ns/FeitelijkeVerenigingen#FeitelijkeVereniging"]}]
+    response = post(json.dumps([*typed, extra]), content_type="application/ld+json")
+    assert response.status_code == 400 and "niet gelezen" in response.get_json()["detail"], response.get_json()
+    assert client.get("/api/zoeken").get_json()["totaal"] == 0

@@ -144,6 +144,10 @@ def turtle_to_doc(text: str, base_iri: str, root_types: set[str]) -> dict:
                   f"{exc.offset})."
         raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", message,
                               [FieldError("", "turtle", message)]) from None
+    if any(isinstance(term, pyoxigraph.Triple) for t in triples for term in (t.subject, t.object)):
+        message = ("Een triple als term (RDF-star, << … >>) wordt niet aanvaard: beschrijf de vereniging met gewone "
+                   "triples.")
+        raise CommandRejected(400, "ongeldige-turtle", "Ongeldige Turtle", message, [FieldError("", "turtle", message)])
     return triples_to_doc(triples, base_iri, root_types)
 
 
@@ -191,12 +195,36 @@ def triples_to_doc(triples: list, base_iri: str, root_types: set[str], kind: str
     flat = jsonld.from_rdf({"@default": [_pyld_triple(t) for t in triples]}, {"useNativeTypes": True})
     root_key = next(iter(roots))
     root_id = root_key[1:-1] if root_key.startswith("<") else root_key
+    code = "ongeldige-turtle" if kind == "Turtle" else "ongeldige-jsonld"
+    if not root_id.startswith("_:") and root_id != base_iri:
+        message = (f"De vereniging krijgt haar IRI van het register; de {kind} beschrijft ze als <{root_id[:200]}>. "
+                   "Beschrijf ze als <> of als blanco knoop.")
+        raise CommandRejected(400, code, f"Ongeldige {kind}", message, [FieldError("", "alleen-lezen", message)])
     tree = embed(flat, root_id)
+    unread = sorted(set(_node_ids(flat)) - set(_node_ids([tree])))
+    if unread:
+        named = ", ".join(f"<{node}>" if not node.startswith("_:") else "een blanco knoop" for node in unread[:3])
+        message = (f"De {kind} beschrijft ook {named}{' …' if len(unread) > 3 else ''}, die niet onder de vereniging "
+                   "hangt of geen blanco knoop is: dat zou niet gelezen worden. Beschrijf enkel de vereniging, met "
+                   "haar onderdelen als blanco knopen ([ … ]).")
+        raise CommandRejected(400, code, f"Ongeldige {kind}", message, [FieldError("", "niet-gelezen", message)])
     if tree.get("@id") in (base_iri, root_id) and not root_id.startswith("_:"):
         tree.pop("@id", None)
     compacted = jsonld.compact(tree, context(), {"documentLoader": _loader})
     compacted.pop("@context", None)
     return _drop_blank_ids(compacted)
+
+
+def _node_ids(nodes: list) -> list[str]:
+    """The @id of every node object with properties, nested ones included."""
+    found = []
+    for node in nodes:
+        if isinstance(node, dict):
+            if "@id" in node and len(node) > 1:
+                found.append(node["@id"])
+            found += _node_ids([value for key, values in node.items() if not key.startswith("@")
+                                for value in (values if isinstance(values, list) else [values])])
+    return found
 
 
 def _pyld_term(term) -> dict:
