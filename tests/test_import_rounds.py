@@ -24,7 +24,7 @@ from app.exchange.importer import run_import
 from app.exchange.spreadsheet import FileRejected
 from app.namespaces import GRAPH_VERSIONS_PUBLIC
 from tests.conftest import dump, valid_body
-from tests.workbooks import write_xlsx
+from tests.workbooks import write_csv, write_xlsx
 
 GENT = Initiator("OVO000001", "Gemeente Gent")
 HEADER = ["Id", "Naam vereniging", "Soort vereniging", "Opgericht", "Activiteiten", "Straatnaam", "Nr", "Postcode",
@@ -752,3 +752,16 @@ def test_numbered_columns_a_whole_address_two_digit_years_and_what_cannot_be_spl
     assert vondel.sleutel == "102" and vondel.status == "geregistreerd"
     state, _ = register.handler.load(vondel.vcode)
     assert state["locaties"][0]["adres"]["huisnummer"] == "35 - 37"
+
+
+def test_a_control_character_is_a_row_error_and_invisible_characters_are_not_read(tmp_path, register):
+    """The import's text never passed the HTTP body checks: '\\x01' and a zero-width space were stored as typed."""
+    rows = [["C-1", "Club\x01 De Roos", "", "", "SPRT", "Kouter", "1", 9000, "Gent", "", "", "", ""],
+            ["C-2", "Club \u200bDe \u00adLinde", "", "", "SPRT", "Kouter", "2", 9000, "Gent", "", "", "", ""]]
+    report = run_import(write_csv(tmp_path / "lijst.csv", rows, HEADER), "verenigingen", register.handler, GENT,
+                        dry_run=False)  # (openpyxl writes no control character in a workbook)
+    first, second = report.results
+    assert first.status.startswith("fout") and [(f.column, f.level) for f in first.findings] == [("Naam", "fout")]
+    assert "stuurteken (U+0001)" in first.findings[0].message
+    assert second.status == "geregistreerd", [f.message for f in second.findings]
+    assert register.handler.load(second.vcode)[0]["naam"] == "Club De Linde"

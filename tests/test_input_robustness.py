@@ -218,12 +218,32 @@ def test_json_syntax_errors_in_dutch(send, register):
 
 
 # -- text: control characters, lone surrogates, lengths -------------------------------------------------------
-@pytest.mark.parametrize("char", ["\x00", "\x07", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\ufffe", "\u202e"])
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\ufffe", "\u202e",
+                                  "\u200b", "\u00ad", "\u2060", "\ufeff", "\u2028", "\u3164", "\U000e0041", "\ue000",
+                                  "\u200f"])
 def test_control_and_invisible_characters_refused(send, register, char):
     refused(send, register, "POST", "/verenigingen", valid_body(naam=f"Club{char}Gent"), path="naam")
     refused(send, register, "POST", "/verenigingen",
             valid_body(locaties=[{"locatietype": "Activiteiten", "naam": f"Zaal{char}", "adresId":
                                   "https://data.vlaanderen.be/id/adres/1"}]), path="locaties[0].naam")
+
+
+def test_a_name_that_only_looks_the_same_is_still_a_duplicate(client, post):
+    """Zero-width characters in a name (between every letter) passed the duplicate check and hid the record
+    from search; they are refused now, and a zero-width joiner (allowed: emoji use it) is ignored in comparisons."""
+    assert post(valid_body()).status_code == 201
+    hidden = post(valid_body(naam="\u200b".join("Volleybalclub De Smashers")))
+    assert hidden.status_code == 400 and hidden.get_json()["errors"][0]["code"] == "onzichtbaar-teken"
+    joined = post(valid_body(naam="\u200d".join("Volleybalclub De Smashers")))
+    assert joined.status_code == 409, joined.get_json()  # a possible duplicate of the first
+
+
+def test_a_byte_order_mark_and_an_unknown_charset(client, post, keys):
+    """PowerShell 5 writes a UTF-8 BOM before a JSON body: it is read, not 'ongeldige JSON (kolom 1)'."""
+    body = b"\xef\xbb\xbf" + json.dumps(valid_body()).encode()
+    assert post(body, content_type="application/json").status_code == 201
+    odd = post(json.dumps(valid_body(naam="Andere club")).encode(), content_type="application/json; charset=x-bogus")
+    assert odd.status_code == 400 and "x-bogus" in odd.get_json()["detail"]
 
 
 def test_lone_surrogate_refused_not_500(send, register):

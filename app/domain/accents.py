@@ -10,4 +10,5 @@ def without_accents(text: str) -> str:
     is (nothing to decompose: nearly every name, and the check is far cheaper than the decomposition)."""
     if text.isascii():
         return text
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")  # nor a zero-width joiner

@@ -13,7 +13,7 @@ from app.domain import codelists, model
 from app.domain.errors import FieldErrors
 from app.domain.model import MODEL, REGISTERABLE_TYPES
 from app.domain.vcode import parse_vcode
-from app.validation import formats
+from app.validation import characters, formats
 
 BASIS_FIELDS = set(MODEL.basis_keys())
 KBO_OWNED = set(MODEL.kbo_owned())
@@ -59,6 +59,10 @@ class Parser:
             self.errors.add(path, "geen-tekst", f"'{_leaf(path)}' moet een tekst zijn.")
             return None
         value = value.strip()
+        wrong = characters.forbidden(value)  # also for an import, whose text never passed json_body
+        if wrong:
+            self.errors.add(path, wrong[0], f"'{_leaf(path)}' bevat {wrong[1]}.")
+            return None
         if formats.contains_html(value):
             self.errors.add(path, "html", "Deze waarde bevat niet toegestane tekens.")
             return None

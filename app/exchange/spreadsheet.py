@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app.exchange.cells import FORMULA_STARTS
 from app.exchange.normalise import fold
+from app.validation.characters import without_invisible
 
 EXAMPLE_KEY = "VOORBEELD"  # the Sleutel of the templates' example row, which an import skips
 
@@ -305,7 +306,7 @@ def text(cell: object) -> str:
         return cell.isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    value = str(cell).translate(_SPACES).strip()
+    value = without_invisible(str(cell).translate(_SPACES)).strip()  # what nobody sees in the cell is not read
     if value.startswith("'") and value[1:2] in FORMULA_STARTS:  # '+32 …: text marked as not-a-formula
         value = value[1:]
     return value

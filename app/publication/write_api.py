@@ -54,8 +54,12 @@ def read_body(media_types: tuple[str, ...] = JSON_TYPES + TURTLE_TYPES) -> dict:
     if len(raw) > limit:
         raise CommandRejected(413, "te-groot", "Aanvraag te groot", f"De body mag hoogstens {limit} bytes groot zijn.")
     try:
-        text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
-    except (UnicodeDecodeError, LookupError):
+        text = raw.decode(request.mimetype_params.get("charset", "utf-8")).removeprefix("\ufeff")  # PowerShell's BOM
+    except LookupError:
+        raise _bad_request("codering", "Onbekende tekencodering",
+                           f"De tekencodering '{request.mimetype_params.get('charset', '')[:40]}' is niet gekend; "
+                           "stuur UTF-8.") from None
+    except UnicodeDecodeError:
         raise _bad_request("codering", "Ongeldige tekencodering", "De body is geen geldige UTF-8 tekst.") from None
     if media_type in TURTLE_TYPES:
         try:

@@ -3,20 +3,19 @@
 The edge refuses, with a Dutch message and the field's path, what no field of the register may
 hold: nesting deeper than any real body (the schema is 4 levels deep; 50,000 levels would
 exhaust the parser's stack), duplicate keys, NaN/Infinity, numbers beyond 64 bits, lone UTF-16
-surrogates, control characters and Unicode non-characters (they make RDF/XML not well-formed)
-and bidirectional override characters (text that displays differently from what it is), and
-any text longer than MAX_TEXT. Remaining text is NFC-normalised, so 'é' typed as one or two code
-points is the same name.
+surrogates, control characters, Unicode non-characters, bidirectional overrides and invisible
+characters (app/validation/characters.py), and any text longer than MAX_TEXT. Remaining text is
+NFC-normalised, so 'é' typed as one or two code points is the same name.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import unicodedata
 from typing import Any
 
+from app.validation import characters
 from app.validation.errors import CommandRejected, FieldError
 
 MAX_DEPTH = 32  # JSON-LD in expanded form nests deeper than our compact bodies; 32 covers both
@@ -24,11 +23,6 @@ MAX_TEXT = 5000  # characters in any one string; fields have their own, smaller 
 MAX_ERRORS = 20
 MAX_INT = 2**63
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)) + "]")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 # What json.JSONDecodeError says, in Dutch.
 _SYNTAX = {
@@ -138,15 +132,10 @@ def _clean(value: Any, path: str, depth: int, errors: list[FieldError]) -> Any:
 def text_problem(value: str, path: str, errors: list[FieldError], max_len: int = MAX_TEXT) -> str:
     """`value` NFC-normalised, or unchanged with an error appended when it holds forbidden characters."""
     where = path or "body"
-    for pattern, code, what in ((_SURROGATE, "ongeldig-teken", "een ongeldig Unicode-teken (losse surrogaat"),
-                                (_CONTROL, "stuurteken", "een niet toegestaan stuurteken ("),
-                                (_NONCHARACTER, "ongeldig-teken", "een Unicode-teken dat geen tekst is ("),
-                                (_BIDI, "ongeldig-teken", "een teken dat de tekstrichting omkeert (")):
-            found = pattern.search(value)
-            if found:
-                sep = " " if what.endswith("surrogaat") else ""
-                errors.append(FieldError(where, code, f"'{where}' bevat {what}{sep}U+{ord(found.group(0)):04X})."))
-                return value
+    found = characters.forbidden(value)
+    if found:
+        errors.append(FieldError(where, found[0], f"'{where}' bevat {found[1]}."))
+        return value
     if len(value) > max_len:
         errors.append(FieldError(where, "te-lang", f"'{where}' is te lang: hoogstens {max_len} tekens."))
         return value
