@@ -135,8 +135,9 @@ def _attacks(idp: IdentityProvider) -> dict[str, str]:
         "handtekening PS256": idp.token(alg="PS256", key=idp.rsa, kid="rsa-1"),
         "OVO-code met regeleinde": idp.token(vo_ovocode="OVO000010\n"),
         "OVO-code met andere cijfers": idp.token(vo_ovocode="OVO\u0661\u0662\u0663\u0664\u0665\u0666"),
-        "geen geldig JWT: de kop": jwt.encode(claims, idp.rsa, algorithm="RS256", headers={"kid": "rsa-1",
-                                                                                           "crit": ["exp"]}),
+        "geen geldig JWT: de kop vraagt uitbreidingen": jwt.encode(claims, idp.rsa, algorithm="RS256",
+                                                                   headers={"kid": "rsa-1", "crit": ["exp"]}),
+        "'kid' is geen tekst": unsigned({"alg": "RS256", "kid": 7}, claims, lambda data: b"x" * 256),
     }
 
 

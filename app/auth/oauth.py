@@ -160,8 +160,9 @@ class TokenVerifier:
         except jwt.DecodeError as exc:
             raise TokenRejected("Het token is geen geldig JWT.") from exc
         except jwt.InvalidTokenError as exc:  # e.g. a 'crit' header with extensions no verifier knows (RFC 7515)
-            raise TokenRejected("Het token is geen geldig JWT: de kop vraagt uitbreidingen ('crit') die het "
-                                "register niet kent.") from exc
+            reason = ("de kop vraagt uitbreidingen ('crit') die het register niet kent" if "crit" in str(exc).lower()
+                      else "de kop is ongeldig ('kid' is geen tekst, of een ander veld heeft een verkeerd type)")
+            raise TokenRejected(f"Het token is geen geldig JWT: {reason}.") from exc
         if header.get("alg") not in ALGORITHMS:
             raise TokenRejected(f"Het token gebruikt algoritme '{header.get('alg')}', dat het register niet "
                                 f"aanvaardt (enkel {', '.join(ALGORITHMS)}).")
