@@ -153,7 +153,8 @@ def test_websites_with_unsafe_characters_are_stored_percent_encoded(send, client
 
 
 @pytest.mark.parametrize("value", ["https://exa mple.be/", "https://localhost/x", "ftp://www.club.be",
-                                   "http://[::1/x", "https://a.be:99999/", "www.club.be"])
+                                   "http://[::1/x", "https://a.be:99999/", "www.club.be", "https://127.0.0.1/",
+                                   "http://10.0.0.8:8080/intranet", "https://user:geheim@club.be/"])
 def test_malformed_websites_refused(send, register, vc, value):
     refused(send, register, "POST", f"/verenigingen/{vc}/contactgegevens",
             {"contactgegeventype": "Website", "waarde": value}, path="contactgegevens.waarde")

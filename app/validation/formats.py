@@ -10,6 +10,7 @@ number under a second spelling.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date
 from functools import lru_cache
@@ -108,14 +109,26 @@ def web_address(value: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise ValueError(message) from None
-    if parts.scheme.lower() not in ("http", "https") or not _HOST.match(host):
+    if parts.scheme.lower() not in ("http", "https") or not _HOST.match(host) or _is_ip_address(host):
         raise ValueError(message)
+    if parts.username is not None or parts.password is not None:  # would publish a password
+        raise ValueError("Een website-adres bevat geen gebruikersnaam of wachtwoord ('gebruiker:wachtwoord@'); "
+                         "laat dat deel weg.")
     encoded = _IRI_UNSAFE.sub(lambda m: quote(m.group(0), safe=""), text)
     try:
         pyoxigraph.NamedNode(encoded)
     except ValueError:
         raise ValueError(message) from None
     return encoded
+
+
+def _is_ip_address(host: str) -> bool:
+    """An IP address is no domain name (and a private one points into someone's own network)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _birth_date_possible(digits: str) -> bool:
