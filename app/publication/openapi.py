@@ -136,7 +136,8 @@ VCODE = {"name": "vCode", "in": "path", "required": True, "schema": {"type": "st
 ITEM_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string", "example": 'W/"1"'}}
 REDEN = {"name": "VR-Reden", "in": "header", "required": False, "schema": {"type": "string"},
-         "description": "Waarom deze wijziging; komt in de provenance van de versie."}
+         "description": "Waarom deze wijziging; komt in de provenance van de versie. De reden is publiek (historiek, "
+                        "wijzigingsstroom, SPARQL) en wordt nooit gewist: zet er geen persoonsgegevens in."}
 MERGE = ("application/merge-patch+json",)
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
