@@ -72,7 +72,7 @@ def build(data_dir: Path, base: str, count: int, templates: int = 2000) -> None:
             body = copy.deepcopy(demo[i % len(demo)])
             body["naam"] = f"{body['naam']} {i}"
             for locatie in body["locaties"]:
-                locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}")
+                locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}", land="Nederland")
             items.append((parse_registration(body), prov, None))
         results = register.handler.register_batch(items)
         refused = [r for r in results if not getattr(r, "created", False)]

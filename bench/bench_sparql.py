@@ -97,7 +97,7 @@ def fill(settings: Settings, copies: int) -> int:
         body = copy.deepcopy(demo[i % len(demo)])
         body["naam"] = f"{body['naam']} {i}"
         for locatie in body["locaties"]:
-            locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}")
+            locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}", land="Nederland")
         register.handler.register(parse_registration(body), prov)
     if not settings.store_url:
         quads = [q for graph in (GRAPH_PUBLIC, GRAPH_CODELISTS) for q in register.store.graph_quads(graph)]

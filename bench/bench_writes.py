@@ -49,7 +49,7 @@ def bodies(n: int, source: Path) -> list[dict]:
         # Each copy in its own (fictional) place, so duplicate detection runs but finds nothing to refuse.
         for locatie in body.get("locaties", []):
             if "adres" in locatie:
-                locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}")
+                locatie["adres"].update(postcode=f"{10000 + i}", gemeente=f"Benchgem {i}", land="Nederland")
         out.append(body)
     return out
 

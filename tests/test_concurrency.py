@@ -10,6 +10,7 @@ from pyoxigraph import NamedNode
 
 from app.namespaces import GRAPH_VERSIONS_PUBLIC, PROV, VRX
 from tests.conftest import Keys, valid_body
+from tests.workbooks import flemish_places
 
 THREADS = 8
 CHANGES = 200
@@ -22,8 +23,8 @@ def test_parallel_changes_lose_nothing(app, keys, register):
     for i in range(THREADS // 2):
         body = valid_body(naam=f"Eigen vereniging {chr(65 + i)}{chr(75 + i)}", locaties=[{
             "locatietype": "Activiteiten", "adres": {"straatnaam": "Straat", "huisnummer": str(i + 1),
-                                                    "postcode": str(8000 + i), "gemeente": f"Plaats{i}",
-                                                    "land": "België"}}])
+                                                    "postcode": flemish_places()[i][0],
+                                                    "gemeente": flemish_places()[i][1], "land": "België"}}])
         response = setup.post("/verenigingen", json=body, headers=Keys.auth(keys.initiator))
         assert response.status_code == 201, response.get_data(as_text=True)
         own.append(response.get_json()["vCode"])

@@ -22,6 +22,7 @@ from app.namespaces import GRAPH_VERSIONS_PUBLIC, VRX
 from app.paths import ROOT
 from app.register import Register
 from tests.conftest import BASE, Keys, valid_body
+from tests.workbooks import flemish_places
 
 pytestmark = pytest.mark.skipif(os.environ.get("VR_TEST_STORE") == "remote",
                                 reason="the embedded store's own directory on a full disk (the remote server has "
@@ -135,8 +136,8 @@ def test_concurrent_writes_on_a_filling_disk_report_only_what_the_register_holds
 
     def body(writer: int, n: int) -> dict:  # each in a place of its own: no possible duplicates
         return valid_body(naam=f"Club {writer}-{n}", locaties=[{"locatietype": "Activiteiten", "adres": {
-            "straatnaam": "Straat", "huisnummer": str(n + 1), "postcode": str(1000 + writer * 100 + n),
-            "gemeente": f"Plaats{writer}x{n}", "land": "België"}}])
+            "straatnaam": "Straat", "huisnummer": str(n + 1), "postcode": flemish_places()[writer * 12 + n][0],
+            "gemeente": flemish_places()[writer * 12 + n][1], "land": "België"}}])
 
     def work(writer: int) -> None:
         client = app.test_client()

@@ -23,6 +23,7 @@ from app.domain.versions import Initiator, Provenance
 from app.factory import create_app
 from app.register import Register
 from tests.conftest import VALID_BODY, Keys, valid_body
+from tests.workbooks import flemish_places
 
 ROOT = Path(__file__).resolve().parent.parent
 IS_VERSION_OF = "<http://purl.org/dc/terms/isVersionOf>"
@@ -137,7 +138,7 @@ def test_full_pages_are_immutable_and_the_latest_page_revalidates(server):
     base, register, _ = server
     prov = Provenance("registratie", Initiator("OVO000001", "Gent"))
     for i in range(251):
-        data = body(f"Club {i} {'abcdefghij'[i % 10]}", str(1000 + i), f"Plaats {i}")
+        data = body(f"Club {i} {'abcdefghij'[i % 10]}", *flemish_places()[i])
         data["vertegenwoordigers"] = []
         register.handler.register(parse_registration(data), prov)
     first = requests.get(base + "/ldes/verenigingen/tijd/1", headers={"Accept": "text/turtle"})

@@ -37,6 +37,7 @@ WRITER = textwrap.dedent("""
     from app.domain.versions import Initiator, Provenance
     from app.register import Register
     from tests.conftest import valid_body
+    from tests.workbooks import flemish_places
 
     url, data_dir, shared, me, changes, registrations = sys.argv[1:7]
     register = Register.open(Settings(data_dir=Path(data_dir), store_url=url, base_url=None))
@@ -51,7 +52,8 @@ WRITER = textwrap.dedent("""
     for i in range(int(registrations)):
         body = valid_body(naam=f"Vereniging {me}-{i}", locaties=[{
             "locatietype": "Activiteiten", "adres": {"straatnaam": "Straat", "huisnummer": str(i + 1),
-            "postcode": str(2000 + 100 * int(me) + i), "gemeente": f"Plaats{me}{i}", "land": "België"}}])
+            "postcode": flemish_places()[50 * int(me) + i][0], "gemeente": flemish_places()[50 * int(me) + i][1],
+            "land": "België"}}])
         outcome = register.handler.register(parse_registration(body), Provenance("registratie", prov.initiator),
                                             confirmation=None)
         created.append(outcome.vcode)

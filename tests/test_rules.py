@@ -39,10 +39,10 @@ def person(insz="85073003328", **extra):
     return {"insz": insz, "voornaam": "Jan", "achternaam": "Peeters", **extra}
 
 
-def place(kind="Activiteiten", primary=False, street="Veldstraat", **extra):
+def place(kind="Activiteiten", primary=False, street="Veldstraat", adres_patch: dict | None = None, **extra):
     return {"locatietype": kind, "isPrimair": primary,
             "adres": {"straatnaam": street, "huisnummer": "1", "postcode": "9000", "gemeente": "Gent",
-                      "land": "België"}, **extra}
+                      "land": "België", **(adres_patch or {})}, **extra}
 
 
 # rule → (valid body, invalid body, field path the error must name)
@@ -94,6 +94,15 @@ RULES = {
         with_("locaties", [place("Correspondentie"), place("Correspondentie", street="Kouter")]), "locaties"),
     "geen identieke locaties": (with_("locaties", [place(), place(street="Kouter")]),
                                 with_("locaties", [place(), place(street="VELDSTRAAT ")]), "locaties[1]"),
+    "Belgische postcode bestaat": (with_("locaties", [place(adres_patch={"postcode": "9040",
+                                                                        "gemeente": "St.-Amandsberg"})]),
+                                   with_("locaties", [place(adres_patch={"postcode": "99999"})]),
+                                   "locaties[0].adres.postcode"),
+    "gemeente hoort bij postcode": (with_("locaties", [
+        place(adres_patch={"postcode": "9030", "gemeente": "Mariakerke"}),
+        place(street="Dam", adres_patch={"postcode": "1012", "gemeente": "Amsterdam", "land": "Nederland"})]),
+                                    with_("locaties", [place(adres_patch={"gemeente": "Antwerpen"})]),
+                                    "locaties[0].adres.gemeente"),
     "adres of adresId": (
         with_("locaties", [{"locatietype": "Activiteiten", "adresId": "https://data.vlaanderen.be/id/adres/3706808"}]),
         with_("locaties", [{"locatietype": "Activiteiten"}]), "locaties[0]"),

@@ -392,7 +392,7 @@ class CommandHandler:
         new = erkenningen.refresh(new, brussels_day(self.clock()))  # every write stores today's erkenning statuses
         if new == current:
             return Outcome(vcode, version, None)
-        rules.check(new)
+        rules.check(new, before=current)
         rules.check_transition(current, new)
         self.gate.check_references(new, vcode)
         public, restricted = mapping.state_to_quads(new, self.base, vcode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from functools import cache
 
 from app import paths
@@ -27,6 +28,35 @@ def postcode_table() -> dict[str, str]:
 def gemeente_by_postcode() -> dict[str, str]:
     """Postcode → gemeente name (the main gemeente of a deelgemeente: 9040 Sint-Amandsberg is Gent)."""
     return {postcode: name for postcode, (_, name) in _postcodes().items()}
+
+
+@cache
+def postnamen_by_postcode() -> dict[str, frozenset[str]]:
+    """Every place name of a postcode: deelgemeenten that share one (9051 Afsnee, Sint-Denijs-Westrem) each count."""
+    found: dict[str, set[str]] = {}
+    with (paths.DATA / "postnamen.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            found.setdefault(row["postcode"], set()).add(row["postnaam"])
+    return {postcode: frozenset(names) for postcode, names in found.items()}
+
+
+def place_names(postcode: str) -> set[str]:
+    """The gemeente and every postnaam (deelgemeente) of a postcode, as people write them."""
+    gemeente = gemeente_by_postcode().get(postcode)
+    return {*postnamen_by_postcode().get(postcode, ()), *([gemeente] if gemeente else [])}
+
+
+BELGIE = {"", "belgie", "belgium", "belgique", "be", "b"}  # folded; an address without a land is Belgian
+
+
+def in_belgium(land: str) -> bool:
+    return fold(land or "") in BELGIE
+
+
+def fits(postcode: str, gemeente: str) -> bool:
+    """Does the (deel)gemeente belong to this Belgian postcode ('Sint Amandsberg', 'St.-Amandsberg' for 9040)?"""
+    written = fold(re.sub(r"^st\.?(?=[\s-])", "sint", (gemeente or "").strip(), flags=re.I))
+    return written in {fold(name) for name in place_names(postcode)}
 
 
 def named_gemeenten(state: dict | None) -> dict[str, str]:

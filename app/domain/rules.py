@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.domain import clock
+from app.domain import clock, places
 from app.domain.accents import without_accents
 from app.domain.errors import FieldErrors
 from app.validation import formats
@@ -18,12 +18,14 @@ from app.validation import formats
 MAX_HOOFDACTIVITEITEN = 3
 
 
-def check(state: dict, today: date | None = None) -> None:
-    """Raise errors.Invalid if the state breaks any invariant."""
+def check(state: dict, today: date | None = None, before: dict | None = None) -> None:
+    """Raise errors.Invalid if the state breaks any invariant. `before`: the state a change starts from (its
+    addresses were checked when they were written)."""
     today = today or clock.today()
     errors = FieldErrors()
     _basis(state, today, errors)
     _locaties(state["locaties"], errors)
+    _belgian_addresses(state["locaties"], before, errors)
     _contactgegevens(state["contactgegevens"], errors)
     _vertegenwoordigers(state["vertegenwoordigers"], errors)
     _lidmaatschappen(state["lidmaatschappen"], errors)
@@ -123,6 +125,32 @@ def _locaties(locaties: list[dict], errors: FieldErrors) -> None:
                        f"Deze locatie is identiek aan locaties[{seen[key]}].")
         else:
             seen[key] = index
+
+
+def _belgian_addresses(locaties: list[dict], before: dict | None, errors: FieldErrors) -> None:
+    """A Belgian address that is new or changed has a postcode that exists and a (deel)gemeente of that postcode
+    (reference tables data/postcodes.csv, data/postnamen.csv): '9000 Antwerpen' was published as Antwerpen under
+    Gent's werkingsgebied, '99999 Gent' in no gemeente at all (no per-gemeente stream or melding found it). The
+    KBO's own addresses are the KBO's to correct."""
+    known = {_adres_key(loc["adres"]) for loc in (before or {}).get("locaties", ()) if loc.get("adres")}
+    for index, loc in enumerate(locaties):
+        adres = loc.get("adres")
+        if not adres or loc.get("bron") == "KBO" or not places.in_belgium(adres.get("land", "")) \
+                or _adres_key(adres) in known:
+            continue
+        postcode, gemeente = adres.get("postcode") or "", adres.get("gemeente") or ""
+        expected = places.gemeente_by_postcode().get(postcode)
+        if expected is None:
+            errors.add(f"locaties[{index}].adres.postcode", "postcode-onbekend",
+                       f"Postcode '{postcode}' bestaat niet in België.")
+        elif not places.fits(postcode, gemeente):
+            errors.add(f"locaties[{index}].adres.gemeente", "gemeente-postcode",
+                       f"Postcode {postcode} hoort bij {expected}, niet bij '{gemeente}'.")
+
+
+def _adres_key(adres: dict) -> tuple:
+    return tuple(_fold(adres.get(part) or "") for part in ("straatnaam", "huisnummer", "busnummer", "postcode",
+                                                            "gemeente", "land"))
 
 
 def _locatie_key(loc: dict) -> tuple:

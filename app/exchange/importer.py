@@ -210,8 +210,12 @@ class RowReader:
         except DomainError as exc:
             self.errors(item, exc)
         if item.state is not None and (problems or item.has_errors):
-            # round 1 shows every problem of the row: the rules run over what it got right
-            found = problems + independent_rule_errors(item.state, problems)
+            # round 1 shows every problem of the row: the rules run over what it got right (a column the reading
+            # already found wrong, as a postcode that does not exist, is said once: with the reading's hint)
+            assert item.read is not None
+            said = {f.column for f in item.result.findings if f.level == "fout"}
+            found = problems + [e for e in independent_rule_errors(item.state, problems)
+                                if self.mapping.column_for(e.path, item.read.origin) not in said]
             if found:
                 self.errors(item, invalid(found))
             item.state = None

@@ -8,17 +8,14 @@ Reference data: data/postcodes.csv (postcode → gemeente) and data/postnamen.cs
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import cache
 
 from rapidfuzz import fuzz
 
-from app import paths
-from app.domain.places import gemeente_by_postcode
+from app.domain.places import BELGIE, gemeente_by_postcode, place_names, postnamen_by_postcode
 from app.exchange.normalise import Note, error, fold, warning
 
-BELGIE = {"", "belgie", "belgium", "belgique", "be", "b"}
 TLD_TYPOS = {"con": "com", "cmo": "com", "ocm": "com", "vom": "com", "xom": "com", "coom": "com", "comm": "com",
              "bee": "be", "bbe": "be", "ne": "net", "nte": "net", "ogr": "org"}
 DOMAIN_TYPOS = {
@@ -28,16 +25,6 @@ DOMAIN_TYPOS = {
     "outloo.com": "outlook.com", "yaho.com": "yahoo.com", "yahooo.com": "yahoo.com", "telenet.b": "telenet.be",
     "telnet.be": "telenet.be", "skynet.b": "skynet.be", "skynett.be": "skynet.be", "proximus.b": "proximus.be",
 }
-
-
-@cache
-def postnamen_by_postcode() -> dict[str, frozenset[str]]:
-    """Every place name of a postcode: deelgemeenten that share one (9051 Afsnee, Sint-Denijs-Westrem) each count."""
-    found: dict[str, set[str]] = {}
-    with (paths.DATA / "postnamen.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            found.setdefault(row["postcode"], set()).add(row["postnaam"])
-    return {postcode: frozenset(names) for postcode, names in found.items()}
 
 
 @cache
@@ -61,12 +48,6 @@ def same_gemeente_postcodes(postcode: str) -> set[str]:
     """All postcodes of the gemeente a postcode belongs to (its deelgemeenten), itself included."""
     gemeente = gemeente_by_postcode().get(postcode)
     return postcodes_by_gemeente().get(fold(gemeente), {postcode}) if gemeente else {postcode}
-
-
-def place_names(postcode: str) -> set[str]:
-    """The gemeente and every postnaam (deelgemeente) of a postcode, as people write them."""
-    gemeente = gemeente_by_postcode().get(postcode)
-    return {*postnamen_by_postcode().get(postcode, ()), *([gemeente] if gemeente else [])}
 
 
 def unknown_postcode(postcode: str, gemeente: str, land: str) -> Note | None:
