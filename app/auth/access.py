@@ -61,11 +61,30 @@ def _credential(header: str) -> Principal:
 
 def init_app(app: Flask) -> None:
     """A credential is checked on every endpoint, also one that serves only public data: a client whose key
-    expired or was mistyped hears it (401) instead of silently getting less than it asked for."""
+    expired or was mistyped hears it (401) instead of silently getting less than it asked for.
+
+    A browser sends the Basic credentials a person typed with every request to this register, also one that a
+    form on another website makes it send (a cross-site upload to /imports): a write with Basic credentials
+    must come from a page of the register itself (Sec-Fetch-Site, else Origin). A key or token in a Bearer
+    header is added by the client's own code, which another website cannot do."""
     @app.before_request
     def _credential_checked() -> None:
-        if request.method != "OPTIONS" and request.headers.get("Authorization"):
-            principal()
+        header = request.headers.get("Authorization")
+        if request.method == "OPTIONS" or not header:
+            return
+        if request.method not in ("GET", "HEAD") and header.strip().lower().startswith("basic") and _cross_site():
+            raise CommandRejected(403, "andere-website", "Andere website",
+                                  "Een formulier of script van een andere website mag niet met uw aanmelding in het "
+                                  "register schrijven. Gebruik de pagina's van het register zelf.")
+        principal()
+
+
+def _cross_site() -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.rstrip("/") != request.host_url.rstrip("/")
 
 
 def resolve(credential: str) -> Principal:

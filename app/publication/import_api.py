@@ -27,13 +27,23 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Blueprint, Response, copy_current_request_context, current_app, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    copy_current_request_context,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+)
 
 from app.auth import audit
 from app.auth.access import principal
 from app.domain.versions import Initiator
 from app.exchange.importer import ImportStopped, check_file, outcome_summary, run_import
 from app.exchange.spreadsheet import FileRejected
+from app.publication.problems import wants_html
 from app.store import StoreUnavailable
 from app.validation import formats
 from app.validation.errors import CommandRejected
@@ -111,6 +121,8 @@ def start_import() -> Response:
     worker = threading.Thread(target=copy_current_request_context(_run), name=f"import-{job}", daemon=True,
                               args=(register, folder, source, stem, status, caller.initiator, reden, hook))
     worker.start()
+    if wants_html():  # the upload form of /imports: on to the page that follows the import
+        return redirect(f"/imports/{job}", code=303)
     response = Response(json.dumps(_public(status)), status=202, mimetype="application/json")
     response.headers["Location"] = f"/imports/{job}"
     return response
@@ -226,6 +238,9 @@ def import_list() -> Response:
     found.sort(key=lambda status: status.get("gestart", ""), reverse=True)
     body = {"imports": [{**{k: status.get(k) for k in ("id", "bestand", "proef", "status", "rijen", "gestart")},
                          "url": f"/imports/{status['id']}"} for status in found[:100]]}
+    if wants_html():  # a civil servant in a browser: the upload form and these imports
+        return _page(render_template("importeren.html", caller=caller, imports=body["imports"],
+                                     max_mb=MAX_UPLOAD >> 20))
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json",
                     headers={"Cache-Control": "no-store"})
 
@@ -234,8 +249,18 @@ def import_list() -> Response:
 def import_status(job: str) -> Response:
     folder, status = _load(job)
     status = _abandoned(folder, status)
+    if wants_html():
+        return _page(render_template("import_status.html", status=_public(status), labels=STATUS_LABELS))
     return Response(json.dumps(_public(status), ensure_ascii=False), mimetype="application/json",
                     headers={"Cache-Control": "no-store"})
+
+
+STATUS_LABELS = {"bezig": "bezig", "klaar": "klaar", "geweigerd": "bestand geweigerd", "gestopt": "gestopt",
+                 "mislukt": "mislukt", "afgebroken": "afgebroken (het register werd herstart)"}
+
+
+def _page(html: str) -> Response:
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.get("/sjablonen/<name>")

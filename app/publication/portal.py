@@ -10,6 +10,7 @@ bp = Blueprint("portal", __name__)
 
 LICENCE = ("Modellicentie Gratis Hergebruik", "https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0")
 PAGES = {"open-data": "open_data.html", "privacy": "privacy.html", "toegankelijkheid": "toegankelijkheid.html",
+         "aanmelden": "aanmelden.html",
          "contact": "contact.html"}
 
 bp.add_app_template_filter(leesbaar.datum, "datum")
@@ -64,6 +65,12 @@ def accessibility() -> str:
 @bp.get("/contact")
 def contact() -> str:
     return _page("contact")
+
+
+@bp.get("/aanmelden")
+def sign_in() -> str:
+    """How a bestuur's staff sign in with a browser (HTTP Basic: OVO code and API key) and what they can do."""
+    return _page("aanmelden")
 
 
 @bp.get("/favicon.ico")
