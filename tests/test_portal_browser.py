@@ -131,6 +131,14 @@ def test_search_filter_detail_and_history_by_keyboard_alone(portal, device):
         page.wait_for_url("**/zoeken?**")
         assert "Bedoelde u" in page.inner_text(".suggestie")
         assert page.locator(".resultaat").count() >= 1
+        if device != "desktop":  # the results, not the form again, are what a phone shows after a search
+            top = page.evaluate("document.getElementById('resultaten').getBoundingClientRect().top")
+            assert -2 <= top < VIEWPORTS[device]["height"] / 3, top
+        _tab_to(page, "el.classList.contains('naar-resultaten')")  # past the filters in one step
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('resultaten').contains(document.activeElement)")
+        page.goto(page.url)  # (the same search again: the rest of the flow starts from its top)
         if device != "desktop":  # the filters are folded under a button on a phone
             assert page.evaluate("!document.querySelector('details.facetten').open")
             _tab_to(page, "el.tagName === 'SUMMARY'")

@@ -80,8 +80,9 @@ def concerned(state: dict | None) -> set[str]:
 
 
 def gemeente_code(text: str) -> str | None:
-    """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021) or its name
-    ('Gent', 'sint niklaas': case, accents and punctuation ignored); None for anything else."""
+    """A gemeente's werkingsgebied code from that code (BE23444021), its NIS code (44021), its name ('Gent',
+    'sint niklaas': case, accents and punctuation ignored), one of its postcodes (9050) or the name of one of its
+    deelgemeenten ('Gentbrugge'); None for anything else."""
     return _gemeente_keys().get(fold(text)) if isinstance(text, str) else None
 
 
@@ -92,4 +93,15 @@ def _gemeente_keys() -> dict[str, str]:
         if len(concept.code) == 10:  # NUTS3 + LAU: a gemeente (not a province or region)
             for key in (concept.code, concept.code[-5:], concept.label):
                 keys.setdefault(fold(key), concept.code)
+    table = postcode_table()
+    for postcode, code in table.items():
+        keys.setdefault(postcode, code)
+    by_name: dict[str, set[str]] = {}
+    for postcode, names in postnamen_by_postcode().items():
+        for name in names:
+            if postcode in table:
+                by_name.setdefault(fold(name), set()).add(table[postcode])
+    for name, codes in by_name.items():
+        if len(codes) == 1:  # a deelgemeente name two gemeenten share says neither
+            keys.setdefault(name, codes.pop())
     return keys
