@@ -56,6 +56,7 @@ class Settings:
     stopzetting_ovo: str = field(default_factory=lambda: os.environ.get("VR_STOPZETTING_OVO", "OVO000067"))
     # Where to report a vulnerability (mailto: or https: URI), published in /.well-known/security.txt.
     security_contact: str = field(default_factory=lambda: os.environ.get("VR_SECURITY_CONTACT", ""))
+    contact: str = field(default_factory=lambda: os.environ.get("VR_CONTACT", ""))  # mailto: or https: for /contact
     # Queries that may wait for a free worker; beyond workers + this, /sparql answers 503 at once.
     sparql_waiting: int = field(default_factory=lambda: env_number("VR_SPARQL_WAITING", 2, kind=int))
     # Per client (IP, or API key on /sparql/beheer), moving windows; "" switches the limit off.

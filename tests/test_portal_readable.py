@@ -255,3 +255,10 @@ def test_footer_names_the_licence_and_links_privacy_accessibility_contact_and_op
         assert f'href="{path}"' in page
         assert words in client.get(path).get_data(as_text=True)
     assert "Flanders Art" not in client.get("/static/register.css").get_data(as_text=True)  # no unloaded font
+
+
+def test_the_contact_page_gives_the_operator_s_address_when_there_is_one(client, monkeypatch):
+    assert "nog geen contactadres" in client.get("/contact").get_data(as_text=True)
+    monkeypatch.setattr(client.application.extensions["vr"].settings, "contact", "mailto:verenigingen@gent.example")
+    page = client.get("/contact").get_data(as_text=True)
+    assert 'href="mailto:verenigingen@gent.example"' in page and ">verenigingen@gent.example</a>" in page

@@ -43,8 +43,10 @@ def removed_facts(register, vcode: str) -> dict:
 
 
 def _page(name: str) -> str:
-    base = current_app.extensions["vr"].settings.base or request.host_url.rstrip("/")
-    return render_template(PAGES[name], base=base)
+    settings = current_app.extensions["vr"].settings
+    base = settings.base or request.host_url.rstrip("/")
+    contact = settings.contact if settings.contact.startswith(("mailto:", "https://", "http://")) else ""
+    return render_template(PAGES[name], base=base, contact=contact)
 
 
 @bp.get("/open-data")
