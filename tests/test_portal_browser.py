@@ -76,6 +76,10 @@ def test_every_page_type_fits_a_phone_and_a_desktop_without_serious_axe_violatio
                 expected = int(name) if name.isdigit() else (400 if name == "sparql-fout" else 200)
                 assert response.status == expected, (name, response.status)
                 assert "text/html" in response.headers["content-type"], name
+                if name in ("api", "codelijst", "concept", "vocabularium"):  # tables of text fit: no column cut off
+                    wide = page.evaluate("[...document.querySelectorAll('.tabel')].filter("
+                                         "t => t.scrollWidth > t.clientWidth + 1).length")
+                    problems.update({f"{device} {name}: tabel breder dan het scherm": wide} if wide else {})
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 if overflow > 0:
                     problems[f"{device}/{name}: {overflow}px horizontaal scrollen"] = True
