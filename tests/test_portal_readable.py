@@ -262,3 +262,12 @@ def test_the_contact_page_gives_the_operator_s_address_when_there_is_one(client,
     monkeypatch.setattr(client.application.extensions["vr"].settings, "contact", "mailto:verenigingen@gent.example")
     page = client.get("/contact").get_data(as_text=True)
     assert 'href="mailto:verenigingen@gent.example"' in page and ">verenigingen@gent.example</a>" in page
+
+
+def test_a_query_without_letters_or_digits_says_so_instead_of_matching_everything(client, post):
+    assert post(valid_body()).status_code == 201
+    for text in ("😀", "%", "   "):
+        page = client.get("/zoeken", query_string={"q": text}).get_data(as_text=True)
+        assert "1 vereniging</h2>" in page, text  # every vereniging, under no "voor „…”"
+        assert ("geen letters of cijfers" in page) == bool(text.strip()), text
+        assert "<title>Verenigingen zoeken" in page

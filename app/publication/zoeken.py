@@ -130,6 +130,8 @@ def search_page():
         return query
     if query.filters:
         query.filters.pop("status", None)  # the portal lists active verenigingen only
+    unsearchable = query.text.strip() if not any(ch.isalnum() for ch in query.text) else ""
+    query.text = "" if unsearchable or not query.text.strip() else query.text  # '😀', '%' or spaces name nothing
     result = _index().search(query)
     args = request.args.to_dict(flat=False)
 
@@ -145,7 +147,7 @@ def search_page():
 
     return render_template("zoeken.html", result=result, query=query, label=label, link=link,
                            active=query.filters or {}, sorts=SORT_LABELS, facet_titles=FACET_TITLES,
-                           max_window=MAX_WINDOW)
+                           max_window=MAX_WINDOW, unsearchable=unsearchable)
 
 
 # -- statistics -----------------------------------------------------------------------------------------
