@@ -379,6 +379,10 @@ def test_staff_page_lists_recent_meldingen_of_their_gemeente(client, keys, setti
     assert "Naam gewijzigd" in by_name
     by_nis = client.get("/meldingen?gemeente=44021&gemeente=44021", headers=Keys.auth(public_key))
     assert "Naam gewijzigd" in by_nis.get_data(as_text=True)
+    # the page's one field: several gemeenten by name, postcode or deelgemeente, and it shows them all again
+    several = client.get("/meldingen", query_string={"gemeente": "Gentbrugge, 8800"},
+                         headers=Keys.auth(public_key)).get_data(as_text=True)
+    assert "Naam gewijzigd" in several and 'value="Gent, Roeselare"' in several
     too_many = client.get("/meldingen?" + "&".join(f"gemeente=x{i}" for i in range(401)),
                           headers=Keys.auth(public_key))
     assert too_many.status_code == 400 and "ten hoogste 400" in too_many.get_data(as_text=True)

@@ -219,7 +219,8 @@ def one(sequence: int, index: int) -> Response:
 def page() -> str:
     """Recent meldingen of a bestuur's gemeenten (those of its subscriptions, or ?gemeente=)."""
     caller = _caller()
-    asked = list(dict.fromkeys(g.strip() for g in request.args.getlist("gemeente") if g.strip()))
+    asked = list(dict.fromkeys(part.strip() for g in request.args.getlist("gemeente") for part in g.split(",")
+                               if part.strip()))  # the page's one field takes several, separated by commas
     if len(asked) > MAX_GEMEENTEN:
         raise CommandRejected(400, "te-veel-gemeenten", "Te veel gemeenten",
                               f"Kies ten hoogste {MAX_GEMEENTEN} gemeenten (er waren er {len(asked)}).")
