@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -174,6 +175,30 @@ def bodies_over_the_limit_are_refused_not_cut(url: str, key: str) -> None:
 def test_bodies_over_the_limit_are_refused_not_cut(served):
     url, _, _, key = served
     bodies_over_the_limit_are_refused_not_cut(url, key)
+
+
+def an_idle_connection_is_kept_for_the_next_request(url: str) -> None:
+    """HTTP clients reuse an idle connection for seconds (Node's, the npm ldes-client's: ~4 s); gunicorn closed it
+    after 2 s, and the client's next request failed ('other side closed'), which ended an ldes-client follower."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        for _ in range(2):
+            connection.sendall(b"GET /gezondheid HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = connection.recv(65536)
+                assert chunk, "the server closed the idle connection"
+                head += chunk
+            assert head.startswith(b"HTTP/1.1 200"), head[:200]
+            length = int(re.search(rb"(?i)content-length: *([0-9]+)", head)[1])
+            body = head.split(b"\r\n\r\n", 1)[1]
+            while len(body) < length:
+                body += connection.recv(65536)
+            time.sleep(5)
+
+
+def test_an_idle_connection_is_kept_for_the_next_request(served):
+    an_idle_connection_is_kept_for_the_next_request(served[0])
 
 
 def test_workers_need_a_store_server(tmp_path):

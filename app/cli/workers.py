@@ -22,6 +22,10 @@ class RegisterServer(BaseApplication):
                         # the longest request line gunicorn allows (a SPARQL GET of ~8 KB; longer queries go by
                         # POST), and headers that hold a large OAuth2 token (default 8 KB each)
                         "limit_request_line": 8190, "limit_request_field_size": 32768,
+                        # an idle connection stays open 30 s, as with waitress (channel_timeout): gunicorn's 2 s
+                        # closed it while an HTTP client (Node's keeps idle sockets ~4 s: the npm ldes-client) sent
+                        # its next request on it, which then failed with "other side closed"
+                        "keepalive": 30,
                         # each register its own control socket (the default is one per user, taken over by
                         # whichever `vr serve --workers` starts last)
                         "control_socket": str(settings.data_dir / "gunicorn.ctl")}

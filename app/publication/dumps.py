@@ -28,24 +28,50 @@ bp = Blueprint("dumps", __name__)
 _writing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
+ATTEMPTS = 3
+
+
 def public_file(fmt: str) -> Path:
-    """The public dump of the register's current state, written now if it is not there yet."""
+    """The public dump of the register's current state, written now if it is not there yet.
+
+    A dump reads record after record; a write in between made it a mix of two states under one sequence in its
+    name (a harvester took the file, its ETag and the catalog's date for one state). A dump during which the
+    register's sequence moved is written again, up to ATTEMPTS times; one that still saw writes is kept under the
+    sequence it started from: every record in it is at that state or newer, so replaying the change stream from
+    that sequence (newest version per vereniging wins) gives the current state (README, "Downloads")."""
     register = current_app.extensions["vr"]
     folder = register.settings.data_dir / "downloads"
-    target = folder / f"verenigingen-{register.handler.latest_sequence}.{fmt}"
+    sequence = register.handler.latest_sequence
+    target = folder / f"verenigingen-{sequence}.{fmt}"
     if target.exists():
         return target
     with _writing[str(target)]:
         if not target.exists():
             folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
-                for chunk in export.stream(register.store, fmt, PUBLIC, register.settings.base + jsonld.CONTEXT_PATH):
-                    handle.write(chunk)
-            os.replace(handle.name, target)
+            for _ in range(ATTEMPTS):
+                written = _write(register, folder, fmt)
+                now = register.handler.latest_sequence
+                if now == sequence:
+                    break
+                written.unlink(missing_ok=True)
+                sequence, target = now, folder / f"verenigingen-{now}.{fmt}"
+                if target.exists():
+                    return target
+            else:
+                target = folder / f"verenigingen-{sequence}.{fmt}"
+                written = _write(register, folder, fmt)  # under the sequence it started from (docstring)
+            os.replace(written, target)
             for old in folder.glob(f"verenigingen-*.{fmt}"):
                 if old != target:
                     old.unlink(missing_ok=True)
     return target
+
+
+def _write(register, folder: Path, fmt: str) -> Path:
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+        for chunk in export.stream(register.store, fmt, PUBLIC, register.settings.base + jsonld.CONTEXT_PATH):
+            handle.write(chunk)
+    return Path(handle.name)
 
 
 def public_size(fmt: str) -> int | None:
