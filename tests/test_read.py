@@ -89,6 +89,22 @@ def test_conditional_get_answers_304(client, vcode):
     assert response.data == b""
 
 
+def test_history_and_versions_answer_304_and_a_keyed_body_has_its_own_tag(client, keys, vcode):
+    """A harvester revalidates the history and the (immutable) versions too; the body with restricted data is
+    another representation than the public one, so it has its own tag."""
+    for path in (f"/doc/vereniging/{vcode}/historiek.ttl", f"/doc/vereniging/{vcode}/versie/1.ttl"):
+        etag = client.get(path).headers["ETag"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag, path
+    public = client.get(f"/doc/vereniging/{vcode}.ttl").headers["ETag"]
+    keyed = client.get(f"/doc/vereniging/{vcode}.ttl", headers=Keys.auth(keys.reader)).headers["ETag"]
+    assert keyed != public
+    assert client.get(f"/doc/vereniging/{vcode}.ttl", headers={"If-None-Match": keyed}).status_code == 200
+    patched = client.patch(f"/verenigingen/{vcode}", json={"korteNaam": "Smash"}, headers={
+        **Keys.auth(keys.initiator), "Content-Type": "application/merge-patch+json", "If-Match": keyed})
+    assert patched.status_code == 200, patched.get_json()  # the keyed tag names the version too
+
+
 def test_each_format_has_its_own_etag(client, vcode):
     """A cache revalidating its Turtle copy must not be told that its tag is also the JSON-LD's."""
     turtle = client.get(f"/doc/vereniging/{vcode}.ttl").headers["ETag"]

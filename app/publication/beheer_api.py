@@ -27,7 +27,7 @@ bp = Blueprint("beheer_api", __name__)
 
 # Our ETags are weak: W/"<versie>" from a write, W/"<versie>-<formaat>" from a read of one representation
 # (negotiation.representation_tag). A strong "2" is not one we sent, as in the official register.
-_ETAG = re.compile(r'^W/"([0-9]{1,18})(?:-[a-z]{2,6})?"$')
+_ETAG = re.compile(r'^W/"([0-9]{1,18})(?:-[a-z]{2,6})?(?:-beheer)?"$')
 
 
 def _run(command, caller, reason: str | None = None) -> Outcome:

@@ -224,6 +224,15 @@ def historiek(code: str, ext: str | None = None) -> Response:
     if not latest:
         return http_problem(404, "De historiek van de gevraagde vereniging is niet gevonden.")
     renders = representations.cache()
+    tag = negotiation.representation_tag(latest, rep.key, full)
+    if request.if_none_match and request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+        response.headers.update({"ETag": f'W/"{tag}"', "Vary": "Accept, Authorization",
+                                 "Cache-Control": "private, no-store" if full else "public, max-age=30"})
+        if not full:
+            response.headers.update({"Access-Control-Allow-Origin": "*",
+                                     "Access-Control-Expose-Headers": "ETag, Link, Vary"})
+        return response
 
     def render() -> bytes:
         items = entries(register.store, register.settings.base, vcode, audit.audience(caller, "historiek"), latest,
@@ -233,7 +242,7 @@ def historiek(code: str, ext: str | None = None) -> Response:
     body = render() if full else renders.get_or_render((vc_iri, "historiek", latest, rep.key), render)
     response = Response(body, mimetype=rep.media_type)
     response.charset = "utf-8"
-    response.headers["ETag"] = f'W/"{negotiation.representation_tag(latest, rep.key)}"'
+    response.headers["ETag"] = f'W/"{tag}"'
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=30"
     response.headers["Link"] = f'<{vc_iri}>; rel="about"'

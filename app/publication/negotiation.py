@@ -119,12 +119,12 @@ def not_acceptable_detail(offered: tuple[str, ...]) -> str:
     return "Beschikbare formaten: " + ", ".join(FORMATS[key].media_type for key in offered) + "."
 
 
-def representation_tag(version: int, key: str) -> str:
+def representation_tag(version: int, key: str, restricted: bool = False) -> str:
     """The opaque part of a representation's ETag: its version and its format.
 
     Each format of one version gets its own tag (as RFC 9110 asks of different representations):
     a cache that revalidates with a tag then never answers a Turtle request with its stored JSON-LD.
     The version comes first, so If-Match on a write accepts it (see beheer_api.expected_version).
     """
-    return f"{version}-{key}"
+    return f"{version}-{key}" + ("-beheer" if restricted else "")  # with the restricted data: another body
 

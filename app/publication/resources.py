@@ -94,7 +94,8 @@ def document(code: str) -> Response:
         return http_problem(410, f"Vereniging '{vcode}' werd verwijderd.", **portal.removed_facts(register, vcode))
     if current is None:
         return _not_found(vcode)
-    if request.if_none_match and request.if_none_match.contains_weak(negotiation.representation_tag(current, rep.key)):
+    if request.if_none_match and request.if_none_match.contains_weak(
+            negotiation.representation_tag(current, rep.key, full)):
         response = Response(status=304)
         version = current
     else:
@@ -103,7 +104,7 @@ def document(code: str) -> Response:
             return _not_found(vcode)
         version, body = found
         response = _body_response(body, rep)
-    response.headers["ETag"] = f'W/"{negotiation.representation_tag(version, rep.key)}"'
+    response.headers["ETag"] = f'W/"{negotiation.representation_tag(version, rep.key, full)}"'
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if full else "public, max-age=60"
     response.headers["Content-Location"] = f"/doc/vereniging/{vcode}.{rep.key}"
@@ -173,7 +174,10 @@ def version_document(code: str, name: str) -> Response:
     body = render() if caller is not None else representations.cache().get_or_render((version, rep.key), render)
     if not body:
         return http_problem(404, f"Versie {number} van vereniging '{vcode}' is niet gekend.")
-    response = _body_response(body, rep)
+    tag = negotiation.representation_tag(int(number), rep.key, caller is not None)
+    response = Response(status=304) if request.if_none_match and request.if_none_match.contains_weak(tag) \
+        else _body_response(body, rep)
+    response.headers["ETag"] = f'W/"{tag}"'  # a version never changes: its number is its tag
     response.headers["Vary"] = "Accept, Authorization"
     response.headers["Cache-Control"] = "private, no-store" if caller else "public, max-age=31536000, immutable"
     response.headers["Content-Location"] = f"/doc/vereniging/{vcode}/versie/{number}.{rep.key}"

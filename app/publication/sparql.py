@@ -285,7 +285,8 @@ def _cors(response: Response) -> Response:
 def _service_description(restricted: bool) -> Response:
     if negotiation.without_parameters(request.accept_mimetypes).best_match(["text/html", "text/turtle"]) == "text/html":
         return Response(render_template("sparql.html", examples=EXAMPLES, restricted=restricted, boolean=None),
-                        mimetype="text/html")  # no query yet: no result section (an undefined boolean read as 'nee')
+                        mimetype="text/html",  # no query yet: no result section (an undefined boolean read as 'nee')
+                        headers={"Vary": "Accept"})
     base = current_app.extensions["vr"].settings.base
     endpoint = f"{base}/sparql{'/beheer' if restricted else ''}"
     body = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
