@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph
@@ -141,25 +142,38 @@ _CANARY_DATA = pyoxigraph.Quad(NamedNode("urn:vr:kanarie"), NamedNode("urn:vr:ka
 def _canary(text: str) -> None:
     """Run the query on a store of one triple in a thread with a small stack (CANARY_STACK): parsing, planning
     and evaluating it as the store server would. A chain too long for that stack aborts this process (a stack
-    overflow cannot be caught), which the pool reports as a query too complex, instead of the store server."""
-    def run() -> None:
-        try:
-            store = pyoxigraph.Store()
-            store.add(_CANARY_DATA)
-            result = store.query(text, use_default_graph_as_union=True)
-            if not isinstance(result, QueryBoolean):
-                for _ in itertools.islice(result, 100):
-                    pass
-        except Exception:  # noqa: S110  (what the engine refuses, the store server refuses too, and says why)
-            pass
+    overflow cannot be caught), which the pool reports as a query too complex, instead of the store server.
+    One such thread lives as long as the checker process: a new 2 MiB thread per query cost up to 2 ms."""
+    done = threading.Event()
+    _canary_queue().put((text, done))
+    done.wait()
+
+
+@cache
+def _canary_queue() -> queue.SimpleQueue:
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def serve() -> None:
+        store = pyoxigraph.Store()
+        store.add(_CANARY_DATA)
+        while True:
+            text, done = jobs.get()
+            try:
+                result = store.query(text, use_default_graph_as_union=True)
+                if not isinstance(result, QueryBoolean):
+                    for _ in itertools.islice(result, 100):
+                        pass
+            except Exception:  # noqa: S110  (what the engine refuses, the store server refuses too, and says why)
+                pass
+            finally:
+                done.set()
 
     previous = threading.stack_size(CANARY_STACK)
     try:
-        thread = threading.Thread(target=run, name="kanarie")
-        thread.start()
+        threading.Thread(target=serve, name="kanarie", daemon=True).start()
     finally:
         threading.stack_size(previous)
-    thread.join()
+    return jobs
 
 
 def refused(refusal: sparql_query.QueryRefused) -> QueryFailed:
